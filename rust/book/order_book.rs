@@ -1,0 +1,406 @@
+//! An L2 book for one instrument: two sides plus the sync state machine.
+//!
+//! Deltas are written through a closure so that decoders can stream levels straight from a
+//! wire buffer into the book without an intermediate vector: the sequence verdict is taken
+//! first (from the ids alone), and levels are touched only when it says "apply". A delta
+//! whose levels fail to parse half-way leaves the book out of sync, never silently wrong.
+
+use super::sequence::{check, SeqRule, Status, SyncState};
+use super::side::Side;
+use crate::decimal::Decimal;
+
+/// One price level.
+pub type Level = (Decimal, Decimal);
+
+/// A local order book with exchange sequence rules.
+#[derive(Clone, Debug)]
+pub struct OrderBook {
+    bids: Side,
+    asks: Side,
+    rule: SeqRule,
+    state: SyncState,
+    last_id: u64,
+    /// No delta applied since the snapshot: the first-push rule applies.
+    first_pending: bool,
+    max_depth: Option<usize>,
+    scratch_bids: Vec<Level>,
+    scratch_asks: Vec<Level>,
+    top_changed: bool,
+    /// Counters for metrics: applied, stale, gap, crossed, refused deltas and snapshots.
+    pub counts: Counts,
+}
+
+/// How many deltas ended in each status, and how many snapshots were loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Deltas applied.
+    pub applied: u64,
+    /// Deltas skipped as stale.
+    pub stale: u64,
+    /// Gaps detected.
+    pub gaps: u64,
+    /// Crossed books detected.
+    pub crossed: u64,
+    /// Deltas refused because the book was not in sync.
+    pub refused: u64,
+    /// Snapshots loaded.
+    pub snapshots: u64,
+}
+
+/// Writes the levels of one delta; handed to the closure of [`OrderBook::apply_delta`].
+pub struct LevelWriter<'a> {
+    bids: &'a mut Side,
+    asks: &'a mut Side,
+    top_changed: bool,
+}
+
+impl LevelWriter<'_> {
+    /// Sets the absolute bid size at `price` (zero deletes).
+    #[inline]
+    pub fn bid(&mut self, price: Decimal, size: Decimal) {
+        self.top_changed |= self.bids.set(price, size);
+    }
+    /// Sets the absolute ask size at `price` (zero deletes).
+    #[inline]
+    pub fn ask(&mut self, price: Decimal, size: Decimal) {
+        self.top_changed |= self.asks.set(price, size);
+    }
+}
+
+/// Collects the levels of a snapshot; handed to the closure of [`OrderBook::load_snapshot`].
+pub struct SnapshotWriter<'a> {
+    bids: &'a mut Vec<Level>,
+    asks: &'a mut Vec<Level>,
+}
+
+impl SnapshotWriter<'_> {
+    /// Adds a bid level (any order; zero sizes are dropped).
+    #[inline]
+    pub fn bid(&mut self, price: Decimal, size: Decimal) {
+        self.bids.push((price, size));
+    }
+    /// Adds an ask level (any order; zero sizes are dropped).
+    #[inline]
+    pub fn ask(&mut self, price: Decimal, size: Decimal) {
+        self.asks.push((price, size));
+    }
+}
+
+impl OrderBook {
+    /// An empty book following `rule`; with `max_depth` only that many levels per side are
+    /// kept (Gate.io streams describe only the top N levels).
+    #[must_use]
+    pub fn new(rule: SeqRule, max_depth: Option<usize>) -> Self {
+        Self {
+            bids: Side::new(true),
+            asks: Side::new(false),
+            rule,
+            state: SyncState::Empty,
+            last_id: 0,
+            first_pending: true,
+            max_depth,
+            scratch_bids: Vec::new(),
+            scratch_asks: Vec::new(),
+            top_changed: false,
+            counts: Counts::default(),
+        }
+    }
+
+    /// Replaces the book with a snapshot whose last change id is `id`.
+    ///
+    /// Returns [`Status::Applied`], or [`Status::Crossed`] when the snapshot itself is crossed
+    /// (the book is then out of sync).
+    ///
+    /// # Errors
+    /// Whatever `fill` returns; the book is then out of sync.
+    pub fn load_snapshot<E>(
+        &mut self,
+        id: u64,
+        fill: impl FnOnce(&mut SnapshotWriter<'_>) -> Result<(), E>,
+    ) -> Result<Status, E> {
+        self.scratch_bids.clear();
+        self.scratch_asks.clear();
+        let filled = fill(&mut SnapshotWriter {
+            bids: &mut self.scratch_bids,
+            asks: &mut self.scratch_asks,
+        });
+        if let Err(e) = filled {
+            self.state = SyncState::OutOfSync;
+            return Err(e);
+        }
+        self.bids.load(&mut self.scratch_bids);
+        self.asks.load(&mut self.scratch_asks);
+        self.trim();
+        self.counts.snapshots += 1;
+        self.last_id = id;
+        self.first_pending = true;
+        self.top_changed = true;
+        self.state = SyncState::Synced;
+        Ok(self.check_crossed(Status::Applied))
+    }
+
+    /// The verdict a delta covering `first..=last` would get, without applying it.
+    #[must_use]
+    pub fn check(&self, first: u64, last: u64) -> Status {
+        check(
+            self.rule,
+            self.state,
+            self.last_id,
+            self.first_pending,
+            first,
+            last,
+        )
+    }
+
+    /// Applies a delta covering change ids `first..=last` if the sequence rule allows it;
+    /// `fill` writes its levels.
+    ///
+    /// # Errors
+    /// Whatever `fill` returns; the book is then out of sync.
+    pub fn apply_delta<E>(
+        &mut self,
+        first: u64,
+        last: u64,
+        fill: impl FnOnce(&mut LevelWriter<'_>) -> Result<(), E>,
+    ) -> Result<Status, E> {
+        self.top_changed = false;
+        let verdict = self.check(first, last);
+        match verdict {
+            Status::Applied => {}
+            Status::Stale => {
+                self.counts.stale += 1;
+                return Ok(verdict);
+            }
+            Status::Gap => {
+                self.counts.gaps += 1;
+                self.state = SyncState::OutOfSync;
+                return Ok(verdict);
+            }
+            Status::NotSynced | Status::Crossed => {
+                self.counts.refused += 1;
+                return Ok(Status::NotSynced);
+            }
+        }
+        let mut w = LevelWriter {
+            bids: &mut self.bids,
+            asks: &mut self.asks,
+            top_changed: false,
+        };
+        let filled = fill(&mut w);
+        self.top_changed = w.top_changed;
+        if let Err(e) = filled {
+            self.state = SyncState::OutOfSync;
+            return Err(e);
+        }
+        self.trim();
+        self.last_id = last;
+        self.first_pending = false;
+        self.counts.applied += 1;
+        Ok(self.check_crossed(Status::Applied))
+    }
+
+    fn trim(&mut self) {
+        if let Some(depth) = self.max_depth {
+            self.bids.truncate(depth);
+            self.asks.truncate(depth);
+        }
+    }
+
+    fn check_crossed(&mut self, ok: Status) -> Status {
+        if self.is_crossed() {
+            self.counts.crossed += 1;
+            self.state = SyncState::OutOfSync;
+            Status::Crossed
+        } else {
+            ok
+        }
+    }
+
+    /// True when best bid >= best ask.
+    #[must_use]
+    pub fn is_crossed(&self) -> bool {
+        matches!((self.bids.best_price(), self.asks.best_price()), (Some(b), Some(a)) if b >= a)
+    }
+
+    /// Marks the book out of sync (a reconnect or a failed snapshot): deltas are refused
+    /// until the next snapshot.
+    pub fn mark_out_of_sync(&mut self) {
+        if self.state == SyncState::Synced {
+            self.state = SyncState::OutOfSync;
+        }
+    }
+
+    /// Removes every level and forgets the snapshot.
+    pub fn clear(&mut self) {
+        self.bids.clear();
+        self.asks.clear();
+        self.state = SyncState::Empty;
+        self.last_id = 0;
+        self.first_pending = true;
+    }
+
+    /// Bid side.
+    #[must_use]
+    pub fn bids(&self) -> &Side {
+        &self.bids
+    }
+    /// Ask side.
+    #[must_use]
+    pub fn asks(&self) -> &Side {
+        &self.asks
+    }
+    /// Sync state.
+    #[must_use]
+    pub fn state(&self) -> SyncState {
+        self.state
+    }
+    /// True when seeded and continuous since.
+    #[must_use]
+    pub fn in_sync(&self) -> bool {
+        self.state == SyncState::Synced
+    }
+    /// Last applied change id (snapshot id before the first delta).
+    #[must_use]
+    pub fn sequence(&self) -> u64 {
+        self.last_id
+    }
+    /// The sequence rule.
+    #[must_use]
+    pub fn rule(&self) -> SeqRule {
+        self.rule
+    }
+    /// Levels kept per side, if limited.
+    #[must_use]
+    pub fn max_depth(&self) -> Option<usize> {
+        self.max_depth
+    }
+    /// True when the last applied delta or snapshot changed the best bid or ask level.
+    #[must_use]
+    pub fn top_changed(&self) -> bool {
+        self.top_changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::convert::Infallible;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    fn seeded(rule: SeqRule) -> OrderBook {
+        let mut b = OrderBook::new(rule, None);
+        let st = b
+            .load_snapshot::<Infallible>(100, |w| {
+                w.bid(d("99.5"), d("1"));
+                w.bid(d("99"), d("2"));
+                w.ask(d("100.5"), d("3"));
+                w.ask(d("101"), d("4"));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(st, Status::Applied);
+        b
+    }
+
+    fn delta(
+        b: &mut OrderBook,
+        first: u64,
+        last: u64,
+        bids: &[(&str, &str)],
+        asks: &[(&str, &str)],
+    ) -> Status {
+        b.apply_delta::<Infallible>(first, last, |w| {
+            for (p, s) in bids {
+                w.bid(d(p), d(s));
+            }
+            for (p, s) in asks {
+                w.ask(d(p), d(s));
+            }
+            Ok(())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn applies_absolute_sizes_and_tracks_the_sequence() {
+        let mut b = seeded(SeqRule::Mexc);
+        assert_eq!(
+            delta(
+                &mut b,
+                95,
+                105,
+                &[("99.5", "0"), ("99.7", "5")],
+                &[("100.5", "0.00000000")]
+            ),
+            Status::Applied
+        );
+        assert_eq!(b.bids().best(), Some((d("99.7"), d("5"))));
+        assert_eq!(b.asks().best(), Some((d("101"), d("4"))));
+        assert_eq!(b.sequence(), 105);
+        assert!(b.top_changed());
+        assert_eq!(delta(&mut b, 106, 106, &[], &[]), Status::Applied);
+        assert_eq!(b.sequence(), 106);
+    }
+
+    #[test]
+    fn stale_is_skipped_and_gap_stops_the_book_until_a_snapshot() {
+        let mut b = seeded(SeqRule::Gate);
+        assert_eq!(delta(&mut b, 90, 100, &[("1", "1")], &[]), Status::Stale);
+        assert_eq!(b.bids().len(), 2);
+        assert_eq!(delta(&mut b, 102, 110, &[("99.9", "1")], &[]), Status::Gap);
+        assert!(!b.in_sync());
+        assert_eq!(
+            b.bids().best_price(),
+            Some(d("99.5")),
+            "a gap must not touch levels"
+        );
+        assert_eq!(delta(&mut b, 101, 101, &[], &[]), Status::NotSynced);
+        let b2 = seeded(SeqRule::Gate);
+        assert!(b2.in_sync());
+        assert_eq!(b.counts.gaps, 1);
+        assert_eq!(b.counts.refused, 1);
+    }
+
+    #[test]
+    fn crossed_book_is_detected() {
+        let mut b = seeded(SeqRule::Gate);
+        assert_eq!(
+            delta(&mut b, 101, 101, &[("100.5", "1")], &[]),
+            Status::Crossed
+        );
+        assert!(!b.in_sync());
+        assert!(b.is_crossed());
+    }
+
+    #[test]
+    fn failing_fill_leaves_the_book_out_of_sync() {
+        let mut b = seeded(SeqRule::Mexc);
+        let r = b.apply_delta(101, 101, |w| {
+            w.bid(d("1"), d("1"));
+            Err("bad level")
+        });
+        assert_eq!(r, Err("bad level"));
+        assert!(!b.in_sync());
+    }
+
+    #[test]
+    fn max_depth_trims_the_far_levels() {
+        let mut b = OrderBook::new(SeqRule::Gate, Some(2));
+        b.load_snapshot::<Infallible>(1, |w| {
+            for p in ["1", "2", "3"] {
+                w.bid(d(p), d("1"));
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(b.bids().len(), 2);
+        delta(&mut b, 2, 2, &[("4", "1")], &[]);
+        assert_eq!(
+            b.bids().iter().map(|l| l.0).collect::<Vec<_>>(),
+            [d("4"), d("3")]
+        );
+    }
+}

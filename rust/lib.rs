@@ -1,0 +1,12 @@
+//! hftws core: sans-I/O building blocks for exchange market data.
+//!
+//! Bytes go in, events and book states come out; sockets, clocks and tasks live in the
+//! Python package. Everything outside `py` is free of PyO3 so that
+//! `cargo test --no-default-features` exercises the engine without an interpreter.
+
+pub mod book;
+pub mod decimal;
+pub mod error;
+
+#[cfg(feature = "python")]
+mod py;

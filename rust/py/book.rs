@@ -1,0 +1,427 @@
+//! `hftws.OrderBook` and `hftws.BookStatus`: the Rust book driven from Python.
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+use super::convert::{extract_decimal, to_py_decimal, to_py_str};
+use crate::book::{OrderBook, SeqRule, Side, Status, SyncState};
+use crate::decimal::Decimal;
+
+/// Outcome of a snapshot or delta.
+#[pyclass(eq, eq_int, frozen, hash, name = "BookStatus", module = "hftws")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub(crate) enum PyBookStatus {
+    APPLIED = 0,
+    STALE = 1,
+    GAP = 2,
+    CROSSED = 3,
+    NOT_SYNCED = 4,
+}
+
+static STATUS_OBJECTS: PyOnceLock<[Py<PyBookStatus>; 5]> = PyOnceLock::new();
+
+/// The shared Python object for `s`: returning a status allocates nothing.
+pub(crate) fn status_object(py: Python<'_>, s: Status) -> PyResult<Py<PyBookStatus>> {
+    let all = STATUS_OBJECTS.get_or_try_init(py, || -> PyResult<_> {
+        use PyBookStatus::*;
+        Ok([
+            Py::new(py, APPLIED)?,
+            Py::new(py, STALE)?,
+            Py::new(py, GAP)?,
+            Py::new(py, CROSSED)?,
+            Py::new(py, NOT_SYNCED)?,
+        ])
+    })?;
+    let i = match s {
+        Status::Applied => 0,
+        Status::Stale => 1,
+        Status::Gap => 2,
+        Status::Crossed => 3,
+        Status::NotSynced => 4,
+    };
+    Ok(all[i].clone_ref(py))
+}
+
+#[pymethods]
+impl PyBookStatus {
+    /// True for APPLIED and STALE: the book is still in sync.
+    #[getter]
+    fn ok(&self) -> bool {
+        matches!(self, PyBookStatus::APPLIED | PyBookStatus::STALE)
+    }
+}
+
+/// A local L2 order book with exchange sequence rules.
+#[pyclass(name = "OrderBook", module = "hftws")]
+pub(crate) struct PyOrderBook {
+    book: OrderBook,
+    symbol: String,
+}
+
+/// Feeds `(price, size)` pairs from a Python iterable into `put`.
+#[inline]
+fn for_each_level(
+    levels: &Bound<'_, PyAny>,
+    mut put: impl FnMut(Decimal, Decimal),
+) -> PyResult<()> {
+    let mut one = |pair: Bound<'_, PyAny>| -> PyResult<()> {
+        if let Ok(t) = pair.cast::<PyTuple>() {
+            if t.len() == 2 {
+                let p = extract_decimal(&*t.get_borrowed_item(0)?)?;
+                let s = extract_decimal(&*t.get_borrowed_item(1)?)?;
+                put(p, s);
+                return Ok(());
+            }
+        } else if let Ok(l) = pair.cast::<PyList>() {
+            if l.len() == 2 {
+                let p = extract_decimal(&l.get_item(0)?)?;
+                let s = extract_decimal(&l.get_item(1)?)?;
+                put(p, s);
+                return Ok(());
+            }
+        }
+        Err(PyTypeError::new_err(
+            "each level must be a (price, size) pair",
+        ))
+    };
+    if let Ok(list) = levels.cast::<PyList>() {
+        for pair in list.iter() {
+            one(pair)?;
+        }
+    } else {
+        for pair in levels.try_iter()? {
+            one(pair?)?;
+        }
+    }
+    Ok(())
+}
+
+fn float_pair(py: Python<'_>, level: Option<(Decimal, Decimal)>) -> PyResult<Py<PyAny>> {
+    match level {
+        Some((p, s)) => Ok((p.to_f64(), s.to_f64())
+            .into_pyobject(py)?
+            .into_any()
+            .unbind()),
+        None => Ok(py.None()),
+    }
+}
+
+fn decimal_pair(py: Python<'_>, level: Option<(Decimal, Decimal)>) -> PyResult<Py<PyAny>> {
+    match level {
+        Some((p, s)) => Ok((to_py_decimal(py, p)?, to_py_decimal(py, s)?)
+            .into_pyobject(py)?
+            .into_any()
+            .unbind()),
+        None => Ok(py.None()),
+    }
+}
+
+fn side_floats<'py>(py: Python<'py>, side: &Side, n: usize) -> PyResult<Bound<'py, PyList>> {
+    let items: Vec<(f64, f64)> = side
+        .iter()
+        .take(n)
+        .map(|(p, s)| (p.to_f64(), s.to_f64()))
+        .collect();
+    PyList::new(py, items)
+}
+
+fn side_decimals<'py>(py: Python<'py>, side: &Side, n: usize) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (p, s) in side.iter().take(n) {
+        list.append((to_py_decimal(py, p)?, to_py_decimal(py, s)?))?;
+    }
+    Ok(list)
+}
+
+fn side_strings<'py>(py: Python<'py>, side: &Side, n: usize) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (p, s) in side.iter().take(n) {
+        list.append((to_py_str(py, p), to_py_str(py, s)))?;
+    }
+    Ok(list)
+}
+
+pub(crate) fn parse_rule(rule: &str) -> PyResult<SeqRule> {
+    match rule {
+        "mexc" => Ok(SeqRule::Mexc),
+        "gate" | "gateio" => Ok(SeqRule::Gate),
+        other => Err(PyValueError::new_err(format!(
+            "unknown sequence rule {other:?}: expected 'mexc' or 'gate'"
+        ))),
+    }
+}
+
+impl PyOrderBook {
+    fn apply_one(
+        &mut self,
+        bids: &Bound<'_, PyAny>,
+        asks: &Bound<'_, PyAny>,
+        first_seq: u64,
+        last_seq: u64,
+    ) -> PyResult<Status> {
+        self.book.apply_delta(first_seq, last_seq, |w| {
+            for_each_level(bids, |p, s| w.bid(p, s))?;
+            for_each_level(asks, |p, s| w.ask(p, s))
+        })
+    }
+}
+
+#[pymethods]
+impl PyOrderBook {
+    #[new]
+    #[pyo3(signature = (rule = "gate", max_depth = None, symbol = String::new()))]
+    fn new(rule: &str, max_depth: Option<usize>, symbol: String) -> PyResult<Self> {
+        if max_depth == Some(0) {
+            return Err(PyValueError::new_err("max_depth must be positive"));
+        }
+        Ok(Self {
+            book: OrderBook::new(parse_rule(rule)?, max_depth),
+            symbol,
+        })
+    }
+
+    /// Replaces the book with a snapshot; `sequence` is its last change id.
+    fn load_snapshot(
+        &mut self,
+        py: Python<'_>,
+        bids: &Bound<'_, PyAny>,
+        asks: &Bound<'_, PyAny>,
+        sequence: u64,
+    ) -> PyResult<Py<PyBookStatus>> {
+        let st = self.book.load_snapshot(sequence, |w| {
+            for_each_level(bids, |p, s| w.bid(p, s))?;
+            for_each_level(asks, |p, s| w.ask(p, s))
+        })?;
+        status_object(py, st)
+    }
+
+    /// Applies a delta of absolute sizes covering change ids `first_seq..=last_seq`.
+    fn apply(
+        &mut self,
+        py: Python<'_>,
+        bids: &Bound<'_, PyAny>,
+        asks: &Bound<'_, PyAny>,
+        first_seq: u64,
+        last_seq: u64,
+    ) -> PyResult<Py<PyBookStatus>> {
+        let st = self.apply_one(bids, asks, first_seq, last_seq)?;
+        status_object(py, st)
+    }
+
+    /// Applies `(bids, asks, first_seq, last_seq)` deltas in order, stopping at the first
+    /// gap, crossed book or refusal; returns the last status.
+    fn apply_many(
+        &mut self,
+        py: Python<'_>,
+        updates: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyBookStatus>> {
+        let mut last = Status::Stale;
+        for u in updates.try_iter()? {
+            let u = u?;
+            let (bids, asks, first, lastseq): (Bound<'_, PyAny>, Bound<'_, PyAny>, u64, u64) =
+                u.extract()?;
+            last = self.apply_one(&bids, &asks, first, lastseq)?;
+            if !matches!(last, Status::Applied | Status::Stale) {
+                break;
+            }
+        }
+        status_object(py, last)
+    }
+
+    /// The status a delta covering `first_seq..=last_seq` would get, without applying it.
+    fn check(&self, py: Python<'_>, first_seq: u64, last_seq: u64) -> PyResult<Py<PyBookStatus>> {
+        status_object(py, self.book.check(first_seq, last_seq))
+    }
+
+    /// Best bid as `(price, size)` floats, or None.
+    fn best_bid(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        float_pair(py, self.book.bids().best())
+    }
+    /// Best ask as `(price, size)` floats, or None.
+    fn best_ask(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        float_pair(py, self.book.asks().best())
+    }
+    /// Best bid as exact `(Decimal, Decimal)`, or None.
+    fn best_bid_decimal(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        decimal_pair(py, self.book.bids().best())
+    }
+    /// Best ask as exact `(Decimal, Decimal)`, or None.
+    fn best_ask_decimal(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        decimal_pair(py, self.book.asks().best())
+    }
+    /// `(bid_price, bid_size, ask_price, ask_size)` floats in one call; NaN for an empty side.
+    fn bbo(&self) -> (f64, f64, f64, f64) {
+        let (bp, bs) = self
+            .book
+            .bids()
+            .best()
+            .map_or((f64::NAN, f64::NAN), |(p, s)| (p.to_f64(), s.to_f64()));
+        let (ap, az) = self
+            .book
+            .asks()
+            .best()
+            .map_or((f64::NAN, f64::NAN), |(p, s)| (p.to_f64(), s.to_f64()));
+        (bp, bs, ap, az)
+    }
+    /// Mid price as a float, or None when a side is empty.
+    fn mid(&self) -> Option<f64> {
+        let b = self.book.bids().best_price()?;
+        let a = self.book.asks().best_price()?;
+        Some((b.to_f64() + a.to_f64()) / 2.0)
+    }
+    /// Best ask minus best bid as an exact Decimal, or None when a side is empty.
+    fn spread<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match (self.book.bids().best_price(), self.book.asks().best_price()) {
+            (Some(b), Some(a)) => Ok(Some(to_py_decimal(
+                py,
+                Decimal::from_raw(a.raw() - b.raw()),
+            )?)),
+            _ => Ok(None),
+        }
+    }
+    /// The `n` best levels per side as float pairs: `(bids, asks)`.
+    fn top<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+        Ok((
+            side_floats(py, self.book.bids(), n)?,
+            side_floats(py, self.book.asks(), n)?,
+        ))
+    }
+    /// The `n` best levels per side as exact Decimal pairs.
+    fn top_decimal<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+        Ok((
+            side_decimals(py, self.book.bids(), n)?,
+            side_decimals(py, self.book.asks(), n)?,
+        ))
+    }
+    /// Every level per side as canonical decimal strings, best first (exact export).
+    #[pyo3(signature = (n = None))]
+    fn depth<'py>(
+        &self,
+        py: Python<'py>,
+        n: Option<usize>,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+        let n = n.unwrap_or(usize::MAX);
+        Ok((
+            side_strings(py, self.book.bids(), n)?,
+            side_strings(py, self.book.asks(), n)?,
+        ))
+    }
+    /// Exact size resting at `price` on `side` ('bid' or 'ask'); zero when absent.
+    fn size_at<'py>(
+        &self,
+        py: Python<'py>,
+        side: &str,
+        price: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = extract_decimal(price)?;
+        let s = match side {
+            "bid" | "bids" => self.book.bids().size_at(p),
+            "ask" | "asks" => self.book.asks().size_at(p),
+            _ => return Err(PyValueError::new_err("side must be 'bid' or 'ask'")),
+        };
+        to_py_decimal(py, s)
+    }
+
+    /// Marks the book out of sync until the next snapshot (after a reconnect, say).
+    fn mark_out_of_sync(&mut self) {
+        self.book.mark_out_of_sync();
+    }
+    /// Removes every level and forgets the snapshot.
+    fn clear(&mut self) {
+        self.book.clear();
+    }
+
+    /// True when seeded by a snapshot and continuous since.
+    #[getter]
+    fn in_sync(&self) -> bool {
+        self.book.in_sync()
+    }
+    /// 'empty', 'synced' or 'out_of_sync'.
+    #[getter]
+    fn state(&self) -> &'static str {
+        match self.book.state() {
+            SyncState::Empty => "empty",
+            SyncState::Synced => "synced",
+            SyncState::OutOfSync => "out_of_sync",
+        }
+    }
+    /// Last applied change id.
+    #[getter]
+    fn sequence(&self) -> u64 {
+        self.book.sequence()
+    }
+    /// The instrument name given at construction.
+    #[getter]
+    fn symbol(&self) -> &str {
+        &self.symbol
+    }
+    /// 'mexc' or 'gate'.
+    #[getter]
+    fn rule(&self) -> &'static str {
+        match self.book.rule() {
+            SeqRule::Mexc => "mexc",
+            SeqRule::Gate => "gate",
+        }
+    }
+    /// Levels kept per side, or None.
+    #[getter]
+    fn max_depth(&self) -> Option<usize> {
+        self.book.max_depth()
+    }
+    /// Number of bid levels.
+    #[getter]
+    fn bid_count(&self) -> usize {
+        self.book.bids().len()
+    }
+    /// Number of ask levels.
+    #[getter]
+    fn ask_count(&self) -> usize {
+        self.book.asks().len()
+    }
+    /// True when the last applied update changed the best bid or ask level.
+    #[getter]
+    fn top_changed(&self) -> bool {
+        self.book.top_changed()
+    }
+    /// Counters: applied, stale, gaps, crossed, refused, snapshots.
+    #[getter]
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = self.book.counts;
+        let d = PyDict::new(py);
+        d.set_item("applied", c.applied)?;
+        d.set_item("stale", c.stale)?;
+        d.set_item("gaps", c.gaps)?;
+        d.set_item("crossed", c.crossed)?;
+        d.set_item("refused", c.refused)?;
+        d.set_item("snapshots", c.snapshots)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        let fmt = |l: Option<(Decimal, Decimal)>| {
+            l.map_or_else(|| "-".to_owned(), |(p, s)| format!("{s}@{p}"))
+        };
+        format!(
+            "OrderBook(symbol={:?}, rule={}, state={}, seq={}, bid={}, ask={}, levels={}/{})",
+            self.symbol,
+            self.rule(),
+            self.state(),
+            self.book.sequence(),
+            fmt(self.book.bids().best()),
+            fmt(self.book.asks().best()),
+            self.book.bids().len(),
+            self.book.asks().len(),
+        )
+    }
+}

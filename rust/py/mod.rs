@@ -1,0 +1,18 @@
+//! The only PyO3 code: the `hftws._core` extension module.
+
+mod book;
+mod convert;
+mod errors;
+
+use pyo3::prelude::*;
+
+/// The native module, imported by the Python package as `hftws._core`.
+#[pymodule(gil_used = true)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_class::<book::PyOrderBook>()?;
+    m.add_class::<book::PyBookStatus>()?;
+    m.add_function(wrap_pyfunction!(convert::parse_decimal, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::normalize_decimal, m)?)?;
+    Ok(())
+}
