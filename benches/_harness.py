@@ -81,13 +81,14 @@ def table(title: str, timings: dict[str, Timing], baseline: str | None = None) -
     lines = [
         f"### {title}",
         "",
-        "| pipeline | ns/op (median) | min | max | speed-up vs " + (baseline or rows[-1].name) + " |",
+        "| pipeline | ns/op (median) | min | max | speed-up vs "
+        + (baseline or rows[-1].name)
+        + " |",
         "|---|---:|---:|---:|---:|",
     ]
     for t in rows:
-        lines.append(
-            f"| {t.name} | {t.median:,.0f} | {t.best:,.0f} | {t.worst:,.0f} | {base / t.median:.1f}x |"
-        )
+        cells = (t.name, f"{t.median:,.0f}", f"{t.best:,.0f}", f"{t.worst:,.0f}")
+        lines.append("| " + " | ".join(cells) + f" | {base / t.median:.1f}x |")
     return "\n".join(lines) + "\n"
 
 

@@ -86,7 +86,17 @@ impl Decimal {
     ///
     /// # Errors
     /// As [`Decimal::parse`].
+    #[inline]
     pub fn parse_bytes(b: &[u8]) -> Result<Self, DecimalError> {
+        match parse_plain(b) {
+            Some(d) => Ok(d),
+            None => Self::parse_general(b),
+        }
+    }
+
+    /// Every syntax the parser accepts: exponents, long zero tails, 128-bit mantissas.
+    #[cold]
+    fn parse_general(b: &[u8]) -> Result<Self, DecimalError> {
         let err = |kind| Err(DecimalError::new(kind, b));
         if b.is_empty() {
             return err(DecimalErrorKind::Empty);
@@ -99,6 +109,9 @@ impl Decimal {
         // value = mant * 10^(zeros - frac + exp). Zeros are held back until a non-zero digit
         // follows, so long zero tails ("1.000000000000000000000000") never overflow `mant`.
         let mut mant: u128 = 0;
+        // Digits held in `mant`; up to 19 the arithmetic stays in u64, which is what every
+        // exchange price and size needs and is several times cheaper than checked u128.
+        let mut ndig: u32 = 0;
         let mut zeros: u32 = 0;
         let mut frac: i64 = 0;
         let mut digits = 0usize;
@@ -117,14 +130,22 @@ impl Decimal {
                             zeros = zeros.saturating_add(1);
                         }
                     } else {
-                        let Some(m) = POW10
-                            .get(zeros as usize + 1)
-                            .and_then(|p| mant.checked_mul(*p))
-                            .and_then(|m| m.checked_add(u128::from(c - b'0')))
-                        else {
-                            return err(overflow_or_precision(seen_dot));
-                        };
-                        mant = m;
+                        let need = ndig.saturating_add(zeros).saturating_add(1);
+                        if need <= 19 {
+                            // mant < 10^ndig and 10^need <= 10^19 < 2^64: no overflow.
+                            let m64 = mant as u64 * POW10[zeros as usize + 1] as u64;
+                            mant = u128::from(m64 + u64::from(c - b'0'));
+                        } else {
+                            let Some(m) = POW10
+                                .get(zeros as usize + 1)
+                                .and_then(|p| mant.checked_mul(*p))
+                                .and_then(|m| m.checked_add(u128::from(c - b'0')))
+                            else {
+                                return err(overflow_or_precision(seen_dot));
+                            };
+                            mant = m;
+                        }
+                        ndig = need;
                         zeros = 0;
                     }
                 }
@@ -178,12 +199,16 @@ impl Decimal {
             // `mant` ends in a non-zero digit, so a negative shift always loses digits.
             return err(DecimalErrorKind::TooPrecise);
         }
+        if ndig <= 19 && k <= 19 {
+            // Both factors are below 10^19, so the product is below 10^38 < i128::MAX.
+            let raw = (mant * POW10[k as usize]) as i128;
+            return Ok(Decimal(if neg { -raw } else { raw }));
+        }
         let Some(raw) = usize::try_from(k)
             .ok()
             .and_then(|k| POW10.get(k))
             .and_then(|p| mant.checked_mul(*p))
             .and_then(|r| i128::try_from(r).ok())
-            .filter(|r| *r != i128::MAX)
         else {
             return err(DecimalErrorKind::Overflow);
         };
@@ -233,14 +258,77 @@ impl Decimal {
     /// The nearest `f64` (correctly rounded, like `float(str(d))` in Python).
     #[must_use]
     pub fn to_f64(self) -> f64 {
-        // Integer-only values up to 2^53 units convert exactly without formatting.
-        let r = self.0;
-        if r % ONE == 0 && (r / ONE).unsigned_abs() < (1u128 << 53) {
-            return (r / ONE) as f64;
+        // Clinger's fast path: value = m / 10^k with m < 2^53 exactly representable, so one
+        // IEEE division is correctly rounded. That covers every price and size exchanges send;
+        // anything longer takes the formatting route through Rust's correctly rounded parser.
+        let n = self.0.unsigned_abs();
+        if n < (1u128 << 82) {
+            // n / 10^18 == (n >> 18) / 5^18 and n >> 18 fits in u64 here (values below about
+            // 4.8 million), which avoids a
+            // slow 128-bit division call on the read path.
+            let int = ((n >> 18) as u64) / 3_814_697_265_625;
+            let mut frac = (n - u128::from(int) * ONE as u128) as u64;
+            let mut k = SCALE;
+            if frac == 0 {
+                k = 0;
+            } else {
+                while frac % 10 == 0 {
+                    frac /= 10;
+                    k -= 1;
+                }
+            }
+            if int < (1 << 53) {
+                if let Some(m) = int
+                    .checked_mul(POW10[k as usize] as u64)
+                    .and_then(|m| m.checked_add(frac))
+                {
+                    if m < (1 << 53) {
+                        let v = m as f64 / POW10[k as usize] as f64;
+                        return if self.0 < 0 { -v } else { v };
+                    }
+                }
+            }
         }
         let mut buf = [0u8; 64];
         self.write_to(&mut buf).parse().unwrap_or(f64::NAN)
     }
+}
+
+/// The shape exchanges actually send (`-?digits(.digits)?`, at most 19 digits, at most 18 of
+/// them fractional) parsed in one tight u64 loop; `None` sends anything else to the general
+/// parser, which also produces the errors.
+#[inline]
+fn parse_plain(b: &[u8]) -> Option<Decimal> {
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 20 {
+        return None;
+    }
+    let mut mant: u64 = 0;
+    let mut frac_start = None;
+    for (i, &c) in digits.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            // Wrapping: a 20-digit input may wrap here, and is refused below.
+            mant = mant.wrapping_mul(10).wrapping_add(u64::from(d));
+        } else if c == b'.' && frac_start.is_none() {
+            frac_start = Some(i + 1);
+        } else {
+            return None;
+        }
+    }
+    let (ndigits, frac) = match frac_start {
+        Some(f) => (digits.len() - 1, digits.len() - f),
+        None => (digits.len(), 0),
+    };
+    // 19 digits always fit in u64; `frac <= 18` keeps the scale factor at most 10^18.
+    if ndigits == 0 || ndigits > 19 || frac > SCALE as usize {
+        return None;
+    }
+    let raw = i128::from(mant) * POW10[SCALE as usize - frac] as i128;
+    Some(Decimal(if neg { -raw } else { raw }))
 }
 
 fn overflow_or_precision(in_fraction: bool) -> DecimalErrorKind {
