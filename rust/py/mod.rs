@@ -3,6 +3,7 @@
 mod book;
 mod convert;
 mod errors;
+mod metrics;
 
 use pyo3::prelude::*;
 
@@ -12,6 +13,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<book::PyOrderBook>()?;
     m.add_class::<book::PyBookStatus>()?;
+    m.add_class::<metrics::PyHistogram>()?;
     m.add_function(wrap_pyfunction!(convert::parse_decimal, m)?)?;
     m.add_function(wrap_pyfunction!(convert::normalize_decimal, m)?)?;
     Ok(())

@@ -1,0 +1,66 @@
+"""MEXC spot public streams: protobuf pushes and JSON control frames on one socket."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hftws import mexc
+from hftws.events import MessageType, message_type_of
+from hftws.handlers.public import PublicMessageHandler
+from hftws.interface import BaseWebSocketInterface
+from hftws.mixins.auth import NoAuthMixin
+from hftws.mixins.connection import MexcConnectionMixin
+from hftws.mixins.subscription import Subscription, SubscriptionMixin
+
+OP_TEXT = 1
+
+
+class MexcPublicMessageHandler(PublicMessageHandler):
+    """Decodes MEXC frames in Rust: binary -> typed push, text -> control (ack, PONG, refusal)."""
+
+    exchange: ClassVar[str] = "mexc"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._event: Any = None
+
+    def _detect_message_type(self, raw: Any) -> MessageType:
+        known = self._kind_type(raw)
+        if known is not None:
+            self._event = raw
+            return known
+        # Text frames reach us as str (see MexcPublicHandler._message_raw), pushes as bytes.
+        event = mexc.parse_control(raw) if isinstance(raw, str) else mexc.decode(raw)
+        self._event = event
+        return message_type_of(event.kind)
+
+    def _decode(self, raw: Any) -> Any:
+        event, self._event = self._event, None
+        return event
+
+
+class MexcPublicHandler(
+    MexcConnectionMixin, NoAuthMixin, SubscriptionMixin, BaseWebSocketInterface
+):
+    """A MEXC spot public connection (up to 30 streams; use a manager for more)."""
+
+    handler_class = MexcPublicMessageHandler
+
+    def _message_raw(self, opcode: int, payload: bytes) -> Any:
+        # Control frames are rare; decoding them to str tells them apart from protobuf.
+        return payload.decode("utf-8", "replace") if opcode == OP_TEXT else payload
+
+    @classmethod
+    def depth_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
+        """Aggregated incremental depth (body 313)."""
+        return Subscription(mexc.depth_channel(symbol, interval))
+
+    @classmethod
+    def trades_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
+        """Aggregated trades (body 314)."""
+        return Subscription(mexc.deals_channel(symbol, interval))
+
+    @classmethod
+    def ticker_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
+        """Aggregated best bid/ask (body 315)."""
+        return Subscription(mexc.book_ticker_channel(symbol, interval))

@@ -1,0 +1,162 @@
+"""The template-method message handler.
+
+``_handle_message(raw)`` is the one entry point for every message of a connection: it asks
+the exchange hook ``_detect_message_type`` what the message is, hands it to
+``_route_message``, records the routing latency, and turns decoder errors into counted,
+exchange-classified errors instead of exceptions that would kill the connection. Exchange
+handlers fill in the two hooks; when the Rust core has already decoded a message (it carries a
+``kind``), detection is a dictionary lookup and nothing is decoded twice.
+
+User callbacks run synchronously on the event loop, picows-style: a callback that raises is
+counted and logged and the stream goes on; a callback that returns a coroutine has it
+scheduled as a task, whose failure is counted the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from hftws._core import HftwsError
+from hftws.events import MessageType, message_type_of
+from hftws.metrics import Metrics
+
+log = logging.getLogger("hftws.handler")
+
+Callback = Callable[[Any], Any]
+
+
+class BaseMessageHandler(ABC):
+    """Routes decoded messages of one exchange connection to callbacks."""
+
+    #: Exchange name, for logs and error classification.
+    exchange: ClassVar[str] = ""
+    #: Message types this handler delivers to user callbacks.
+    ROUTES: ClassVar[frozenset[MessageType]] = frozenset()
+
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics or Metrics()
+        self._callbacks: dict[MessageType, list[Callback]] = defaultdict(list)
+        self._internal: dict[MessageType, list[Callback]] = defaultdict(list)
+        self._any: list[Callback] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- registration ------------------------------------------------------------------------
+
+    def on(self, mtype: MessageType, callback: Callback) -> Callback:
+        """Call ``callback(event)`` for every message of type ``mtype``."""
+        if mtype not in self.ROUTES:
+            allowed = ", ".join(sorted(t.name for t in self.ROUTES))
+            raise ValueError(
+                f"{type(self).__name__} does not route {mtype.name}; use one of {allowed}"
+            )
+        self._callbacks[mtype].append(callback)
+        return callback
+
+    def on_any(self, callback: Callback) -> Callback:
+        """Call ``callback(event)`` for every routed message (used by ``async for``)."""
+        self._any.append(callback)
+        return callback
+
+    def remove(self, callback: Callback) -> None:
+        """Unregister ``callback`` wherever it was registered."""
+        for lst in (*self._callbacks.values(), self._any):
+            while callback in lst:
+                lst.remove(callback)
+
+    def _on_internal(self, mtype: MessageType, callback: Callback) -> None:
+        """Library-internal listener (acks, pongs, errors), called before user callbacks."""
+        self._internal[mtype].append(callback)
+
+    # -- the template method -----------------------------------------------------------------
+
+    def _handle_message(self, raw: Any, recv_ns: int | None = None) -> MessageType:
+        """Detect, route and time one message; never raises for bad input."""
+        start = recv_ns if recv_ns is not None else time.monotonic_ns()
+        try:
+            mtype = self._detect_message_type(raw)
+        except HftwsError as exc:
+            self._record_error(exc)
+            return MessageType.ERROR
+        self.metrics.messages[mtype.value] += 1
+        try:
+            self._route_message(mtype, raw)
+        except HftwsError as exc:
+            self._record_error(exc)
+            return MessageType.ERROR
+        now = time.monotonic_ns()
+        self.metrics.latency["dispatch"].record(now - start)
+        return mtype
+
+    @abstractmethod
+    def _detect_message_type(self, raw: Any) -> MessageType:
+        """Exchange hook: what is ``raw``? (Raises HftwsError for undecodable input.)"""
+
+    def _route_message(self, mtype: MessageType, raw: Any) -> None:
+        """Exchange hook: deliver ``raw`` to the callbacks of ``mtype``.
+
+        The default decodes with ``_decode`` and emits; exchanges override it to act on
+        control messages (acks, pongs) or to fan out list results.
+        """
+        self._emit(mtype, self._decode(raw))
+
+    def _decode(self, raw: Any) -> Any:
+        """Exchange hook: the typed event for ``raw`` (identity when Rust already decoded it)."""
+        return raw
+
+    def _classify_error(self, exc: BaseException) -> str:
+        """Exchange hook: a short error class for metrics (default: the exception type)."""
+        return type(exc).__name__
+
+    # -- helpers for subclasses --------------------------------------------------------------
+
+    @staticmethod
+    def _kind_type(raw: Any) -> MessageType | None:
+        """The routing type of an event the Rust core already decoded, else None."""
+        kind = getattr(raw, "kind", None)
+        return message_type_of(kind) if isinstance(kind, str) else None
+
+    def _record_error(self, exc: BaseException) -> None:
+        self.metrics.errors[self._classify_error(exc)] += 1
+        log.warning("%s: undecodable message: %s", self.exchange or type(self).__name__, exc)
+
+    def _emit(self, mtype: MessageType, event: Any) -> None:
+        """Deliver ``event`` to internal listeners, then user callbacks of ``mtype``."""
+        for cb in self._internal.get(mtype, ()):
+            cb(event)
+        callbacks = self._callbacks.get(mtype)
+        if callbacks:
+            for cb in callbacks:
+                self._call(cb, event)
+        if mtype in self.ROUTES:
+            for cb in self._any:
+                self._call(cb, event)
+
+    def _call(self, cb: Callback, event: Any) -> None:
+        try:
+            result = cb(event)
+        except Exception:
+            self.metrics.callback_errors += 1
+            log.exception("%s: callback %r raised; the stream goes on", self.exchange, cb)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.metrics.callback_errors += 1
+            log.error("%s: async callback failed", self.exchange, exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for the tasks of async callbacks still running."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

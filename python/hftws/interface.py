@@ -1,0 +1,354 @@
+"""``BaseWebSocketInterface``: the lifecycle of one exchange connection.
+
+The interface owns the connection and its tasks and obeys the policy its connection mixin
+supplies; messages go to its handler. Its parts:
+
+- reader: the transport protocol (``hftws.transport``), which hands every socket read to the
+  Rust codec and calls back with whole messages;
+- processor: runs synchronously in that callback: each message goes through the handler's
+  template method to the user's callbacks, and, for ``async for`` consumers, into a bounded
+  queue whose overflow policy is explicit and counted;
+- heartbeat task: application pings on the policy's interval, an idle watchdog (no byte for
+  ``idle_timeout`` aborts the socket) and the connection-age limit (make-before-break);
+- supervisor task: after any close it reconnects with backoff (immediately for the close
+  codes the policy names), re-authenticates and re-subscribes.
+
+States: idle -> connecting -> connected -> subscribed -> reconnecting -> ... -> closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+from hftws._core import HftwsError
+from hftws.events import MessageType
+from hftws.handlers.base import BaseMessageHandler
+from hftws.policy import Backoff, ConnectionPolicy
+from hftws.transport import WebSocketConnection, connect
+
+log = logging.getLogger("hftws.interface")
+
+Overflow = Literal["drop_oldest", "drop_newest"]
+_END = object()
+
+
+class ConnectionState(StrEnum):
+    """Where a connection is in its lifecycle."""
+
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    SUBSCRIBED = "subscribed"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+class BaseWebSocketInterface:
+    """One exchange connection: connect, subscribe, read, process, heartbeat, reconnect, close.
+
+    Compose it with a connection mixin, an auth mixin and the subscription mixin; see
+    ``hftws.exchanges``.
+    """
+
+    #: Message handler built when none is given.
+    handler_class: ClassVar[type[BaseMessageHandler]]
+    exchange: ClassVar[str]
+    DEFAULT_URL: ClassVar[str]
+    DEFAULT_REST_URL: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        rest_url: str | None = None,
+        handler: BaseMessageHandler | None = None,
+        policy: ConnectionPolicy | None = None,
+        queue_size: int = 10_000,
+        overflow: Overflow = "drop_oldest",
+        ssl_context: ssl.SSLContext | None = None,
+        **policy_overrides: Any,
+    ) -> None:
+        base = policy or self._default_policy(url or self.DEFAULT_URL)  # type: ignore[attr-defined]
+        if url is not None and policy is not None:
+            base = dataclasses.replace(base, url=url)
+        if policy_overrides:
+            valid = {f.name for f in dataclasses.fields(ConnectionPolicy)} - {"url"}
+            unknown = set(policy_overrides) - valid
+            if unknown:
+                raise TypeError(
+                    f"unknown option(s) {', '.join(sorted(unknown))}; "
+                    f"valid: {', '.join(sorted(valid))}"
+                )
+            base = dataclasses.replace(base, **policy_overrides)
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1")
+        if overflow not in ("drop_oldest", "drop_newest"):
+            raise ValueError("overflow must be 'drop_oldest' or 'drop_newest'")
+        self.policy: ConnectionPolicy = base
+        self.rest_url = (rest_url or self.DEFAULT_REST_URL).rstrip("/")
+        self.handler = handler or self.handler_class()
+        self.metrics = self.handler.metrics
+        self.state = ConnectionState.IDLE
+        self.close_code: int | None = None
+        self._ssl = ssl_context
+        self._conn: WebSocketConnection | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+        self._lost = asyncio.Event()
+        self._backoff = Backoff(self.policy.reconnect)
+        self._queue: asyncio.Queue[Any] | None = None
+        self._queue_size = queue_size
+        self._overflow = overflow
+        self._state_listeners: list[Callable[[ConnectionState], Any]] = []
+        self._last_ping = 0.0
+        self._init_subscriptions()  # type: ignore[attr-defined]
+        # Refusals arrive as acks (MEXC) or as error objects echoing the request id (Gate).
+        self.handler._on_internal(MessageType.SUBSCRIBE, self._on_ack)  # type: ignore[attr-defined]
+        self.handler._on_internal(MessageType.ERROR, self._on_ack)  # type: ignore[attr-defined]
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open the connection, authenticate and subscribe; then keep it alive.
+
+        Raises ``hftws.transport.ConnectError`` (an ``OSError``) if the first attempt fails;
+        later drops are handled by reconnecting.
+        """
+        if self.state not in (ConnectionState.IDLE, ConnectionState.CLOSED):
+            return
+        self._closing = False
+        try:
+            await self._open()
+        except BaseException:
+            self._set_state(ConnectionState.CLOSED)
+            raise
+        self._spawn(self._supervise(), "supervisor")
+        self._spawn(self._heartbeat(), "heartbeat")
+
+    async def close(self) -> None:
+        """Close the connection and stop every task (idempotent)."""
+        self._closing = True
+        self._lost.set()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close(timeout=self.policy.close_timeout)
+        await self.handler.drain()
+        self._set_state(ConnectionState.CLOSED)
+        self._end_queue()
+
+    async def __aenter__(self) -> BaseWebSocketInterface:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def on_state_change(self, callback: Callable[[ConnectionState], Any]) -> None:
+        """Call ``callback(state)`` on every state change (books use it to resync)."""
+        self._state_listeners.append(callback)
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and self._conn.is_open
+
+    # -- async iteration ------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        if self._queue is None:
+            self._queue = asyncio.Queue(self._queue_size)
+            self.handler.on_any(self._enqueue)
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Any]:
+        assert self._queue is not None
+        while True:
+            item = await self._queue.get()
+            if item is _END:
+                return
+            yield item
+
+    def _enqueue(self, event: Any) -> None:
+        queue = self._queue
+        assert queue is not None
+        if queue.full():
+            # Never unbounded memory: the consumer is too slow, so drop and count.
+            self.metrics.dropped += 1
+            if self._overflow == "drop_newest":
+                return
+            queue.get_nowait()
+        queue.put_nowait(event)
+
+    def _end_queue(self) -> None:
+        if self._queue is not None:
+            if self._queue.full():
+                self._queue.get_nowait()
+            self._queue.put_nowait(_END)
+
+    # -- connection internals -------------------------------------------------------------------
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        for cb in self._state_listeners:
+            try:
+                cb(state)
+            except Exception:
+                log.exception("state listener failed")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=f"hftws-{self.exchange}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _open(self) -> WebSocketConnection:
+        self._set_state(ConnectionState.CONNECTING)
+        holder: list[WebSocketConnection] = []
+        conn = await connect(
+            self.policy.url,
+            on_messages=self._on_messages,
+            on_closed=lambda code, reason: self._on_closed(holder[0], code, reason),
+            headers=self.policy.headers,
+            compression=self.policy.compression,
+            max_message_size=self.policy.max_message_size,
+            open_timeout=self.policy.open_timeout,
+            ssl_context=self._ssl,
+        )
+        holder.append(conn)
+        old, self._conn = self._conn, conn
+        self._lost.clear()
+        self._last_ping = time.monotonic()
+        self.close_code = None
+        self._set_state(ConnectionState.CONNECTED)
+        try:
+            await self._authenticate()  # type: ignore[attr-defined]
+            await self._resubscribe()  # type: ignore[attr-defined]
+        except BaseException:
+            self._conn = old
+            conn.abort()
+            raise
+        if old is not None and old is not conn:
+            await old.close(timeout=self.policy.close_timeout)
+        if self.subscriptions:  # type: ignore[attr-defined]
+            self._set_state(ConnectionState.SUBSCRIBED)
+        return conn
+
+    def _message_raw(self, opcode: int, payload: bytes) -> Any:
+        """What the handler receives for one message (exchanges may wrap text frames)."""
+        return payload
+
+    def _on_messages(self, messages: list[tuple[int, bytes]], recv_ns: int) -> None:
+        metrics = self.metrics
+        metrics.reads += 1
+        metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
+        handle = self.handler._handle_message
+        callback_hist = metrics.latency["callback"]
+        raw_of = self._message_raw
+        for opcode, payload in messages:
+            handle(raw_of(opcode, payload), recv_ns)
+            callback_hist.record(time.monotonic_ns() - recv_ns)
+
+    def _on_closed(self, conn: WebSocketConnection, code: int, reason: str) -> None:
+        metrics = self.metrics
+        metrics.bytes_received += conn.bytes_received
+        if conn is not self._conn:
+            return  # an old connection retired by a rollover
+        self.close_code = code
+        if not self._closing:
+            log.warning("%s connection closed (%s %s); reconnecting", self.exchange, code, reason)
+        self._lost.set()
+
+    async def _supervise(self) -> None:
+        while not self._closing:
+            await self._lost.wait()
+            if self._closing:
+                return
+            conn = self._conn
+            if conn is not None:
+                self._backoff.connection_lasted(time.monotonic() - conn.opened_at)
+            self.metrics.reconnects += 1
+            self._set_state(ConnectionState.RECONNECTING)
+            code = self.close_code
+            while not self._closing:
+                if self._backoff.exhausted():
+                    log.error(
+                        "%s: giving up after %d attempts", self.exchange, self._backoff.attempts
+                    )
+                    self._set_state(ConnectionState.CLOSED)
+                    self._end_queue()
+                    return
+                await asyncio.sleep(self._backoff.next_delay(code))
+                code = None
+                try:
+                    await self._open()
+                    break
+                except (OSError, HftwsError) as exc:
+                    self.metrics.errors["reconnect_failed"] += 1
+                    log.warning("%s: reconnect failed: %s", self.exchange, exc)
+
+    async def _heartbeat(self) -> None:
+        p = self.policy
+        tick = min(p.idle_timeout / 4, p.ping_interval or p.idle_timeout, 1.0)
+        while not self._closing:
+            await asyncio.sleep(tick)
+            conn = self._conn
+            if conn is None or not conn.is_open:
+                continue
+            now = time.monotonic()
+            if (time.monotonic_ns() - conn.last_rx_ns) / 1e9 > p.idle_timeout:
+                # Silence: the server or the path is gone even if TCP has not noticed.
+                self.metrics.errors["idle_timeout"] += 1
+                log.warning(
+                    "%s: no data for %.1fs; dropping the connection", self.exchange, p.idle_timeout
+                )
+                conn.abort()
+                continue
+            if p.ping_interval is not None and now - self._last_ping >= p.ping_interval:
+                self._last_ping = now
+                if p.ping_message is not None:
+                    await self._send_text(p.ping_message())
+                conn.ping()
+            if p.max_connection_age is not None and now - conn.opened_at >= p.max_connection_age:
+                await self._rollover()
+
+    async def _rollover(self) -> None:
+        """Make-before-break: open and subscribe a new connection, then retire the old one."""
+        try:
+            await self._open()
+        except (OSError, HftwsError) as exc:
+            log.warning("%s: rollover failed (%s); keeping the old connection", self.exchange, exc)
+            self.metrics.errors["rollover_failed"] += 1
+            if self._conn is not None:
+                self._set_state(
+                    ConnectionState.SUBSCRIBED if self.subscriptions else ConnectionState.CONNECTED
+                )  # type: ignore[attr-defined]
+
+    # -- hooks used by the mixins ---------------------------------------------------------------
+
+    def _connection_ready(self) -> bool:
+        return self._conn is not None and self._conn.is_open
+
+    async def _send_text(self, text: str) -> None:
+        await self._limiter.acquire()  # type: ignore[attr-defined]
+        conn = self._conn
+        if conn is None:
+            raise HftwsError("not connected")
+        conn.send_text(text)
+
+    def stats(self) -> dict[str, object]:
+        """Metrics and state as plain data."""
+        snap = self.metrics.snapshot()
+        snap["state"] = self.state.value
+        snap["subscriptions"] = sorted(map(str, self.subscriptions))  # type: ignore[attr-defined]
+        return snap

@@ -1,0 +1,82 @@
+"""Per-connection metrics: stage latencies, message counts, reconnects, gaps and errors.
+
+Latencies are nanosecond histograms kept in Rust (:class:`hftws.LatencyHistogram`): recording
+is one call with no allocation, so metrics stay on in production.
+
+Stages, all measured from the moment the socket read was handed to us:
+
+- ``decode``: receive -> frames decoded and messages parsed (once per socket read);
+- ``dispatch``: receive -> the handler has routed the message (template-method overhead);
+- ``callback``: receive -> the user callback returned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hftws._core import LatencyHistogram
+
+STAGES = ("decode", "dispatch", "callback")
+
+
+@dataclass
+class Metrics:
+    """Counters and latency histograms of one connection (or a merge of several)."""
+
+    latency: dict[str, LatencyHistogram] = field(
+        default_factory=lambda: {s: LatencyHistogram() for s in STAGES}
+    )
+    messages: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    reconnects: int = 0
+    gaps: int = 0
+    callback_errors: int = 0
+    dropped: int = 0
+    bytes_received: int = 0
+    reads: int = 0
+
+    def merge(self, other: Metrics) -> None:
+        """Add ``other`` into this one (for a manager over several connections)."""
+        for stage, hist in other.latency.items():
+            self.latency.setdefault(stage, LatencyHistogram()).merge(hist)
+        self.messages.update(other.messages)
+        self.errors.update(other.errors)
+        self.reconnects += other.reconnects
+        self.gaps += other.gaps
+        self.callback_errors += other.callback_errors
+        self.dropped += other.dropped
+        self.bytes_received += other.bytes_received
+        self.reads += other.reads
+
+    def snapshot(self) -> dict[str, object]:
+        """Plain data for logs and JSON."""
+        return {
+            "latency_ns": {s: dict(h.summary()) for s, h in self.latency.items()},
+            "messages": dict(self.messages),
+            "errors": dict(self.errors),
+            "reconnects": self.reconnects,
+            "gaps": self.gaps,
+            "callback_errors": self.callback_errors,
+            "dropped": self.dropped,
+            "bytes_received": self.bytes_received,
+            "reads": self.reads,
+        }
+
+    def table(self) -> str:
+        """A fixed-width text table of the stage latencies and counters."""
+        lines = [
+            f"{'stage':<10}{'count':>10}{'p50 us':>10}{'p99 us':>10}{'p99.9 us':>10}{'max us':>10}"
+        ]
+        for stage, h in self.latency.items():
+            lines.append(
+                f"{stage:<10}{h.count:>10}{h.quantile(0.5) / 1e3:>10.1f}"
+                f"{h.quantile(0.99) / 1e3:>10.1f}{h.quantile(0.999) / 1e3:>10.1f}{h.max / 1e3:>10.1f}"
+            )
+        counts = ", ".join(f"{k}={v}" for k, v in sorted(self.messages.items())) or "none"
+        lines.append(f"messages: {counts}")
+        lines.append(
+            f"reconnects={self.reconnects} gaps={self.gaps} errors={sum(self.errors.values())} "
+            f"callback_errors={self.callback_errors} dropped={self.dropped}"
+        )
+        return "\n".join(lines)
