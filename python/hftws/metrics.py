@@ -69,10 +69,8 @@ class Metrics:
             f"{'stage':<10}{'count':>10}{'p50 us':>10}{'p99 us':>10}{'p99.9 us':>10}{'max us':>10}"
         ]
         for stage, h in self.latency.items():
-            lines.append(
-                f"{stage:<10}{h.count:>10}{h.quantile(0.5) / 1e3:>10.1f}"
-                f"{h.quantile(0.99) / 1e3:>10.1f}{h.quantile(0.999) / 1e3:>10.1f}{h.max / 1e3:>10.1f}"
-            )
+            micros = (h.quantile(0.5), h.quantile(0.99), h.quantile(0.999), h.max)
+            lines.append(f"{stage:<10}{h.count:>10}" + "".join(f"{v / 1e3:>10.1f}" for v in micros))
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.messages.items())) or "none"
         lines.append(f"messages: {counts}")
         lines.append(
