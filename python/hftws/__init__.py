@@ -8,20 +8,38 @@ from hftws._core import (
     BookStatus,
     DecimalParseError,
     DecodeError,
+    DeflateOffer,
+    DeflateParams,
+    HandshakeError,
     HftwsError,
+    Opcode,
     OrderBook,
+    ProtocolError,
+    WebSocketDecoder,
+    WebSocketEncoder,
+    build_handshake_request,
     normalize_decimal,
     parse_decimal,
+    validate_handshake_response,
 )
 
 __all__ = [
     "BookStatus",
     "DecimalParseError",
     "DecodeError",
+    "DeflateOffer",
+    "DeflateParams",
+    "HandshakeError",
     "HftwsError",
+    "Opcode",
     "OrderBook",
+    "ProtocolError",
+    "WebSocketDecoder",
+    "WebSocketEncoder",
+    "build_handshake_request",
     "normalize_decimal",
     "parse_decimal",
+    "validate_handshake_response",
 ]
 
 __version__ = "0.1.0"

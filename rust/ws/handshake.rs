@@ -71,7 +71,10 @@ pub fn build_request(
     offer: Option<&DeflateOffer>,
     headers: &[(&str, &str)],
 ) -> Result<Vec<u8>, WsError> {
-    check_token("host", host)?;
+    // Host may carry ":port" or an IPv6 literal; it may not contain spaces or CR/LF.
+    if host.is_empty() || host.bytes().any(|b| b <= b' ' || b >= 0x7F || b == b'/') {
+        return Err(invalid(format!("invalid host {host:?}")));
+    }
     if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b >= 0x7F) {
         return Err(invalid(format!("invalid request path {path:?}")));
     }
@@ -254,7 +257,7 @@ mod tests {
     fn builds_request_with_offer_and_extra_headers() {
         let offer = DeflateOffer::default();
         let r = build_request(
-            "api.gateio.ws",
+            "api.gateio.ws:443",
             "/ws/v4/",
             KEY,
             Some(&offer),
@@ -262,7 +265,7 @@ mod tests {
         )
         .unwrap();
         let r = String::from_utf8(r).unwrap();
-        assert!(r.starts_with("GET /ws/v4/ HTTP/1.1\r\nHost: api.gateio.ws\r\n"));
+        assert!(r.starts_with("GET /ws/v4/ HTTP/1.1\r\nHost: api.gateio.ws:443\r\n"));
         assert!(r.contains("\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
         assert!(r.contains("\r\nSec-WebSocket-Version: 13\r\n"));
         assert!(r.contains(
