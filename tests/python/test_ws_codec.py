@@ -14,16 +14,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from websockets.frames import Close, Frame, Opcode
-
-import hftws
-from hftws import Opcode as Op
-from hftws import ProtocolError, WebSocketDecoder, WebSocketEncoder
 from ws_support import (
     chunks,
     reference_client_messages,
     reference_server_parse,
     server_stream,
 )
+
+import hftws
+from hftws import Opcode as Op
+from hftws import ProtocolError, WebSocketDecoder, WebSocketEncoder
 
 SIZES = [0, 1, 125, 126, 127, 65535, 65536, 300_000]
 

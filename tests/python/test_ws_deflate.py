@@ -17,6 +17,8 @@ from websockets.extensions.permessage_deflate import (
 )
 from websockets.frames import Frame, Opcode
 from websockets.server import ServerProtocol
+from ws_support import chunks, reference_client_messages, reference_server_parse, server_deflate
+from ws_support import server_stream as make_stream
 
 from hftws import (
     DeflateOffer,
@@ -28,8 +30,6 @@ from hftws import (
     build_handshake_request,
     validate_handshake_response,
 )
-from ws_support import chunks, reference_client_messages, reference_server_parse, server_deflate
-from ws_support import server_stream as make_stream
 
 AGREEMENTS = [
     # server_nct, client_nct, server_bits, client_bits
@@ -148,9 +148,7 @@ class TestDeflateSend:
         assert enc.compresses
         msgs = [(2, rng.randbytes(n)) for n in (0, 10, 200, 70_000)]
         msgs += [(1, b'{"op":"sub","args":["spot.trades"]}')] * 3
-        stream = b"".join(
-            enc.encode_text(p) if op == 1 else enc.encode_binary(p) for op, p in msgs
-        )
+        stream = b"".join(enc.encode_text(p) if op == 1 else enc.encode_binary(p) for op, p in msgs)
         stream += enc.encode_ping(b"p")
         ref = server_ext(*agreement)
         assert reference_server_parse(stream, ref) == [*msgs, (9, b"p")]
@@ -188,9 +186,7 @@ class TestDeflateSend:
             DeflateParams(server_max_window_bits=16)
 
 
-def server_answer(
-    request: bytes, factory: ServerPerMessageDeflateFactory | None = None
-) -> bytes:
+def server_answer(request: bytes, factory: ServerPerMessageDeflateFactory | None = None) -> bytes:
     """websockets' server handshake answering our request."""
     server = ServerProtocol(extensions=[factory] if factory else None)
     server.receive_data(request)
@@ -216,7 +212,10 @@ class TestHandshake:
     def test_websockets_default_deflate_answer(self) -> None:
         req, key = build_handshake_request("h", deflate=True)
         assert b"permessage-deflate; client_max_window_bits" in req
-        resp = server_answer(req, ServerPerMessageDeflateFactory(server_max_window_bits=12, client_max_window_bits=10))
+        resp = server_answer(
+            req,
+            ServerPerMessageDeflateFactory(server_max_window_bits=12, client_max_window_bits=10),
+        )
         result = validate_handshake_response(resp, key, True)
         assert result is not None
         _, agreed = result
@@ -256,7 +255,7 @@ class TestHandshake:
         assert result[1].client_no_context_takeover
 
     def test_rejects_wrong_accept_key(self) -> None:
-        req, key = build_handshake_request("h")
+        req, _key = build_handshake_request("h")
         resp = server_answer(req)
         other = build_handshake_request("h")[1]
         with pytest.raises(HandshakeError) as info:

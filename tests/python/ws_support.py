@@ -137,9 +137,7 @@ def join_frames(frames: Sequence[object]) -> list[Message]:
     return out
 
 
-def reference_server_parse(
-    data: bytes, deflate: PerMessageDeflate | None = None
-) -> list[Message]:
+def reference_server_parse(data: bytes, deflate: PerMessageDeflate | None = None) -> list[Message]:
     """``websockets`` playing the server parses client frames (which must be masked)."""
     proto = Protocol(Side.SERVER, state=State.OPEN, max_size=None)
     if deflate is not None:
