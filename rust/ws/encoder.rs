@@ -10,7 +10,7 @@ use super::error::{WsError, WsErrorKind};
 use super::frame::{
     is_valid_close_code, write_header, Opcode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
 };
-use super::mask::{apply_mask, MaskSource};
+use super::mask::{mask_into, MaskSource};
 
 /// Length of a masked client frame carrying `payload_len` bytes.
 #[inline]
@@ -83,8 +83,7 @@ impl Encoder {
             let n = write_header(&mut header, true, rsv1, opcode, body.len(), mask);
             let (h, p) = dst.split_at_mut(n);
             h.copy_from_slice(&header[..n]);
-            p.copy_from_slice(body);
-            apply_mask(p, mask);
+            mask_into(p, body, mask);
         };
         sink(len, &mut write)
     }
@@ -139,6 +138,7 @@ mod tests {
     use super::*;
     use crate::ws::decoder::{Decoder, DecoderConfig};
     use crate::ws::deflate::Inflater;
+    use crate::ws::mask::apply_mask;
 
     /// Unmasks a client frame so the (server-side) checks can run on it.
     fn unmask(frame: &[u8]) -> (u8, Vec<u8>) {

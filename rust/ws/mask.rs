@@ -25,6 +25,31 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4]) {
     }
 }
 
+/// Writes `src` XOR `mask` into `dst` (same length) in one pass: copy and mask together.
+#[inline]
+pub fn mask_into(dst: &mut [u8], src: &[u8], mask: [u8; 4]) {
+    let word = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (dc, sc) in (&mut d).zip(&mut s) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(sc);
+        dc.copy_from_slice(&(u64::from_ne_bytes(w) ^ word).to_ne_bytes());
+    }
+    for ((db, sb), m) in d
+        .into_remainder()
+        .iter_mut()
+        .zip(s.remainder())
+        .zip(mask.iter().cycle())
+    {
+        *db = *sb ^ *m;
+    }
+}
+
 /// Hands out 4-byte mask keys from OS randomness, refilling a block at a time.
 pub struct MaskSource {
     block: [u8; 256],
@@ -92,6 +117,19 @@ mod tests {
             assert_eq!(fast, slow, "len {len}");
             apply_mask(&mut fast, mask);
             assert_eq!(fast, data, "masking twice restores len {len}");
+        }
+    }
+
+    #[test]
+    fn mask_into_matches_in_place_masking() {
+        let mask = [0xA1, 0x02, 0xF3, 0x44];
+        for len in 0..70 {
+            let src: Vec<u8> = (0..len).map(|i| (i * 13 + 1) as u8).collect();
+            let mut want = src.clone();
+            apply_mask(&mut want, mask);
+            let mut got = vec![0u8; len];
+            mask_into(&mut got, &src, mask);
+            assert_eq!(got, want, "len {len}");
         }
     }
 
