@@ -124,6 +124,27 @@ impl Decoder {
 
     /// Decodes `data` and calls `on_message` for every complete message, in order.
     ///
+    /// This is the hook for the layers above: run the exchange parser on `payload` inside
+    /// the closure, so no Python object is created per message. `E` is the caller's error
+    /// type; it only needs `From<WsError>`.
+    ///
+    /// ```
+    /// use _core::ws::{Decoder, DecoderConfig, Message, Opcode, WsError};
+    ///
+    /// let mut dec = Decoder::new(DecoderConfig::default());
+    /// let mut total = 0;
+    /// // "ab" as two fragments with a ping in between, then half of the next frame.
+    /// let stream = b"\x01\x01a\x89\x00\x80\x01b\x82\x02x";
+    /// dec.feed_with(stream, |m: Message<'_>| -> Result<(), WsError> {
+    ///     if m.opcode == Opcode::Text {
+    ///         total += m.payload.len(); // parse m.payload here
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!((total, dec.buffered()), (2, 3));
+    /// # Ok::<(), WsError>(())
+    /// ```
+    ///
     /// A protocol violation stops decoding and is returned (converted into `E`); the decoder
     /// then stays failed. An error returned by `on_message` stops this call and is passed
     /// through; the decoder's own state remains consistent, the frame is consumed, and the
