@@ -147,8 +147,8 @@ impl Decoder {
     ///
     /// A protocol violation stops decoding and is returned (converted into `E`); the decoder
     /// then stays failed. An error returned by `on_message` stops this call and is passed
-    /// through; the decoder's own state remains consistent, the frame is consumed, and the
-    /// rest of `data` is dropped. After a Close message every later byte is ignored
+    /// through; that message counts as delivered and the rest of `data` is kept, so the next
+    /// call continues with the following message. After a Close message every later byte is ignored
     /// (§5.5.1: the server sends nothing after it).
     pub fn feed_with<E, F>(&mut self, mut data: &[u8], mut on_message: F) -> Result<(), E>
     where
@@ -173,6 +173,10 @@ impl Decoder {
                     let take = MAX_HEADER_LEN
                         .saturating_sub(self.pending.len())
                         .min(data.len());
+                    if take == 0 {
+                        // Unreachable (14 bytes always decide a header); never spin.
+                        return Ok(());
+                    }
                     self.pending.extend_from_slice(&data[..take]);
                     data = &data[take..];
                     continue;
@@ -195,7 +199,10 @@ impl Decoder {
             if self.pending.capacity() > KEEP_CAPACITY && self.pending.len() < KEEP_CAPACITY {
                 self.pending.shrink_to(KEEP_CAPACITY);
             }
-            r?;
+            if let Err(e) = r {
+                self.keep_after_callback_error(data);
+                return Err(e);
+            }
             if self.close.is_some() {
                 self.pending.clear();
                 return Ok(());
@@ -207,7 +214,10 @@ impl Decoder {
                 Ok(Some(h)) if h.frame_len() <= data.len() => {
                     let (frame, rest) = data.split_at(h.frame_len());
                     data = rest;
-                    self.frame(h, &frame[h.header_len..], &mut on_message)?;
+                    if let Err(e) = self.frame(h, &frame[h.header_len..], &mut on_message) {
+                        self.keep_after_callback_error(data);
+                        return Err(e);
+                    }
                     if self.close.is_some() {
                         return Ok(());
                     }
@@ -228,6 +238,14 @@ impl Decoder {
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// After `on_message` failed, keeps the undecoded bytes so the next feed resumes at the
+    /// right frame boundary (a protocol failure or a close needs nothing kept).
+    fn keep_after_callback_error(&mut self, rest: &[u8]) {
+        if self.failed.is_none() && self.close.is_none() {
+            self.pending.extend_from_slice(rest);
+        }
     }
 
     fn fail<E: From<WsError>>(&mut self, e: WsError) -> E {

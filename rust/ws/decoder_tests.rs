@@ -214,8 +214,22 @@ fn callback_errors_pass_through_and_decoding_resumes() {
     assert_eq!(r.unwrap_err().kind, WsErrorKind::InvalidInput);
     assert!(dec.error().is_none());
     assert_eq!(
-        dec.feed_owned(&frame(true, false, 2, b"c")).unwrap().len(),
-        1
+        dec.feed_owned(&frame(true, false, 2, b"c")).unwrap(),
+        vec![
+            (Opcode::Binary, b"b".to_vec()),
+            (Opcode::Binary, b"c".to_vec())
+        ]
+    );
+    // The same from the pending-buffer path: a frame completed by the second chunk.
+    let mut dec = Decoder::default();
+    dec.feed_owned(&s[..2]).unwrap();
+    let r: Result<(), WsError> = dec.feed_with(&s[2..], |_| {
+        Err(WsError::new(WsErrorKind::InvalidInput, "stop"))
+    });
+    assert!(r.is_err());
+    assert_eq!(
+        dec.feed_owned(&[]).unwrap(),
+        vec![(Opcode::Binary, b"b".to_vec())]
     );
 }
 

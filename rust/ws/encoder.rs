@@ -81,9 +81,11 @@ impl Encoder {
         let mut write = |dst: &mut [u8]| {
             let mut header = [0u8; MAX_HEADER_LEN];
             let n = write_header(&mut header, true, rsv1, opcode, body.len(), mask);
-            let (h, p) = dst.split_at_mut(n);
-            h.copy_from_slice(&header[..n]);
-            mask_into(p, body, mask);
+            // `sink` promised exactly `len` bytes; a shorter buffer is left as is, not a panic.
+            if let Some((h, p)) = dst.split_at_mut_checked(n) {
+                h.copy_from_slice(&header[..n]);
+                mask_into(p, body, mask);
+            }
         };
         sink(len, &mut write)
     }
