@@ -67,6 +67,7 @@ pub(crate) fn ws_error(py: Python<'_>, e: &WsError) -> PyErr {
     // if it does, the exception is still raised, only without the extra attributes.
     let _ = value.setattr("close_code", e.close_code);
     let _ = value.setattr("kind", e.kind.name());
+    let _ = value.setattr("messages", pyo3::types::PyList::empty(py));
     err
 }
 

@@ -4,9 +4,10 @@
 //! One Python call per socket read: `feed` decodes every frame in the chunk and returns the
 //! messages as `(opcode, payload)` tuples; the payload is the only copy made per message.
 
+use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 
 use super::errors::ws_error;
@@ -193,27 +194,8 @@ impl From<PyErr> for FeedError {
     }
 }
 
-#[pymethods]
 impl PyWebSocketDecoder {
-    #[new]
-    #[pyo3(signature = (*, max_message_size = DEFAULT_MAX_MESSAGE_SIZE, deflate = None))]
-    fn new(max_message_size: usize, deflate: Option<PyRef<'_, PyDeflateParams>>) -> PyResult<Self> {
-        if max_message_size == 0 {
-            return Err(PyValueError::new_err("max_message_size must be positive"));
-        }
-        Ok(Self {
-            inner: Decoder::new(DecoderConfig {
-                max_message_size,
-                deflate: deflate.map(|d| d.inner),
-            }),
-        })
-    }
-
-    /// Decodes a chunk; returns `[(opcode, payload), ...]` for every complete message.
-    ///
-    /// Raises `ProtocolError` (with `close_code`, `kind`, and `messages`: those decoded from
-    /// this chunk before the violation).
-    fn feed<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+    fn feed_slice<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
         let r = self
             .inner
@@ -238,17 +220,58 @@ impl PyWebSocketDecoder {
             }
         }
     }
+}
+
+/// The bytes of a `bytes` argument in place; any other buffer (bytearray, memoryview) is
+/// copied first, since Python code run while building results could resize it.
+fn with_input<R>(data: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> PyResult<R>) -> PyResult<R> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        return f(b.as_bytes());
+    }
+    let buf = PyBuffer::<u8>::get(data)?;
+    f(&buf.to_vec(data.py())?)
+}
+
+#[pymethods]
+impl PyWebSocketDecoder {
+    #[new]
+    #[pyo3(signature = (*, max_message_size = DEFAULT_MAX_MESSAGE_SIZE, deflate = None))]
+    fn new(max_message_size: usize, deflate: Option<PyRef<'_, PyDeflateParams>>) -> PyResult<Self> {
+        if max_message_size == 0 {
+            return Err(PyValueError::new_err("max_message_size must be positive"));
+        }
+        Ok(Self {
+            inner: Decoder::new(DecoderConfig {
+                max_message_size,
+                deflate: deflate.map(|d| d.inner),
+            }),
+        })
+    }
+
+    /// Decodes a chunk; returns `[(opcode, payload), ...]` for every complete message.
+    ///
+    /// Raises `ProtocolError` (with `close_code`, `kind`, and `messages`: those decoded from
+    /// this chunk before the violation).
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        with_input(data, |data| self.feed_slice(py, data))
+    }
 
     /// Decodes and validates a chunk without building Python objects; returns the number of
     /// messages. This is the per-frame cost a Rust-side consumer of `feed_with` pays.
-    fn feed_count(&mut self, data: &[u8]) -> PyResult<usize> {
-        let mut n = 0usize;
-        self.inner
-            .feed_with(data, |_m: Message<'_>| -> Result<(), WsError> {
-                n += 1;
-                Ok(())
-            })?;
-        Ok(n)
+    fn feed_count(&mut self, data: &Bound<'_, PyAny>) -> PyResult<usize> {
+        with_input(data, |data| {
+            let mut n = 0usize;
+            self.inner
+                .feed_with(data, |_m: Message<'_>| -> Result<(), WsError> {
+                    n += 1;
+                    Ok(())
+                })?;
+            Ok(n)
+        })
     }
 
     /// Close code from the server's close frame (None before it, or for an empty body).
@@ -287,7 +310,7 @@ pub(crate) struct PyWebSocketEncoder {
     inner: Encoder,
 }
 
-/// Bytes of `bytes`, `bytearray` or `str` (UTF-8) arguments, without copying `bytes`/`str`.
+/// Bytes of `bytes`, `str` (UTF-8) or any bytes-like argument; only the last is copied.
 fn with_data<R>(data: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> PyResult<R>) -> PyResult<R> {
     if let Ok(b) = data.cast::<PyBytes>() {
         return f(b.as_bytes());
@@ -295,13 +318,12 @@ fn with_data<R>(data: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> PyResult<R>) -
     if let Ok(s) = data.cast::<PyString>() {
         return f(s.to_str()?.as_bytes());
     }
-    if let Ok(b) = data.cast::<PyByteArray>() {
-        return f(&b.to_vec());
+    match PyBuffer::<u8>::get(data) {
+        Ok(buf) => f(&buf.to_vec(data.py())?),
+        Err(_) => Err(PyTypeError::new_err(
+            "expected bytes, a bytes-like object or str",
+        )),
     }
-    if let Ok(v) = data.extract::<Vec<u8>>() {
-        return f(&v);
-    }
-    Err(PyTypeError::new_err("expected bytes, bytearray or str"))
 }
 
 impl PyWebSocketEncoder {

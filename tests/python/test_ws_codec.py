@@ -93,6 +93,15 @@ class TestDecodeMatchesWebsockets:
         dec = WebSocketDecoder()
         assert feed_all(dec, chunks(rng, data, 65536)) == expected
 
+    def test_accepts_bytes_like_chunks(self) -> None:
+        raw = Frame(Opcode.BINARY, b"abc").serialize(mask=False)
+        dec = WebSocketDecoder()
+        assert dec.feed(bytearray(raw[:2])) == []
+        assert dec.feed(memoryview(raw)[2:]) == [(2, b"abc")]
+        assert dec.feed_count(bytearray(raw + raw)) == 2
+        with pytest.raises(TypeError):
+            dec.feed("text")  # type: ignore[arg-type]
+
     def test_opcode_values_match_rfc(self) -> None:
         assert [int(o) for o in (Op.CONTINUATION, Op.TEXT, Op.BINARY)] == [0, 1, 2]
         assert [int(o) for o in (Op.CLOSE, Op.PING, Op.PONG)] == [8, 9, 10]
@@ -155,10 +164,16 @@ class TestEncodeParsedByWebsockets:
         with pytest.raises(TypeError):
             enc.encode_binary(123)  # type: ignore[arg-type]
 
-    def test_accepts_bytearray_and_str(self) -> None:
+    def test_accepts_bytes_like_and_str(self) -> None:
         enc = WebSocketEncoder()
-        stream = enc.encode_binary(bytearray(b"ba")) + enc.encode_text("é")
-        assert reference_server_parse(stream) == [(2, b"ba"), (1, "é".encode())]
+        stream = (
+            enc.encode_binary(bytearray(b"ba"))
+            + enc.encode_binary(memoryview(b"xmv")[1:])
+            + enc.encode_text("é")
+        )
+        assert reference_server_parse(stream) == [(2, b"ba"), (2, b"mv"), (1, "é".encode())]
+        with pytest.raises(TypeError):
+            enc.encode_binary([1, 2])  # type: ignore[arg-type]
 
 
 MASK = b"\x01\x02\x03\x04"
@@ -236,6 +251,9 @@ class TestProtocolViolations:
         with pytest.raises(ProtocolError) as info:
             dec.feed(frame(2, b"a") + frame(9, b"p") + frame(3, b""))
         assert info.value.messages == [(2, b"a"), (9, b"p")]
+        with pytest.raises(ProtocolError) as again:
+            dec.feed(b"")
+        assert again.value.messages == [] and again.value.kind == "reserved_opcode"
 
     def test_control_frame_of_125_bytes_is_fine(self) -> None:
         dec = WebSocketDecoder()
