@@ -212,6 +212,7 @@ impl Decoder {
         loop {
             match parse_header(data, allow_rsv1, self.max_size) {
                 Ok(Some(h)) if h.frame_len() <= data.len() => {
+                    prefetch(data, PREFETCH_AHEAD);
                     let (frame, rest) = data.split_at(h.frame_len());
                     data = rest;
                     if let Err(e) = self.frame(h, &frame[h.header_len..], &mut on_message) {
@@ -372,6 +373,24 @@ impl Decoder {
         }
         r
     }
+}
+
+/// How far ahead of the current frame to ask for memory (a few small frames).
+const PREFETCH_AHEAD: usize = 2048;
+
+/// Hints the CPU to load the cache line at `data[ahead]`. Small frames put headers 60-400
+/// bytes apart and only the header is read, a pattern the hardware prefetcher does not
+/// follow; on input that is not in cache each frame would otherwise wait a memory round trip.
+#[inline(always)]
+fn prefetch(data: &[u8], ahead: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(p) = data.get(ahead) {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is only a hint, never faults, and the address is inside `data`.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(p).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, ahead);
 }
 
 #[inline]
