@@ -8,6 +8,7 @@ pub mod book;
 pub mod decimal;
 pub mod error;
 pub mod metrics;
+pub mod ws;
 
 #[cfg(feature = "python")]
 mod py;

@@ -1,10 +1,11 @@
 //! Python exceptions, and the single place where core errors become them.
 
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
 use crate::error::DecimalError;
+use crate::ws::{WsError, WsErrorKind};
 
 create_exception!(
     hftws,
@@ -24,17 +25,54 @@ create_exception!(
     DecodeError,
     "A price or size is not an exact decimal in the supported range."
 );
+create_exception!(
+    hftws,
+    ProtocolError,
+    HftwsError,
+    "The WebSocket peer broke RFC 6455/7692; `close_code` is the code to close with."
+);
+create_exception!(
+    hftws,
+    HandshakeError,
+    ProtocolError,
+    "The server's HTTP upgrade response was refused."
+);
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("HftwsError", py.get_type::<HftwsError>())?;
     m.add("DecodeError", py.get_type::<DecodeError>())?;
     m.add("DecimalParseError", py.get_type::<DecimalParseError>())?;
+    m.add("ProtocolError", py.get_type::<ProtocolError>())?;
+    m.add("HandshakeError", py.get_type::<HandshakeError>())?;
     Ok(())
 }
 
 impl From<DecimalError> for PyErr {
     fn from(e: DecimalError) -> Self {
         DecimalParseError::new_err(e.to_string())
+    }
+}
+
+/// `ProtocolError`/`HandshakeError` with `close_code` and `kind` attributes; misuse of the
+/// encoder or handshake builder (`InvalidInput`) is a `ValueError`.
+pub(crate) fn ws_error(py: Python<'_>, e: &WsError) -> PyErr {
+    let err = match e.kind {
+        WsErrorKind::InvalidInput => return PyValueError::new_err(e.detail.clone()),
+        WsErrorKind::Handshake => HandshakeError::new_err(e.to_string()),
+        _ => ProtocolError::new_err(e.to_string()),
+    };
+    let value = err.value(py);
+    // Setting attributes on a fresh exception instance cannot fail short of MemoryError;
+    // if it does, the exception is still raised, only without the extra attributes.
+    let _ = value.setattr("close_code", e.close_code);
+    let _ = value.setattr("kind", e.kind.name());
+    let _ = value.setattr("messages", pyo3::types::PyList::empty(py));
+    err
+}
+
+impl From<WsError> for PyErr {
+    fn from(e: WsError) -> Self {
+        Python::attach(|py| ws_error(py, &e))
     }
 }

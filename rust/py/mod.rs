@@ -4,6 +4,7 @@ mod book;
 mod convert;
 mod errors;
 mod metrics;
+mod ws;
 
 use pyo3::prelude::*;
 
@@ -16,5 +17,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<metrics::PyHistogram>()?;
     m.add_function(wrap_pyfunction!(convert::parse_decimal, m)?)?;
     m.add_function(wrap_pyfunction!(convert::normalize_decimal, m)?)?;
+    m.add_class::<ws::PyOpcode>()?;
+    m.add_class::<ws::PyDeflateOffer>()?;
+    m.add_class::<ws::PyDeflateParams>()?;
+    m.add_class::<ws::PyWebSocketDecoder>()?;
+    m.add_class::<ws::PyWebSocketEncoder>()?;
+    m.add_function(wrap_pyfunction!(ws::build_handshake_request, m)?)?;
+    m.add_function(wrap_pyfunction!(ws::validate_handshake_response, m)?)?;
     Ok(())
 }
