@@ -389,3 +389,35 @@ mod tests {
         assert_eq!(b.bids().size_at(d("12")), Decimal::ZERO);
     }
 }
+#[cfg(test)]
+mod timing_tmp {
+    use super::*;
+    use crate::book::SeqRule;
+    use crate::mexc::testdata::vector_273;
+    #[test]
+    #[ignore]
+    fn timing() {
+        let f = vector_273();
+        let mut b = OrderBook::new(SeqRule::Mexc, None);
+        b.load_snapshot::<()>(43_296_363_240, |_| Ok(())).unwrap();
+        apply_depth(&f, &mut b).unwrap();
+        let n = 1_000_000;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(apply_depth(std::hint::black_box(&f), &mut b).unwrap());
+        }
+        println!("stale apply {:?}/op", t.elapsed() / n);
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(crate::mexc::Push::decode(std::hint::black_box(&f)).unwrap());
+        }
+        println!("decode {:?}/op", t.elapsed() / n);
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            for s in ["117145.49", "0.01234500", "117146.02", "1.20000000"] {
+                std::hint::black_box(Decimal::parse(std::hint::black_box(s)).unwrap());
+            }
+        }
+        println!("4 decimals {:?}/op", t.elapsed() / n);
+    }
+}
