@@ -3,6 +3,9 @@
 mod book;
 mod convert;
 mod errors;
+mod mexc;
+mod mexc_batches;
+mod mexc_events;
 
 use pyo3::prelude::*;
 
@@ -14,5 +17,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<book::PyBookStatus>()?;
     m.add_function(wrap_pyfunction!(convert::parse_decimal, m)?)?;
     m.add_function(wrap_pyfunction!(convert::normalize_decimal, m)?)?;
+    mexc::register(m)?;
     Ok(())
 }
