@@ -34,6 +34,8 @@ from hftws.testing.rest import RestServer, Route
 __all__ = ["Connection", "ExchangeServer", "Step", "Subscription"]
 
 Frame = str | bytes
+#: Unsent bytes above which a send may block long enough to need the slow-client timeout.
+_SLOW_BUFFER = 1 << 16
 
 
 @dataclass(slots=True)
@@ -105,7 +107,17 @@ class Connection:
         if self.stalled:
             return True
         try:
-            await self.ws.send(frame)
+            limit = self.server.slow_client_timeout
+            if limit is not None and self.ws.transport.get_write_buffer_size() > _SLOW_BUFFER:
+                # The peer is not reading: a real exchange drops slow consumers.
+                try:
+                    async with asyncio.timeout(limit):
+                        await self.ws.send(frame)
+                except TimeoutError:
+                    self.kill(1006)
+                    return False
+            else:
+                await self.ws.send(frame)
         except ConnectionClosed:
             self.closed = True
             return False
@@ -154,6 +166,9 @@ class ExchangeServer:
         ping_interval: RFC 6455 keepalive pings sent by the server (``None`` = none).
         compression: ``"deflate"`` to negotiate permessage-deflate, ``None`` (default) not.
         faults: share a :class:`Faults` controller (default: a new one, ``server.faults``).
+        slow_client_timeout: a client that does not read for this many seconds while pushes
+            are waiting is dropped (TCP abort), so it cannot stall the stream of the others;
+            ``None`` = wait forever (the stream then runs at the slowest client's pace).
         host: interface to bind.
     """
 
@@ -172,11 +187,13 @@ class ExchangeServer:
         ping_interval: float | None = None,
         compression: str | None = None,
         faults: Faults | None = None,
+        slow_client_timeout: float | None = 5.0,
         host: str = "127.0.0.1",
     ) -> None:
         self.market = market or Market(specs or self.DEFAULT_SPECS, seed=seed)
         self.faults = faults or Faults()
         self.idle_timeout = idle_timeout
+        self.slow_client_timeout = slow_client_timeout
         self.host = host
         self._rate = rate
         self._ping_interval = ping_interval
