@@ -58,12 +58,7 @@ async def updates(ws, channel: str, count: int, timeout: float = 5.0) -> list[di
     async with asyncio.timeout(timeout):
         while len(out) < count:
             msg = json.loads(await ws.recv())
-            if (
-                msg.get("channel") == channel
-                and "result" in msg
-                and "event" not in msg
-                or (msg.get("channel") == channel and msg.get("event") == "update")
-            ):
+            if msg.get("channel") == channel and msg.get("event", "update") == "update":
                 out.append(msg)
     return out
 
