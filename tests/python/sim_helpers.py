@@ -69,3 +69,12 @@ async def quiet_for(ws: ClientConnection, seconds: float) -> list[str | bytes]:
     except TimeoutError:
         pass
     return frames
+
+
+async def recv_event(ws: ClientConnection, event: str, timeout: float = 2.0) -> dict[str, Any]:
+    """The next Gate message whose ``event`` is ``event``, skipping pushes."""
+    async with asyncio.timeout(timeout):
+        while True:
+            msg = json.loads(await ws.recv())
+            if msg.get("event") == event:
+                return msg

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from sim_helpers import DictBook, quiet_for, recv_json, truth
+from sim_helpers import DictBook, quiet_for, recv_event, recv_json, truth
 from websockets.asyncio.client import connect
 
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
@@ -193,7 +193,7 @@ async def test_obu_sends_a_full_window_then_window_diffs(gate: Server) -> None:
             assert len(book.bids) == len(book.asks) == 50
         # A second subscription to the same stream is refused (gateio.md §3.7).
         await ws.send(req(gate, "obu", ["ob.BTC_USDT.50"]))
-        dup = await recv_json(ws)
+        dup = await recv_event(ws, "subscribe")
         assert dup["error"] == {"code": 2, "message": "Alert sub ob.BTC_USDT.50"}
 
 
@@ -261,9 +261,7 @@ async def test_unsubscribe_stops_only_that_stream(gate_spot_server: GateSpotServ
         await recv_json(ws)
         await updates(ws, "spot.order_book_update", 4)
         await ws.send(req(server, "order_book_update", ["BTC_USDT", "100ms"], event="unsubscribe"))
-        async with asyncio.timeout(2):
-            while (msg := json.loads(await ws.recv())).get("event") != "unsubscribe":
-                pass
+        msg = await recv_event(ws, "unsubscribe")
         assert msg["result"] == {"status": "success"}
         later = [json.loads(f) for f in await quiet_for(ws, 0.2)]
         assert later and {m["result"]["s"] for m in later} == {"ETH_USDT"}

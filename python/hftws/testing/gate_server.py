@@ -82,13 +82,9 @@ class _GateBase(ExchangeServer):
         return f"unknown contract {pair}" if self.FUTURES else f"unknown currency pair {pair}"
 
     def garbage(self) -> Frame:
-        cut = self.rng.randint(5, 40)
-        return (
-            '{"channel":"%s.order_book_update","event":"update","result":{"t":1,"b":[["1'[:cut]
-            % self.PREFIX
-            if cut > 30
-            else '{"time":1,"channel":' + "x" * self.rng.randint(0, 9)
-        )
+        # Any prefix of an unterminated object is invalid JSON.
+        push = f'{{"time":1,"channel":"{self.PREFIX}.order_book_update","result":{{"b":[["1'
+        return push[: self.rng.randint(1, len(push))]
 
     # ------------------------------------------------------------------ control frames
 
@@ -314,6 +310,7 @@ class _ObuSub(_GateSub):
         self.n = n
         self.bids: dict[Decimal, Decimal] = {}
         self.asks: dict[Decimal, Decimal] = {}
+        self.u = 0
 
     def _frame(self, result: dict[str, Any]) -> str:
         return _dumps(
@@ -328,6 +325,7 @@ class _ObuSub(_GateSub):
         market = self.server.market
         bids, asks = market.top(self.symbol, self.n)
         self.bids, self.asks = dict(bids), dict(asks)
+        self.u = market.last_id(self.symbol)
         return self._frame(
             {
                 "t": time.time_ns() // 1_000_000,
@@ -340,6 +338,8 @@ class _ObuSub(_GateSub):
         )
 
     def render(self, step: Step) -> list[Frame]:
+        if step.change.last_id <= self.u:
+            return []  # subscribed while this step was being published: the full push has it
         bids, asks = step.top(self.n)
         new_bids, new_asks = dict(bids), dict(asks)
         zero = Decimal(0)

@@ -242,8 +242,9 @@ class Market:
             b.burst_left -= 1
             events = rng.randint(8, 40)
         else:
-            if rng.random() < 0.01:
-                b.burst_left = rng.randint(20, 120)
+            # Occasional bursts (~7% of steps): 10-60 steps of 8-40 events each.
+            if rng.random() < 0.002:
+                b.burst_left = rng.randint(10, 60)
             events = 1 + min(int(rng.expovariate(0.6)), 12)
         touched: dict[tuple[bool, int], int] = {}
         prior: list[tuple[bool, int, int]] = []

@@ -122,6 +122,7 @@ class Connection:
             self.closed = True
             return False
         self.sent += 1
+        self.server.frames_sent += 1
         if self.budget is not None:
             self.budget -= 1
             if self.budget <= 0:
@@ -209,6 +210,8 @@ class ExchangeServer:
         self._last_bbo: dict[str, tuple[Level, Level]] = {}
         self.url = ""
         self.rest_url = ""
+        #: Frames sent to all connections so far (acks and pushes).
+        self.frames_sent = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -343,7 +346,9 @@ class ExchangeServer:
         try:
             while not conn.closed:
                 timeout = None
-                if self.idle_timeout is not None and not conn.subs:
+                if conn.stalled:
+                    timeout = 0.1  # reading is paused: just poll for the unstall
+                elif self.idle_timeout is not None and not conn.subs:
                     timeout = max(0.0, conn.idle_deadline - loop.time())
                 try:
                     async with asyncio.timeout(timeout):
@@ -432,7 +437,8 @@ class ExchangeServer:
             if conn.closed or conn.stalled:
                 continue
             for sub in list(conn.subs.values()):
-                if sub.symbol != change.symbol:
+                # Re-check: an unsubscribe may have been acked while this loop awaited a send.
+                if sub.symbol != change.symbol or conn.subs.get(sub.ident) is not sub:
                     continue
                 if sub.shared:
                     frames = step.frames.get(sub.key)
