@@ -117,6 +117,8 @@ def test_snapshot_at_refuses_ids_outside_the_history() -> None:
     run(market, 50)
     with pytest.raises(LookupError):
         market.snapshot_at("BTCUSDT", first, 5)
+    oldest = market.oldest_id("BTCUSDT")
+    assert first < oldest and market.snapshot_at("BTCUSDT", oldest, 5).last_id == oldest
     with pytest.raises(LookupError):
         market.snapshot_at("BTCUSDT", market.last_id("BTCUSDT") + 1, 5)
 

@@ -187,6 +187,11 @@ class Market:
         """Update id of the current truth book."""
         return self._books[symbol].last_id
 
+    def oldest_id(self, symbol: str) -> int:
+        """Oldest update id :meth:`snapshot_at` can rebuild."""
+        b = self._books[symbol]
+        return b.undo[0].first_id - 1 if b.undo else b.last_id
+
     def bbo(self, symbol: str) -> tuple[Level, Level]:
         """Best bid and best ask ``(price, size)`` of the truth book."""
         b = self._books[symbol]

@@ -297,11 +297,8 @@ class ExchangeServer:
         """Book snapshot and the id to publish with it; ``shift`` < 0 gives the exact book that
         many ids ago (clamped to the kept history), > 0 the current book with a future id."""
         if shift < 0:
-            target = self.market.last_id(symbol) + shift
-            try:
-                snap = self.market.snapshot_at(symbol, target, limit)
-            except LookupError:
-                snap = self.market.snapshot(symbol, limit)
+            target = max(self.market.last_id(symbol) + shift, self.market.oldest_id(symbol))
+            snap = self.market.snapshot_at(symbol, target, limit)
             return snap, snap.last_id
         snap = self.market.snapshot(symbol, limit)
         return snap, snap.last_id + shift
