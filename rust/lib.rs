@@ -9,6 +9,7 @@ pub mod decimal;
 pub mod error;
 pub mod metrics;
 pub mod ws;
+pub mod mexc;
 
 #[cfg(feature = "python")]
 mod py;

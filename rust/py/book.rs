@@ -155,6 +155,11 @@ pub(crate) fn parse_rule(rule: &str) -> PyResult<SeqRule> {
 }
 
 impl PyOrderBook {
+    /// The Rust book, for decoders that stream levels straight into it.
+    pub(crate) fn inner_mut(&mut self) -> &mut OrderBook {
+        &mut self.book
+    }
+
     fn apply_one(
         &mut self,
         bids: &Bound<'_, PyAny>,

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 use crate::error::DecimalError;
 use crate::ws::{WsError, WsErrorKind};
+use crate::mexc::MexcError;
 
 create_exception!(
     hftws,
@@ -38,6 +39,13 @@ create_exception!(
     "The server's HTTP upgrade response was refused."
 );
 
+create_exception!(
+    hftws,
+    MexcDecodeError,
+    DecodeError,
+    "A MEXC frame could not be decoded; the message names the schema field."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("HftwsError", py.get_type::<HftwsError>())?;
@@ -45,6 +53,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DecimalParseError", py.get_type::<DecimalParseError>())?;
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
     m.add("HandshakeError", py.get_type::<HandshakeError>())?;
+    m.add("MexcDecodeError", py.get_type::<MexcDecodeError>())?;
     Ok(())
 }
 
@@ -74,5 +83,11 @@ pub(crate) fn ws_error(py: Python<'_>, e: &WsError) -> PyErr {
 impl From<WsError> for PyErr {
     fn from(e: WsError) -> Self {
         Python::attach(|py| ws_error(py, &e))
+    }
+}
+
+impl From<MexcError> for PyErr {
+    fn from(e: MexcError) -> Self {
+        MexcDecodeError::new_err(e.to_string())
     }
 }

@@ -5,6 +5,9 @@ mod convert;
 mod errors;
 mod metrics;
 mod ws;
+mod mexc;
+mod mexc_batches;
+mod mexc_events;
 
 use pyo3::prelude::*;
 
@@ -24,5 +27,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ws::PyWebSocketEncoder>()?;
     m.add_function(wrap_pyfunction!(ws::build_handshake_request, m)?)?;
     m.add_function(wrap_pyfunction!(ws::validate_handshake_response, m)?)?;
+    mexc::register(m)?;
     Ok(())
 }

@@ -23,3 +23,6 @@ settings.register_profile(
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+# Local exchange servers (mexc_server, gate_spot_server, gate_futures_server fixtures).
+pytest_plugins = ["hftws.testing.fixtures"]

@@ -1,0 +1,330 @@
+//! `hftws.mexc` native functions: `decode`, `apply_depth`, `apply_depth_many`,
+//! `parse_control` (mexc.md §2, §4, §6).
+//!
+//! `decode` keeps the frame's `bytes` object and decodes borrowing from it (see [`Frame`]);
+//! `apply_depth` streams depth levels from the frame into the Rust book and returns the shared
+//! `BookStatus` object, so a caller that only keeps a book creates no Python object per push.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
+
+use super::book::{status_object, PyBookStatus, PyOrderBook};
+use super::mexc_batches::{
+    PyMexcBookTickers, PyMexcDepthBatch, PyMexcMiniTickers, PyMexcTrades, TradesBody,
+};
+use super::mexc_events::{
+    DepthBody, PyMexcAccountUpdate, PyMexcBookTicker, PyMexcDeal, PyMexcDepthUpdate, PyMexcKline,
+    PyMexcMiniTicker, PyMexcOrder, TickerBody,
+};
+use crate::book::Status;
+use crate::mexc::bodies::PublicAggreDealsItem;
+use crate::mexc::{apply_depth as core_apply_depth, Body, Control, ControlKind, Push, Value};
+
+/// The `bytes` object an event was decoded from.
+///
+/// Events hold their decoded body as `&'static` borrows into these bytes. That is sound
+/// because the borrow never outlives the object: a `bytes` object is immutable and never
+/// moves its buffer, every event (and every item event built from it) holds its own strong
+/// reference here, and getters only hand out new Python objects or borrows tied to `&self`.
+pub(crate) struct Frame(pub(crate) Py<PyBytes>);
+
+impl Frame {
+    pub(crate) fn clone_ref(&self, py: Python<'_>) -> Frame {
+        Frame(self.0.clone_ref(py))
+    }
+}
+
+/// The frame as a `bytes` object: `bytes` is taken as is, other buffers are copied once.
+fn frame_bytes<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        return Ok(b.clone());
+    }
+    if let Ok(b) = data.cast::<PyByteArray>() {
+        return Ok(PyBytes::new(py, &b.to_vec()));
+    }
+    if data.is_instance_of::<PyInt>() || data.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(
+            "a MEXC push is a binary frame: bytes, bytearray or memoryview",
+        ));
+    }
+    // memoryview and other buffer objects.
+    Ok(py
+        .get_type::<PyBytes>()
+        .call1((data,))?
+        .cast_into::<PyBytes>()?)
+}
+
+/// The bytes of `b` with the lifetime of the object that keeps `b` alive (see [`Frame`]).
+fn static_slice(b: &Bound<'_, PyBytes>) -> &'static [u8] {
+    let s = b.as_bytes();
+    // SAFETY: the caller stores a strong reference to `b` (a `Frame`) next to everything
+    // decoded from this slice; `bytes` buffers are immutable and never move.
+    unsafe { std::slice::from_raw_parts(s.as_ptr(), s.len()) }
+}
+
+/// A protobuf-JSON value as Python objects: dicts, lists, str, int, bool.
+pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value<'_>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Str(s) => PyString::new(py, s).into_any(),
+        Value::Int(i) => i.into_pyobject(py)?.into_any(),
+        Value::Bool(b) => pyo3::types::PyBool::new(py, *b).to_owned().into_any(),
+        Value::Msg(fields) => {
+            let d = PyDict::new(py);
+            for (k, v) in fields {
+                d.set_item(PyString::intern(py, k), value_to_py(py, v)?)?;
+            }
+            d.into_any()
+        }
+        Value::List(items) => {
+            let l = PyList::empty(py);
+            for v in items {
+                l.append(value_to_py(py, v)?)?;
+            }
+            l.into_any()
+        }
+    })
+}
+
+fn event(py: Python<'_>, frame: Frame, push: Push<'static>) -> PyResult<Py<PyAny>> {
+    let Push { header, body } = push;
+    let field = body.field_number();
+    macro_rules! make {
+        ($cls:ident, $body:expr) => {
+            Py::new(
+                py,
+                $cls {
+                    frame,
+                    header,
+                    body: $body,
+                    field,
+                    standalone: true,
+                },
+            )?
+            .into_any()
+        };
+    }
+    Ok(match body {
+        Body::PublicAggreDepths(b) => make!(
+            PyMexcDepthUpdate,
+            DepthBody {
+                asks: b.asks,
+                bids: b.bids,
+                event_type: b.event_type,
+                from: b.from_version,
+                to: b.to_version,
+                last_order_create_time: b.last_order_create_time,
+            }
+        ),
+        Body::PublicIncreaseDepths(b) => make!(PyMexcDepthUpdate, DepthBody::increase(b)),
+        Body::PublicLimitDepths(b) => make!(
+            PyMexcDepthUpdate,
+            DepthBody {
+                asks: b.asks,
+                bids: b.bids,
+                event_type: b.event_type,
+                from: b.version,
+                to: b.version,
+                last_order_create_time: b.last_order_create_time,
+            }
+        ),
+        Body::PublicIncreaseDepthsBatch(b) => make!(PyMexcDepthBatch, b),
+        Body::PublicAggreDeals(b) => make!(
+            PyMexcTrades,
+            TradesBody {
+                deals: b.deals,
+                event_type: b.event_type,
+                aggregated: true,
+            }
+        ),
+        Body::PublicDeals(b) => make!(
+            PyMexcTrades,
+            TradesBody {
+                deals: b
+                    .deals
+                    .iter()
+                    .map(|d| PublicAggreDealsItem {
+                        price: d.price,
+                        quantity: d.quantity,
+                        trade_type: d.trade_type,
+                        time: d.time,
+                        trade_id: "",
+                    })
+                    .collect(),
+                event_type: b.event_type,
+                aggregated: false,
+            }
+        ),
+        Body::PublicAggreBookTicker(t) => make!(
+            PyMexcBookTicker,
+            TickerBody {
+                t,
+                aggregated: true,
+            }
+        ),
+        Body::PublicBookTicker(t) => make!(PyMexcBookTicker, TickerBody::plain(&t)),
+        Body::PublicBookTickerBatch(b) => make!(PyMexcBookTickers, b),
+        Body::PublicSpotKline(b) => make!(PyMexcKline, b),
+        Body::PublicMiniTicker(b) => make!(PyMexcMiniTicker, b),
+        Body::PublicMiniTickers(b) => make!(PyMexcMiniTickers, b),
+        Body::PrivateOrders(b) => make!(PyMexcOrder, b),
+        Body::PrivateDeals(b) => make!(PyMexcDeal, b),
+        Body::PrivateAccount(b) => make!(PyMexcAccountUpdate, b),
+    })
+}
+
+fn decode_bytes(py: Python<'_>, bytes: Bound<'_, PyBytes>) -> PyResult<Py<PyAny>> {
+    let push = Push::decode(static_slice(&bytes))?;
+    event(py, Frame(bytes.unbind()), push)
+}
+
+/// Decodes one binary frame (a `PushDataV3ApiWrapper`) into its typed event.
+///
+/// Raises `MexcDecodeError` naming the field for malformed input.
+#[pyfunction]
+pub(crate) fn decode(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    decode_bytes(py, frame_bytes(py, data)?)
+}
+
+fn apply_one(book: &Bound<'_, PyOrderBook>, bytes: &Bound<'_, PyBytes>) -> PyResult<Status> {
+    let mut b = book.try_borrow_mut()?;
+    Ok(core_apply_depth(bytes.as_bytes(), b.inner_mut())?.status)
+}
+
+/// Applies a depth push (313, 302, 312 or 303) to `book` without building level objects.
+///
+/// Returns the `BookStatus`, or `(BookStatus, event)` with `event=True`.
+#[pyfunction]
+#[pyo3(signature = (data, book, event = false))]
+pub(crate) fn apply_depth(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    book: &Bound<'_, PyOrderBook>,
+    event: bool,
+) -> PyResult<Py<PyAny>> {
+    let bytes = frame_bytes(py, data)?;
+    let st = status_object(py, apply_one(book, &bytes)?)?;
+    if event {
+        let ev = decode_bytes(py, bytes)?;
+        Ok(PyTuple::new(py, [st.into_any(), ev])?.into_any().unbind())
+    } else {
+        Ok(st.into_any())
+    }
+}
+
+/// Applies depth pushes in order, stopping at the first gap, crossed book or refusal;
+/// returns the last status (STALE for an empty list).
+#[pyfunction]
+pub(crate) fn apply_depth_many(
+    py: Python<'_>,
+    frames: &Bound<'_, PyAny>,
+    book: &Bound<'_, PyOrderBook>,
+) -> PyResult<Py<PyBookStatus>> {
+    let mut last = Status::Stale;
+    for f in frames.try_iter()? {
+        let bytes = frame_bytes(py, &f?)?;
+        last = apply_one(book, &bytes)?;
+        if !matches!(last, Status::Applied | Status::Stale) {
+            break;
+        }
+    }
+    status_object(py, last)
+}
+
+/// A JSON control frame: subscription ack, refusal, PONG or error.
+#[pyclass(frozen, name = "MexcControl", module = "hftws.mexc")]
+pub(crate) struct PyMexcControl {
+    inner: Control,
+}
+
+#[pymethods]
+impl PyMexcControl {
+    /// 'ack', 'refused', 'pong', 'error' or 'text' (a non-JSON frame).
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind.name()
+    }
+    /// `id`, if sent.
+    #[getter]
+    fn id(&self) -> Option<i64> {
+        self.inner.id
+    }
+    /// `code`, if sent (0 even for refusals: never trust it).
+    #[getter]
+    fn code(&self) -> Option<i64> {
+        self.inner.code
+    }
+    /// `msg` (the whole text for a non-JSON frame).
+    #[getter]
+    fn msg(&self) -> &str {
+        &self.inner.msg
+    }
+    /// True for PONG.
+    #[getter]
+    fn is_pong(&self) -> bool {
+        self.inner.kind == ControlKind::Pong
+    }
+    /// True when every channel named in `msg` is one of `requested` (mexc.md §2.2).
+    fn is_success(&self, requested: Vec<String>) -> bool {
+        self.inner.is_success(&requested)
+    }
+    /// Channels listed as refused ("Not Subscribed successfully! [...]").
+    fn refused_channels(&self) -> Vec<&str> {
+        self.inner.refused_channels()
+    }
+    /// `{"kind", "id", "code", "msg"}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("kind", self.kind())?;
+        d.set_item("id", self.inner.id)?;
+        d.set_item("code", self.inner.code)?;
+        d.set_item("msg", &self.inner.msg)?;
+        Ok(d)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "MexcControl(kind={:?}, id={:?}, code={:?}, msg={:?})",
+            self.kind(),
+            self.inner.id,
+            self.inner.code,
+            self.inner.msg
+        )
+    }
+}
+
+/// Parses a text frame (str, or UTF-8 bytes) from the MEXC socket.
+#[pyfunction]
+pub(crate) fn parse_control(text: &Bound<'_, PyAny>) -> PyResult<PyMexcControl> {
+    let inner = if let Ok(s) = text.cast::<PyString>() {
+        Control::parse(s.to_str()?)?
+    } else if let Ok(b) = text.cast::<PyBytes>() {
+        let s = std::str::from_utf8(b.as_bytes())
+            .map_err(|_| PyTypeError::new_err("control frame is not valid UTF-8"))?;
+        Control::parse(s)?
+    } else {
+        return Err(PyTypeError::new_err("a control frame is str or bytes"));
+    };
+    Ok(PyMexcControl { inner })
+}
+
+/// Registers the MEXC classes and functions on the native module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(apply_depth, m)?)?;
+    m.add_function(wrap_pyfunction!(apply_depth_many, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_control, m)?)?;
+    m.add_class::<PyMexcControl>()?;
+    m.add_class::<PyMexcTrades>()?;
+    m.add_class::<super::mexc_events::PyMexcTrade>()?;
+    m.add_class::<PyMexcDepthUpdate>()?;
+    m.add_class::<PyMexcDepthBatch>()?;
+    m.add_class::<PyMexcBookTicker>()?;
+    m.add_class::<PyMexcBookTickers>()?;
+    m.add_class::<PyMexcKline>()?;
+    m.add_class::<PyMexcMiniTicker>()?;
+    m.add_class::<PyMexcMiniTickers>()?;
+    m.add_class::<PyMexcOrder>()?;
+    m.add_class::<PyMexcDeal>()?;
+    m.add_class::<PyMexcAccountUpdate>()?;
+    Ok(())
+}
