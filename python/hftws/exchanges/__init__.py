@@ -1,6 +1,6 @@
 """Exchange handlers: the interface composed with each exchange's mixins and handler."""
 
-from hftws.exchanges.gateio import (
+from hftws.exchanges.gateio import (  # noqa: I001
     GateioFuturesPublicHandler,
     GateioFuturesPublicMessageHandler,
     GateioSpotPublicHandler,
