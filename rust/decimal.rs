@@ -233,13 +233,62 @@ impl Decimal {
     /// The nearest `f64` (correctly rounded, like `float(str(d))` in Python).
     #[must_use]
     pub fn to_f64(self) -> f64 {
-        // Integer-only values up to 2^53 units convert exactly without formatting.
-        let r = self.0;
-        if r % ONE == 0 && (r / ONE).unsigned_abs() < (1u128 << 53) {
-            return (r / ONE) as f64;
+        if let Some(v) = self.to_f64_fast() {
+            return v;
         }
         let mut buf = [0u8; 64];
         self.write_to(&mut buf).parse().unwrap_or(f64::NAN)
+    }
+
+    /// Clinger's fast path: when the value is `m / 10^k` with `m < 2^53` and `k <= 18`, both
+    /// operands are exact in f64 and one IEEE division rounds correctly. Exchange prices and
+    /// sizes (a handful of significant digits) nearly always qualify; others return `None`.
+    #[inline]
+    fn to_f64_fast(self) -> Option<f64> {
+        const POW10_F64: [f64; 19] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18,
+        ];
+        const POW10_U64: [u64; 19] = {
+            let mut t = [1u64; 19];
+            let mut i = 1;
+            while i < 19 {
+                t[i] = t[i - 1] * 10;
+                i += 1;
+            }
+            t
+        };
+        let m = self.0.unsigned_abs();
+        // 10^18 = 2^18 * 5^18 and floor(floor(m / 2^18) / 5^18) = floor(m / 10^18): below
+        // 2^82 (values under ~4.8e6) the quotient is a shift and a u64 division by a constant,
+        // which compiles to a multiply; larger values pay one 128-bit division.
+        const FIVE18: u64 = 3_814_697_265_625;
+        let int = if m >> 82 == 0 {
+            u128::from((m >> 18) as u64 / FIVE18)
+        } else {
+            m / ONE as u128
+        };
+        if int >= 1u128 << 53 {
+            return None;
+        }
+        // `frac < 10^18` and `int < 2^53` fit in u64: the rest is cheap u64 arithmetic.
+        let mut frac = (m - int * ONE as u128) as u64;
+        let int = int as u64;
+        let sign = if self.0 < 0 { -1.0 } else { 1.0 };
+        if frac == 0 {
+            // Integers below 2^53 convert exactly.
+            return Some(sign * int as f64);
+        }
+        let mut k = SCALE as usize;
+        while k > 0 && frac % 10 == 0 {
+            frac /= 10;
+            k -= 1;
+        }
+        let mant = int.checked_mul(POW10_U64[k])?.checked_add(frac)?;
+        if mant >= 1u64 << 53 {
+            return None;
+        }
+        Some(sign * (mant as f64 / POW10_F64[k]))
     }
 }
 
@@ -372,5 +421,27 @@ mod tests {
         assert!(d("9.5") < d("10"));
         assert!(d("-1") < d("0.0001"));
         assert_eq!(d("1.10"), d("1.1"));
+    }
+
+    #[test]
+    fn fast_float_path_matches_the_string_round_trip() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for i in 0..50_000u64 {
+            let digits = 1 + next() % 19;
+            let m = next() % 10u64.pow(digits.min(19) as u32);
+            let frac = next() % 19;
+            let neg = i % 3 == 0;
+            let raw = i128::from(m) * 10i128.pow((18 - frac) as u32);
+            let x = Decimal::from_raw(if neg { -raw } else { raw });
+            let mut buf = [0u8; 64];
+            let want: f64 = x.write_to(&mut buf).parse().unwrap();
+            assert_eq!(x.to_f64().to_bits(), want.to_bits(), "{x}");
+        }
     }
 }
