@@ -37,15 +37,20 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// `Truncated` when the buffer ends inside it, `VarintTooLong` past ten bytes.
-    #[inline]
+    #[inline(always)]
     pub fn varint(&mut self, path: FieldPath) -> Result<u64, MexcError> {
-        // One-byte fast path: tags and small lengths dominate real frames.
+        // One-byte fast path: tags and short lengths dominate real frames.
         if let Some(&b) = self.buf.get(self.pos) {
             if b < 0x80 {
                 self.pos += 1;
                 return Ok(u64::from(b));
             }
         }
+        self.varint_slow(path)
+    }
+
+    #[inline(never)]
+    fn varint_slow(&mut self, path: FieldPath) -> Result<u64, MexcError> {
         let mut v: u64 = 0;
         for i in 0..10 {
             let Some(&b) = self.buf.get(self.pos) else {
@@ -147,8 +152,7 @@ impl<'a> Reader<'a> {
     /// As [`Reader::len_field`], and `InvalidUtf8`.
     #[inline]
     pub fn str_field(&mut self, wire: u8, path: FieldPath) -> Result<&'a str, MexcError> {
-        let b = self.len_field(wire, path)?;
-        std::str::from_utf8(b).map_err(|_| MexcError::new(path, ErrorKind::InvalidUtf8))
+        utf8(self.len_field(wire, path)?, path)
     }
 }
 
@@ -164,12 +168,75 @@ fn expect(got: u8, expected: u8, path: FieldPath) -> Result<(), MexcError> {
     }
 }
 
-/// Parses a decimal string field; `path` names it in the error.
+/// Checks UTF-8; wire strings are almost always ASCII, which has a cheaper test.
+///
+/// # Errors
+/// `InvalidUtf8` naming `path`.
+#[inline]
+pub fn utf8(b: &[u8], path: FieldPath) -> Result<&str, MexcError> {
+    if b.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+    }
+    std::str::from_utf8(b).map_err(|_| MexcError::new(path, ErrorKind::InvalidUtf8))
+}
+
+/// 10^0 ..= 10^18.
+const POW10: [i128; 19] = {
+    let mut t = [1i128; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// The plain spelling exchanges send (`117145.50`, `0.00000000`: digits with at most one
+/// dot, at most 19 digits, at most 18 after the dot) computed with one u64 accumulation and
+/// one multiply. Anything else returns `None` and goes to [`Decimal::parse_bytes`].
+#[inline]
+pub(crate) fn plain_decimal(b: &[u8]) -> Option<Decimal> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let mut mant: u64 = 0;
+    let mut digits = 0u32;
+    let mut dot: Option<u32> = None;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d <= 9 {
+            // At most 19 digits: below 10^19 < u64::MAX, so this cannot overflow.
+            mant = mant * 10 + u64::from(d);
+            digits += 1;
+        } else if c == b'.' && dot.is_none() {
+            dot = Some(digits);
+        } else {
+            return None;
+        }
+    }
+    let frac = dot.map_or(0, |at| digits - at);
+    if digits == 0 || digits > 19 || frac > 18 {
+        return None;
+    }
+    // mant < 10^19 and the scale is at most 10^18: the product is below 10^37 < i128::MAX.
+    let scale = POW10.get((18 - frac) as usize)?;
+    Some(Decimal::from_raw(i128::from(mant) * scale))
+}
+
+/// Parses a decimal string field exactly; `path` names it in the error.
+///
+/// Plain spellings take a fast path that gives the same value as the project parser (a
+/// unit test compares the two); every other spelling, and every error, comes from
+/// [`Decimal::parse_bytes`].
 ///
 /// # Errors
 /// `InvalidDecimal` with the parser's reason.
 #[inline]
 pub fn parse_decimal(text: &[u8], path: FieldPath) -> Result<Decimal, MexcError> {
+    if let Some(d) = plain_decimal(text) {
+        return Ok(d);
+    }
     Decimal::parse_bytes(text).map_err(|e| MexcError::new(path, ErrorKind::InvalidDecimal(e)))
 }
 
@@ -324,5 +391,57 @@ mod tests {
             Some(Decimal::ZERO)
         );
         assert!(Dec::parse("1.2.3", P).is_err());
+    }
+
+    #[test]
+    fn fast_decimal_path_agrees_with_the_project_parser() {
+        let fixed = [
+            "0",
+            "00",
+            "0.0",
+            "1.",
+            ".5",
+            ".",
+            "",
+            "117145.50",
+            "0.00000000",
+            "1.000000000000000001",
+            "1.0000000000000000001",
+            "9999999999999999999",
+            "99999999999999999999",
+            "170141183460469231731",
+            "0.000000000000000001",
+            "1e5",
+            "-1",
+            "+1",
+            "1..2",
+            "1.2.3",
+            "١",
+            "12x",
+            "000000000000000000001.5",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rand = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"0123456789.0123456789.e-";
+        let mut cases: Vec<String> = fixed.iter().map(|s| (*s).to_owned()).collect();
+        for _ in 0..50_000 {
+            let n = (rand() % 24) as usize;
+            let s: String = (0..n)
+                .map(|_| alphabet[(rand() % alphabet.len() as u64) as usize] as char)
+                .collect();
+            cases.push(s);
+        }
+        for s in &cases {
+            let project = Decimal::parse_bytes(s.as_bytes()).ok();
+            if let Some(fast) = plain_decimal(s.as_bytes()) {
+                assert_eq!(Some(fast), project, "{s:?}");
+            }
+            assert_eq!(parse_decimal(s.as_bytes(), P).ok(), project, "{s:?}");
+        }
     }
 }

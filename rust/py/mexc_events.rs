@@ -408,6 +408,7 @@ event_class! {
     }
     /// First version covered (`fromVersion`, or `version`).
     #[getter]
+    #[allow(clippy::wrong_self_convention)] // the schema's name, as a Python property
     fn from_version(&self) -> Option<u64> {
         self.body.from.value
     }
@@ -461,7 +462,8 @@ event_class! {
 impl PyMexcDepthUpdate {
     fn to_value(&self) -> Value<'static> {
         let b = &self.body;
-        let list = |l: &[DepthLevel<'static>]| Value::List(l.iter().map(Message::to_value).collect());
+        let list =
+            |l: &[DepthLevel<'static>]| Value::List(l.iter().map(Message::to_value).collect());
         let mut out = vec![
             ("asks", list(&b.asks)),
             ("bids", list(&b.bids)),
