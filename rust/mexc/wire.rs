@@ -206,6 +206,9 @@ pub(crate) fn plain_decimal(b: &[u8]) -> Option<Decimal> {
     for &c in b {
         let d = c.wrapping_sub(b'0');
         if d <= 9 {
+            if digits == 19 {
+                return None;
+            }
             // At most 19 digits: below 10^19 < u64::MAX, so this cannot overflow.
             mant = mant * 10 + u64::from(d);
             digits += 1;
@@ -216,7 +219,7 @@ pub(crate) fn plain_decimal(b: &[u8]) -> Option<Decimal> {
         }
     }
     let frac = dot.map_or(0, |at| digits - at);
-    if digits == 0 || digits > 19 || frac > 18 {
+    if digits == 0 || frac > 18 {
         return None;
     }
     // mant < 10^19 and the scale is at most 10^18: the product is below 10^37 < i128::MAX.
