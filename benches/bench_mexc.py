@@ -25,11 +25,13 @@ from sortedcontainers import SortedDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import measure, save, table  # noqa: E402
-
-from hftws import BookStatus, OrderBook  # noqa: E402
-from hftws import mexc  # noqa: E402
-from hftws.testing.mexc_proto import load  # noqa: E402
+from _harness import measure, save, table
+from hftws import (
+    BookStatus,
+    OrderBook,
+    mexc,
+)
+from hftws.testing.mexc_proto import load
 
 SYMBOL = "BTCUSDT"
 BOOK_LEVELS = 1000
@@ -287,17 +289,27 @@ def main() -> None:
     levels = sum(len(mexc.decode(f).bids) + len(mexc.decode(f).asks) for f in frames) / n
     print(f"depth: {n} pushes, {levels:.1f} levels/push, {BOOK_LEVELS} levels per side\n")
     depth = measure(depth_cases(frames, snap_bids, snap_asks, repeat), repeat=repeat)
-    fastest = min(
-        ("upb + SortedDict", "upb + order_book (C)"), key=lambda k: depth[k].median
-    )
+    fastest = min(("upb + SortedDict", "upb + order_book (C)"), key=lambda k: depth[k].median)
     print(table("MEXC aggregated depth: decode + apply + best bid/ask (ns/push)", depth, fastest))
 
     deals = make_deals(n)
     tickers = make_tickers(n)
     dec_deals = measure(decode_cases(deals), repeat=repeat)
-    print(table("MEXC aggregated deals: decode only (ns/push)", dec_deals, "upb ParseFromString (reused msg)"))
+    print(
+        table(
+            "MEXC aggregated deals: decode only (ns/push)",
+            dec_deals,
+            "upb ParseFromString (reused msg)",
+        )
+    )
     dec_tickers = measure(decode_cases(tickers), repeat=repeat)
-    print(table("MEXC aggregated book ticker: decode only (ns/push)", dec_tickers, "upb ParseFromString (reused msg)"))
+    print(
+        table(
+            "MEXC aggregated book ticker: decode only (ns/push)",
+            dec_tickers,
+            "upb ParseFromString (reused msg)",
+        )
+    )
 
     ratio = depth[fastest].median / depth["hftws apply_depth + bbo"].median
     print(f"depth speed-up vs fastest baseline ({fastest}): {ratio:.1f}x (target >= 20x)")
