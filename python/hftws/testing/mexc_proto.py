@@ -73,7 +73,8 @@ def encode(push: dict[str, Any]) -> bytes:
 
     msg = load().PushDataV3ApiWrapper()
     json_format.ParseDict(push, msg)
-    return msg.SerializeToString()
+    frame: bytes = msg.SerializeToString()
+    return frame
 
 
 def to_dict(frame: bytes) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def to_dict(frame: bytes) -> dict[str, Any]:
 
     msg = load().PushDataV3ApiWrapper()
     msg.ParseFromString(frame)
-    out = json_format.MessageToDict(
+    out: dict[str, Any] = json_format.MessageToDict(
         msg, always_print_fields_with_no_presence=True, preserving_proto_field_name=True
     )
     _ints(out, msg.DESCRIPTOR)
