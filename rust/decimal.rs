@@ -279,10 +279,13 @@ impl Decimal {
             // Integers below 2^53 convert exactly.
             return Some(sign * int as f64);
         }
+        // Strip trailing zeros (at most 17) in binary steps: five constant divisions at most.
         let mut k = SCALE as usize;
-        while k > 0 && frac % 10 == 0 {
-            frac /= 10;
-            k -= 1;
+        for step in [16usize, 8, 4, 2, 1] {
+            if frac % POW10_U64[step] == 0 {
+                frac /= POW10_U64[step];
+                k -= step;
+            }
         }
         let mant = int.checked_mul(POW10_U64[k])?.checked_add(frac)?;
         if mant >= 1u64 << 53 {

@@ -81,6 +81,19 @@ pub fn apply_depth(frame: &[u8], book: &mut OrderBook) -> Result<DepthOutcome, M
 /// `(offset, length)` spans into the body plus a bid bitmask, all on the stack.
 const CAP: usize = 64;
 
+impl Scan {
+    fn new() -> Self {
+        Scan {
+            first: 0,
+            last: 0,
+            spans: [(0, 0); CAP],
+            bids: 0,
+            n: 0,
+            overflow: false,
+        }
+    }
+}
+
 struct Scan {
     first: u64,
     last: u64,
@@ -93,16 +106,11 @@ struct Scan {
 
 /// First pass: the version ids and the level spans, with every non-level field checked as
 /// `decode` would.
-fn scan(buf: &[u8], path: FieldPath, layout: &Layout) -> Result<Scan, MexcError> {
+fn scan(buf: &[u8], path: FieldPath, layout: &Layout, s: &mut Scan) -> Result<(), MexcError> {
     let (mut first, mut last) = (None, None);
-    let mut s = Scan {
-        first: 0,
-        last: 0,
-        spans: [(0, 0); CAP],
-        bids: 0,
-        n: 0,
-        overflow: u32::try_from(buf.len()).is_err(),
-    };
+    s.n = 0;
+    s.bids = 0;
+    s.overflow = u32::try_from(buf.len()).is_err();
     let mut r = Reader::new(buf);
     while let Some((num, wire)) = r.tag(path)? {
         match num {
@@ -145,7 +153,7 @@ fn scan(buf: &[u8], path: FieldPath, layout: &Layout) -> Result<Scan, MexcError>
     let missing = |key| MexcError::new(path.push(key), ErrorKind::Missing);
     s.first = first.ok_or_else(|| missing(layout.first.1))?;
     s.last = last.ok_or_else(|| missing(layout.last.1))?;
-    Ok(s)
+    Ok(())
 }
 
 /// Second pass: every level, in wire order, as `(is_bid, price, size)`.
@@ -197,6 +205,20 @@ fn under(mut e: MexcError, side: FieldPath) -> MexcError {
 /// check `decode` makes is implied here.
 #[inline]
 fn level(item: &[u8], path: FieldPath) -> Result<(Decimal, Decimal), MexcError> {
+    // Fast path for the layout every serializer emits: `0a <len> price 12 <len> quantity`
+    // with one-byte lengths and nothing else.
+    if let [0x0a, pl, rest @ ..] = item {
+        let pl = usize::from(*pl);
+        if pl < 0x80 && pl > 0 {
+            if let (Some(price), Some([0x12, ql, qty @ ..])) = (rest.get(..pl), rest.get(pl..)) {
+                if usize::from(*ql) == qty.len() && !qty.is_empty() {
+                    let p = parse_decimal(price, path).map_err(|e| at(e, path, "price"))?;
+                    let s = parse_decimal(qty, path).map_err(|e| at(e, path, "quantity"))?;
+                    return Ok((p, s));
+                }
+            }
+        }
+    }
     let (mut price, mut size): (&[u8], &[u8]) = (&[], &[]);
     let mut r = Reader::new(item);
     // Paths are built only on error: this loop runs for every level of every push.
@@ -233,7 +255,9 @@ fn delta(
     layout: &Layout,
     book: &mut OrderBook,
 ) -> Result<(Status, u64, u64), MexcError> {
-    let scan = scan(buf, path, layout)?;
+    // Filled in place: returning it by value would copy the span table.
+    let mut scan = Scan::new();
+    self::scan(buf, path, layout, &mut scan)?;
     let (first, last) = (scan.first, scan.last);
     let status = book.apply_delta(first, last, |w| {
         stream_levels(buf, &scan, path, |bid, p, s| {
@@ -252,7 +276,8 @@ fn snapshot(
     path: FieldPath,
     book: &mut OrderBook,
 ) -> Result<(Status, u64, u64), MexcError> {
-    let scan = scan(buf, path, &LIMIT)?;
+    let mut scan = Scan::new();
+    self::scan(buf, path, &LIMIT, &mut scan)?;
     let version = scan.first;
     if book.in_sync() && version <= book.sequence() {
         return Ok((Status::Stale, version, version));

@@ -253,8 +253,18 @@ pub fn parse_u64(text: &[u8], path: FieldPath) -> Result<u64, MexcError> {
     if text.is_empty() {
         return Err(bad());
     }
+    // Up to 19 digits cannot overflow (10^19 - 1 < u64::MAX): plain arithmetic there, checked
+    // arithmetic only for the 20th digit.
+    let (head, tail) = text.split_at(text.len().min(19));
     let mut v: u64 = 0;
-    for &c in text {
+    for &c in head {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return Err(bad());
+        }
+        v = v * 10 + u64::from(d);
+    }
+    for &c in tail {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
             return Err(bad());
