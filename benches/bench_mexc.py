@@ -132,8 +132,12 @@ def make_tickers(n: int, seed: int = 9) -> list[bytes]:
     return out
 
 
-def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: int):
-    """One case per pipeline; each pass gets a fresh book built outside the timed region."""
+def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: int, finals: dict):
+    """One case per pipeline; each pass gets a fresh book built outside the timed region.
+
+    Each case records its final best bid/ask prices in ``finals`` so the run can check that
+    every pipeline built the same book.
+    """
     pb = load()
     wrapper_cls = pb.PushDataV3ApiWrapper
     n = len(frames)
@@ -175,7 +179,8 @@ def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: i
         for f in frames:
             if apply_depth(f, book) is not applied:
                 raise RuntimeError("book lost sync")
-            bbo()
+            top = bbo()
+        finals["hftws"] = (top[0], top[2])
         return n
 
     def upb_sorted() -> int:
@@ -200,8 +205,8 @@ def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: i
                     asks.pop(p, None)
                 else:
                     asks[p] = q
-            bids.peekitem(-1)
-            asks.peekitem(0)
+            best = (bids.peekitem(-1), asks.peekitem(0))
+        finals["sorted"] = (best[0][0], best[1][0])
         return n
 
     def upb_cbook() -> int:
@@ -218,23 +223,19 @@ def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: i
             for lvl in body.bids:
                 p, q = float(lvl.price), float(lvl.quantity)
                 if q == 0.0:
-                    try:
+                    if p in bids:
                         del bids[p]
-                    except KeyError:
-                        pass
                 else:
                     bids[p] = q
             for lvl in body.asks:
                 p, q = float(lvl.price), float(lvl.quantity)
                 if q == 0.0:
-                    try:
+                    if p in asks:
                         del asks[p]
-                    except KeyError:
-                        pass
                 else:
                     asks[p] = q
-            bids.index(0)
-            asks.index(0)
+            best = (bids.index(0), asks.index(0))
+        finals["cbook"] = (best[0][0], best[1][0])
         return n
 
     return {
@@ -272,13 +273,6 @@ def decode_cases(frames: list[bytes]):
     }
 
 
-def check_agreement(frames: list[bytes], snap_bids: dict, snap_asks: dict) -> None:
-    """The pipelines must end with the same best levels, or the comparison is meaningless."""
-    cases = depth_cases(frames, snap_bids, snap_asks, 0)
-    for case in cases.values():
-        case()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small run (< 30 s)")
@@ -288,7 +282,10 @@ def main() -> None:
     snap_bids, snap_asks, frames = make_depth_stream(n)
     levels = sum(len(mexc.decode(f).bids) + len(mexc.decode(f).asks) for f in frames) / n
     print(f"depth: {n} pushes, {levels:.1f} levels/push, {BOOK_LEVELS} levels per side\n")
-    depth = measure(depth_cases(frames, snap_bids, snap_asks, repeat), repeat=repeat)
+    finals: dict[str, tuple[float, float]] = {}
+    depth = measure(depth_cases(frames, snap_bids, snap_asks, repeat, finals), repeat=repeat)
+    if len(set(finals.values())) != 1:
+        raise SystemExit(f"pipelines disagree on the final book: {finals}")
     fastest = min(("upb + SortedDict", "upb + order_book (C)"), key=lambda k: depth[k].median)
     print(table("MEXC aggregated depth: decode + apply + best bid/ask (ns/push)", depth, fastest))
 

@@ -201,29 +201,29 @@ pub(crate) fn plain_decimal(b: &[u8]) -> Option<Decimal> {
         return None;
     }
     let mut mant: u64 = 0;
-    let mut digits = 0u32;
-    let mut dot: Option<u32> = None;
-    for &c in b {
+    let mut dot = usize::MAX;
+    for (i, &c) in b.iter().enumerate() {
         let d = c.wrapping_sub(b'0');
         if d <= 9 {
-            if digits == 19 {
-                return None;
-            }
-            // At most 19 digits: below 10^19 < u64::MAX, so this cannot overflow.
-            mant = mant * 10 + u64::from(d);
-            digits += 1;
-        } else if c == b'.' && dot.is_none() {
-            dot = Some(digits);
+            // Wrapping only matters for 20 digits, which are refused below.
+            mant = mant.wrapping_mul(10).wrapping_add(u64::from(d));
+        } else if c == b'.' && dot == usize::MAX {
+            dot = i;
         } else {
             return None;
         }
     }
-    let frac = dot.map_or(0, |at| digits - at);
-    if digits == 0 || frac > 18 {
+    let (digits, frac) = if dot == usize::MAX {
+        (b.len(), 0)
+    } else {
+        (b.len() - 1, b.len() - 1 - dot)
+    };
+    // At most 19 digits: mant < 10^19 < u64::MAX, exact.
+    if digits == 0 || digits > 19 || frac > 18 {
         return None;
     }
     // mant < 10^19 and the scale is at most 10^18: the product is below 10^37 < i128::MAX.
-    let scale = POW10.get((18 - frac) as usize)?;
+    let scale = POW10.get(18 - frac)?;
     Some(Decimal::from_raw(i128::from(mant) * scale))
 }
 
