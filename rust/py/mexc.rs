@@ -288,12 +288,13 @@ impl PyMexcControl {
         Ok(d)
     }
     fn __repr__(&self) -> String {
+        let opt = |v: Option<i64>| v.map_or_else(|| "None".to_owned(), |v| v.to_string());
         format!(
-            "MexcControl(kind={:?}, id={:?}, code={:?}, msg={:?})",
+            "MexcControl(kind='{}', id={}, code={}, msg='{}')",
             self.kind(),
-            self.inner.id,
-            self.inner.code,
-            self.inner.msg
+            opt(self.inner.id),
+            opt(self.inner.code),
+            self.inner.msg.escape_debug()
         )
     }
 }

@@ -118,11 +118,11 @@ macro_rules! event_class {
             }
             fn __repr__(&self) -> String {
                 format!(
-                    "<{} {} channel={:?} send_time={:?}>",
+                    "<{} {} channel='{}' send_time={}>",
                     $pyname,
                     self.body_name(),
-                    self.header.channel,
-                    self.header.send_time
+                    self.header.channel.escape_debug(),
+                    self.header.send_time.map_or_else(|| "None".to_owned(), |t| t.to_string())
                 )
             }
             $(
