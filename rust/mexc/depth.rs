@@ -115,7 +115,7 @@ fn scan(buf: &[u8], path: FieldPath, layout: &Layout, s: &mut Scan) -> Result<()
     while let Some((num, wire)) = r.tag(path)? {
         match num {
             1 | 2 => {
-                let item = r.len_field(wire, path)?;
+                let item = r.len_field(wire, path.push(if num == 1 { "asks" } else { "bids" }))?;
                 if s.n < CAP && !s.overflow {
                     // `item` lies inside `buf`, whose length fits in u32 (checked above).
                     let off = (item.as_ptr() as usize - buf.as_ptr() as usize) as u32;

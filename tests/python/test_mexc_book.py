@@ -139,6 +139,8 @@ def test_errors_name_the_field_and_leave_the_book_out_of_sync() -> None:
     assert book.in_sync, "a push refused before any level was written leaves the book alone"
     with pytest.raises(mexc.MexcDecodeError, match="publicAggreDeals is not a depth body"):
         mexc.apply_depth(mexc_proto.encode({"channel": "c", "publicAggreDeals": {}}), book)
+    with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.asks: wrong wire type 0"):
+        mexc.apply_depth(b"\xca\x13\x02\x08\x05", book)  # asks sent as a varint
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.asks\.price: missing$"):
         mexc.apply_depth(aggre(101, 101, asks=[("", "1")]), book)
 
