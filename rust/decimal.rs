@@ -258,39 +258,65 @@ impl Decimal {
     /// The nearest `f64` (correctly rounded, like `float(str(d))` in Python).
     #[must_use]
     pub fn to_f64(self) -> f64 {
-        // Clinger's fast path: value = m / 10^k with m < 2^53 exactly representable, so one
-        // IEEE division is correctly rounded. That covers every price and size exchanges send;
-        // anything longer takes the formatting route through Rust's correctly rounded parser.
-        let n = self.0.unsigned_abs();
-        if n < (1u128 << 82) {
-            // n / 10^18 == (n >> 18) / 5^18 and n >> 18 fits in u64 here (values below about
-            // 4.8 million), which avoids a
-            // slow 128-bit division call on the read path.
-            let int = ((n >> 18) as u64) / 3_814_697_265_625;
-            let mut frac = (n - u128::from(int) * ONE as u128) as u64;
-            let mut k = SCALE;
-            if frac == 0 {
-                k = 0;
-            } else {
-                while frac % 10 == 0 {
-                    frac /= 10;
-                    k -= 1;
-                }
-            }
-            if int < (1 << 53) {
-                if let Some(m) = int
-                    .checked_mul(POW10[k as usize] as u64)
-                    .and_then(|m| m.checked_add(frac))
-                {
-                    if m < (1 << 53) {
-                        let v = m as f64 / POW10[k as usize] as f64;
-                        return if self.0 < 0 { -v } else { v };
-                    }
-                }
-            }
+        if let Some(v) = self.to_f64_fast() {
+            return v;
         }
         let mut buf = [0u8; 64];
         self.write_to(&mut buf).parse().unwrap_or(f64::NAN)
+    }
+
+    /// Clinger's fast path: when the value is `m / 10^k` with `m < 2^53` and `k <= 18`, both
+    /// operands are exact in f64 and one IEEE division rounds correctly. Exchange prices and
+    /// sizes (a handful of significant digits) nearly always qualify; others return `None`.
+    #[inline]
+    fn to_f64_fast(self) -> Option<f64> {
+        const POW10_F64: [f64; 19] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18,
+        ];
+        const POW10_U64: [u64; 19] = {
+            let mut t = [1u64; 19];
+            let mut i = 1;
+            while i < 19 {
+                t[i] = t[i - 1] * 10;
+                i += 1;
+            }
+            t
+        };
+        let m = self.0.unsigned_abs();
+        // 10^18 = 2^18 * 5^18 and floor(floor(m / 2^18) / 5^18) = floor(m / 10^18): below
+        // 2^82 (values under ~4.8e6) the quotient is a shift and a u64 division by a constant,
+        // which compiles to a multiply; larger values pay one 128-bit division.
+        const FIVE18: u64 = 3_814_697_265_625;
+        let int = if m >> 82 == 0 {
+            u128::from((m >> 18) as u64 / FIVE18)
+        } else {
+            m / ONE as u128
+        };
+        if int >= 1u128 << 53 {
+            return None;
+        }
+        // `frac < 10^18` and `int < 2^53` fit in u64: the rest is cheap u64 arithmetic.
+        let mut frac = (m - int * ONE as u128) as u64;
+        let int = int as u64;
+        let sign = if self.0 < 0 { -1.0 } else { 1.0 };
+        if frac == 0 {
+            // Integers below 2^53 convert exactly.
+            return Some(sign * int as f64);
+        }
+        // Strip trailing zeros (at most 17) in binary steps: five constant divisions at most.
+        let mut k = SCALE as usize;
+        for step in [16usize, 8, 4, 2, 1] {
+            if frac % POW10_U64[step] == 0 {
+                frac /= POW10_U64[step];
+                k -= step;
+            }
+        }
+        let mant = int.checked_mul(POW10_U64[k])?.checked_add(frac)?;
+        if mant >= 1u64 << 53 {
+            return None;
+        }
+        Some(sign * (mant as f64 / POW10_F64[k]))
     }
 }
 
@@ -460,5 +486,79 @@ mod tests {
         assert!(d("9.5") < d("10"));
         assert!(d("-1") < d("0.0001"));
         assert_eq!(d("1.10"), d("1.1"));
+    }
+
+    #[test]
+    fn fast_float_path_matches_the_string_round_trip() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for i in 0..50_000u64 {
+            let digits = 1 + next() % 19;
+            let m = next() % 10u64.pow(digits.min(19) as u32);
+            let frac = next() % 19;
+            let neg = i % 3 == 0;
+            let raw = i128::from(m) * 10i128.pow((18 - frac) as u32);
+            let x = Decimal::from_raw(if neg { -raw } else { raw });
+            let mut buf = [0u8; 64];
+            let want: f64 = x.write_to(&mut buf).parse().unwrap();
+            assert_eq!(x.to_f64().to_bits(), want.to_bits(), "{x}");
+        }
+    }
+
+    #[test]
+    fn plain_fast_path_agrees_with_the_general_parser() {
+        let fixed = [
+            "0",
+            "00",
+            "0.0",
+            "1.",
+            ".5",
+            ".",
+            "",
+            "117145.50",
+            "0.00000000",
+            "1.000000000000000001",
+            "1.0000000000000000001",
+            "9999999999999999999",
+            "99999999999999999999",
+            "170141183460469231731",
+            "0.000000000000000001",
+            "1e5",
+            "-1",
+            "+1",
+            "1..2",
+            "1.2.3",
+            "١",
+            "12x",
+            "000000000000000000001.5",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rand = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"0123456789.0123456789.e-";
+        let mut cases: Vec<String> = fixed.iter().map(|s| (*s).to_owned()).collect();
+        for _ in 0..50_000 {
+            let n = (rand() % 24) as usize;
+            let s: String = (0..n)
+                .map(|_| alphabet[(rand() % alphabet.len() as u64) as usize] as char)
+                .collect();
+            cases.push(s);
+        }
+        for s in &cases {
+            let general = Decimal::parse_general(s.as_bytes()).ok();
+            if let Some(fast) = parse_plain(s.as_bytes()) {
+                assert_eq!(Some(fast), general, "{s:?}");
+            }
+            assert_eq!(Decimal::parse_bytes(s.as_bytes()).ok(), general, "{s:?}");
+        }
     }
 }

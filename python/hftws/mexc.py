@@ -53,6 +53,7 @@ __all__ = [
     "MexcDecodeError",
     "MexcDepthBatch",
     "MexcDepthUpdate",
+    "MexcEvent",
     "MexcKline",
     "MexcMiniTicker",
     "MexcMiniTickers",
@@ -74,6 +75,21 @@ __all__ = [
     "subscribe_message",
     "unsubscribe_message",
 ]
+
+#: Any event ``decode`` returns.
+MexcEvent = (
+    MexcTrades
+    | MexcDepthUpdate
+    | MexcDepthBatch
+    | MexcBookTicker
+    | MexcBookTickers
+    | MexcKline
+    | MexcMiniTicker
+    | MexcMiniTickers
+    | MexcOrder
+    | MexcDeal
+    | MexcAccountUpdate
+)
 
 #: Public and private spot streams (private ones add ``?listenKey=...``).
 WS_URL = "wss://wbs-api.mexc.com/ws"

@@ -398,3 +398,72 @@ message! {
         8 time: i64 = "time",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mexc::testdata::{len, tag, varint};
+
+    const P: FieldPath = FieldPath::ROOT;
+
+    #[test]
+    fn optional_fields_have_presence_and_defaults_render() {
+        let empty = PrivateOrders::decode(&[], P).unwrap();
+        assert_eq!(empty.last_deal_quantity, None);
+        assert_eq!(empty.trigger_type, None);
+        let Value::Msg(fields) = empty.to_value() else {
+            panic!("not a message");
+        };
+        let keys: Vec<_> = fields.iter().map(|f| f.0).collect();
+        // Implicit-presence fields always render; absent `optional` ones never do.
+        assert_eq!(keys.len(), 15);
+        assert!(keys.contains(&"isMaker") && !keys.contains(&"market"));
+
+        let mut buf = Vec::new();
+        tag(&mut buf, 12, 2);
+        len(&mut buf, b"");
+        tag(&mut buf, 18, 0);
+        varint(&mut buf, 0);
+        let o = PrivateOrders::decode(&buf, P).unwrap();
+        // Present but empty/zero is still present for explicit-presence fields.
+        assert_eq!(o.last_deal_quantity.map(|d| d.text), Some(""));
+        assert_eq!(o.trigger_type, Some(0));
+    }
+
+    #[test]
+    fn repeated_items_keep_wire_order_and_nested_errors_name_the_path() {
+        let mut buf = Vec::new();
+        for p in ["3", "1", "2"] {
+            let mut item = Vec::new();
+            tag(&mut item, 1, 2);
+            len(&mut item, p.as_bytes());
+            tag(&mut buf, 1, 2);
+            len(&mut buf, &item);
+        }
+        let m = PublicMiniTickers::decode(&buf, P).unwrap();
+        let syms: Vec<_> = m.items.iter().map(|t| t.symbol).collect();
+        assert_eq!(syms, ["3", "1", "2"]);
+
+        let mut item = Vec::new();
+        tag(&mut item, 2, 2);
+        len(&mut item, b"1.2.3");
+        let mut buf = Vec::new();
+        tag(&mut buf, 1, 2);
+        len(&mut buf, &item);
+        let e = PublicMiniTickers::decode(&buf, P.push("publicMiniTickers")).unwrap_err();
+        assert_eq!(e.path.to_string(), "publicMiniTickers.items.price");
+    }
+
+    #[test]
+    fn scalars_follow_proto3_varint_semantics() {
+        let mut buf = Vec::new();
+        tag(&mut buf, 4, 0);
+        varint(&mut buf, 1u64 << 32 | 7); // int32 keeps the low 32 bits
+        tag(&mut buf, 5, 0);
+        varint(&mut buf, 2); // any non-zero varint is true
+        tag(&mut buf, 12, 0);
+        varint(&mut buf, (-5i64) as u64);
+        let d = PrivateDeals::decode(&buf, P).unwrap();
+        assert_eq!((d.trade_type, d.is_maker, d.time), (7, true, -5));
+    }
+}

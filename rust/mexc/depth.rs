@@ -77,14 +77,54 @@ pub fn apply_depth(frame: &[u8], book: &mut OrderBook) -> Result<DepthOutcome, M
     })
 }
 
-/// First pass: the version ids, with every non-level field checked as `decode` would.
-fn versions(buf: &[u8], path: FieldPath, layout: &Layout) -> Result<(u64, u64), MexcError> {
+/// Levels remembered by the first pass so the second need not re-read tags: up to `CAP`
+/// `(offset, length)` spans into the body plus a bid bitmask, all on the stack.
+const CAP: usize = 64;
+
+impl Scan {
+    fn new() -> Self {
+        Scan {
+            first: 0,
+            last: 0,
+            spans: [(0, 0); CAP],
+            bids: 0,
+            n: 0,
+            overflow: false,
+        }
+    }
+}
+
+struct Scan {
+    first: u64,
+    last: u64,
+    spans: [(u32, u32); CAP],
+    bids: u64,
+    n: usize,
+    /// More levels than `CAP` (or a body over 4 GiB): the second pass re-reads the body.
+    overflow: bool,
+}
+
+/// First pass: the version ids and the level spans, with every non-level field checked as
+/// `decode` would.
+fn scan(buf: &[u8], path: FieldPath, layout: &Layout, s: &mut Scan) -> Result<(), MexcError> {
     let (mut first, mut last) = (None, None);
+    s.n = 0;
+    s.bids = 0;
+    s.overflow = u32::try_from(buf.len()).is_err();
     let mut r = Reader::new(buf);
     while let Some((num, wire)) = r.tag(path)? {
         match num {
             1 | 2 => {
-                r.len_field(wire, path.push(if num == 1 { "asks" } else { "bids" }))?;
+                let item = r.len_field(wire, path.push(if num == 1 { "asks" } else { "bids" }))?;
+                if s.n < CAP && !s.overflow {
+                    // `item` lies inside `buf`, whose length fits in u32 (checked above).
+                    let off = (item.as_ptr() as usize - buf.as_ptr() as usize) as u32;
+                    s.spans[s.n] = (off, item.len() as u32);
+                    s.bids |= u64::from(num == 2) << s.n;
+                    s.n += 1;
+                } else {
+                    s.overflow = true;
+                }
             }
             3 => {
                 r.str_field(wire, path.push("eventType"))?;
@@ -111,63 +151,102 @@ fn versions(buf: &[u8], path: FieldPath, layout: &Layout) -> Result<(u64, u64), 
         }
     }
     let missing = |key| MexcError::new(path.push(key), ErrorKind::Missing);
-    Ok((
-        first.ok_or_else(|| missing(layout.first.1))?,
-        last.ok_or_else(|| missing(layout.last.1))?,
-    ))
+    s.first = first.ok_or_else(|| missing(layout.first.1))?;
+    s.last = last.ok_or_else(|| missing(layout.last.1))?;
+    Ok(())
 }
 
 /// Second pass: every level, in wire order, as `(is_bid, price, size)`.
 #[inline]
 fn stream_levels(
     buf: &[u8],
+    scan: &Scan,
     path: FieldPath,
     mut put: impl FnMut(bool, Decimal, Decimal),
 ) -> Result<(), MexcError> {
+    let side = |bid: bool| path.push(if bid { "bids" } else { "asks" });
+    if !scan.overflow {
+        for (i, &(off, len)) in scan.spans[..scan.n].iter().enumerate() {
+            let bid = scan.bids >> i & 1 == 1;
+            let item = buf
+                .get(off as usize..off as usize + len as usize)
+                .ok_or_else(|| MexcError::new(side(bid), ErrorKind::Truncated))?;
+            let (price, size) = level(item, path).map_err(|e| under(e, side(bid)))?;
+            put(bid, price, size);
+        }
+        return Ok(());
+    }
     let mut r = Reader::new(buf);
     while let Some((num, wire)) = r.tag(path)? {
         if num != 1 && num != 2 {
-            // Already checked by `versions`.
+            // Already checked by `scan`.
             r.skip(wire, path)?;
             continue;
         }
-        let side = path.push(if num == 1 { "asks" } else { "bids" });
-        let item = r.len_field(wire, side)?;
-        let (price, size) = level(item, side)?;
+        let item = r.len_field(wire, path)?;
+        let (price, size) = level(item, path).map_err(|e| under(e, side(num == 2)))?;
         put(num == 2, price, size);
     }
     Ok(())
+}
+
+/// Re-roots an item error (built against the body path) under `asks`/`bids`.
+#[cold]
+fn under(mut e: MexcError, side: FieldPath) -> MexcError {
+    let mut p = side;
+    for seg in e.path.segments().iter().skip(side.segments().len() - 1) {
+        p = p.push(seg);
+    }
+    e.path = p;
+    e
 }
 
 /// One `{price, quantity}` item. Decimal parsing rejects any non-ASCII byte, so the UTF-8
 /// check `decode` makes is implied here.
 #[inline]
 fn level(item: &[u8], path: FieldPath) -> Result<(Decimal, Decimal), MexcError> {
-    let (mut price, mut size) = (None, None);
+    // Fast path for the layout every serializer emits: `0a <len> price 12 <len> quantity`
+    // with one-byte lengths and nothing else.
+    if let [0x0a, pl, rest @ ..] = item {
+        let pl = usize::from(*pl);
+        if pl < 0x80 && pl > 0 {
+            if let (Some(price), Some([0x12, ql, qty @ ..])) = (rest.get(..pl), rest.get(pl..)) {
+                if usize::from(*ql) == qty.len() && !qty.is_empty() {
+                    let p = parse_decimal(price, path).map_err(|e| at(e, path, "price"))?;
+                    let s = parse_decimal(qty, path).map_err(|e| at(e, path, "quantity"))?;
+                    return Ok((p, s));
+                }
+            }
+        }
+    }
+    let (mut price, mut size): (&[u8], &[u8]) = (&[], &[]);
     let mut r = Reader::new(item);
+    // Paths are built only on error: this loop runs for every level of every push.
     while let Some((num, wire)) = r.tag(path)? {
         match num {
-            1 => {
-                let p = path.push("price");
-                price = Some(r.len_field(wire, p)?)
-                    .filter(|t| !t.is_empty())
-                    .map(|t| (t, p));
-            }
-            2 => {
-                let p = path.push("quantity");
-                size = Some(r.len_field(wire, p)?)
-                    .filter(|t| !t.is_empty())
-                    .map(|t| (t, p));
-            }
+            1 => price = r.len_field(wire, path)?,
+            2 => size = r.len_field(wire, path)?,
             _ => r.skip(wire, path)?,
         }
     }
     // An empty string is proto3's "absent": a level without a price or size is unusable.
-    let (Some((pt, pp)), Some((st, sp))) = (price, size) else {
-        let key = if price.is_none() { "price" } else { "quantity" };
+    if price.is_empty() || size.is_empty() {
+        let key = if price.is_empty() {
+            "price"
+        } else {
+            "quantity"
+        };
         return Err(MexcError::new(path.push(key), ErrorKind::Missing));
-    };
-    Ok((parse_decimal(pt, pp)?, parse_decimal(st, sp)?))
+    }
+    let p = parse_decimal(price, path).map_err(|e| at(e, path, "price"))?;
+    let s = parse_decimal(size, path).map_err(|e| at(e, path, "quantity"))?;
+    Ok((p, s))
+}
+
+#[cold]
+fn at(mut e: MexcError, path: FieldPath, key: &'static str) -> MexcError {
+    e.path = path.push(key);
+    e
 }
 
 fn delta(
@@ -176,9 +255,12 @@ fn delta(
     layout: &Layout,
     book: &mut OrderBook,
 ) -> Result<(Status, u64, u64), MexcError> {
-    let (first, last) = versions(buf, path, layout)?;
+    // Filled in place: returning it by value would copy the span table.
+    let mut scan = Scan::new();
+    self::scan(buf, path, layout, &mut scan)?;
+    let (first, last) = (scan.first, scan.last);
     let status = book.apply_delta(first, last, |w| {
-        stream_levels(buf, path, |bid, p, s| {
+        stream_levels(buf, &scan, path, |bid, p, s| {
             if bid {
                 w.bid(p, s);
             } else {
@@ -194,12 +276,14 @@ fn snapshot(
     path: FieldPath,
     book: &mut OrderBook,
 ) -> Result<(Status, u64, u64), MexcError> {
-    let (version, _) = versions(buf, path, &LIMIT)?;
+    let mut scan = Scan::new();
+    self::scan(buf, path, &LIMIT, &mut scan)?;
+    let version = scan.first;
     if book.in_sync() && version <= book.sequence() {
         return Ok((Status::Stale, version, version));
     }
     let status = book.load_snapshot(version, |w| {
-        stream_levels(buf, path, |bid, p, s| {
+        stream_levels(buf, &scan, path, |bid, p, s| {
             if bid {
                 w.bid(p, s);
             } else {
@@ -387,37 +471,5 @@ mod tests {
         assert_eq!((out.status, out.first, out.last), (Status::Gap, 101, 104));
         assert_eq!(b.bids().size_at(d("11")), d("1"));
         assert_eq!(b.bids().size_at(d("12")), Decimal::ZERO);
-    }
-}
-#[cfg(test)]
-mod timing_tmp {
-    use super::*;
-    use crate::book::SeqRule;
-    use crate::mexc::testdata::vector_273;
-    #[test]
-    #[ignore]
-    fn timing() {
-        let f = vector_273();
-        let mut b = OrderBook::new(SeqRule::Mexc, None);
-        b.load_snapshot::<()>(43_296_363_240, |_| Ok(())).unwrap();
-        apply_depth(&f, &mut b).unwrap();
-        let n = 1_000_000;
-        let t = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(apply_depth(std::hint::black_box(&f), &mut b).unwrap());
-        }
-        println!("stale apply {:?}/op", t.elapsed() / n);
-        let t = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(crate::mexc::Push::decode(std::hint::black_box(&f)).unwrap());
-        }
-        println!("decode {:?}/op", t.elapsed() / n);
-        let t = std::time::Instant::now();
-        for _ in 0..n {
-            for s in ["117145.49", "0.01234500", "117146.02", "1.20000000"] {
-                std::hint::black_box(Decimal::parse(std::hint::black_box(s)).unwrap());
-            }
-        }
-        println!("4 decimals {:?}/op", t.elapsed() / n);
     }
 }

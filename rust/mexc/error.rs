@@ -131,6 +131,10 @@ pub(crate) fn excerpt(raw: &[u8]) -> String {
 
 impl fmt::Display for MexcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let ErrorKind::InvalidJson(why) = &self.kind {
+            // Text frames are not protobuf: no field path to show.
+            return write!(f, "invalid JSON control frame: {why}");
+        }
         write!(f, "{}: ", self.path)?;
         match &self.kind {
             ErrorKind::Truncated => f.write_str("message truncated"),
@@ -148,7 +152,7 @@ impl fmt::Display for MexcError {
             ErrorKind::Missing => f.write_str("missing"),
             ErrorKind::NoBody => f.write_str("no known body (fields 301-315)"),
             ErrorKind::WrongBody(name) => write!(f, "{name} is not a depth body"),
-            ErrorKind::InvalidJson(why) => write!(f, "invalid JSON control frame: {why}"),
+            ErrorKind::InvalidJson(_) => Ok(()),
         }
     }
 }

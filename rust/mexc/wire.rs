@@ -37,15 +37,20 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// `Truncated` when the buffer ends inside it, `VarintTooLong` past ten bytes.
-    #[inline]
+    #[inline(always)]
     pub fn varint(&mut self, path: FieldPath) -> Result<u64, MexcError> {
-        // One-byte fast path: tags and small lengths dominate real frames.
+        // One-byte fast path: tags and short lengths dominate real frames.
         if let Some(&b) = self.buf.get(self.pos) {
             if b < 0x80 {
                 self.pos += 1;
                 return Ok(u64::from(b));
             }
         }
+        self.varint_slow(path)
+    }
+
+    #[inline(never)]
+    fn varint_slow(&mut self, path: FieldPath) -> Result<u64, MexcError> {
         let mut v: u64 = 0;
         for i in 0..10 {
             let Some(&b) = self.buf.get(self.pos) else {
@@ -147,8 +152,7 @@ impl<'a> Reader<'a> {
     /// As [`Reader::len_field`], and `InvalidUtf8`.
     #[inline]
     pub fn str_field(&mut self, wire: u8, path: FieldPath) -> Result<&'a str, MexcError> {
-        let b = self.len_field(wire, path)?;
-        std::str::from_utf8(b).map_err(|_| MexcError::new(path, ErrorKind::InvalidUtf8))
+        utf8(self.len_field(wire, path)?, path)
     }
 }
 
@@ -164,7 +168,21 @@ fn expect(got: u8, expected: u8, path: FieldPath) -> Result<(), MexcError> {
     }
 }
 
-/// Parses a decimal string field; `path` names it in the error.
+/// Checks UTF-8; wire strings are almost always ASCII, which has a cheaper test.
+///
+/// # Errors
+/// `InvalidUtf8` naming `path`.
+#[inline]
+pub fn utf8(b: &[u8], path: FieldPath) -> Result<&str, MexcError> {
+    if b.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+    }
+    std::str::from_utf8(b).map_err(|_| MexcError::new(path, ErrorKind::InvalidUtf8))
+}
+
+/// Parses a decimal string field exactly with the project parser; `path` names it in the
+/// error.
 ///
 /// # Errors
 /// `InvalidDecimal` with the parser's reason.
@@ -183,8 +201,18 @@ pub fn parse_u64(text: &[u8], path: FieldPath) -> Result<u64, MexcError> {
     if text.is_empty() {
         return Err(bad());
     }
+    // Up to 19 digits cannot overflow (10^19 - 1 < u64::MAX): plain arithmetic there, checked
+    // arithmetic only for the 20th digit.
+    let (head, tail) = text.split_at(text.len().min(19));
     let mut v: u64 = 0;
-    for &c in text {
+    for &c in head {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return Err(bad());
+        }
+        v = v * 10 + u64::from(d);
+    }
+    for &c in tail {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
             return Err(bad());
@@ -325,4 +353,5 @@ mod tests {
         );
         assert!(Dec::parse("1.2.3", P).is_err());
     }
+
 }

@@ -23,17 +23,15 @@ pub(crate) enum PyBookStatus {
 
 static STATUS_OBJECTS: PyOnceLock<[Py<PyBookStatus>; 5]> = PyOnceLock::new();
 
-/// The shared Python object for `s`: returning a status allocates nothing.
+/// The shared Python object for `s`: the class attribute itself (so `is` works), fetched
+/// once; returning a status allocates nothing.
 pub(crate) fn status_object(py: Python<'_>, s: Status) -> PyResult<Py<PyBookStatus>> {
     let all = STATUS_OBJECTS.get_or_try_init(py, || -> PyResult<_> {
-        use PyBookStatus::*;
-        Ok([
-            Py::new(py, APPLIED)?,
-            Py::new(py, STALE)?,
-            Py::new(py, GAP)?,
-            Py::new(py, CROSSED)?,
-            Py::new(py, NOT_SYNCED)?,
-        ])
+        let cls = py.get_type::<PyBookStatus>();
+        let get = |name: &str| -> PyResult<Py<PyBookStatus>> {
+            Ok(cls.getattr(name)?.cast_into::<PyBookStatus>()?.unbind())
+        };
+        Ok([get("APPLIED")?, get("STALE")?, get("GAP")?, get("CROSSED")?, get("NOT_SYNCED")?])
     })?;
     let i = match s {
         Status::Applied => 0,

@@ -186,9 +186,9 @@ pub(crate) fn decode(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyA
     decode_bytes(py, frame_bytes(py, data)?)
 }
 
-fn apply_one(book: &Bound<'_, PyOrderBook>, bytes: &Bound<'_, PyBytes>) -> PyResult<Status> {
+fn apply_one(book: &Bound<'_, PyOrderBook>, frame: &[u8]) -> PyResult<Status> {
     let mut b = book.try_borrow_mut()?;
-    Ok(core_apply_depth(bytes.as_bytes(), b.inner_mut())?.status)
+    Ok(core_apply_depth(frame, b.inner_mut())?.status)
 }
 
 /// Applies a depth push (313, 302, 312 or 303) to `book` without building level objects.
@@ -202,8 +202,14 @@ pub(crate) fn apply_depth(
     book: &Bound<'_, PyOrderBook>,
     event: bool,
 ) -> PyResult<Py<PyAny>> {
+    // `bytes` (the usual case) is read in place; the object is needed only for `event`.
+    if !event {
+        if let Ok(b) = data.cast::<PyBytes>() {
+            return Ok(status_object(py, apply_one(book, b.as_bytes())?)?.into_any());
+        }
+    }
     let bytes = frame_bytes(py, data)?;
-    let st = status_object(py, apply_one(book, &bytes)?)?;
+    let st = status_object(py, apply_one(book, bytes.as_bytes())?)?;
     if event {
         let ev = decode_bytes(py, bytes)?;
         Ok(PyTuple::new(py, [st.into_any(), ev])?.into_any().unbind())
@@ -223,7 +229,7 @@ pub(crate) fn apply_depth_many(
     let mut last = Status::Stale;
     for f in frames.try_iter()? {
         let bytes = frame_bytes(py, &f?)?;
-        last = apply_one(book, &bytes)?;
+        last = apply_one(book, bytes.as_bytes())?;
         if !matches!(last, Status::Applied | Status::Stale) {
             break;
         }
@@ -282,12 +288,13 @@ impl PyMexcControl {
         Ok(d)
     }
     fn __repr__(&self) -> String {
+        let opt = |v: Option<i64>| v.map_or_else(|| "None".to_owned(), |v| v.to_string());
         format!(
-            "MexcControl(kind={:?}, id={:?}, code={:?}, msg={:?})",
+            "MexcControl(kind='{}', id={}, code={}, msg='{}')",
             self.kind(),
-            self.inner.id,
-            self.inner.code,
-            self.inner.msg
+            opt(self.inner.id),
+            opt(self.inner.code),
+            self.inner.msg.escape_debug()
         )
     }
 }

@@ -118,11 +118,11 @@ macro_rules! event_class {
             }
             fn __repr__(&self) -> String {
                 format!(
-                    "<{} {} channel={:?} send_time={:?}>",
+                    "<{} {} channel='{}' send_time={}>",
                     $pyname,
                     self.body_name(),
-                    self.header.channel,
-                    self.header.send_time
+                    self.header.channel.escape_debug(),
+                    self.header.send_time.map_or_else(|| "None".to_owned(), |t| t.to_string())
                 )
             }
             $(
@@ -408,6 +408,7 @@ event_class! {
     }
     /// First version covered (`fromVersion`, or `version`).
     #[getter]
+    #[allow(clippy::wrong_self_convention)] // the schema's name, as a Python property
     fn from_version(&self) -> Option<u64> {
         self.body.from.value
     }
@@ -461,7 +462,8 @@ event_class! {
 impl PyMexcDepthUpdate {
     fn to_value(&self) -> Value<'static> {
         let b = &self.body;
-        let list = |l: &[DepthLevel<'static>]| Value::List(l.iter().map(Message::to_value).collect());
+        let list =
+            |l: &[DepthLevel<'static>]| Value::List(l.iter().map(Message::to_value).collect());
         let mut out = vec![
             ("asks", list(&b.asks)),
             ("bids", list(&b.bids)),

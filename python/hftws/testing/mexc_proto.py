@@ -73,19 +73,31 @@ def encode(push: dict[str, Any]) -> bytes:
 
     msg = load().PushDataV3ApiWrapper()
     json_format.ParseDict(push, msg)
-    return msg.SerializeToString()
+    frame: bytes = msg.SerializeToString()
+    return frame
 
 
 def to_dict(frame: bytes) -> dict[str, Any]:
     """Google's view of a frame in ``to_dict`` shape: every implicit-presence field present,
-    int64 as int, schema field names as keys."""
+    schema field names as keys, int64 as int (``MessageToDict`` renders them as strings)."""
     from google.protobuf import json_format
 
     msg = load().PushDataV3ApiWrapper()
     msg.ParseFromString(frame)
-    return json_format.MessageToDict(
-        msg,
-        always_print_fields_with_no_presence=True,
-        preserving_proto_field_name=True,
-        unquote_int64_if_possible=True,
+    out: dict[str, Any] = json_format.MessageToDict(
+        msg, always_print_fields_with_no_presence=True, preserving_proto_field_name=True
     )
+    _ints(out, msg.DESCRIPTOR)
+    return out
+
+
+def _ints(node: dict[str, Any], desc: Any) -> None:
+    from google.protobuf.descriptor import FieldDescriptor
+
+    for name, value in node.items():
+        field = desc.fields_by_name[name]
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            for item in value if isinstance(value, list) else [value]:
+                _ints(item, field.message_type)
+        elif field.type == FieldDescriptor.TYPE_INT64:
+            node[name] = int(value)
