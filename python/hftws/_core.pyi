@@ -114,6 +114,7 @@ class LatencyHistogram:
     @property
     def mean(self) -> float: ...
     def __len__(self) -> int: ...
+
 # --- WebSocket codec (RFC 6455 client, RFC 7692 permessage-deflate) -------------------------
 
 class ProtocolError(HftwsError):
@@ -232,6 +233,7 @@ def validate_handshake_response(
     data: bytes, key: str, deflate: bool | DeflateOffer | None = None
 ) -> tuple[int, DeflateParams | None] | None:
     """None while incomplete, else (bytes consumed, negotiated deflate); HandshakeError."""
+
 # -- MEXC spot v3 protobuf (hftws.mexc) ------------------------------------------------
 
 class MexcDecodeError(DecodeError):

@@ -240,8 +240,7 @@ class BaseWebSocketInterface:
             raise
         if old is not None and old is not conn:
             await old.close(timeout=self.policy.close_timeout)
-        if self.subscriptions:  # type: ignore[attr-defined]
-            self._set_state(ConnectionState.SUBSCRIBED)
+        self._subscriptions_changed()
         return conn
 
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
@@ -294,6 +293,7 @@ class BaseWebSocketInterface:
                     await self._open()
                     break
                 except (OSError, HftwsError) as exc:
+                    self._set_state(ConnectionState.RECONNECTING)
                     self.metrics.errors["reconnect_failed"] += 1
                     log.warning("%s: reconnect failed: %s", self.exchange, exc)
 
@@ -335,6 +335,11 @@ class BaseWebSocketInterface:
                 )  # type: ignore[attr-defined]
 
     # -- hooks used by the mixins ---------------------------------------------------------------
+
+    def _subscriptions_changed(self) -> None:
+        if self.state in (ConnectionState.CONNECTED, ConnectionState.SUBSCRIBED):
+            has = bool(self.subscriptions)  # type: ignore[attr-defined]
+            self._set_state(ConnectionState.SUBSCRIBED if has else ConnectionState.CONNECTED)
 
     def _connection_ready(self) -> bool:
         return self._conn is not None and self._conn.is_open

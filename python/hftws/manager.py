@@ -15,17 +15,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hftws import exchanges
 from hftws.events import MessageType
-from hftws.exchanges import GateioFuturesPublicHandler, GateioSpotPublicHandler, MexcPublicHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.metrics import Metrics
 from hftws.mixins.subscription import Subscription
 
-#: Exchange name -> handler class.
-EXCHANGES: dict[str, type[BaseWebSocketInterface]] = {
-    "mexc": MexcPublicHandler,
-    "gateio": GateioSpotPublicHandler,
-    "gateio_futures": GateioFuturesPublicHandler,
+#: Exchange name -> handler class name in ``hftws.exchanges``.
+EXCHANGES: dict[str, str] = {
+    "mexc": "MexcPublicHandler",
+    "gateio": "GateioSpotPublicHandler",
+    "gateio_futures": "GateioFuturesPublicHandler",
 }
 ALIASES = {"gate": "gateio", "gate_futures": "gateio_futures", "gateio-futures": "gateio_futures"}
 _END = object()
@@ -46,12 +46,12 @@ class WebSocketConfig:
 
 def _handler_class(exchange: str) -> type[BaseWebSocketInterface]:
     name = ALIASES.get(exchange.lower(), exchange.lower())
-    try:
-        return EXCHANGES[name]
-    except KeyError:
+    if name not in EXCHANGES:
         raise ValueError(
             f"unknown exchange {exchange!r}; valid choices: {', '.join(sorted(EXCHANGES))}"
-        ) from None
+        )
+    cls: type[BaseWebSocketInterface] = getattr(exchanges, EXCHANGES[name])
+    return cls
 
 
 def _config(config: WebSocketConfig | None, kwargs: dict[str, Any]) -> WebSocketConfig:

@@ -91,7 +91,9 @@ class RestClient:
                 if resp.status in (418, 429):
                     retry = _retry_after(resp.headers.get("Retry-After"))
                     self._blocked_until[host] = time.monotonic() + retry
-                    raise RateLimited(f"{where}: HTTP {resp.status}, retry after {retry:g}s", resp.status, retry)
+                    raise RateLimited(
+                        f"{where}: HTTP {resp.status}, retry after {retry:g}s", resp.status, retry
+                    )
                 if resp.status >= 400:
                     raise RestError(f"{where}: HTTP {resp.status}: {body[:200]}", resp.status)
         except TimeoutError:

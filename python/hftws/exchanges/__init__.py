@@ -1,18 +1,27 @@
-"""Exchange handlers: the interface composed with each exchange's mixins and handler."""
+"""Exchange handlers: the interface composed with each exchange's mixins and handler.
 
-from hftws.exchanges.gateio import (  # noqa: I001
-    GateioFuturesPublicHandler,
-    GateioFuturesPublicMessageHandler,
-    GateioSpotPublicHandler,
-    GateioSpotPublicMessageHandler,
-)
-from hftws.exchanges.mexc import MexcPublicHandler, MexcPublicMessageHandler
+Imported lazily, so a MEXC-only program never loads the Gate.io module and vice versa.
+"""
 
-__all__ = [
-    "GateioFuturesPublicHandler",
-    "GateioFuturesPublicMessageHandler",
-    "GateioSpotPublicHandler",
-    "GateioSpotPublicMessageHandler",
-    "MexcPublicHandler",
-    "MexcPublicMessageHandler",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "MexcPublicHandler": "hftws.exchanges.mexc",
+    "MexcPublicMessageHandler": "hftws.exchanges.mexc",
+    "GateioSpotPublicHandler": "hftws.exchanges.gateio",
+    "GateioSpotPublicMessageHandler": "hftws.exchanges.gateio",
+    "GateioFuturesPublicHandler": "hftws.exchanges.gateio",
+    "GateioFuturesPublicMessageHandler": "hftws.exchanges.gateio",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hftws.exchanges' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -110,7 +110,10 @@ class SubscriptionMixin:
         self._active.update(new)
         self.refused.difference_update(new)
         if new and self._connection_ready():
-            await self._send_and_confirm(new, timeout=timeout, raise_on_refusal=True)
+            try:
+                await self._send_and_confirm(new, timeout=timeout, raise_on_refusal=True)
+            finally:
+                self._subscriptions_changed()  # type: ignore[attr-defined]
 
     async def unsubscribe(self, *subs: Subscription, timeout: float = ACK_TIMEOUT) -> None:
         """Stop streams; they are not re-sent after a reconnect."""
@@ -155,11 +158,7 @@ class SubscriptionMixin:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _connection_ready(self) -> bool:
-        raise NotImplementedError
-
-    async def _send_text(self, text: str) -> None:
-        raise NotImplementedError
+    # ``_connection_ready()`` and ``_send_text(text)`` come from BaseWebSocketInterface.
 
     async def _resubscribe(self) -> None:
         """Send the whole set again (after a (re)connect); refusals are reported, not raised."""
