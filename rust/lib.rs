@@ -7,6 +7,7 @@
 pub mod book;
 pub mod decimal;
 pub mod error;
+pub mod gate;
 
 #[cfg(feature = "python")]
 mod py;
