@@ -266,7 +266,10 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
     Ok(match f.ty {
         Ty::Str => match value::string(v, f.name, pos)? {
             Some(_) => text(Tag::Str),
-            None => Slot { tag: Tag::Null, ..Slot::default() },
+            None => Slot {
+                tag: Tag::Null,
+                ..Slot::default()
+            },
         },
         Ty::Dec => match value::decimal(v, f.name, pos)? {
             Some(d) => Slot {
@@ -283,7 +286,10 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
                 val: i128::from(i),
                 ..text(tag_of())
             },
-            None => Slot { tag: Tag::Null, ..Slot::default() },
+            None => Slot {
+                tag: Tag::Null,
+                ..Slot::default()
+            },
         },
         Ty::Bool => match value::boolean(v, f.name, pos)? {
             Some(b) => Slot {
@@ -291,7 +297,10 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
                 span: Span::default(),
                 tag: Tag::Bool,
             },
-            None => Slot { tag: Tag::Null, ..Slot::default() },
+            None => Slot {
+                tag: Tag::Null,
+                ..Slot::default()
+            },
         },
         Ty::Any => {
             value::scalar(v, f.name, pos)?;
@@ -301,7 +310,10 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
                     span: Span::default(),
                     tag: Tag::Bool,
                 },
-                Val::Null => Slot { tag: Tag::Null, ..Slot::default() },
+                Val::Null => Slot {
+                    tag: Tag::Null,
+                    ..Slot::default()
+                },
                 _ => text(tag_of()),
             }
         }
@@ -360,13 +372,19 @@ pub fn read_records(s: &mut Scan<'_>, kind: Kind) -> Result<(Vec<Record>, bool),
         Some(b'[') => {
             let mut out = Vec::new();
             let mut first = true;
-            while s.next_item(&mut first).map_err(|e| GateError::json("result", e))? {
+            while s
+                .next_item(&mut first)
+                .map_err(|e| GateError::json("result", e))?
+            {
                 let n = out.len();
                 out.push(read_record(s, kind).map_err(|e| e.under(&format!("result[{n}]")))?);
             }
             Ok((out, true))
         }
-        _ => Ok((vec![read_record(s, kind).map_err(|e| e.under("result"))?], false)),
+        _ => Ok((
+            vec![read_record(s, kind).map_err(|e| e.under("result"))?],
+            false,
+        )),
     }
 }
 
@@ -384,8 +402,14 @@ mod tests {
         let r = rec(Kind::Trade, j).unwrap();
         let f = |n| r.slot(index(TRADE, n));
         assert_eq!(f("id").int(), Some(9_834_412_201));
-        assert_eq!(f("price").decimal(), Some(Decimal::parse("63251.1").unwrap()));
-        assert_eq!(f("create_time_ms").decimal(), Some(Decimal::parse("1727000012085.331").unwrap()));
+        assert_eq!(
+            f("price").decimal(),
+            Some(Decimal::parse("63251.1").unwrap())
+        );
+        assert_eq!(
+            f("create_time_ms").decimal(),
+            Some(Decimal::parse("1727000012085.331").unwrap())
+        );
         assert_eq!(f("side").span.decode(j.as_bytes()).unwrap(), "buy");
         assert_eq!(f("size").tag, Tag::Absent);
         assert_eq!(f("is_internal").boolean(), None);
@@ -393,12 +417,22 @@ mod tests {
 
     #[test]
     fn futures_sizes_are_signed_numbers_or_strings() {
-        let r = rec(Kind::Trade, r#"{"size":-250,"price":"63240.3","contract":"BTC_USDT","is_internal":true}"#).unwrap();
-        assert_eq!(r.slot(index(TRADE, "size")).decimal(), Some(Decimal::from_i64(-250)));
+        let r = rec(
+            Kind::Trade,
+            r#"{"size":-250,"price":"63240.3","contract":"BTC_USDT","is_internal":true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.slot(index(TRADE, "size")).decimal(),
+            Some(Decimal::from_i64(-250))
+        );
         assert_eq!(r.slot(index(TRADE, "size")).tag, Tag::Num);
         assert_eq!(r.slot(index(TRADE, "is_internal")).boolean(), Some(true));
         let r = rec(Kind::Trade, r#"{"size":"-250"}"#).unwrap();
-        assert_eq!(r.slot(index(TRADE, "size")).decimal(), Some(Decimal::from_i64(-250)));
+        assert_eq!(
+            r.slot(index(TRADE, "size")).decimal(),
+            Some(Decimal::from_i64(-250))
+        );
     }
 
     #[test]
@@ -420,7 +454,10 @@ mod tests {
     fn empty_decimal_strings_are_absent_values() {
         let r = rec(Kind::BookTicker, r#"{"b":"","B":0,"a":"1","A":"2"}"#).unwrap();
         assert_eq!(r.slot(index(BOOK_TICKER, "b")).decimal(), None);
-        assert_eq!(r.slot(index(BOOK_TICKER, "B")).decimal(), Some(Decimal::ZERO));
+        assert_eq!(
+            r.slot(index(BOOK_TICKER, "B")).decimal(),
+            Some(Decimal::ZERO)
+        );
     }
 
     #[test]

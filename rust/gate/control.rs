@@ -81,7 +81,10 @@ pub fn read_error(s: &mut Scan<'_>) -> Result<ErrorInfo, GateError> {
     let frame = s.bytes();
     let (mut code, mut message) = (None, None);
     let mut first = true;
-    while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("error", e))? {
+    while let Some(k) = s
+        .next_key(&mut first)
+        .map_err(|e| GateError::json("error", e))?
+    {
         s.peek();
         let pos = s.i;
         let v = s.value().map_err(|e| GateError::json("error", e))?;
@@ -145,7 +148,10 @@ pub fn read_ack_status(s: &mut Scan<'_>) -> Result<Option<Span>, GateError> {
     }
     let mut status = None;
     let mut first = true;
-    while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("result", e))? {
+    while let Some(k) = s
+        .next_key(&mut first)
+        .map_err(|e| GateError::json("result", e))?
+    {
         s.peek();
         let pos = s.i;
         let v = s.value().map_err(|e| GateError::json("result", e))?;
@@ -172,10 +178,16 @@ mod tests {
             assert_eq!(classify(Some(code), "whatever"), ErrorClass::Auth);
         }
         for label in AUTH_LABELS {
-            assert_eq!(classify(Some(2), &format!("{{\"label\":\"{label}\"}}")), ErrorClass::Auth);
+            assert_eq!(
+                classify(Some(2), &format!("{{\"label\":\"{label}\"}}")),
+                ErrorClass::Auth
+            );
         }
         assert_eq!(classify(Some(2), "auth faild"), ErrorClass::Auth);
-        assert_eq!(classify(Some(2), "unknown currency pair FOO_BAR"), ErrorClass::Permanent);
+        assert_eq!(
+            classify(Some(2), "unknown currency pair FOO_BAR"),
+            ErrorClass::Permanent
+        );
         assert_eq!(classify(Some(3), "service error"), ErrorClass::Transient);
         assert_eq!(classify(None, ""), ErrorClass::Permanent);
     }

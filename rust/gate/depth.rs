@@ -210,7 +210,11 @@ fn read_field<'a>(s: &mut Scan<'a>, head: &mut Head<'a>, key: &Key) -> Result<()
 /// # Errors
 /// Malformed levels, wrong types, non-decimal or negative prices and sizes.
 #[inline]
-pub fn read_levels<W: LevelSink>(s: &mut Scan<'_>, sink: &mut W, bid: bool) -> Result<(), GateError> {
+pub fn read_levels<W: LevelSink>(
+    s: &mut Scan<'_>,
+    sink: &mut W,
+    bid: bool,
+) -> Result<(), GateError> {
     let side = if bid { "b" } else { "a" };
     let mut first = true;
     let mut n = 0usize;
@@ -230,7 +234,10 @@ pub fn read_levels<W: LevelSink>(s: &mut Scan<'_>, sink: &mut W, bid: bool) -> R
             },
         ));
     }
-    while s.next_item(&mut first).map_err(|e| GateError::json(side, e))? {
+    while s
+        .next_item(&mut first)
+        .map_err(|e| GateError::json(side, e))?
+    {
         let (p, z) = match s.peek() {
             Some(b'[') => read_pair(s).map_err(|e| at(n, "", e))?,
             Some(b'{') => read_ps(s).map_err(|e| at(n, "", e))?,
@@ -260,10 +267,18 @@ pub fn read_levels<W: LevelSink>(s: &mut Scan<'_>, sink: &mut W, bid: bool) -> R
 #[inline]
 fn price_size(p: Decimal, z: Decimal, pos: usize) -> Result<(Decimal, Decimal), GateError> {
     if p.is_negative() {
-        return Err(GateError::at("[0]", pos, GateErrorKind::Invalid("negative price")));
+        return Err(GateError::at(
+            "[0]",
+            pos,
+            GateErrorKind::Invalid("negative price"),
+        ));
     }
     if z.is_negative() {
-        return Err(GateError::at("[1]", pos, GateErrorKind::Invalid("negative size")));
+        return Err(GateError::at(
+            "[1]",
+            pos,
+            GateErrorKind::Invalid("negative size"),
+        ));
     }
     Ok((p, z))
 }
@@ -274,7 +289,10 @@ fn read_pair(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
     let mut got: [Decimal; 2] = [Decimal::ZERO; 2];
     let mut n = 0usize;
     let pos0 = s.i;
-    while s.next_item(&mut first).map_err(|e| GateError::json("", e))? {
+    while s
+        .next_item(&mut first)
+        .map_err(|e| GateError::json("", e))?
+    {
         let pos = s.i;
         let v = s.value().map_err(|e| GateError::json("", e))?;
         if let Some(slot) = got.get_mut(n) {
@@ -310,7 +328,11 @@ fn read_ps(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
     let p = p.ok_or_else(|| GateError::at("p", pos0, GateErrorKind::Missing))?;
     let z = z.ok_or_else(|| GateError::at("s", pos0, GateErrorKind::Missing))?;
     price_size(p, z, pos0).map_err(|mut e| {
-        e.field = if e.field == "[0]" { "p".into() } else { "s".into() };
+        e.field = if e.field == "[0]" {
+            "p".into()
+        } else {
+            "s".into()
+        };
         e
     })
 }
@@ -327,10 +349,20 @@ pub fn pair_of(sym: &str, channel: DepthChannel, pos: usize) -> Result<&str, Gat
         .and_then(|r| r.rsplit_once('.'))
         .map(|(pair, _level)| pair)
         .filter(|p| !p.is_empty())
-        .ok_or_else(|| GateError::at("s", pos, GateErrorKind::Invalid("obu stream name is not ob.<PAIR>.<LEVEL>")))
+        .ok_or_else(|| {
+            GateError::at(
+                "s",
+                pos,
+                GateErrorKind::Invalid("obu stream name is not ob.<PAIR>.<LEVEL>"),
+            )
+        })
 }
 
-fn symbol_matches(head: &Head<'_>, want: Option<&str>, channel: DepthChannel) -> Result<bool, GateError> {
+fn symbol_matches(
+    head: &Head<'_>,
+    want: Option<&str>,
+    channel: DepthChannel,
+) -> Result<bool, GateError> {
     let Some(want) = want else { return Ok(true) };
     let Some(sym) = head.s else { return Ok(true) };
     let text = sym
@@ -346,7 +378,11 @@ struct Ctx<'w> {
 }
 
 /// Applies the depth result under the cursor (any JSON value) to `book`.
-fn apply_result<'a>(s: &mut Scan<'a>, book: &mut OrderBook, cx: &Ctx<'_>) -> Result<DepthOutcome, GateError> {
+fn apply_result<'a>(
+    s: &mut Scan<'a>,
+    book: &mut OrderBook,
+    cx: &Ctx<'_>,
+) -> Result<DepthOutcome, GateError> {
     let frame = s.bytes();
     if s.peek() != Some(b'{') {
         let pos = s.i;
@@ -362,7 +398,10 @@ fn apply_result<'a>(s: &mut Scan<'a>, book: &mut OrderBook, cx: &Ctx<'_>) -> Res
     }
     let mut head = Head::default();
     let mut first = true;
-    while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("result", e))? {
+    while let Some(k) = s
+        .next_key(&mut first)
+        .map_err(|e| GateError::json("result", e))?
+    {
         let key = classify(&k);
         let bid = match key {
             Key::Bids => true,
@@ -379,7 +418,8 @@ fn apply_result<'a>(s: &mut Scan<'a>, book: &mut OrderBook, cx: &Ctx<'_>) -> Res
             s.peek();
             s.i
         };
-        s.skip().map_err(|e| GateError::json(if bid { "result.b" } else { "result.a" }, e))?;
+        s.skip()
+            .map_err(|e| GateError::json(if bid { "result.b" } else { "result.a" }, e))?;
         if bid {
             head.bids = Some((start, s.i));
         } else {
@@ -446,10 +486,18 @@ fn commit_streaming<'a>(
 }
 
 /// Parses the level array under the cursor and every remaining key of the object.
-fn stream_rest<'a, W: LevelSink>(s: &mut Scan<'a>, w: &mut W, head: &mut Head<'a>, bid: bool) -> Result<(), GateError> {
+fn stream_rest<'a, W: LevelSink>(
+    s: &mut Scan<'a>,
+    w: &mut W,
+    head: &mut Head<'a>,
+    bid: bool,
+) -> Result<(), GateError> {
     read_levels(s, w, bid).map_err(|e| e.under("result"))?;
     let mut first = false;
-    while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("result", e))? {
+    while let Some(k) = s
+        .next_key(&mut first)
+        .map_err(|e| GateError::json("result", e))?
+    {
         match classify(&k) {
             Key::Bids => read_levels(s, w, true).map_err(|e| e.under("result"))?,
             Key::Asks => read_levels(s, w, false).map_err(|e| e.under("result"))?,
@@ -465,7 +513,11 @@ fn stream_rest<'a, W: LevelSink>(s: &mut Scan<'a>, w: &mut W, head: &mut Head<'a
 
 fn skip_rest(s: &mut Scan<'_>) -> Result<(), GateError> {
     let mut first = false;
-    while s.next_key(&mut first).map_err(|e| GateError::json("result", e))?.is_some() {
+    while s
+        .next_key(&mut first)
+        .map_err(|e| GateError::json("result", e))?
+        .is_some()
+    {
         s.skip().map_err(|e| GateError::json("result", e))?;
     }
     Ok(())
@@ -495,7 +547,12 @@ fn check_ids(head: &Head<'_>, cx: &Ctx<'_>, pos: usize) -> Result<bool, GateErro
     Ok(true)
 }
 
-fn commit_spans(frame: &[u8], book: &mut OrderBook, cx: &Ctx<'_>, head: &Head<'_>) -> Result<DepthOutcome, GateError> {
+fn commit_spans(
+    frame: &[u8],
+    book: &mut OrderBook,
+    cx: &Ctx<'_>,
+    head: &Head<'_>,
+) -> Result<DepthOutcome, GateError> {
     if !check_ids(head, cx, 0)? {
         return Ok(DepthOutcome::NotDepth);
     }
@@ -506,7 +563,9 @@ fn commit_spans(frame: &[u8], book: &mut OrderBook, cx: &Ctx<'_>, head: &Head<'_
     let st = if is_snapshot(head, cx) {
         book.load_snapshot(last, |w| fill_spans(frame, w, head))?
     } else {
-        book.apply_delta(head.first.unwrap_or_default(), last, |w| fill_spans(frame, w, head))?
+        book.apply_delta(head.first.unwrap_or_default(), last, |w| {
+            fill_spans(frame, w, head)
+        })?
     };
     Ok(DepthOutcome::Book(st))
 }
@@ -529,7 +588,11 @@ fn depth_channel(env: &Envelope<'_>) -> Option<DepthChannel> {
 /// # Errors
 /// A [`GateError`] for malformed frames; if it happened while levels were being written the
 /// book is out of sync (see [`OrderBook::apply_delta`]).
-pub fn apply_frame(frame: &[u8], book: &mut OrderBook, want: Option<&str>) -> Result<DepthOutcome, GateError> {
+pub fn apply_frame(
+    frame: &[u8],
+    book: &mut OrderBook,
+    want: Option<&str>,
+) -> Result<DepthOutcome, GateError> {
     let mut outcome = DepthOutcome::NotDepth;
     let env = envelope::scan(frame, |env, s| {
         // In place only when the event says this is a push (obu pushes carry no event at all).
@@ -606,7 +669,10 @@ pub fn parse_result(s: &mut Scan<'_>, channel: DepthChannel) -> Result<DepthUpda
         ));
     }
     let mut first = true;
-    while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("result", e))? {
+    while let Some(k) = s
+        .next_key(&mut first)
+        .map_err(|e| GateError::json("result", e))?
+    {
         let key = classify(&k);
         match key {
             Key::Bids | Key::Asks => {
@@ -622,7 +688,10 @@ pub fn parse_result(s: &mut Scan<'_>, channel: DepthChannel) -> Result<DepthUpda
             _ => read_field(s, &mut head, &key).map_err(|e| e.under("result"))?,
         }
     }
-    let cx = Ctx { channel, want: None };
+    let cx = Ctx {
+        channel,
+        want: None,
+    };
     if !check_ids(&head, &cx, pos)? {
         return Err(GateError::at("result.u", pos, GateErrorKind::Missing));
     }
@@ -646,6 +715,48 @@ pub fn parse_result(s: &mut Scan<'_>, channel: DepthChannel) -> Result<DepthUpda
         bids_span: head.bids,
         asks_span: head.asks,
     })
+}
+
+/// Calls `f(price, size)` with the raw JSON values of every level of the array starting at
+/// byte `start` (as located by [`parse_result`]), for exact string access.
+///
+/// # Errors
+/// Malformed JSON (not for spans the parser already accepted).
+pub fn level_values<'a>(
+    frame: &'a [u8],
+    start: usize,
+    mut f: impl FnMut(Val<'a>, Val<'a>),
+) -> Result<(), GateError> {
+    let j = |e| GateError::json("result", e);
+    let mut s = Scan::at(frame, start);
+    let mut first = true;
+    while s.next_item(&mut first).map_err(j)? {
+        let (mut p, mut z) = (Val::Null, Val::Null);
+        let mut inner = true;
+        if s.peek() == Some(b'{') {
+            while let Some(k) = s.next_key(&mut inner).map_err(j)? {
+                let v = s.value().map_err(j)?;
+                if k.is("p") {
+                    p = v;
+                } else if k.is("s") {
+                    z = v;
+                }
+            }
+        } else {
+            let mut n = 0;
+            while s.next_item(&mut inner).map_err(j)? {
+                let v = s.value().map_err(j)?;
+                match n {
+                    0 => p = v,
+                    1 => z = v,
+                    _ => {}
+                }
+                n += 1;
+            }
+        }
+        f(p, z);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

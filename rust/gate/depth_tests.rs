@@ -82,7 +82,9 @@ fn obu_full_then_increment_then_gap() {
         apply_frame(inc.as_bytes(), &mut b, Some("BTC_USDT")).unwrap(),
         DepthOutcome::WrongSymbol
     );
-    let gap = inc.replace("9120044513", "9120044540").replace("9120044530", "9120044550");
+    let gap = inc
+        .replace("9120044513", "9120044540")
+        .replace("9120044530", "9120044550");
     assert_eq!(apply(&gap, &mut b), DepthOutcome::Book(Status::Gap));
 }
 
@@ -133,7 +135,12 @@ fn malformed_levels_name_the_field_and_unsync_the_book() {
     let e = apply_frame(f.as_bytes(), &mut b, None).unwrap_err();
     assert_eq!(e.field, "result.a[0].s");
     let f = r#"{"channel":"spot.order_book_update","event":"update","result":{"U":101,"b":[]}}"#;
-    assert_eq!(apply_frame(f.as_bytes(), &mut seeded(100), None).unwrap_err().field, "result.u");
+    assert_eq!(
+        apply_frame(f.as_bytes(), &mut seeded(100), None)
+            .unwrap_err()
+            .field,
+        "result.u"
+    );
     let f = r#"{"channel":"spot.order_book_update","event":"update","result":{"U":101,"u":102,"b":[["1","1"]]"#;
     assert!(apply_frame(f.as_bytes(), &mut seeded(100), None).is_err());
     let f = r#"{"channel":"spot.order_book_update","event":"update","result":[1]}"#;
@@ -161,8 +168,14 @@ fn wrong_symbol_is_refused_before_touching_the_book() {
 
 #[test]
 fn obu_stream_names_give_the_pair() {
-    assert_eq!(pair_of("ob.BTC_USDT.400", DepthChannel::Obu, 0).unwrap(), "BTC_USDT");
-    assert_eq!(pair_of("BTC_USDT", DepthChannel::Update, 0).unwrap(), "BTC_USDT");
+    assert_eq!(
+        pair_of("ob.BTC_USDT.400", DepthChannel::Obu, 0).unwrap(),
+        "BTC_USDT"
+    );
+    assert_eq!(
+        pair_of("BTC_USDT", DepthChannel::Update, 0).unwrap(),
+        "BTC_USDT"
+    );
     for bad in ["BTC_USDT", "ob..50", "ob.BTC_USDT"] {
         assert!(pair_of(bad, DepthChannel::Obu, 0).is_err(), "{bad}");
     }
@@ -177,7 +190,10 @@ fn parse_result_keeps_levels_and_spans() {
     assert_eq!(u.first_id, Some(41_886_300));
     assert_eq!(u.last_id, 41_886_309);
     assert!(!u.snapshot);
-    assert_eq!(u.levels.bids, vec![(d("63250.1"), d("0.4123")), (d("63249.8"), d("0"))]);
+    assert_eq!(
+        u.levels.bids,
+        vec![(d("63250.1"), d("0.4123")), (d("63249.8"), d("0"))]
+    );
     assert_eq!(u.levels.asks.len(), 1);
     assert_eq!(u.symbol.unwrap().decode(f).unwrap(), "BTC_USDT");
     assert_eq!(u.time, Some(1_727_000_006_101));

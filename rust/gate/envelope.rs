@@ -144,7 +144,9 @@ where
             env.result_consumed = false;
             continue;
         }
-        let v = s.value().map_err(|e| GateError::json(field_name(name), e))?;
+        let v = s
+            .value()
+            .map_err(|e| GateError::json(field_name(name), e))?;
         match name {
             b"channel" => env.channel = value::string(&v, "channel", pos)?,
             b"event" => env.event = value::string(&v, "event", pos)?,
@@ -233,7 +235,10 @@ mod tests {
 
     #[test]
     fn refuses_bad_envelopes_with_field_names() {
-        assert!(parse(b"[1]").unwrap_err().to_string().contains("expected object, got array"));
+        assert!(parse(b"[1]")
+            .unwrap_err()
+            .to_string()
+            .contains("expected object, got array"));
         let e = parse(br#"{"channel":5}"#).unwrap_err();
         assert_eq!(e.field, "channel");
         let e = parse(br#"{"channel":"spot.pong","time":"x"}"#).unwrap_err();

@@ -105,7 +105,9 @@ impl fmt::Display for GateError {
         write!(f, "gate.io {channel}: field {field}: ")?;
         match &self.kind {
             GateErrorKind::Json(k) => write!(f, "malformed JSON: {}", k.describe())?,
-            GateErrorKind::Type { expected, found } => write!(f, "expected {expected}, got {found}")?,
+            GateErrorKind::Type { expected, found } => {
+                write!(f, "expected {expected}, got {found}")?
+            }
             GateErrorKind::Decimal(e) => write!(f, "{e}")?,
             GateErrorKind::Integer => f.write_str("not an integer in range")?,
             GateErrorKind::Invalid(why) => f.write_str(why)?,

@@ -200,13 +200,29 @@ mod tests {
         let ack = r#"{"time":1727000000,"time_ms":1727000000212,"id":17,"conn_id":"5c1f","trace_id":"9b7e","channel":"spot.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms"],"result":{"status":"success"}}"#;
         let m = parse(ack.as_bytes()).unwrap();
         assert!(matches!(m.body, Body::Ack { status: Some(_) }));
-        assert_eq!(m.head.id, Some(IdEcho::Num(Span { start: 48, end: 50, escaped: false })));
+        assert_eq!(
+            m.head.id,
+            Some(IdEcho::Num(Span {
+                start: 48,
+                end: 50,
+                escaped: false
+            }))
+        );
         let refused = r#"{"time":1727000001,"time_ms":1727000001050,"id":18,"channel":"spot.order_book_update","event":"subscribe","error":{"code":2,"message":"unknown currency pair FOO_BAR"},"result":{"status":"fail"}}"#;
-        assert!(matches!(body(refused), Body::Error(ErrorInfo { code: Some(2), .. })));
+        assert!(matches!(
+            body(refused),
+            Body::Error(ErrorInfo { code: Some(2), .. })
+        ));
         let pong = r#"{"time":1727000005,"time_ms":1727000005004,"channel":"spot.pong","event":"","error":null,"result":null}"#;
         assert!(matches!(body(pong), Body::Pong));
-        assert!(matches!(body(r#"{"channel":"futures.system","event":"update","result":{"type":"upgrade"}}"#), Body::Other));
-        assert!(matches!(body(r#"{"request_id":"login-1","header":{"status":"200"}}"#), Body::Other));
+        assert!(matches!(
+            body(r#"{"channel":"futures.system","event":"update","result":{"type":"upgrade"}}"#),
+            Body::Other
+        ));
+        assert!(matches!(
+            body(r#"{"request_id":"login-1","header":{"status":"200"}}"#),
+            Body::Other
+        ));
     }
 
     #[test]
@@ -215,7 +231,11 @@ mod tests {
         let m = parse(t.as_bytes()).unwrap();
         assert!(m.head.futures);
         match m.body {
-            Body::Records { kind, records, list } => {
+            Body::Records {
+                kind,
+                records,
+                list,
+            } => {
                 assert_eq!(kind, Kind::Trade);
                 assert!(list);
                 assert_eq!(records.len(), 1);
@@ -223,7 +243,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let obu = r#"{"channel":"spot.obu","result":{"t":1,"full":true,"s":"ob.ETH_USDT.50","u":9,"b":[],"a":[]},"time_ms":2}"#;
-        assert!(matches!(body(obu), Body::Depth(DepthUpdate { snapshot: true, last_id: 9, .. })));
+        assert!(matches!(
+            body(obu),
+            Body::Depth(DepthUpdate {
+                snapshot: true,
+                last_id: 9,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -234,7 +261,10 @@ mod tests {
         assert_eq!(e.field, "result.price");
         let f = r#"{"channel":"spot.trades","event":"update","result":{"price":"x"}}"#;
         let e = parse(f.as_bytes()).unwrap_err();
-        assert_eq!((e.channel.as_str(), e.field.as_str()), ("spot.trades", "result.price"));
+        assert_eq!(
+            (e.channel.as_str(), e.field.as_str()),
+            ("spot.trades", "result.price")
+        );
         let e = parse(br#"{"channel":"spot.trades","event":"update"}"#).unwrap_err();
         assert_eq!(e.field, "result");
         assert!(parse(b"not json").is_err());

@@ -22,7 +22,11 @@ fn type_err(field: &str, pos: usize, expected: &'static str, v: &Val<'_>) -> Gat
 }
 
 /// Decimal text of a string (escapes resolved) as bytes to parse.
-fn str_bytes<'a>(s: &JStr<'a>, field: &str, pos: usize) -> Result<std::borrow::Cow<'a, [u8]>, GateError> {
+fn str_bytes<'a>(
+    s: &JStr<'a>,
+    field: &str,
+    pos: usize,
+) -> Result<std::borrow::Cow<'a, [u8]>, GateError> {
     if s.escaped {
         let d = s
             .decode()
@@ -182,8 +186,13 @@ mod tests {
         assert!(matches!(e.kind, GateErrorKind::Decimal(_)));
         assert_eq!(e.field, "price");
         let e = decimal(&val("[1]"), "price", 0).unwrap_err();
-        assert!(e.to_string().contains("expected decimal string or number, got array"));
-        assert!(matches!(decimal_req(&val("null"), "p", 0).unwrap_err().kind, GateErrorKind::Missing));
+        assert!(e
+            .to_string()
+            .contains("expected decimal string or number, got array"));
+        assert!(matches!(
+            decimal_req(&val("null"), "p", 0).unwrap_err().kind,
+            GateErrorKind::Missing
+        ));
     }
 
     #[test]
@@ -196,9 +205,17 @@ mod tests {
         for bad in ["1.5", "1e3", "\"x\"", "9223372036854775808", "\"\""] {
             assert_eq!(i(bad).unwrap_err().kind, GateErrorKind::Integer, "{bad}");
         }
-        assert!(matches!(i("true").unwrap_err().kind, GateErrorKind::Type { .. }));
+        assert!(matches!(
+            i("true").unwrap_err().kind,
+            GateErrorKind::Type { .. }
+        ));
         assert!(seq_id(&val("-1"), "u", 0).is_err());
-        assert_eq!(seq_id(&val("18446744073709551615"), "u", 0).unwrap_err().kind, GateErrorKind::Integer);
+        assert_eq!(
+            seq_id(&val("18446744073709551615"), "u", 0)
+                .unwrap_err()
+                .kind,
+            GateErrorKind::Integer
+        );
     }
 
     #[test]

@@ -155,6 +155,11 @@ pub(crate) fn parse_rule(rule: &str) -> PyResult<SeqRule> {
 }
 
 impl PyOrderBook {
+    /// The core book and the symbol it was created for (decoders apply frames in place).
+    pub(crate) fn inner_mut(&mut self) -> (&mut OrderBook, &str) {
+        (&mut self.book, &self.symbol)
+    }
+
     fn apply_one(
         &mut self,
         bids: &Bound<'_, PyAny>,

@@ -3,6 +3,8 @@
 mod book;
 mod convert;
 mod errors;
+mod gate;
+mod gate_events;
 
 use pyo3::prelude::*;
 
@@ -14,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<book::PyBookStatus>()?;
     m.add_function(wrap_pyfunction!(convert::parse_decimal, m)?)?;
     m.add_function(wrap_pyfunction!(convert::normalize_decimal, m)?)?;
+    gate::register(m)?;
     Ok(())
 }
