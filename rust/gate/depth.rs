@@ -12,11 +12,9 @@
 //! One pass, no allocation: the book's verdict needs the ids before any level is touched, and
 //! Gate sends `U`/`u` (and `full`) before `b`/`a`, so when the first level array is reached
 //! with the ids known the levels are parsed straight into the book's writer while the rest of
-//! the object is read. When a key order hides something (ids after the levels, or a `full`
-//! key still ahead), the level arrays are only located on the first pass and parsed on a
-//! second one, which keeps any key order correct.
-
-use memchr::memmem;
+//! the object is read. When the ids come after the levels, the level arrays are only located
+//! on the first pass and parsed on a second one; a `full: true` that turns up after levels
+//! already applied as an increment reloads the push as a snapshot. Any key order is correct.
 
 use super::envelope::{self, Envelope, Market};
 use super::error::{GateError, GateErrorKind};
@@ -182,25 +180,59 @@ fn key_name(k: &Key, bid_name: &'static str) -> &'static str {
     }
 }
 
+/// An integer field: JSON integers are read in place, anything else takes the general path.
+#[inline(always)]
+fn int_field(s: &mut Scan<'_>, name: &'static str) -> Result<Option<i64>, GateError> {
+    let pos = s.i;
+    if matches!(s.peek(), Some(b'0'..=b'9')) {
+        let n = s.number().map_err(|e| GateError::json(name, e))?;
+        if let Some(v) = value::parse_i64(n) {
+            return Ok(Some(v));
+        }
+        return value::int(&Val::Num(n), name, pos);
+    }
+    let v = s.value().map_err(|e| GateError::json(name, e))?;
+    value::int(&v, name, pos)
+}
+
+#[inline(always)]
+fn seq_field(s: &mut Scan<'_>, name: &'static str) -> Result<u64, GateError> {
+    let pos = s.i;
+    let v = int_field(s, name)?.ok_or_else(|| GateError::at(name, pos, GateErrorKind::Missing))?;
+    u64::try_from(v).map_err(|_| GateError::at(name, pos, GateErrorKind::Invalid("negative id")))
+}
+
 /// Reads one non-level field into `head`.
 #[inline]
 fn read_field<'a>(s: &mut Scan<'a>, head: &mut Head<'a>, key: &Key) -> Result<(), GateError> {
-    let pos = s.i;
-    let name = key_name(key, "");
-    let v = s.value().map_err(|e| GateError::json(name, e))?;
     match key {
-        Key::T => head.t = value::int(&v, "t", pos)?,
-        Key::Full => head.full = value::boolean(&v, "full", pos)?,
-        Key::Sym => head.s = value::string(&v, "s", pos)?,
-        Key::First => head.first = Some(value::seq_id(&v, "U", pos)?),
-        Key::Last => head.last = Some(value::seq_id(&v, "u", pos)?),
-        Key::Level => {
-            // `l` is a string ("100"); tolerate a number, refuse containers.
-            value::scalar(&v, "l", pos)?;
-            head.l = if let Val::Str(j) = v { Some(j) } else { None };
+        Key::T => head.t = int_field(s, "t")?,
+        Key::First => head.first = Some(seq_field(s, "U")?),
+        Key::Last => head.last = Some(seq_field(s, "u")?),
+        Key::Sym => {
+            let pos = s.i;
+            head.s = if s.peek() == Some(b'"') {
+                Some(s.string().map_err(|e| GateError::json("s", e))?)
+            } else {
+                let v = s.value().map_err(|e| GateError::json("s", e))?;
+                value::string(&v, "s", pos)?
+            };
         }
-        Key::Status => head.status = true,
-        Key::Bids | Key::Asks | Key::Other => {}
+        Key::Other | Key::Bids | Key::Asks => s.skip().map_err(|e| GateError::json("", e))?,
+        Key::Full | Key::Level | Key::Status => {
+            let pos = s.i;
+            let name = key_name(key, "");
+            let v = s.value().map_err(|e| GateError::json(name, e))?;
+            match key {
+                Key::Full => head.full = value::boolean(&v, "full", pos)?,
+                Key::Level => {
+                    // `l` is a string ("100"); tolerate a number, refuse containers.
+                    value::scalar(&v, "l", pos)?;
+                    head.l = if let Val::Str(j) = v { Some(j) } else { None };
+                }
+                _ => head.status = true,
+            }
+        }
     }
     Ok(())
 }
@@ -283,32 +315,75 @@ fn price_size(p: Decimal, z: Decimal, pos: usize) -> Result<(Decimal, Decimal), 
     Ok((p, z))
 }
 
-#[inline]
+/// One price or size of a level. Plain quoted decimals (`"63250.1"`, nearly every level) are
+/// scanned and converted in the same pass (as `value::fast_decimal` would); anything else
+/// (escapes, exponents, signs, JSON numbers, 20+ digits) takes the general path.
+#[inline(always)]
+fn level_num(s: &mut Scan<'_>, name: &'static str) -> Result<Decimal, GateError> {
+    s.peek();
+    let b = s.bytes();
+    let at = s.i;
+    if b.get(at) == Some(&b'"') {
+        let mut i = at + 1;
+        let mut mant: u64 = 0;
+        let mut digits = 0u32;
+        let mut dot = 0usize;
+        while let Some(&c) = b.get(i) {
+            match c {
+                b'0'..=b'9' => {
+                    mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                    digits += 1;
+                }
+                b'.' if dot == 0 => dot = i,
+                _ => break,
+            }
+            i += 1;
+        }
+        let frac = if dot == 0 { 0 } else { i - dot - 1 };
+        // Same acceptance as `value::fast_decimal`: digits on both sides of a dot, <= 19
+        // digits, <= 18 fractional digits, and the closing quote right after.
+        let ok = b.get(i) == Some(&b'"')
+            && digits > 0
+            && digits <= 19
+            && (dot == 0 || (dot > at + 1 && frac > 0))
+            && frac <= 18;
+        if ok {
+            s.i = i + 1;
+            return Ok(Decimal::from_raw(
+                i128::from(mant) * value::pow10(18 - frac),
+            ));
+        }
+    }
+    let v = s.value().map_err(|e| GateError::json(name, e))?;
+    value::decimal_req(&v, name, at)
+}
+
+#[inline(always)]
 fn read_pair(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
-    let mut first = true;
-    let mut got: [Decimal; 2] = [Decimal::ZERO; 2];
-    let mut n = 0usize;
     let pos0 = s.i;
+    s.expect(b'[').map_err(|e| GateError::json("", e))?;
+    let p = level_num(s, "[0]")?;
+    s.expect(b',').map_err(|e| {
+        if e.kind == super::json::JsonErrorKind::Unexpected && s.bytes().get(e.pos) == Some(&b']') {
+            GateError::at(
+                "",
+                pos0,
+                GateErrorKind::Invalid("a level needs a price and a size"),
+            )
+        } else {
+            GateError::json("", e)
+        }
+    })?;
+    let z = level_num(s, "[1]")?;
+    // Tolerate extra elements after the pair; they are validated and ignored.
+    let mut first = false;
     while s
         .next_item(&mut first)
         .map_err(|e| GateError::json("", e))?
     {
-        let pos = s.i;
-        let v = s.value().map_err(|e| GateError::json("", e))?;
-        if let Some(slot) = got.get_mut(n) {
-            let name = if n == 0 { "[0]" } else { "[1]" };
-            *slot = value::decimal_req(&v, name, pos)?;
-        }
-        n += 1;
+        s.skip().map_err(|e| GateError::json("", e))?;
     }
-    if n < 2 {
-        return Err(GateError::at(
-            "",
-            pos0,
-            GateErrorKind::Invalid("a level needs a price and a size"),
-        ));
-    }
-    price_size(got[0], got[1], pos0)
+    price_size(p, z, pos0)
 }
 
 #[inline]
@@ -317,12 +392,12 @@ fn read_ps(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
     let pos0 = s.i;
     let (mut p, mut z) = (None, None);
     while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
-        let pos = s.i;
-        let v = s.value().map_err(|e| GateError::json("", e))?;
         if k.is("p") {
-            p = Some(value::decimal_req(&v, "p", pos)?);
+            p = Some(level_num(s, "p")?);
         } else if k.is("s") {
-            z = Some(value::decimal_req(&v, "s", pos)?);
+            z = Some(level_num(s, "s")?);
+        } else {
+            s.skip().map_err(|e| GateError::json("", e))?;
         }
     }
     let p = p.ok_or_else(|| GateError::at("p", pos0, GateErrorKind::Missing))?;
@@ -411,7 +486,7 @@ fn apply_result<'a>(
                 continue;
             }
         };
-        if ready(&head, cx, frame, s.i) {
+        if ready(&head, cx) {
             return commit_streaming(s, book, cx, head, bid);
         }
         let start = {
@@ -429,27 +504,37 @@ fn apply_result<'a>(
     commit_spans(frame, book, cx, &head)
 }
 
-/// True when the levels can go straight into the book: the verdict's inputs are all known and
-/// no `full` key can still change the meaning of the push.
+/// True when the levels can go straight into the book: the verdict's inputs (ids, and the
+/// symbol when the caller checks it) are known.
 #[inline]
-fn ready(head: &Head<'_>, cx: &Ctx<'_>, frame: &[u8], at: usize) -> bool {
-    if head.last.is_none() || (cx.want.is_some() && head.s.is_none()) {
-        return false;
-    }
-    if cx.channel == DepthChannel::Snapshot || head.full.is_some() {
-        return true;
-    }
-    if head.first.is_none() {
-        return false;
-    }
-    // Increments carry no `full`; if the rest of the frame mentions one (or hides keys behind
-    // escapes), take the two-pass road rather than guess.
-    let rest = frame.get(at..).unwrap_or_default();
-    memmem::find(rest, b"\"full\"").is_none() && memchr::memchr(b'\\', rest).is_none()
+fn ready(head: &Head<'_>, cx: &Ctx<'_>) -> bool {
+    head.last.is_some()
+        && (cx.want.is_none() || head.s.is_some())
+        && (cx.channel == DepthChannel::Snapshot || head.full.is_some() || head.first.is_some())
 }
 
 fn is_snapshot(head: &Head<'_>, cx: &Ctx<'_>) -> bool {
     cx.channel == DepthChannel::Snapshot || head.full == Some(true)
+}
+
+/// What the part of the object after the commit point held.
+#[derive(Default)]
+struct Rest {
+    /// Spans of the level arrays (the one at the commit point included).
+    bids: Option<(usize, usize)>,
+    asks: Option<(usize, usize)>,
+    /// A `full: true` key came after the levels of a push committed as an increment.
+    late_full: bool,
+}
+
+impl Rest {
+    fn record(&mut self, bid: bool, span: (usize, usize)) {
+        if bid {
+            self.bids = Some(span);
+        } else {
+            self.asks = Some(span);
+        }
+    }
 }
 
 fn commit_streaming<'a>(
@@ -460,67 +545,89 @@ fn commit_streaming<'a>(
     bid: bool,
 ) -> Result<DepthOutcome, GateError> {
     if !symbol_matches(&head, cx.want, cx.channel)? {
-        s.skip().map_err(|e| GateError::json("result", e))?;
-        skip_rest(s)?;
+        let mut rest = Rest::default();
+        rest_of_object::<Levels>(s, None, &mut head, &mut rest, bid)?;
         return Ok(DepthOutcome::WrongSymbol);
     }
     let last = head.last.unwrap_or_default();
+    let watch_full = head.full.is_none();
+    let mut rest = Rest::default();
     let mut ran = false;
     let st = if is_snapshot(&head, cx) {
         book.load_snapshot(last, |w| {
             ran = true;
-            stream_rest(s, w, &mut head, bid)
+            rest_of_object(s, Some(w), &mut head, &mut rest, bid)
         })?
     } else {
         let first = head.first.unwrap_or_default();
         book.apply_delta(first, last, |w| {
             ran = true;
-            stream_rest(s, w, &mut head, bid)
+            rest_of_object(s, Some(w), &mut head, &mut rest, bid)
         })?
     };
     if !ran {
-        s.skip().map_err(|e| GateError::json("result", e))?;
-        skip_rest(s)?;
+        rest_of_object::<Levels>(s, None, &mut head, &mut rest, bid)?;
+    }
+    if watch_full && rest.late_full {
+        // `full: true` after the levels: the push is a snapshot after all. Loading it replaces
+        // whatever the increment did, so the book ends up exactly as if the key came first
+        // (only the book's counters saw one extra increment).
+        head.full = Some(true);
+        head.bids = rest.bids;
+        head.asks = rest.asks;
+        let frame = s.bytes();
+        let st = book.load_snapshot(last, |w| fill_spans(frame, w, &head))?;
+        return Ok(DepthOutcome::Book(st));
     }
     Ok(DepthOutcome::Book(st))
 }
 
-/// Parses the level array under the cursor and every remaining key of the object.
-fn stream_rest<'a, W: LevelSink>(
+/// Reads the level array under the cursor and every remaining key of the object; levels go to
+/// `w` when given, otherwise they are only validated. Spans and a late `full` are recorded.
+fn rest_of_object<'a, W: LevelSink>(
     s: &mut Scan<'a>,
-    w: &mut W,
+    mut w: Option<&mut W>,
     head: &mut Head<'a>,
+    rest: &mut Rest,
     bid: bool,
 ) -> Result<(), GateError> {
-    read_levels(s, w, bid).map_err(|e| e.under("result"))?;
+    let mut side = Some(bid);
     let mut first = false;
-    while let Some(k) = s
-        .next_key(&mut first)
-        .map_err(|e| GateError::json("result", e))?
-    {
+    loop {
+        if let Some(bid) = side.take() {
+            s.peek();
+            let start = s.i;
+            match w.as_deref_mut() {
+                Some(w) => read_levels(s, w, bid).map_err(|e| e.under("result"))?,
+                None => s
+                    .skip()
+                    .map_err(|e| GateError::json(if bid { "result.b" } else { "result.a" }, e))?,
+            }
+            rest.record(bid, (start, s.i));
+        }
+        let Some(k) = s
+            .next_key(&mut first)
+            .map_err(|e| GateError::json("result", e))?
+        else {
+            return Ok(());
+        };
         match classify(&k) {
-            Key::Bids => read_levels(s, w, true).map_err(|e| e.under("result"))?,
-            Key::Asks => read_levels(s, w, false).map_err(|e| e.under("result"))?,
-            // Ids and `full` were fixed when the push was committed; a repeat cannot change it.
-            Key::First | Key::Last | Key::Full | Key::Sym => {
+            Key::Bids => side = Some(true),
+            Key::Asks => side = Some(false),
+            Key::Full => {
+                let pos = s.i;
+                let v = s.value().map_err(|e| GateError::json("result.full", e))?;
+                if value::boolean(&v, "full", pos).map_err(|e| e.under("result"))? == Some(true) {
+                    rest.late_full = true;
+                }
+            }
+            // Ids and the symbol were fixed when the push was committed.
+            Key::First | Key::Last | Key::Sym => {
                 s.skip().map_err(|e| GateError::json("result", e))?;
             }
             key => read_field(s, head, &key).map_err(|e| e.under("result"))?,
         }
     }
-    Ok(())
-}
-
-fn skip_rest(s: &mut Scan<'_>) -> Result<(), GateError> {
-    let mut first = false;
-    while s
-        .next_key(&mut first)
-        .map_err(|e| GateError::json("result", e))?
-        .is_some()
-    {
-        s.skip().map_err(|e| GateError::json("result", e))?;
-    }
-    Ok(())
 }
 
 fn fill_spans<W: LevelSink>(frame: &[u8], w: &mut W, head: &Head<'_>) -> Result<(), GateError> {

@@ -31,9 +31,14 @@ pub enum GateErrorKind {
     Missing,
 }
 
-/// A frame that could not be decoded.
+/// A frame that could not be decoded. Boxed, so that the `Result`s of the hot path stay one
+/// pointer wide.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GateError {
+pub struct GateError(Box<Detail>);
+
+/// What [`GateError`] holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
     /// Channel of the frame, or empty when it was not known yet.
     pub channel: String,
     /// Field path, e.g. `result.price` or `result.b[2].s`.
@@ -44,27 +49,37 @@ pub struct GateError {
     pub kind: GateErrorKind,
 }
 
+impl std::ops::Deref for GateError {
+    type Target = Detail;
+    fn deref(&self) -> &Detail {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for GateError {
+    fn deref_mut(&mut self) -> &mut Detail {
+        &mut self.0
+    }
+}
+
 impl GateError {
     /// A syntax error found while reading `field`.
+    #[cold]
     #[must_use]
     pub fn json(field: &str, e: JsonError) -> Self {
-        Self {
-            channel: String::new(),
-            field: field.to_owned(),
-            pos: e.pos,
-            kind: GateErrorKind::Json(e.kind),
-        }
+        Self::at(field, e.pos, GateErrorKind::Json(e.kind))
     }
 
     /// An error of `kind` at `field`.
+    #[cold]
     #[must_use]
     pub fn at(field: &str, pos: usize, kind: GateErrorKind) -> Self {
-        Self {
+        Self(Box::new(Detail {
             channel: String::new(),
             field: field.to_owned(),
             pos,
             kind,
-        }
+        }))
     }
 
     /// Fills in the channel if the error was raised before it was known.

@@ -237,7 +237,7 @@ impl<'a> Scan<'a> {
     }
 
     /// Skips whitespace and returns the next byte without consuming it.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
         while let Some(&c) = self.b.get(self.i) {
             if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
@@ -253,7 +253,7 @@ impl<'a> Scan<'a> {
     ///
     /// # Errors
     /// [`JsonErrorKind::Eof`] / [`JsonErrorKind::Unexpected`].
-    #[inline]
+    #[inline(always)]
     pub fn expect(&mut self, c: u8) -> Result<(), JsonError> {
         match self.peek() {
             Some(x) if x == c => {
@@ -280,7 +280,7 @@ impl<'a> Scan<'a> {
     ///
     /// # Errors
     /// Syntax errors in the string.
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Result<JStr<'a>, JsonError> {
         self.expect(b'"')?;
         let start = self.i;
@@ -329,22 +329,21 @@ impl<'a> Scan<'a> {
                 pos: start,
             });
         }
-        let s = JStr { raw, escaped };
         if escaped {
             // Surrogate pairing is only known after decoding; refuse lone halves now so that a
             // skipped string and a decoded one are judged alike.
-            if let Err(kind) = s.decode() {
+            if let Err(kind) = (JStr { raw, escaped }).decode() {
                 return Err(JsonError { kind, pos: start });
             }
         }
-        Ok(s)
+        Ok(JStr { raw, escaped })
     }
 
     /// Reads a number literal; the cursor must be at its first byte.
     ///
     /// # Errors
     /// [`JsonErrorKind::BadNumber`].
-    #[inline]
+    #[inline(always)]
     pub fn number(&mut self) -> Result<&'a [u8], JsonError> {
         let start = self.i;
         let b = self.b;
@@ -477,7 +476,7 @@ impl<'a> Scan<'a> {
     ///
     /// # Errors
     /// Syntax errors in the object's punctuation or keys.
-    #[inline]
+    #[inline(always)]
     pub fn next_key(&mut self, first: &mut bool) -> Result<Option<JStr<'a>>, JsonError> {
         if *first {
             *first = false;
@@ -507,7 +506,7 @@ impl<'a> Scan<'a> {
     ///
     /// # Errors
     /// Syntax errors in the array's punctuation.
-    #[inline]
+    #[inline(always)]
     pub fn next_item(&mut self, first: &mut bool) -> Result<bool, JsonError> {
         if *first {
             *first = false;

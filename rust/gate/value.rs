@@ -49,6 +49,9 @@ pub fn decimal(v: &Val<'_>, field: &str, pos: usize) -> Result<Option<Decimal>, 
             if s.raw.is_empty() {
                 return Ok(None);
             }
+            if let Some(d) = fast_decimal(s.raw) {
+                return Ok(Some(d));
+            }
             Decimal::parse_bytes(s.raw)
         }
         Val::Str(s) => {
@@ -67,6 +70,55 @@ pub fn decimal(v: &Val<'_>, field: &str, pos: usize) -> Result<Option<Decimal>, 
         .map_err(|e| GateError::at(field, pos, GateErrorKind::Decimal(e)))
 }
 
+/// 10^k for k in 0..=18.
+const POW10_U64: [u64; 19] = {
+    let mut t = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// 10^k as i128 for k in 0..=18 (1 for anything larger; callers check the range).
+#[inline]
+#[must_use]
+pub fn pow10(k: usize) -> i128 {
+    POW10_U64.get(k).map_or(1, |p| i128::from(*p))
+}
+
+/// Fast path for the plain decimals that make up almost every price and size on the wire:
+/// `digits[.digits]` with at most 19 digits in all, accumulated in a `u64`. Anything else
+/// (sign, exponent, more digits) returns `None` and goes through [`Decimal::parse_bytes`];
+/// for every input it accepts it gives the same value (see the tests).
+#[inline]
+#[must_use]
+pub fn fast_decimal(b: &[u8]) -> Option<Decimal> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let mut mant: u64 = 0;
+    let mut digits = 0usize;
+    let mut dot: Option<usize> = None;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                digits += 1;
+            }
+            b'.' if dot.is_none() && i > 0 && i + 1 < b.len() => dot = Some(i),
+            _ => return None,
+        }
+    }
+    if digits > 19 {
+        return None;
+    }
+    let frac = dot.map_or(0, |d| b.len() - d - 1);
+    let scale = POW10_U64.get(18usize.checked_sub(frac)?)?;
+    Some(Decimal::from_raw(i128::from(mant) * i128::from(*scale)))
+}
+
 /// A decimal that must be present.
 ///
 /// # Errors
@@ -76,7 +128,10 @@ pub fn decimal_req(v: &Val<'_>, field: &str, pos: usize) -> Result<Decimal, Gate
     decimal(v, field, pos)?.ok_or_else(|| GateError::at(field, pos, GateErrorKind::Missing))
 }
 
-fn parse_i64(b: &[u8]) -> Option<i64> {
+/// An integer literal (optional sign, 1-19 digits) as i64, or None.
+#[inline]
+#[must_use]
+pub fn parse_i64(b: &[u8]) -> Option<i64> {
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         Some(b'+') => (false, &b[1..]),
@@ -193,6 +248,54 @@ mod tests {
             decimal_req(&val("null"), "p", 0).unwrap_err().kind,
             GateErrorKind::Missing
         ));
+    }
+
+    #[test]
+    fn fast_decimal_agrees_with_the_full_parser() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"0123456789.-e";
+        for _ in 0..200_000 {
+            let len = (next() % 22) as usize;
+            let s: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if let Some(fast) = fast_decimal(&s) {
+                assert_eq!(
+                    Ok(fast),
+                    Decimal::parse_bytes(&s),
+                    "{}",
+                    String::from_utf8_lossy(&s)
+                );
+            }
+        }
+        for s in [
+            "0",
+            "0.00000001",
+            "63250.1",
+            "9999999999999999999",
+            "0.000000000000000001",
+            "1234567890.123456789",
+        ] {
+            assert_eq!(fast_decimal(s.as_bytes()), Decimal::parse(s).ok(), "{s}");
+        }
+        for s in [
+            "",
+            ".5",
+            "5.",
+            "1e3",
+            "-1",
+            "99999999999999999999",
+            "0.0000000000000000001",
+            "1.2.3",
+        ] {
+            assert_eq!(fast_decimal(s.as_bytes()), None, "{s}");
+        }
     }
 
     #[test]
