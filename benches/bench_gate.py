@@ -400,9 +400,20 @@ def run_msgspec(frames, typ) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run (< 30 s)")
+    ap.add_argument(
+        "--dump", action="store_true", help="write the stream to target/gate_bench/ for benches/rust/gate_depth.rs and exit"
+    )
     args = ap.parse_args()
     n, repeat = (3_000, 3) if args.quick else (20_000, 7)
     snap_b, snap_a, frames = make_stream(n)
+    if args.dump:
+        out = Path(__file__).resolve().parent.parent / "target" / "gate_bench"
+        out.mkdir(exist_ok=True)
+        (out / "gate_frames.txt").write_bytes(b"\n".join(frames))
+        lines = [f"b {p} {s}" for p, s in snap_b] + [f"a {p} {s}" for p, s in snap_a]
+        (out / "gate_snapshot.txt").write_text("\n".join(lines))
+        print(f"wrote {len(frames):,} frames to {out}")
+        return
     batches = [frames[i : i + BATCH] for i in range(0, len(frames), BATCH)]
     mean_levels = sum(len(json.loads(f)["result"]["b"]) + len(json.loads(f)["result"]["a"]) for f in frames) / n
 

@@ -1,9 +1,8 @@
 //! Rust-only timing of the Gate.io depth hot path (`crate::gate::apply_frame`), to separate the
 //! decoder's cost from the Python call overhead measured by `benches/bench_gate.py`.
 //!
-//! Usage: `cargo bench --no-default-features --bench gate_depth -- FRAMES SNAPSHOT` where
-//! FRAMES holds one `spot.order_book_update` frame per line and SNAPSHOT is `[[bids],[asks]]`
-//! as written by `bench_gate.py --dump`.
+//! Usage: `python benches/bench_gate.py --dump` (writes the stream to `target/gate_bench/`),
+//! then `cargo bench --no-default-features --bench gate_depth [-- DIR]`.
 
 use std::time::Instant;
 
@@ -27,20 +26,22 @@ fn seeded(bids: &[(Decimal, Decimal)], asks: &[(Decimal, Decimal)]) -> OrderBook
     book
 }
 
-fn snapshot_levels(json: &str) -> (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>) {
-    // The snapshot file is `[[["p","s"],...],[["p","s"],...]]`: every quoted token is a number.
-    let toks: Vec<&str> = json.split('"').skip(1).step_by(2).collect();
-    let half = json.find("]],").unwrap_or(json.len());
-    let mut bids = Vec::new();
-    let mut asks = Vec::new();
-    let mut pos = 0;
-    for pair in toks.chunks(2) {
-        pos = json[pos..].find(pair[0]).map_or(pos, |i| pos + i);
+/// Bid and ask levels of the seed snapshot.
+type Snapshot = (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>);
+
+/// Reads `b PRICE SIZE` / `a PRICE SIZE` lines.
+fn snapshot_levels(text: &str) -> Snapshot {
+    let (mut bids, mut asks) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        let (Some(side), Some(p), Some(s)) = (it.next(), it.next(), it.next()) else {
+            continue;
+        };
         let lv = (
-            Decimal::parse(pair[0]).unwrap(),
-            Decimal::parse(pair[1]).unwrap(),
+            Decimal::parse(p).expect("price"),
+            Decimal::parse(s).expect("size"),
         );
-        if pos < half {
+        if side == "b" {
             bids.push(lv);
         } else {
             asks.push(lv);
@@ -51,14 +52,21 @@ fn snapshot_levels(json: &str) -> (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decima
 
 fn main() {
     let args: Vec<String> = std::env::args().filter(|a| !a.starts_with("--")).collect();
-    let frames_path = args.get(1).map_or("/tmp/gate_frames.txt", String::as_str);
-    let snap_path = args.get(2).map_or("/tmp/gate_snap.json", String::as_str);
-    let data = std::fs::read(frames_path).expect("frames file");
+    let dir = args.get(1).map_or("target/gate_bench", String::as_str);
+    let (frames_path, snap_path) = (
+        format!("{dir}/gate_frames.txt"),
+        format!("{dir}/gate_snapshot.txt"),
+    );
+    let Ok(data) = std::fs::read(&frames_path) else {
+        println!("no {frames_path}: run `python benches/bench_gate.py --dump` first");
+        return;
+    };
     let frames: Vec<&[u8]> = data
         .split(|&c| c == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let (bids, asks) = snapshot_levels(&std::fs::read_to_string(snap_path).expect("snapshot file"));
+    let (bids, asks) =
+        snapshot_levels(&std::fs::read_to_string(&snap_path).expect("snapshot file"));
     let mut best = f64::MAX;
     for _ in 0..25 {
         let mut book = seeded(&bids, &asks);
@@ -73,7 +81,7 @@ fn main() {
             sink += book.bids().best().map_or(0, |b| b.0.raw() as u64 & 1);
         }
         let ns = t0.elapsed().as_nanos() as f64 / frames.len() as f64;
-        assert_eq!(sink as usize >= frames.len(), true);
+        assert!(sink as usize >= frames.len());
         best = best.min(ns);
     }
     println!(
