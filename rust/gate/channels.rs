@@ -13,6 +13,7 @@ use super::json::{Scan, Val};
 use super::span::Span;
 use super::value;
 use crate::decimal::Decimal;
+use crate::error::DecimalErrorKind;
 
 /// How a field is typed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,13 +200,16 @@ pub struct Slot {
     pub span: Span,
     /// What the slot holds.
     pub tag: Tag,
+    /// For `Dec`: the value fits [`Decimal`] (false for valid decimals with more than 18
+    /// fractional digits or above ~1.7e20, which are kept as text only).
+    pub fits: bool,
 }
 
 impl Slot {
     /// The decimal value, if present.
     #[must_use]
     pub fn decimal(&self) -> Option<Decimal> {
-        matches!(self.tag, Tag::Str | Tag::Num).then(|| Decimal::from_raw(self.val))
+        (self.fits && matches!(self.tag, Tag::Str | Tag::Num)).then(|| Decimal::from_raw(self.val))
     }
     /// The integer value, if present.
     #[must_use]
@@ -241,9 +245,9 @@ impl Record {
 fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, GateError> {
     let text = |tag| match v {
         Val::Str(j) => Slot {
-            val: 0,
             span: Span::of(frame, j),
             tag,
+            ..Slot::default()
         },
         Val::Num(n) => Slot {
             val: 0,
@@ -255,6 +259,7 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
                 },
             ),
             tag,
+            ..Slot::default()
         },
         _ => Slot::default(),
     };
@@ -271,15 +276,28 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
                 ..Slot::default()
             },
         },
-        Ty::Dec => match value::decimal(v, f.name, pos)? {
-            Some(d) => Slot {
+        Ty::Dec => match value::decimal(v, f.name, pos) {
+            Ok(Some(d)) => Slot {
                 val: d.raw(),
+                fits: true,
                 ..text(tag_of())
             },
-            None => Slot {
+            Ok(None) => Slot {
                 tag: Tag::Null,
                 ..text(Tag::Null)
             },
+            // Gate's own ticker example has a 20-digit fraction in `quote_volume`: such values
+            // are valid decimals, kept exactly as text (Python's Decimal reads them).
+            Err(e)
+                if matches!(
+                    &e.kind,
+                    GateErrorKind::Decimal(d)
+                        if matches!(d.kind, DecimalErrorKind::TooPrecise | DecimalErrorKind::Overflow)
+                ) =>
+            {
+                text(tag_of())
+            }
+            Err(e) => return Err(e),
         },
         Ty::Int => match value::int(v, f.name, pos)? {
             Some(i) => Slot {
@@ -294,8 +312,8 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
         Ty::Bool => match value::boolean(v, f.name, pos)? {
             Some(b) => Slot {
                 val: i128::from(b),
-                span: Span::default(),
                 tag: Tag::Bool,
+                ..Slot::default()
             },
             None => Slot {
                 tag: Tag::Null,
@@ -307,8 +325,8 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
             match v {
                 Val::Bool(b) => Slot {
                     val: i128::from(*b),
-                    span: Span::default(),
                     tag: Tag::Bool,
+                    ..Slot::default()
                 },
                 Val::Null => Slot {
                     tag: Tag::Null,
@@ -342,10 +360,19 @@ pub fn read_record(s: &mut Scan<'_>, kind: Kind) -> Result<Record, GateError> {
         ));
     }
     let mut first = true;
+    // Gate sends fields in documentation order, which is table order: start each search just
+    // after the previous hit so the usual lookup is one comparison.
+    let mut hint = 0usize;
     while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
         s.peek();
         let pos = s.i;
-        let found = fields.iter().position(|f| k.is(f.name));
+        let n = fields.len();
+        let found = (0..n)
+            .map(|j| (hint + j) % n)
+            .find(|&i| k.is(fields[i].name));
+        if let Some(i) = found {
+            hint = i + 1;
+        }
         let v = s.value().map_err(|e| match found {
             Some(i) => GateError::json(fields[i].name, e),
             None => GateError::json("", e),
@@ -448,6 +475,16 @@ mod tests {
         let e = rec(Kind::Ticker, r#"{"last":"1.2.3"}"#).unwrap_err();
         assert!(matches!(e.kind, GateErrorKind::Decimal(_)));
         assert!(rec(Kind::Ticker, "[]").is_err());
+    }
+
+    #[test]
+    fn over_precise_decimals_are_kept_as_text() {
+        let j = r#"{"quote_volume":"53441606.52411221454674732293","last":"1"}"#;
+        let r = rec(Kind::Ticker, j).unwrap();
+        let q = r.slot(index(TICKER, "quote_volume"));
+        assert_eq!(q.decimal(), None);
+        assert_eq!(q.span.raw(j.as_bytes()), b"53441606.52411221454674732293");
+        assert!(rec(Kind::Ticker, r#"{"last":"1x"}"#).is_err());
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
 };
 
 use super::book::{status_object, PyBookStatus, PyOrderBook};
@@ -73,6 +74,37 @@ pub(crate) fn slot_text<'py>(
         Tag::Str | Tag::Num => Ok(Some(span_text(py, frame, s.span)?)),
         _ => Ok(None),
     }
+}
+
+static DECIMAL_CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// A decimal slot as a float: the original text, correctly rounded (as Python's `float()`).
+pub(crate) fn slot_float(frame: &[u8], s: Slot) -> Option<f64> {
+    if !matches!(s.tag, Tag::Str | Tag::Num) {
+        return None;
+    }
+    if let Some(d) = s.decimal() {
+        // Integers convert without formatting; other values from their text below.
+        if d.raw() % 1_000_000_000_000_000_000 == 0 {
+            return Some(d.to_f64());
+        }
+    }
+    let text = s.span.decode(frame).ok()?;
+    text.parse::<f64>().ok()
+}
+
+/// A decimal slot as Python's exact `decimal.Decimal`, built from the exchange's text (so
+/// values beyond 18 fractional digits stay exact too).
+pub(crate) fn slot_decimal<'py>(
+    py: Python<'py>,
+    frame: &[u8],
+    s: Slot,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let Some(text) = slot_text(py, frame, s)? else {
+        return Ok(None);
+    };
+    let cls = DECIMAL_CLASS.import(py, "decimal", "Decimal")?;
+    cls.call1((text,)).map(Some)
 }
 
 /// A slot as `json.loads` would give it.

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
 use super::convert::to_py_decimal;
-use super::gate::{json_to_py, slot_any, slot_text, span_text, Shared};
+use super::gate::{json_to_py, slot_any, slot_decimal, slot_float, slot_text, span_text, Shared};
 use crate::decimal::Decimal;
 use crate::gate::channels::{
     index, Record, BALANCE, BOOK_TICKER, CANDLE, ORDER, POSITION, TICKER, TRADE, USER_TRADE,
@@ -112,12 +112,12 @@ macro_rules! event_class {
                     #[doc = concat!("`", $df, "` as a float.")]
                     #[getter]
                     fn $dn(&self) -> Option<f64> {
-                        self.slot(const { index($table, $df) }).decimal().map(Decimal::to_f64)
+                        slot_float(&self.f.bytes, self.slot(const { index($table, $df) }))
                     }
                     #[doc = concat!("`", $df, "` as an exact decimal.Decimal.")]
                     #[getter]
                     fn [<$dn _decimal>]<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-                        self.slot(const { index($table, $df) }).decimal().map(|d| to_py_decimal(py, d)).transpose()
+                        slot_decimal(py, &self.f.bytes, self.slot(const { index($table, $df) }))
                     }
                     #[doc = concat!("`", $df, "` as the exchange's original text.")]
                     #[getter]
@@ -595,18 +595,18 @@ fn id_echo<'py>(py: Python<'py>, f: &Shared) -> PyResult<Bound<'py, PyAny>> {
             py,
             &f.bytes,
             Slot {
-                val: 0,
                 span,
                 tag: Tag::Str,
+                ..Slot::default()
             },
         ),
         Some(IdEcho::Num(span)) => slot_any(
             py,
             &f.bytes,
             Slot {
-                val: 0,
                 span,
                 tag: Tag::Num,
+                ..Slot::default()
             },
         ),
         None => Ok(py.None().into_bound(py)),
