@@ -553,15 +553,20 @@ fn commit_streaming<'a>(
     let watch_full = head.full.is_none();
     let mut rest = Rest::default();
     let mut ran = false;
+    let frame = s.bytes();
+    // Level arrays seen before the ids were known were only located; they go in first.
+    let (early_bids, early_asks) = (head.bids, head.asks);
     let st = if is_snapshot(&head, cx) {
         book.load_snapshot(last, |w| {
             ran = true;
+            fill_spans(frame, w, &head)?;
             rest_of_object(s, Some(w), &mut head, &mut rest, bid)
         })?
     } else {
         let first = head.first.unwrap_or_default();
         book.apply_delta(first, last, |w| {
             ran = true;
+            fill_spans(frame, w, &head)?;
             rest_of_object(s, Some(w), &mut head, &mut rest, bid)
         })?
     };
@@ -573,9 +578,8 @@ fn commit_streaming<'a>(
         // whatever the increment did, so the book ends up exactly as if the key came first
         // (only the book's counters saw one extra increment).
         head.full = Some(true);
-        head.bids = rest.bids;
-        head.asks = rest.asks;
-        let frame = s.bytes();
+        head.bids = rest.bids.or(early_bids);
+        head.asks = rest.asks.or(early_asks);
         let st = book.load_snapshot(last, |w| fill_spans(frame, w, &head))?;
         return Ok(DepthOutcome::Book(st));
     }

@@ -198,3 +198,13 @@ fn parse_result_keeps_levels_and_spans() {
     assert_eq!(u.symbol.unwrap().decode(f).unwrap(), "BTC_USDT");
     assert_eq!(u.time, Some(1_727_000_006_101));
 }
+
+#[test]
+fn levels_before_the_ids_are_not_lost() {
+    let mut b = OrderBook::new(SeqRule::Gate, None);
+    b.load_snapshot::<Infallible>(0, |_| Ok(())).unwrap();
+    let f = r#"{"channel":"spot.order_book_update","event":"update","result":{"u":1,"a":[["5","1"]],"U":1,"b":[["4","2"]]}}"#;
+    assert_eq!(apply(f, &mut b), DepthOutcome::Book(Status::Applied));
+    assert_eq!(b.asks().best(), Some((d("5"), d("1"))));
+    assert_eq!(b.bids().best(), Some((d("4"), d("2"))));
+}

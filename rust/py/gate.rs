@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
@@ -23,16 +24,46 @@ use super::gate_events::{
     PyGateUserTrade,
 };
 use crate::book::Status;
-use crate::gate::channels::{Kind, Slot, Tag};
+use crate::gate::channels::{Kind, Record, Slot, Tag};
 use crate::gate::depth::{apply_frame, DepthChannel, DepthOutcome};
 use crate::gate::json::{Scan, Val};
 use crate::gate::message::{self, Body, Head};
 use crate::gate::span::Span;
 
+/// The frame's text, kept alive by its Python object: `bytes` and ASCII `str` frames are not
+/// copied (a `bytearray` is, since it can change).
+pub(crate) enum Src {
+    Bytes(PyBackedBytes),
+    Str(PyBackedStr),
+}
+
 /// One frame owned by its events, with the envelope fields.
 pub(crate) struct Shared {
-    pub(crate) bytes: Box<[u8]>,
+    pub(crate) src: Src,
     pub(crate) head: Head,
+}
+
+impl Shared {
+    /// The frame's bytes.
+    #[inline]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match &self.src {
+            Src::Bytes(b) => b,
+            Src::Str(s) => s.as_bytes(),
+        }
+    }
+}
+
+fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
+    if obj.is_instance_of::<PyString>() {
+        return Ok(Src::Str(obj.extract()?));
+    }
+    if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() {
+        return Ok(Src::Bytes(obj.extract()?));
+    }
+    Err(PyTypeError::new_err(
+        "a Gate.io frame must be bytes, bytearray or str",
+    ))
 }
 
 /// The bytes of a text frame: `bytes` and `str` are borrowed, `bytearray` is copied.
@@ -184,42 +215,50 @@ fn value_to_py<'py>(py: Python<'py>, s: &mut Scan<'_>) -> PyResult<Bound<'py, Py
     }
 }
 
+fn record_obj(
+    py: Python<'_>,
+    f: Arc<Shared>,
+    kind: Kind,
+    rec: Record,
+    in_list: bool,
+) -> PyResult<Py<PyAny>> {
+    Ok(match kind {
+        Kind::Trade => Py::new(py, PyGateTrade { f, rec, in_list })?.into_any(),
+        Kind::BookTicker => Py::new(py, PyGateBookTicker { f, rec, in_list })?.into_any(),
+        Kind::Ticker => Py::new(py, PyGateTicker { f, rec, in_list })?.into_any(),
+        Kind::Candle => Py::new(py, PyGateCandle { f, rec, in_list })?.into_any(),
+        Kind::Order => Py::new(py, PyGateOrder { f, rec, in_list })?.into_any(),
+        Kind::UserTrade => Py::new(py, PyGateUserTrade { f, rec, in_list })?.into_any(),
+        Kind::Position => Py::new(py, PyGatePosition { f, rec, in_list })?.into_any(),
+        Kind::Balance => Py::new(py, PyGateBalance { f, rec, in_list })?.into_any(),
+    })
+}
+
 fn records_to_py(
     py: Python<'_>,
-    f: &Arc<Shared>,
+    f: Arc<Shared>,
     kind: Kind,
-    records: Vec<crate::gate::channels::Record>,
+    mut records: Vec<Record>,
     list: bool,
 ) -> PyResult<Py<PyAny>> {
-    let mut out: Vec<Py<PyAny>> = Vec::with_capacity(records.len());
-    for rec in records {
-        let f = Arc::clone(f);
-        let in_list = list;
-        let obj: Py<PyAny> = match kind {
-            Kind::Trade => Py::new(py, PyGateTrade { f, rec, in_list })?.into_any(),
-            Kind::BookTicker => Py::new(py, PyGateBookTicker { f, rec, in_list })?.into_any(),
-            Kind::Ticker => Py::new(py, PyGateTicker { f, rec, in_list })?.into_any(),
-            Kind::Candle => Py::new(py, PyGateCandle { f, rec, in_list })?.into_any(),
-            Kind::Order => Py::new(py, PyGateOrder { f, rec, in_list })?.into_any(),
-            Kind::UserTrade => Py::new(py, PyGateUserTrade { f, rec, in_list })?.into_any(),
-            Kind::Position => Py::new(py, PyGatePosition { f, rec, in_list })?.into_any(),
-            Kind::Balance => Py::new(py, PyGateBalance { f, rec, in_list })?.into_any(),
-        };
-        out.push(obj);
+    if !list {
+        let rec = records
+            .pop()
+            .ok_or_else(|| PyValueError::new_err("empty result"))?;
+        return record_obj(py, f, kind, rec, false);
     }
-    if list {
-        Ok(PyTuple::new(py, out)?.into_any().unbind())
-    } else {
-        out.pop()
-            .ok_or_else(|| PyValueError::new_err("empty result"))
-    }
+    let items = records
+        .into_iter()
+        .map(|rec| record_obj(py, Arc::clone(&f), kind, rec, true))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
 }
 
 fn depth_channel_of(f: &Shared) -> DepthChannel {
     let name = f
         .head
         .channel
-        .and_then(|s| s.decode(&f.bytes).ok())
+        .and_then(|s| s.decode(f.bytes()).ok())
         .unwrap_or_default();
     let tail = name.rsplit('.').next().unwrap_or_default();
     DepthChannel::from_name(tail).unwrap_or(DepthChannel::Update)
@@ -232,10 +271,14 @@ fn depth_channel_of(f: &Shared) -> DepthChannel {
 /// most futures channels). Raises `GateDecodeError` naming the channel and field.
 #[pyfunction(name = "gate_parse")]
 pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let frame = frame_of(data)?;
-    let msg = message::parse(&frame).map_err(|e| gate_error(py, &e))?;
+    let src = src_of(data)?;
+    let frame: &[u8] = match &src {
+        Src::Bytes(b) => b,
+        Src::Str(s) => s.as_bytes(),
+    };
+    let msg = message::parse(frame).map_err(|e| gate_error(py, &e))?;
     let f = Arc::new(Shared {
-        bytes: frame.into_owned().into_boxed_slice(),
+        src,
         head: msg.head,
     });
     Ok(match msg.body {
@@ -247,7 +290,7 @@ pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
             kind,
             records,
             list,
-        } => records_to_py(py, &f, kind, records, list)?,
+        } => records_to_py(py, f, kind, records, list)?,
         Body::Ack { status } => Py::new(py, PyGateAck { f, status })?.into_any(),
         Body::Error(info) => Py::new(py, PyGateError { f, info })?.into_any(),
         Body::Pong => Py::new(py, PyGatePong { f })?.into_any(),

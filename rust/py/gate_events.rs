@@ -28,13 +28,13 @@ impl Shared {
     fn channel<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
         self.head
             .channel
-            .map(|s| span_text(py, &self.bytes, s))
+            .map(|s| span_text(py, self.bytes(), s))
             .transpose()
     }
     fn event<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
         self.head
             .event
-            .map(|s| span_text(py, &self.bytes, s))
+            .map(|s| span_text(py, self.bytes(), s))
             .transpose()
     }
     fn to_dict<'py>(
@@ -42,9 +42,9 @@ impl Shared {
         py: Python<'py>,
         result: Option<(usize, usize)>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let d = json_to_py(py, &self.bytes, 0)?;
+        let d = json_to_py(py, self.bytes(), 0)?;
         if let Some((start, _)) = result {
-            d.set_item("result", json_to_py(py, &self.bytes, start)?)?;
+            d.set_item("result", json_to_py(py, self.bytes(), start)?)?;
         }
         Ok(d)
     }
@@ -112,17 +112,17 @@ macro_rules! event_class {
                     #[doc = concat!("`", $df, "` as a float.")]
                     #[getter]
                     fn $dn(&self) -> Option<f64> {
-                        slot_float(&self.f.bytes, self.slot(const { index($table, $df) }))
+                        slot_float(self.f.bytes(), self.slot(const { index($table, $df) }))
                     }
                     #[doc = concat!("`", $df, "` as an exact decimal.Decimal.")]
                     #[getter]
                     fn [<$dn _decimal>]<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-                        slot_decimal(py, &self.f.bytes, self.slot(const { index($table, $df) }))
+                        slot_decimal(py, self.f.bytes(), self.slot(const { index($table, $df) }))
                     }
                     #[doc = concat!("`", $df, "` as the exchange's original text.")]
                     #[getter]
                     fn [<$dn _str>]<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-                        slot_text(py, &self.f.bytes, self.slot(const { index($table, $df) }))
+                        slot_text(py, self.f.bytes(), self.slot(const { index($table, $df) }))
                     }
                 )*
                 $(
@@ -136,7 +136,7 @@ macro_rules! event_class {
                     #[doc = concat!("`", $sf, "`.")]
                     #[getter]
                     fn $sn<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-                        slot_text(py, &self.f.bytes, self.slot(const { index($table, $sf) }))
+                        slot_text(py, self.f.bytes(), self.slot(const { index($table, $sf) }))
                     }
                 )*
                 $(
@@ -150,7 +150,7 @@ macro_rules! event_class {
                     #[doc = concat!("`", $af, "` as sent (str, int or float).")]
                     #[getter]
                     fn $an<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                        slot_any(py, &self.f.bytes, self.slot(const { index($table, $af) }))
+                        slot_any(py, self.f.bytes(), self.slot(const { index($table, $af) }))
                     }
                 )*
                 $($extra)*
@@ -180,7 +180,7 @@ macro_rules! record_struct {
                 let fields = self.rec.kind.fields();
                 for n in names {
                     if let Some(i) = fields.iter().position(|f| f.name == *n) {
-                        if let Some(s) = slot_text(py, &self.f.bytes, self.rec.slot(i))? {
+                        if let Some(s) = slot_text(py, self.f.bytes(), self.rec.slot(i))? {
                             return Ok(Some(s.unbind()));
                         }
                     }
@@ -248,7 +248,7 @@ event_class!(PyGateTrade, "trade", TRADE,
         /// Taker side: spot `side`, or the sign of the futures `size`.
         #[getter]
         fn side<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-            if let Some(s) = slot_text(py, &self.f.bytes, self.slot(const { index(TRADE, "side") }))? {
+            if let Some(s) = slot_text(py, self.f.bytes(), self.slot(const { index(TRADE, "side") }))? {
                 return Ok(Some(s));
             }
             Ok(self.slot(const { index(TRADE, "size") }).decimal().map(|d| {
@@ -314,7 +314,8 @@ impl PyGateCandle {
     /// `n` is `<interval>_<pair>`; the pair has an `_` itself, so split at the first one,
     /// after a `mark_`/`index_` prefix (`gateio.md` §3.3, §6.2).
     fn name_parts(&self, py: Python<'_>) -> PyResult<Option<(String, String)>> {
-        let Some(n) = slot_text(py, &self.f.bytes, self.slot(const { index(CANDLE, "n") }))? else {
+        let Some(n) = slot_text(py, self.f.bytes(), self.slot(const { index(CANDLE, "n") }))?
+        else {
             return Ok(None);
         };
         let n = n.to_str()?;
@@ -438,7 +439,7 @@ impl PyGateDepthUpdate {
         let list = PyList::empty(py);
         if let Some((start, _)) = span {
             let mut items = Vec::new();
-            level_values(&self.f.bytes, start, |p, s| items.push((p, s)))
+            level_values(self.f.bytes(), start, |p, s| items.push((p, s)))
                 .map_err(|e| super::errors::gate_error(py, &e))?;
             for (p, s) in items {
                 list.append((value_text(py, p)?, value_text(py, s)?))?;
@@ -494,14 +495,14 @@ event_class!(PyGateDepthUpdate, "depth", &[],
         #[getter]
         fn symbol(&self) -> Option<String> {
             let s = self.u.symbol?;
-            let text = s.decode(&self.f.bytes).ok()?;
+            let text = s.decode(self.f.bytes()).ok()?;
             pair_of(&text, self.channel, 0).ok().map(str::to_owned)
         }
         /// obu stream name (`ob.BTC_USDT.50`), None on other channels.
         #[getter]
         fn stream<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
             match (self.channel, self.u.symbol) {
-                (DepthChannel::Obu, Some(s)) => Ok(Some(span_text(py, &self.f.bytes, s)?)),
+                (DepthChannel::Obu, Some(s)) => Ok(Some(span_text(py, self.f.bytes(), s)?)),
                 _ => Ok(None),
             }
         }
@@ -528,7 +529,7 @@ event_class!(PyGateDepthUpdate, "depth", &[],
         /// `l`: depth level of the stream.
         #[getter]
         fn level<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-            self.u.level.map(|s: Span| span_text(py, &self.f.bytes, s)).transpose()
+            self.u.level.map(|s: Span| span_text(py, self.f.bytes(), s)).transpose()
         }
         /// Bids as `(price, size)` floats, in wire order.
         #[getter]
@@ -593,7 +594,7 @@ fn id_echo<'py>(py: Python<'py>, f: &Shared) -> PyResult<Bound<'py, PyAny>> {
     match f.head.id {
         Some(IdEcho::Str(span)) => slot_any(
             py,
-            &f.bytes,
+            f.bytes(),
             Slot {
                 span,
                 tag: Tag::Str,
@@ -602,7 +603,7 @@ fn id_echo<'py>(py: Python<'py>, f: &Shared) -> PyResult<Bound<'py, PyAny>> {
         ),
         Some(IdEcho::Num(span)) => slot_any(
             py,
-            &f.bytes,
+            f.bytes(),
             Slot {
                 span,
                 tag: Tag::Num,
@@ -623,7 +624,7 @@ impl PyGateAck {
     }
     fn success_flag(&self) -> bool {
         self.status
-            .map_or(true, |s| s.raw(&self.f.bytes) == b"success")
+            .map_or(true, |s| s.raw(self.f.bytes()) == b"success")
     }
 }
 
@@ -636,7 +637,7 @@ event_class!(PyGateAck, "ack", &[], dec [], int [], str [], bool [], any [], {
     /// `result.status` as sent.
     #[getter]
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-        self.status.map(|s| span_text(py, &self.f.bytes, s)).transpose()
+        self.status.map(|s| span_text(py, self.f.bytes(), s)).transpose()
     }
     /// Request `id` echo.
     #[getter]
@@ -665,7 +666,7 @@ event_class!(PyGateError, "error", &[], dec [], int [], str [], bool [], any [],
     /// `error.message`.
     #[getter]
     fn message<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-        self.info.message.map(|s| span_text(py, &self.f.bytes, s)).transpose()
+        self.info.message.map(|s| span_text(py, self.f.bytes(), s)).transpose()
     }
     /// `label` when the message is itself JSON (`INVALID_KEY`, ...).
     #[getter]
