@@ -338,6 +338,75 @@ fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, G
     })
 }
 
+fn span(start: usize, end: usize) -> Span {
+    Span {
+        start: u32::try_from(start).unwrap_or(u32::MAX),
+        end: u32::try_from(end).unwrap_or(u32::MAX),
+        escaped: false,
+    }
+}
+
+/// The common encodings read in place: plain strings, plain decimals, integers. Returns `None`
+/// without moving the cursor for anything else, which then takes the general (checking) path.
+#[inline(always)]
+fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
+    let b = s.bytes();
+    let at = s.i;
+    let quoted = b.get(at) == Some(&b'"');
+    let body = at + usize::from(quoted);
+    let slot = match ty {
+        Ty::Str if quoted => {
+            let len = b
+                .get(body..)?
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20 || c >= 0x80)?;
+            if b.get(body + len) != Some(&b'"') {
+                return None;
+            }
+            s.i = body + len + 1;
+            return Some(Slot {
+                span: span(body, body + len),
+                tag: Tag::Str,
+                ..Slot::default()
+            });
+        }
+        Ty::Dec | Ty::Int => {
+            let (d, end) = value::scan_plain_decimal(b, body)?;
+            let close = if quoted {
+                b.get(end) == Some(&b'"')
+            } else {
+                !matches!(b.get(end), Some(b'e' | b'E' | b'.' | b'0'..=b'9'))
+            };
+            if !close {
+                return None;
+            }
+            let tag = if quoted { Tag::Str } else { Tag::Num };
+            let val = if ty == Ty::Int {
+                // Integers only: a fraction goes to the general path, which reports it.
+                if b.get(body..end)?.contains(&b'.') {
+                    return None;
+                }
+                let v = d.raw() / 1_000_000_000_000_000_000;
+                if v > i128::from(i64::MAX) {
+                    return None;
+                }
+                v
+            } else {
+                d.raw()
+            };
+            s.i = end + usize::from(quoted);
+            Slot {
+                val,
+                span: span(body, end),
+                tag,
+                fits: ty == Ty::Dec,
+            }
+        }
+        _ => return None,
+    };
+    Some(slot)
+}
+
 /// Reads one record object (cursor at `{`).
 ///
 /// # Errors
@@ -372,6 +441,10 @@ pub fn read_record(s: &mut Scan<'_>, kind: Kind) -> Result<Record, GateError> {
             .find(|&i| k.is(fields[i].name));
         if let Some(i) = found {
             hint = i + 1;
+            if let (Some(slot), Some(fast)) = (slots.get_mut(i), fast_slot(s, fields[i].ty)) {
+                *slot = fast;
+                continue;
+            }
         }
         let v = s.value().map_err(|e| match found {
             Some(i) => GateError::json(fields[i].name, e),

@@ -180,20 +180,7 @@ fn key_name(k: &Key, bid_name: &'static str) -> &'static str {
     }
 }
 
-/// An integer field: JSON integers are read in place, anything else takes the general path.
-#[inline(always)]
-fn int_field(s: &mut Scan<'_>, name: &'static str) -> Result<Option<i64>, GateError> {
-    let pos = s.i;
-    if matches!(s.peek(), Some(b'0'..=b'9')) {
-        let n = s.number().map_err(|e| GateError::json(name, e))?;
-        if let Some(v) = value::parse_i64(n) {
-            return Ok(Some(v));
-        }
-        return value::int(&Val::Num(n), name, pos);
-    }
-    let v = s.value().map_err(|e| GateError::json(name, e))?;
-    value::int(&v, name, pos)
-}
+use value::read_int as int_field;
 
 #[inline(always)]
 fn seq_field(s: &mut Scan<'_>, name: &'static str) -> Result<u64, GateError> {
@@ -324,34 +311,11 @@ fn level_num(s: &mut Scan<'_>, name: &'static str) -> Result<Decimal, GateError>
     let b = s.bytes();
     let at = s.i;
     if b.get(at) == Some(&b'"') {
-        let mut i = at + 1;
-        let mut mant: u64 = 0;
-        let mut digits = 0u32;
-        let mut dot = 0usize;
-        while let Some(&c) = b.get(i) {
-            match c {
-                b'0'..=b'9' => {
-                    mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-                    digits += 1;
-                }
-                b'.' if dot == 0 => dot = i,
-                _ => break,
+        if let Some((d, end)) = value::scan_plain_decimal(b, at + 1) {
+            if b.get(end) == Some(&b'"') {
+                s.i = end + 1;
+                return Ok(d);
             }
-            i += 1;
-        }
-        let frac = if dot == 0 { 0 } else { i - dot - 1 };
-        // Same acceptance as `value::fast_decimal`: digits on both sides of a dot, <= 19
-        // digits, <= 18 fractional digits, and the closing quote right after.
-        let ok = b.get(i) == Some(&b'"')
-            && digits > 0
-            && digits <= 19
-            && (dot == 0 || (dot > at + 1 && frac > 0))
-            && frac <= 18;
-        if ok {
-            s.i = i + 1;
-            return Ok(Decimal::from_raw(
-                i128::from(mant) * value::pow10(18 - frac),
-            ));
         }
     }
     let v = s.value().map_err(|e| GateError::json(name, e))?;

@@ -23,7 +23,7 @@ pub enum Market {
 }
 
 /// The envelope fields of one frame; `result` and `error` are spans into the frame.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Envelope<'a> {
     /// `time` (seconds).
     pub time: Option<i64>,
@@ -43,6 +43,8 @@ pub struct Envelope<'a> {
     pub result_pos: usize,
     /// True when a hook consumed `result` in place.
     pub result_consumed: bool,
+    /// Market and channel name after the prefix, worked out once when `channel` is read.
+    pub split: Option<(Market, std::borrow::Cow<'a, str>)>,
 }
 
 impl<'a> Envelope<'a> {
@@ -63,6 +65,9 @@ impl<'a> Envelope<'a> {
     /// Market and the channel name after its `spot.`/`futures.` prefix.
     #[must_use]
     pub fn split_channel(&self) -> (Market, std::borrow::Cow<'a, str>) {
+        if let Some(split) = &self.split {
+            return split.clone();
+        }
         let ch = self.channel_str();
         match ch {
             std::borrow::Cow::Borrowed(s) => {
@@ -74,6 +79,20 @@ impl<'a> Envelope<'a> {
                 (m, std::borrow::Cow::Owned(rest.to_owned()))
             }
         }
+    }
+}
+
+fn split_raw<'a>(c: &JStr<'a>) -> (Market, std::borrow::Cow<'a, str>) {
+    match c.decode() {
+        Ok(std::borrow::Cow::Borrowed(s)) => {
+            let (m, rest) = split(s);
+            (m, std::borrow::Cow::Borrowed(rest))
+        }
+        Ok(std::borrow::Cow::Owned(s)) => {
+            let (m, rest) = split(&s);
+            (m, std::borrow::Cow::Owned(rest.to_owned()))
+        }
+        Err(_) => (Market::Other, std::borrow::Cow::Borrowed("")),
     }
 }
 
@@ -144,19 +163,21 @@ where
             env.result_consumed = false;
             continue;
         }
-        let v = s
-            .value()
-            .map_err(|e| GateError::json(field_name(name), e))?;
         match name {
-            b"channel" => env.channel = value::string(&v, "channel", pos)?,
-            b"event" => env.event = value::string(&v, "event", pos)?,
-            b"time" => env.time = value::int(&v, "time", pos)?,
-            b"time_ms" => env.time_ms = value::int(&v, "time_ms", pos)?,
+            b"channel" => {
+                env.channel = value::read_str(&mut s, "channel")?;
+                env.split = env.channel.map(|c| split_raw(&c));
+            }
+            b"event" => env.event = value::read_str(&mut s, "event")?,
+            b"time" => env.time = value::read_int(&mut s, "time")?,
+            b"time_ms" => env.time_ms = value::read_int(&mut s, "time_ms")?,
             b"id" => {
+                let v = s.value().map_err(|e| GateError::json("id", e))?;
                 value::scalar(&v, "id", pos)?;
                 env.id = Some(v);
             }
             b"error" => {
+                let v = s.value().map_err(|e| GateError::json("error", e))?;
                 env.error = match v {
                     Val::Null => None,
                     Val::Obj(a, b) => Some((a, b)),
@@ -172,7 +193,9 @@ where
                     }
                 }
             }
-            _ => {}
+            other => s
+                .skip()
+                .map_err(|e| GateError::json(field_name(other), e))?,
         }
     }
     s.finish().map_err(|e| GateError::json("", e))

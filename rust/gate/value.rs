@@ -7,7 +7,7 @@
 //! field and reports anything else as a [`GateError`] naming the field.
 
 use super::error::{GateError, GateErrorKind};
-use super::json::{JStr, Val};
+use super::json::{JStr, Scan, Val};
 use crate::decimal::Decimal;
 
 fn type_err(field: &str, pos: usize, expected: &'static str, v: &Val<'_>) -> GateError {
@@ -119,6 +119,33 @@ pub fn fast_decimal(b: &[u8]) -> Option<Decimal> {
     Some(Decimal::from_raw(i128::from(mant) * i128::from(*scale)))
 }
 
+/// Scans a plain decimal (`digits[.digits]`, <= 19 digits, <= 18 after the dot) starting at
+/// `b[start]` and converts it in the same pass. Returns the value and the index just after it,
+/// or `None` (nothing consumed) for anything else, which callers send down the general path.
+/// Accepts exactly what [`fast_decimal`] accepts.
+#[inline(always)]
+#[must_use]
+pub fn scan_plain_decimal(b: &[u8], start: usize) -> Option<(Decimal, usize)> {
+    let mut i = start;
+    let mut mant: u64 = 0;
+    let mut digits = 0u32;
+    let mut dot = 0usize;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'0'..=b'9' => {
+                mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                digits += 1;
+            }
+            b'.' if dot == 0 => dot = i,
+            _ => break,
+        }
+        i += 1;
+    }
+    let frac = if dot == 0 { 0 } else { i - dot - 1 };
+    let ok = digits > 0 && digits <= 19 && (dot == 0 || (dot > start && frac > 0)) && frac <= 18;
+    ok.then(|| (Decimal::from_raw(i128::from(mant) * pow10(18 - frac)), i))
+}
+
 /// A decimal that must be present.
 ///
 /// # Errors
@@ -179,6 +206,39 @@ pub fn int(v: &Val<'_>, field: &str, pos: usize) -> Result<Option<i64>, GateErro
 pub fn seq_id(v: &Val<'_>, field: &str, pos: usize) -> Result<u64, GateError> {
     let i = int(v, field, pos)?.ok_or_else(|| GateError::at(field, pos, GateErrorKind::Missing))?;
     u64::try_from(i).map_err(|_| GateError::at(field, pos, GateErrorKind::Invalid("negative id")))
+}
+
+/// Reads an integer field at the cursor: JSON integers in place, anything else through
+/// [`int`].
+///
+/// # Errors
+/// As [`int`], plus malformed JSON.
+#[inline(always)]
+pub fn read_int(s: &mut Scan<'_>, name: &'static str) -> Result<Option<i64>, GateError> {
+    let pos = s.i;
+    if matches!(s.peek(), Some(b'0'..=b'9')) {
+        let n = s.number().map_err(|e| GateError::json(name, e))?;
+        if let Some(v) = parse_i64(n) {
+            return Ok(Some(v));
+        }
+        return int(&Val::Num(n), name, pos);
+    }
+    let v = s.value().map_err(|e| GateError::json(name, e))?;
+    int(&v, name, pos)
+}
+
+/// Reads a string field at the cursor (`null` reads as `None`).
+///
+/// # Errors
+/// Wrong type or malformed JSON.
+#[inline(always)]
+pub fn read_str<'a>(s: &mut Scan<'a>, name: &'static str) -> Result<Option<JStr<'a>>, GateError> {
+    let pos = s.i;
+    if s.peek() == Some(b'"') {
+        return s.string().map(Some).map_err(|e| GateError::json(name, e));
+    }
+    let v = s.value().map_err(|e| GateError::json(name, e))?;
+    string(&v, name, pos)
 }
 
 /// A string field. `Ok(None)` for `null`.
