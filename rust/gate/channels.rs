@@ -359,7 +359,7 @@ fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
             let len = b
                 .get(body..)?
                 .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20 || c >= 0x80)?;
+                .position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c))?;
             if b.get(body + len) != Some(&b'"') {
                 return None;
             }
