@@ -29,14 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import msgspec  # noqa: E402
-import orjson  # noqa: E402
-from _harness import measure, save, table  # noqa: E402
-from order_book import OrderBook as COrderBook  # noqa: E402
-from sortedcontainers import SortedDict  # noqa: E402
+import msgspec
+import orjson
+from order_book import OrderBook as COrderBook
+from sortedcontainers import SortedDict
 
-import hftws  # noqa: E402
-from hftws import gateio  # noqa: E402
+import hftws
+from _harness import measure, save, table
+from hftws import gateio
 
 TICK = 0.1
 LEVELS = 1_000
@@ -49,7 +49,9 @@ def fmt_price(ticks: int) -> str:
     return f"{ticks * TICK:.1f}"
 
 
-def make_stream(n: int, seed: int = 7) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[bytes]]:
+def make_stream(
+    n: int, seed: int = 7
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[bytes]]:
     """A snapshot (bids, asks as strings) and ``n`` update frames that never cross the book."""
     rng = random.Random(seed)
     mid = 600_000  # in ticks; bids are < mid, asks are >= mid + 1
@@ -383,7 +385,7 @@ def run_parse(frames, read_price: bool) -> int:
     parse = gateio.parse
     if read_price:
         for f in frames:
-            parse(f).price
+            _ = parse(f).price
     else:
         for f in frames:
             parse(f)
@@ -401,7 +403,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run (< 30 s)")
     ap.add_argument(
-        "--dump", action="store_true", help="write the stream to target/gate_bench/ for benches/rust/gate_depth.rs and exit"
+        "--dump",
+        action="store_true",
+        help="write the stream to target/gate_bench/ for benches/rust/gate_depth.rs and exit",
     )
     args = ap.parse_args()
     n, repeat = (3_000, 3) if args.quick else (20_000, 7)
@@ -415,7 +419,10 @@ def main() -> None:
         print(f"wrote {len(frames):,} frames to {out}")
         return
     batches = [frames[i : i + BATCH] for i in range(0, len(frames), BATCH)]
-    mean_levels = sum(len(json.loads(f)["result"]["b"]) + len(json.loads(f)["result"]["a"]) for f in frames) / n
+    mean_levels = (
+        sum(len(json.loads(f)["result"]["b"]) + len(json.loads(f)["result"]["a"]) for f in frames)
+        / n
+    )
 
     # The books are built before timing: one fresh book per pass and pipeline.
     check = hftws_book(snap_b, snap_a)
@@ -440,7 +447,9 @@ def main() -> None:
         # ccxt is slow: a quarter of the stream keeps the run short (ns/msg is per message).
         ccxt_frames = frames[: max(n // 4, 500)]
         pools["ccxt"] = [ccxt_book(ex, snap_b, snap_a) for _ in range(repeat)]
-        cases["ccxt.pro gate handle_message"] = lambda: run_ccxt(ex, pools["ccxt"].pop(), ccxt_frames)
+        cases["ccxt.pro gate handle_message"] = lambda: run_ccxt(
+            ex, pools["ccxt"].pop(), ccxt_frames
+        )
     depth = measure(cases, repeat=repeat)
     # Same final best levels everywhere, or the comparison would be meaningless.
     final_c = cbook(snap_b, snap_a)
@@ -466,7 +475,9 @@ def main() -> None:
         },
         repeat=repeat,
     )
-    print(table("Trades and tickers to typed events", typed, baseline="msgspec typed struct (trade)"))
+    print(
+        table("Trades and tickers to typed events", typed, baseline="msgspec typed struct (trade)")
+    )
     path = save("bench_gate", {"n": n, "mean_levels": mean_levels, "depth": depth, "typed": typed})
     print(f"saved {path}")
 

@@ -16,15 +16,27 @@ from hftws import gateio
 S = hftws.BookStatus
 
 
-def upd(first: int | None, last: int, bids=(), asks=(), *, channel="spot.order_book_update", **extra) -> str:
-    result: dict[str, object] = {"t": 1, "s": "BTC_USDT", "u": last, "b": list(bids), "a": list(asks)}
+def upd(
+    first: int | None, last: int, bids=(), asks=(), *, channel="spot.order_book_update", **extra
+) -> str:
+    result: dict[str, object] = {
+        "t": 1,
+        "s": "BTC_USDT",
+        "u": last,
+        "b": list(bids),
+        "a": list(asks),
+    }
     if first is not None:
         result["U"] = first
     result.update(extra)
-    return json.dumps({"time": 1, "time_ms": 2, "channel": channel, "event": "update", "result": result})
+    return json.dumps(
+        {"time": 1, "time_ms": 2, "channel": channel, "event": "update", "result": result}
+    )
 
 
-def seeded(last_id: int = 100, symbol: str = "BTC_USDT", max_depth: int | None = None) -> hftws.OrderBook:
+def seeded(
+    last_id: int = 100, symbol: str = "BTC_USDT", max_depth: int | None = None
+) -> hftws.OrderBook:
     book = hftws.OrderBook("gate", max_depth=max_depth, symbol=symbol)
     book.load_snapshot([("99.5", "1"), ("99", "2")], [("100.5", "3"), ("101", "4")], last_id)
     return book
@@ -134,10 +146,21 @@ def test_obu_full_increment_gap_and_resync() -> None:
     book = hftws.OrderBook("gate", max_depth=50, symbol="ETH_USDT")
 
     def obu(result: dict[str, object]) -> str:
-        return json.dumps({"channel": "spot.obu", "result": {"t": 1, "s": "ob.ETH_USDT.50", **result}, "time_ms": 2})
+        return json.dumps(
+            {
+                "channel": "spot.obu",
+                "result": {"t": 1, "s": "ob.ETH_USDT.50", **result},
+                "time_ms": 2,
+            }
+        )
 
     assert gateio.apply_depth(obu({"U": 1, "u": 2, "b": [["1", "1"]]}), book) == S.NOT_SYNCED
-    assert gateio.apply_depth(obu({"full": True, "u": 10, "b": [["100", "1"]], "a": [["101", "1"]]}), book) == S.APPLIED
+    assert (
+        gateio.apply_depth(
+            obu({"full": True, "u": 10, "b": [["100", "1"]], "a": [["101", "1"]]}), book
+        )
+        == S.APPLIED
+    )
     assert gateio.apply_depth(obu({"U": 11, "u": 12, "a": [["100.5", "2"]]}), book) == S.APPLIED
     assert book.best_ask() == (100.5, 2.0)
     assert gateio.apply_depth(obu({"U": 20, "u": 21}), book) == S.GAP
@@ -160,8 +183,8 @@ def test_non_depth_frames_return_none_and_leave_the_book() -> None:
         '{"time":1,"channel":"spot.order_book_update","event":"subscribe","result":{"status":"success"}}',
         '{"time":1,"channel":"spot.pong","event":"","error":null,"result":null}',
         '{"time":1,"channel":"spot.trades","event":"update","result":{"id":1,"price":"1"}}',
-        '{"time":1,"channel":"spot.obu","event":"subscribe","error":{"code":2,"message":"Alert sub"},'
-        '"result":{"status":"fail"}}',
+        '{"time":1,"channel":"spot.obu","event":"subscribe",'
+        '"error":{"code":2,"message":"Alert sub"},"result":{"status":"fail"}}',
     ]:
         assert gateio.apply_depth(frame, book) is None, frame
     assert book.sequence == 100 and book.in_sync
@@ -185,7 +208,10 @@ def test_apply_depth_many_reports_trouble_and_recovery() -> None:
 def test_malformed_frame_in_a_batch_raises_after_applying_the_earlier_ones() -> None:
     book = seeded(100)
     with pytest.raises(gateio.GateDecodeError):
-        gateio.apply_depth_many([upd(101, 101), b'{"channel":"spot.order_book_update","event":"update","result":{'], book)
+        gateio.apply_depth_many(
+            [upd(101, 101), b'{"channel":"spot.order_book_update","event":"update","result":{'],
+            book,
+        )
     assert book.sequence == 101
 
 
@@ -194,7 +220,11 @@ def test_random_stream_matches_a_dict_model() -> None:
     book = hftws.OrderBook("gate", symbol="BTC_USDT")
     model_b: dict[Decimal, Decimal] = {Decimal(100 - i): Decimal(1) for i in range(50)}
     model_a: dict[Decimal, Decimal] = {Decimal(101 + i): Decimal(1) for i in range(50)}
-    book.load_snapshot([(str(p), str(s)) for p, s in model_b.items()], [(str(p), str(s)) for p, s in model_a.items()], 0)
+    book.load_snapshot(
+        [(str(p), str(s)) for p, s in model_b.items()],
+        [(str(p), str(s)) for p, s in model_a.items()],
+        0,
+    )
     last = 0
     for _ in range(400):
         bids, asks = [], []

@@ -46,10 +46,19 @@ BOOK_TICKER = [
 ]
 TICKER = [("currency_pair", "currency_pair", "str")] + [
     (n, n, "dec")
-    for n in ("last", "lowest_ask", "highest_bid", "change_percentage", "base_volume", "quote_volume", "high_24h")
+    for n in (
+        "last",
+        "lowest_ask",
+        "highest_bid",
+        "change_percentage",
+        "base_volume",
+        "quote_volume",
+        "high_24h",
+    )
 ]
 FUT_TICKER = [("contract", "contract", "str")] + [
-    (n, n, "dec") for n in ("last", "funding_rate", "mark_price", "index_price", "total_size", "volume_24h_quote")
+    (n, n, "dec")
+    for n in ("last", "funding_rate", "mark_price", "index_price", "total_size", "volume_24h_quote")
 ]
 CANDLE = [
     ("t", "start", "int"),
@@ -152,7 +161,11 @@ CHANNELS: list[tuple[str, list[tuple[str, str, str]], bool, type]] = [
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 plain_decimals = st.decimals(
-    min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=8, allow_nan=False, allow_infinity=False
+    min_value=Decimal("-1e12"),
+    max_value=Decimal("1e12"),
+    places=8,
+    allow_nan=False,
+    allow_infinity=False,
 )
 dec_values = st.one_of(
     plain_decimals.map(lambda d: format(d, "f")),
@@ -169,7 +182,13 @@ VALUES = {
     "any": st.one_of(text, st.integers(-(2**62), 2**62)),
 }
 extra_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), text, st.floats(allow_nan=False, allow_infinity=False)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        text,
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3)),
     max_leaves=6,
 )
@@ -179,7 +198,11 @@ extra_values = st.recursive(
 def shuffled(draw: st.DrawFn, items: dict[str, Any], allow_extra: bool = True) -> dict[str, Any]:
     pairs = list(items.items())
     if allow_extra:
-        for key, value in draw(st.dictionaries(st.text(min_size=1, max_size=6).map(lambda k: "x_" + k), extra_values, max_size=3)).items():
+        for key, value in draw(
+            st.dictionaries(
+                st.text(min_size=1, max_size=6).map(lambda k: "x_" + k), extra_values, max_size=3
+            )
+        ).items():
             pairs.append((key, value))
     return dict(draw(st.permutations(pairs)))
 
@@ -234,12 +257,16 @@ def test_record_channels_match_json(data: st.DataObject) -> None:
             assert ev.to_dict() == msg
 
 
-price = st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("1e9"), places=8, allow_nan=False)
+price = st.decimals(
+    min_value=Decimal("0.00000001"), max_value=Decimal("1e9"), places=8, allow_nan=False
+)
 spot_size = st.decimals(min_value=Decimal(0), max_value=Decimal("1e9"), places=8, allow_nan=False)
 
 
 @st.composite
-def depth_frame(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+def depth_frame(
+    draw: st.DrawFn,
+) -> tuple[dict[str, Any], list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
     futures = draw(st.booleans())
     kind = draw(st.sampled_from(["order_book_update", "obu"]))
     n_b, n_a = draw(st.integers(0, 6)), draw(st.integers(0, 6))
@@ -255,7 +282,11 @@ def depth_frame(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[Decimal, De
         wire, want = [], []
         for _ in range(n):
             p = draw(price)
-            s = Decimal(draw(st.integers(0, 10**6))) if futures and kind == "order_book_update" else draw(spot_size)
+            s = (
+                Decimal(draw(st.integers(0, 10**6)))
+                if futures and kind == "order_book_update"
+                else draw(spot_size)
+            )
             wire.append(level(p, s))
             want.append((p, s))
         return wire, want
@@ -276,7 +307,12 @@ def depth_frame(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[Decimal, De
     else:
         result["U"] = first
     market = "futures" if futures else "spot"
-    env = {"channel": f"{market}.{kind}", "event": "update", "time_ms": 1, "result": draw(shuffled(result))}
+    env = {
+        "channel": f"{market}.{kind}",
+        "event": "update",
+        "time_ms": 1,
+        "result": draw(shuffled(result)),
+    }
     return draw(shuffled(env)), want_b, want_a
 
 

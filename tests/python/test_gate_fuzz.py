@@ -59,10 +59,27 @@ json_values = st.recursive(
         st.floats(allow_nan=False, allow_infinity=False),
         st.text(max_size=10),
     ),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
     max_leaves=12,
 )
-KEYS = ["t", "s", "U", "u", "b", "a", "full", "price", "size", "p", "id", "status", "code", "message"]
+KEYS = [
+    "t",
+    "s",
+    "U",
+    "u",
+    "b",
+    "a",
+    "full",
+    "price",
+    "size",
+    "p",
+    "id",
+    "status",
+    "code",
+    "message",
+]
 
 
 def outcome(data: bytes | str) -> object:
@@ -112,7 +129,9 @@ def envelopes(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         env["event"] = draw(st.sampled_from(["update", "all", "subscribe", "unsubscribe", ""]))
     if draw(st.booleans()):
-        env["error"] = draw(st.one_of(st.none(), st.dictionaries(st.sampled_from(KEYS), json_values, max_size=3)))
+        env["error"] = draw(
+            st.one_of(st.none(), st.dictionaries(st.sampled_from(KEYS), json_values, max_size=3))
+        )
     return env
 
 

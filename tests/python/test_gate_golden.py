@@ -70,7 +70,9 @@ def test_refused_subscription_example_2() -> None:
         (3, "service error", False, None),
     ],
 )
-def test_auth_failures_are_classified(code: int, message: str, auth: bool, label: str | None) -> None:
+def test_auth_failures_are_classified(
+    code: int, message: str, auth: bool, label: str | None
+) -> None:
     frame = json.dumps(
         {
             "time": 1,
@@ -184,7 +186,12 @@ def test_spot_book_ticker_example_6() -> None:
     assert ev.kind == "book_ticker"
     assert ev.symbol == "BTC_USDT"
     assert (ev.book_time_ms, ev.update_id) == (1727000012030, 41886412)
-    assert (ev.bid_price, ev.bid_size, ev.ask_price, ev.ask_size) == (63251.0, 0.221, 63251.1, 1.0345)
+    assert (ev.bid_price, ev.bid_size, ev.ask_price, ev.ask_size) == (
+        63251.0,
+        0.221,
+        63251.1,
+        1.0345,
+    )
     assert ev.bid_price_decimal == D("63251.0")
     assert ev.bid_price_str == "63251.0"
     assert ev.bid_size_str == "0.2210"
@@ -217,7 +224,12 @@ def test_spot_trade_example_6() -> None:
     assert (ev.id, ev.id_market, ev.create_time) == (9834412201, 512993347, 1727000012)
     assert ev.create_time_ms_decimal == D("1727000012085.3310")
     assert ev.create_time_ms_str == "1727000012085.3310"
-    assert (ev.side, ev.symbol, ev.currency_pair, ev.contract) == ("buy", "BTC_USDT", "BTC_USDT", None)
+    assert (ev.side, ev.symbol, ev.currency_pair, ev.contract) == (
+        "buy",
+        "BTC_USDT",
+        "BTC_USDT",
+        None,
+    )
     assert (ev.price, ev.amount) == (63251.1, 0.0153)
     assert ev.price_decimal == D("63251.1")
     assert ev.amount_str == "0.0153"
@@ -306,7 +318,13 @@ def test_futures_order() -> None:
         '"stp_id":0,"stp_act":"-","update_id":1,"update_time":1727000019876}]}'
     )
     (o,) = gateio.parse(frame)
-    assert (o.id, o.user, o.symbol, o.status, o.tif) == (93496, "3497082", "BTC_USDT", "open", "gtc")
+    assert (o.id, o.user, o.symbol, o.status, o.tif) == (
+        93496,
+        "3497082",
+        "BTC_USDT",
+        "open",
+        "gtc",
+    )
     assert (o.size_decimal, o.left, o.price_str) == (D(-20), -20.0, "63200.5")
     assert o.mkfr_decimal == D("-0.00025")
     assert (o.is_close, o.is_reduce_only) == (False, True)
@@ -324,7 +342,13 @@ def test_spot_and_futures_user_trades() -> None:
     )
     (u,) = gateio.parse(spot)
     assert isinstance(u, gateio.GateUserTrade) and u.kind == "user_trade"
-    assert (u.id, u.user_id, u.order_id, u.role, u.side) == (5736713, 1000001, "30784428", "taker", "sell")
+    assert (u.id, u.user_id, u.order_id, u.role, u.side) == (
+        5736713,
+        1000001,
+        "30784428",
+        "taker",
+        "sell",
+    )
     assert (u.amount_decimal, u.price_decimal, u.fee_str) == (D(1), D(10000), "0.00200000000000")
     assert u.create_time_ms_decimal == D("1605176741123.456")
     fut = (
@@ -368,7 +392,12 @@ def test_spot_and_futures_balances() -> None:
     )
     (b,) = gateio.parse(spot)
     assert isinstance(b, gateio.GateBalance) and b.kind == "balance"
-    assert (b.timestamp, b.user, b.currency, b.change_type) == (1667556323, "1000001", "USDT", "order-create")
+    assert (b.timestamp, b.user, b.currency, b.change_type) == (
+        1667556323,
+        "1000001",
+        "USDT",
+        "order-create",
+    )
     assert (b.total_decimal, b.freeze_str) == (D("222244.3827652"), "0.00000055")
     assert b.timestamp_ms_decimal == D(1667556323730)
     fut = (
@@ -378,7 +407,12 @@ def test_spot_and_futures_balances() -> None:
     )
     (f,) = gateio.parse(fut)
     assert (f.balance_decimal, f.change_decimal) == (D("9.998739899488"), D("-0.000002074115"))
-    assert (f.text, f.type_, f.record_time, f.record_time_ms) == ("BTC_USD:3914424", "fee", 1547199246, 1547199246123)
+    assert (f.text, f.type_, f.record_time, f.record_time_ms) == (
+        "BTC_USD:3914424",
+        "fee",
+        1547199246,
+        1547199246123,
+    )
 
 
 def test_tickers_spot_and_futures() -> None:
@@ -413,14 +447,25 @@ def test_candlesticks_spot_and_mark() -> None:
     )
     c = gateio.parse(spot)
     assert isinstance(c, gateio.GateCandle) and c.kind == "candle"
-    assert (c.start, c.interval, c.symbol, c.name, c.closed) == (1606292600, "1m", "BTC_USDT", "1m_BTC_USDT", True)
+    assert (c.start, c.interval, c.symbol, c.name, c.closed) == (
+        1606292600,
+        "1m",
+        "BTC_USDT",
+        "1m_BTC_USDT",
+        True,
+    )
     assert (c.open_decimal, c.volume_str, c.amount) == (D("19128.1"), "2362.32035", 3.8283)
     mark = (
         '{"time":1,"channel":"futures.candlesticks","event":"update","result":[{"t":1545129300,'
         '"v":27525555,"c":"95.4","h":"96.9","l":"89.5","o":"94.3","n":"mark_1m_BTC_USD"}]}'
     )
     (m,) = gateio.parse(mark)
-    assert (m.interval, m.symbol, m.closed, m.volume_decimal) == ("mark_1m", "BTC_USD", None, D(27525555))
+    assert (m.interval, m.symbol, m.closed, m.volume_decimal) == (
+        "mark_1m",
+        "BTC_USD",
+        None,
+        D(27525555),
+    )
 
 
 def test_order_book_snapshot_channels() -> None:
@@ -457,15 +502,27 @@ def test_unknown_channels_and_other_envelopes_are_kept() -> None:
 
 def test_requests_are_built_and_signed_as_documented() -> None:
     msg = json.loads(
-        gateio.subscribe_message("spot.orders", ["!all"], time=1611541000, id=21, key="key", secret="secret")
+        gateio.subscribe_message(
+            "spot.orders", ["!all"], time=1611541000, id=21, key="key", secret="secret"
+        )
     )
     assert msg["auth"]["SIGN"] == (
         "833a44bb4cd083e47bc1fec22b5c12e8b98c30fc7a9f4a1e52800dcfdff9a57240d7c10f1e9553dee"
         "020011fa5d02cdc7d1155a380cc4dcbd45f8fb525e41f4b"
     )
-    assert (msg["time"], msg["id"], msg["event"], msg["payload"]) == (1611541000, 21, "subscribe", ["!all"])
-    assert gateio.sign_channel("secret", "futures.orders", "subscribe", 1611541000).startswith("7c9b3c7deb4f")
-    assert json.loads(gateio.unsubscribe_message("spot.trades", ["BTC_USDT"], time=5))["event"] == "unsubscribe"
+    assert (msg["time"], msg["id"], msg["event"], msg["payload"]) == (
+        1611541000,
+        21,
+        "subscribe",
+        ["!all"],
+    )
+    assert gateio.sign_channel("secret", "futures.orders", "subscribe", 1611541000).startswith(
+        "7c9b3c7deb4f"
+    )
+    assert (
+        json.loads(gateio.unsubscribe_message("spot.trades", ["BTC_USDT"], time=5))["event"]
+        == "unsubscribe"
+    )
     assert json.loads(gateio.ping_message(True, time=5)) == {"time": 5, "channel": "futures.ping"}
     assert gateio.obu_stream("BTC_USDT", 400) == "ob.BTC_USDT.400"
     with pytest.raises(ValueError):
