@@ -201,7 +201,7 @@ impl Decimal {
         if n != 0 {
             let mut frac = n;
             let mut width = SCALE;
-            while frac % 10 == 0 {
+            while frac != 0 && frac % 10 == 0 {
                 frac /= 10;
                 width -= 1;
             }
@@ -237,6 +237,26 @@ impl Decimal {
         let r = self.0;
         if r % ONE == 0 && (r / ONE).unsigned_abs() < (1u128 << 53) {
             return (r / ONE) as f64;
+        }
+        // Clinger's exact fast path: value = m / 10^k with m < 2^53 and k <= 18 makes both
+        // operands exact doubles, so the one division rounds correctly. Prices and sizes
+        // (few significant digits) take it; the rest goes through the decimal string.
+        let abs = r.unsigned_abs();
+        let int = abs / ONE as u128;
+        let mut frac = (abs % ONE as u128) as u64;
+        let mut k = SCALE as usize;
+        while frac != 0 && frac % 10 == 0 {
+            frac /= 10;
+            k -= 1;
+        }
+        if let Some(m) = u64::try_from(int)
+            .ok()
+            .and_then(|i| i.checked_mul(POW10[k] as u64))
+            .and_then(|i| i.checked_add(frac))
+            .filter(|m| *m < (1u64 << 53))
+        {
+            let v = m as f64 / POW10[k] as f64;
+            return if r < 0 { -v } else { v };
         }
         let mut buf = [0u8; 64];
         self.write_to(&mut buf).parse().unwrap_or(f64::NAN)
@@ -364,6 +384,33 @@ mod tests {
         ] {
             let want: f64 = s.parse().unwrap();
             assert_eq!(d(s).to_f64(), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn fast_float_path_matches_the_string_path() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = 1 + (x % 17) as u32;
+            let frac = (x >> 8) % 19;
+            let m = (x >> 16) % 10u64.pow(digits);
+            let s = format!("{}{}e-{frac}", if x & 1 == 1 { "-" } else { "" }, m);
+            let v = d(&s);
+            let mut buf = [0u8; 64];
+            let want: f64 = v.write_to(&mut buf).parse().unwrap();
+            assert_eq!(v.to_f64(), want, "{s}");
+        }
+        for s in [
+            "9007199254740993",
+            "-9007199254740993",
+            "123456789012345678901",
+            "0.1",
+            "60000.1",
+        ] {
+            assert_eq!(d(s).to_f64(), s.parse::<f64>().unwrap(), "{s}");
         }
     }
 

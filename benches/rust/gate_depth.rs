@@ -88,6 +88,10 @@ fn main() {
         "apply_frame + best: {best:.0} ns/frame over {} frames",
         frames.len()
     );
+    if std::env::var_os("GATE_BENCH_APPLY_ONLY").is_some() {
+        // For profiling the hot path alone.
+        return;
+    }
 
     // The book's share: the same deltas, decoded beforehand, applied from vectors.
     let decoded: Vec<(u64, u64, Levels)> = frames

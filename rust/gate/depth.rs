@@ -224,6 +224,52 @@ fn read_field<'a>(s: &mut Scan<'a>, head: &mut Head<'a>, key: &Key) -> Result<()
     Ok(())
 }
 
+/// A level written without whitespace and with plain decimals: `["63250.1","0.41"]`, or
+/// `{"p":"63240.1","s":1520}` / `{"p":"..","s":".."}`. Returns the price, size and the index
+/// after the level, or `None` (nothing consumed) for any other spelling, which then takes the
+/// general path. Plain decimals are never negative, so no sign check is needed.
+#[inline(always)]
+fn compact_level(b: &[u8], i: usize) -> Option<(Decimal, Decimal, usize)> {
+    match b.get(i..i + 2)? {
+        b"[\"" => {
+            let (p, e1) = value::scan_plain_decimal(b, i + 2)?;
+            if b.get(e1..e1 + 3)? != b"\",\"" {
+                return None;
+            }
+            let (z, e2) = value::scan_plain_decimal(b, e1 + 3)?;
+            if b.get(e2..e2 + 2)? != b"\"]" {
+                return None;
+            }
+            Some((p, z, e2 + 2))
+        }
+        b"{\"" => {
+            if b.get(i + 2..i + 6)? != b"p\":\"" {
+                return None;
+            }
+            let (p, e1) = value::scan_plain_decimal(b, i + 6)?;
+            if b.get(e1..e1 + 6)? != b"\",\"s\":" {
+                return None;
+            }
+            let quoted = b.get(e1 + 6) == Some(&b'"');
+            let (z, e2) = value::scan_plain_decimal(b, e1 + 6 + usize::from(quoted))?;
+            let end = if quoted {
+                if b.get(e2) != Some(&b'"') {
+                    return None;
+                }
+                e2 + 1
+            } else {
+                // A JSON number must end here (no fraction part or exponent left over).
+                e2
+            };
+            if b.get(end) != Some(&b'}') {
+                return None;
+            }
+            Some((p, z, end + 1))
+        }
+        _ => None,
+    }
+}
+
 /// Streams one level array (cursor at `[`) into `sink`.
 ///
 /// # Errors
@@ -253,10 +299,18 @@ pub fn read_levels<W: LevelSink>(
             },
         ));
     }
+    let b = s.bytes();
     while s
         .next_item(&mut first)
         .map_err(|e| GateError::json(side, e))?
     {
+        // Compact `["p","s"]` / `{"p":"..","s":..}` levels (how Gate sends them) in one go.
+        if let Some((p, z, end)) = compact_level(b, s.i) {
+            sink.level(bid, p, z);
+            s.i = end;
+            n += 1;
+            continue;
+        }
         let (p, z) = match s.peek() {
             Some(b'[') => read_pair(s).map_err(|e| at(n, "", e))?,
             Some(b'{') => read_ps(s).map_err(|e| at(n, "", e))?,

@@ -208,3 +208,22 @@ fn levels_before_the_ids_are_not_lost() {
     assert_eq!(b.asks().best(), Some((d("5"), d("1"))));
     assert_eq!(b.bids().best(), Some((d("4"), d("2"))));
 }
+
+#[test]
+fn compact_levels_take_the_fast_path() {
+    let (p, z, end) = compact_level(br#"["63250.1","0.41230"],"#, 0).unwrap();
+    assert_eq!((p, z, end), (d("63250.1"), d("0.4123"), 21));
+    let (p, z, end) = compact_level(br#"{"p":"63240.1","s":1520}"#, 0).unwrap();
+    assert_eq!((p, z, end), (d("63240.1"), d("1520"), 24));
+    let (_, z, _) = compact_level(br#"{"p":"1","s":"2.5"}"#, 0).unwrap();
+    assert_eq!(z, d("2.5"));
+    for other in [
+        r#"[ "1","2"]"#,
+        r#"["1",2]"#,
+        r#"{"s":1,"p":"2"}"#,
+        r#"{"p":"1","s":1.5e3}"#,
+        r#"["-1","2"]"#,
+    ] {
+        assert!(compact_level(other.as_bytes(), 0).is_none(), "{other}");
+    }
+}

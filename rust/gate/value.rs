@@ -167,6 +167,18 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
+    if digits.len() <= 18 {
+        // Up to 18 digits cannot overflow: no checked arithmetic on the common path.
+        let mut v: i64 = 0;
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + i64::from(d);
+        }
+        return Some(if neg { -v } else { v });
+    }
     let mut v: i64 = 0;
     for &c in digits {
         if !c.is_ascii_digit() {
