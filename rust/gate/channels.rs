@@ -382,15 +382,9 @@ fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
             }
             let tag = if quoted { Tag::Str } else { Tag::Num };
             let val = if ty == Ty::Int {
-                // Integers only: a fraction goes to the general path, which reports it.
-                if b.get(body..end)?.contains(&b'.') {
-                    return None;
-                }
-                let v = d.raw() / 1_000_000_000_000_000_000;
-                if v > i128::from(i64::MAX) {
-                    return None;
-                }
-                v
+                // Integers only: a fraction or an out-of-range value goes to the general
+                // path, which reports it.
+                i128::from(value::parse_i64(b.get(body..end)?)?)
             } else {
                 d.raw()
             };

@@ -43,8 +43,8 @@ pub struct Head {
 /// What a frame holds.
 #[derive(Debug, Clone)]
 pub enum Body {
-    /// A depth push or snapshot.
-    Depth(DepthUpdate),
+    /// A depth push or snapshot (boxed: it is much larger than the other variants).
+    Depth(Box<DepthUpdate>),
     /// Record channel: the records and whether `result` was a list.
     Records {
         /// Kind of every record.
@@ -109,7 +109,7 @@ fn is_push(env: &Envelope<'_>) -> bool {
 fn data_body(s: &mut Scan<'_>, env: &Envelope<'_>) -> Result<Option<Body>, GateError> {
     let (_, name) = env.split_channel();
     if let Some(ch) = DepthChannel::from_name(&name) {
-        return Ok(Some(Body::Depth(parse_result(s, ch)?)));
+        return Ok(Some(Body::Depth(Box::new(parse_result(s, ch)?))));
     }
     if let Some(kind) = Kind::from_channel(&name) {
         let (records, list) = read_records(s, kind)?;
@@ -243,14 +243,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let obu = r#"{"channel":"spot.obu","result":{"t":1,"full":true,"s":"ob.ETH_USDT.50","u":9,"b":[],"a":[]},"time_ms":2}"#;
-        assert!(matches!(
-            body(obu),
-            Body::Depth(DepthUpdate {
-                snapshot: true,
-                last_id: 9,
-                ..
-            })
-        ));
+        assert!(matches!(body(obu), Body::Depth(u) if u.snapshot && u.last_id == 9));
     }
 
     #[test]

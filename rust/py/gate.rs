@@ -115,10 +115,7 @@ pub(crate) fn slot_float(frame: &[u8], s: Slot) -> Option<f64> {
         return None;
     }
     if let Some(d) = s.decimal() {
-        // Integers convert without formatting; other values from their text below.
-        if d.raw() % 1_000_000_000_000_000_000 == 0 {
-            return Some(d.to_f64());
-        }
+        return Some(d.to_f64());
     }
     let text = s.span.decode(frame).ok()?;
     text.parse::<f64>().ok()
@@ -284,7 +281,7 @@ pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
     Ok(match msg.body {
         Body::Depth(u) => {
             let channel = depth_channel_of(&f);
-            Py::new(py, PyGateDepthUpdate { f, u, channel })?.into_any()
+            Py::new(py, PyGateDepthUpdate { f, u: *u, channel })?.into_any()
         }
         Body::Records {
             kind,
