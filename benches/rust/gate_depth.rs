@@ -6,6 +6,8 @@
 
 use std::time::Instant;
 
+use serde::Deserialize;
+
 use _core::book::{OrderBook, SeqRule};
 use _core::decimal::Decimal;
 use _core::gate::apply_frame;
@@ -24,6 +26,44 @@ fn seeded(bids: &[(Decimal, Decimal)], asks: &[(Decimal, Decimal)]) -> OrderBook
     })
     .unwrap();
     book
+}
+
+/// serde baseline: borrowed `&str` fields, the usual "zero-copy" serde_json setup.
+#[derive(Deserialize)]
+struct SerdeFrame<'a> {
+    #[serde(borrow)]
+    channel: &'a str,
+    #[serde(borrow)]
+    result: SerdeDepth<'a>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct SerdeDepth<'a> {
+    #[serde(borrow)]
+    s: &'a str,
+    U: u64,
+    u: u64,
+    #[serde(borrow)]
+    b: Vec<(&'a str, &'a str)>,
+    #[serde(borrow)]
+    a: Vec<(&'a str, &'a str)>,
+}
+
+fn serde_apply(frame: &[u8], book: &mut OrderBook) -> _core::book::Status {
+    let f: SerdeFrame<'_> = serde_json::from_slice(frame).expect("serde frame");
+    assert!(f.channel.ends_with("order_book_update") && f.result.s == "BTC_USDT");
+    let r = f.result;
+    book.apply_delta::<()>(r.U, r.u, |w| {
+        for (p, s) in &r.b {
+            w.bid(Decimal::parse(p).unwrap(), Decimal::parse(s).unwrap());
+        }
+        for (p, s) in &r.a {
+            w.ask(Decimal::parse(p).unwrap(), Decimal::parse(s).unwrap());
+        }
+        Ok(())
+    })
+    .unwrap()
 }
 
 /// Bid and ask levels of the seed snapshot.
@@ -88,6 +128,17 @@ fn main() {
         "apply_frame + best: {best:.0} ns/frame over {} frames",
         frames.len()
     );
+    let mut best_serde = f64::MAX;
+    for _ in 0..25 {
+        let mut book = seeded(&bids, &asks);
+        let t0 = Instant::now();
+        for f in &frames {
+            std::hint::black_box(serde_apply(f, &mut book));
+            std::hint::black_box(book.bids().best());
+        }
+        best_serde = best_serde.min(t0.elapsed().as_nanos() as f64 / frames.len() as f64);
+    }
+    println!("serde_json borrowed structs + apply + best: {best_serde:.0} ns/frame");
     if std::env::var_os("GATE_BENCH_APPLY_ONLY").is_some() {
         // For profiling the hot path alone.
         return;
