@@ -478,7 +478,10 @@ def main() -> None:
     print(
         table("Trades and tickers to typed events", typed, baseline="msgspec typed struct (trade)")
     )
-    path = save("bench_gate", {"n": n, "mean_levels": mean_levels, "depth": depth, "typed": typed})
+    path = save(
+        "bench_gate_quick" if args.quick else "bench_gate",
+        {"n": n, "mean_levels": mean_levels, "depth": depth, "typed": typed},
+    )
     print(f"saved {path}")
 
 
