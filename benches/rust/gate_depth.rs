@@ -90,7 +90,25 @@ fn snapshot_levels(text: &str) -> Snapshot {
     (bids, asks)
 }
 
+/// Times `gate::parse` on a `spot.trades` frame (the typed-event path, without Python).
+fn trade_parse() {
+    let trade = br#"{"time":1727000012,"time_ms":1727000012090,"channel":"spot.trades","event":"update","result":{"id":9834412201,"id_market":512993347,"create_time":1727000012,"create_time_ms":"1727000012085.3310","side":"buy","currency_pair":"BTC_USDT","amount":"0.0153","price":"63251.1","range":"512993347-512993347"}}"#;
+    let mut best_t = f64::MAX;
+    for _ in 0..25 {
+        let t0 = Instant::now();
+        for _ in 0..20_000 {
+            std::hint::black_box(_core::gate::parse(std::hint::black_box(trade)).is_ok());
+        }
+        best_t = best_t.min(t0.elapsed().as_nanos() as f64 / 20_000.0);
+    }
+    println!("gate::parse spot.trades: {best_t:.0} ns/frame");
+}
+
 fn main() {
+    if std::env::var_os("GATE_BENCH_TRADE_ONLY").is_some() {
+        trade_parse();
+        return;
+    }
     let args: Vec<String> = std::env::args().filter(|a| !a.starts_with("--")).collect();
     let dir = args.get(1).map_or("target/gate_bench", String::as_str);
     let (frames_path, snap_path) = (
@@ -182,16 +200,7 @@ fn main() {
         best_v = best_v.min(t0.elapsed().as_nanos() as f64 / frames.len() as f64);
     }
     println!("json::validate only: {best_v:.0} ns/frame");
-    let trade = br#"{"time":1727000012,"time_ms":1727000012090,"channel":"spot.trades","event":"update","result":{"id":9834412201,"id_market":512993347,"create_time":1727000012,"create_time_ms":"1727000012085.3310","side":"buy","currency_pair":"BTC_USDT","amount":"0.0153","price":"63251.1","range":"512993347-512993347"}}"#;
-    let mut best_t = f64::MAX;
-    for _ in 0..25 {
-        let t0 = Instant::now();
-        for _ in 0..20_000 {
-            std::hint::black_box(_core::gate::parse(std::hint::black_box(trade)).is_ok());
-        }
-        best_t = best_t.min(t0.elapsed().as_nanos() as f64 / 20_000.0);
-    }
-    println!("gate::parse spot.trades: {best_t:.0} ns/frame");
+    trade_parse();
     println!(
         "book apply from vectors: {best_book:.0} ns/frame (decode share {:.0} ns)",
         best - best_book

@@ -356,16 +356,13 @@ fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
     let body = at + usize::from(quoted);
     let slot = match ty {
         Ty::Str if quoted => {
-            let len = b
-                .get(body..)?
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c))?;
-            if b.get(body + len) != Some(&b'"') {
+            let end = super::json::string_stop(b, body);
+            if b.get(end) != Some(&b'"') {
                 return None;
             }
-            s.i = body + len + 1;
+            s.i = end + 1;
             return Some(Slot {
-                span: span(body, body + len),
+                span: span(body, end),
                 tag: Tag::Str,
                 ..Slot::default()
             });
@@ -429,10 +426,10 @@ pub fn read_record(s: &mut Scan<'_>, kind: Kind) -> Result<Record, GateError> {
     while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
         s.peek();
         let pos = s.i;
-        let n = fields.len();
-        let found = (0..n)
-            .map(|j| (hint + j) % n)
-            .find(|&i| k.is(fields[i].name));
+        let found = match fields.get(hint) {
+            Some(f) if k.is(f.name) => Some(hint),
+            _ => fields.iter().position(|f| k.is(f.name)),
+        };
         if let Some(i) = found {
             hint = i + 1;
             if let (Some(slot), Some(fast)) = (slots.get_mut(i), fast_slot(s, fields[i].ty)) {

@@ -214,6 +214,40 @@ const fn string_stop_table() -> [bool; 256] {
 }
 static STRING_STOP: [bool; 256] = string_stop_table();
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Index of the first byte at or after `i` that ends the plain part of a string (quote,
+/// backslash, control or non-ASCII byte), or `b.len()`. Eight bytes at a time (SWAR): keys and
+/// values are short, so this is usually one step.
+#[inline(always)]
+#[must_use]
+pub fn string_stop(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        let quote = x ^ (LO * u64::from(b'"'));
+        let slash = x ^ (LO * u64::from(b'\\'));
+        // A byte is flagged when it is zero after the xor (quote / backslash), below 0x20, or
+        // has its high bit set. Borrows can only flag bytes above the first real hit, so the
+        // lowest flag is exact.
+        let zero = |v: u64| v.wrapping_sub(LO) & !v;
+        let mask = (zero(quote) | zero(slash) | x.wrapping_sub(LO * 0x20) | x) & HI;
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if STRING_STOP[c as usize] {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 impl<'a> Scan<'a> {
     /// A cursor at the start of `b`.
     #[must_use]
@@ -289,12 +323,7 @@ impl<'a> Scan<'a> {
         let mut escaped = false;
         let mut non_ascii = false;
         loop {
-            while let Some(&c) = self.b.get(self.i) {
-                if STRING_STOP[c as usize] {
-                    break;
-                }
-                self.i += 1;
-            }
+            self.i = string_stop(self.b, self.i);
             match self.b.get(self.i) {
                 None => return self.err(JsonErrorKind::Eof),
                 Some(b'"') => break,
@@ -605,6 +634,35 @@ mod tests {
         assert!(s.string().unwrap().is("s"));
         let mut s = Scan::new(br#""s""#);
         assert!(s.string().unwrap().is("s"));
+    }
+
+    #[test]
+    fn swar_string_stop_matches_the_byte_loop() {
+        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
+        for _ in 0..20_000 {
+            let len = (x % 24) as usize;
+            let mut buf = Vec::with_capacity(len);
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Mostly plain ASCII, sometimes a stop byte.
+                let c = match x % 16 {
+                    0 => b'"',
+                    1 => b'\\',
+                    2 => (x >> 8) as u8 & 0x1f,
+                    3 => 0x80 | (x >> 8) as u8,
+                    _ => b'a' + (x >> 8) as u8 % 26,
+                };
+                buf.push(c);
+            }
+            for start in 0..=buf.len() {
+                let want = (start..buf.len())
+                    .find(|&i| STRING_STOP[buf[i] as usize])
+                    .unwrap_or(buf.len());
+                assert_eq!(string_stop(&buf, start), want, "{buf:?} from {start}");
+            }
+        }
     }
 
     #[test]

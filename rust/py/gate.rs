@@ -54,11 +54,32 @@ impl Shared {
     }
 }
 
-fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
-    if obj.is_instance_of::<PyString>() {
-        return Ok(Src::Str(obj.extract()?));
+/// How an event holds its frame: alone (no shared allocation), or shared with the other
+/// records of a list `result`.
+pub(crate) enum FrameRef {
+    One(Shared),
+    Many(Arc<Shared>),
+}
+
+impl std::ops::Deref for FrameRef {
+    type Target = Shared;
+    #[inline]
+    fn deref(&self) -> &Shared {
+        match self {
+            Self::One(s) => s,
+            Self::Many(a) => a,
+        }
     }
-    if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() {
+}
+
+fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Src::Bytes(PyBackedBytes::from(b.clone())));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Src::Str(PyBackedStr::try_from(s.clone())?));
+    }
+    if obj.is_instance_of::<PyByteArray>() {
         return Ok(Src::Bytes(obj.extract()?));
     }
     Err(PyTypeError::new_err(
@@ -214,7 +235,7 @@ fn value_to_py<'py>(py: Python<'py>, s: &mut Scan<'_>) -> PyResult<Bound<'py, Py
 
 fn record_obj(
     py: Python<'_>,
-    f: Arc<Shared>,
+    f: FrameRef,
     kind: Kind,
     rec: Record,
     in_list: bool,
@@ -233,7 +254,7 @@ fn record_obj(
 
 fn records_to_py(
     py: Python<'_>,
-    f: Arc<Shared>,
+    f: Shared,
     kind: Kind,
     mut records: Vec<Record>,
     list: bool,
@@ -242,11 +263,12 @@ fn records_to_py(
         let rec = records
             .pop()
             .ok_or_else(|| PyValueError::new_err("empty result"))?;
-        return record_obj(py, f, kind, rec, false);
+        return record_obj(py, FrameRef::One(f), kind, rec, false);
     }
+    let f = Arc::new(f);
     let items = records
         .into_iter()
-        .map(|rec| record_obj(py, Arc::clone(&f), kind, rec, true))
+        .map(|rec| record_obj(py, FrameRef::Many(Arc::clone(&f)), kind, rec, true))
         .collect::<PyResult<Vec<_>>>()?;
     Ok(PyTuple::new(py, items)?.into_any().unbind())
 }
@@ -274,24 +296,47 @@ pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
         Src::Str(s) => s.as_bytes(),
     };
     let msg = message::parse(frame).map_err(|e| gate_error(py, &e))?;
-    let f = Arc::new(Shared {
+    let shared = Shared {
         src,
         head: msg.head,
-    });
+    };
+    let one = FrameRef::One;
     Ok(match msg.body {
         Body::Depth(u) => {
-            let channel = depth_channel_of(&f);
-            Py::new(py, PyGateDepthUpdate { f, u: *u, channel })?.into_any()
+            let channel = depth_channel_of(&shared);
+            Py::new(
+                py,
+                PyGateDepthUpdate {
+                    f: one(shared),
+                    u: *u,
+                    channel,
+                },
+            )?
+            .into_any()
         }
         Body::Records {
             kind,
             records,
             list,
-        } => records_to_py(py, f, kind, records, list)?,
-        Body::Ack { status } => Py::new(py, PyGateAck { f, status })?.into_any(),
-        Body::Error(info) => Py::new(py, PyGateError { f, info })?.into_any(),
-        Body::Pong => Py::new(py, PyGatePong { f })?.into_any(),
-        Body::Other => Py::new(py, PyGateOther { f })?.into_any(),
+        } => records_to_py(py, shared, kind, records, list)?,
+        Body::Ack { status } => Py::new(
+            py,
+            PyGateAck {
+                f: one(shared),
+                status,
+            },
+        )?
+        .into_any(),
+        Body::Error(info) => Py::new(
+            py,
+            PyGateError {
+                f: one(shared),
+                info,
+            },
+        )?
+        .into_any(),
+        Body::Pong => Py::new(py, PyGatePong { f: one(shared) })?.into_any(),
+        Body::Other => Py::new(py, PyGateOther { f: one(shared) })?.into_any(),
     })
 }
 

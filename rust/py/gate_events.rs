@@ -7,13 +7,13 @@
 //! message as `json.loads` would; for a record that came in a list `result`, `result` holds
 //! just that record.
 
-use std::sync::Arc;
-
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
 use super::convert::to_py_decimal;
-use super::gate::{json_to_py, slot_any, slot_decimal, slot_float, slot_text, span_text, Shared};
+use super::gate::{
+    json_to_py, slot_any, slot_decimal, slot_float, slot_text, span_text, FrameRef, Shared,
+};
 use crate::decimal::Decimal;
 use crate::gate::channels::{
     index, Record, BALANCE, BOOK_TICKER, CANDLE, ORDER, POSITION, TICKER, TRADE, USER_TRADE,
@@ -164,7 +164,7 @@ macro_rules! record_struct {
         #[doc = $doc]
         #[pyclass(frozen, name = $pyname, module = "hftws.gateio")]
         pub(crate) struct $ty {
-            pub(crate) f: Arc<Shared>,
+            pub(crate) f: FrameRef,
             pub(crate) rec: Record,
             pub(crate) in_list: bool,
         }
@@ -411,7 +411,7 @@ event_class!(PyGateBalance, "balance", BALANCE,
 /// A depth push or snapshot (`*.order_book_update`, `*.obu`, `*.order_book`).
 #[pyclass(frozen, name = "GateDepthUpdate", module = "hftws.gateio")]
 pub(crate) struct PyGateDepthUpdate {
-    pub(crate) f: Arc<Shared>,
+    pub(crate) f: FrameRef,
     pub(crate) u: DepthUpdate,
     pub(crate) channel: DepthChannel,
 }
@@ -569,7 +569,7 @@ macro_rules! plain_struct {
         #[doc = $doc]
         #[pyclass(frozen, name = $pyname, module = "hftws.gateio")]
         pub(crate) struct $ty {
-            pub(crate) f: Arc<Shared>,
+            pub(crate) f: FrameRef,
             $(pub(crate) $field: $fty,)*
         }
         impl $ty {
