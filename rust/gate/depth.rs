@@ -16,7 +16,7 @@
 //! on the first pass and parsed on a second one; a `full: true` that turns up after levels
 //! already applied as an increment reloads the push as a snapshot. Any key order is correct.
 
-use super::envelope::{self, Envelope, Market};
+use super::envelope::{self, Envelope, Route};
 use super::error::{GateError, GateErrorKind};
 use super::json::{JStr, Scan, Val};
 use super::span::Span;
@@ -701,14 +701,13 @@ fn commit_spans(
 
 /// The depth channel of an envelope, if it is a depth push (not an ack or error).
 fn depth_channel(env: &Envelope<'_>) -> Option<DepthChannel> {
-    let (market, name) = env.split_channel();
-    if market == Market::Other {
+    let Route::Depth(ch) = env.route else {
+        return None;
+    };
+    if env.error.is_some() || env.event_is("subscribe") || env.event_is("unsubscribe") {
         return None;
     }
-    if env.event_is("subscribe") || env.event_is("unsubscribe") || env.error.is_some() {
-        return None;
-    }
-    DepthChannel::from_name(&name)
+    Some(ch)
 }
 
 /// Applies one text frame to `book` when it is a depth push; `want` (a pair such as

@@ -7,6 +7,8 @@
 //! it (one pass when `channel` came first, as Gate sends it) or recorded as a span for a second
 //! look once the whole envelope is known.
 
+use super::channels::Kind;
+use super::depth::DepthChannel;
 use super::error::{GateError, GateErrorKind};
 use super::json::{JStr, Scan, Val};
 use super::value;
@@ -20,6 +22,36 @@ pub enum Market {
     Futures,
     /// Anything else (or no channel).
     Other,
+}
+
+/// What a channel name routes to, worked out once per frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Route {
+    /// A depth channel.
+    Depth(DepthChannel),
+    /// A record channel.
+    Record(Kind),
+    /// `*.pong`.
+    Pong,
+    /// No channel, another product, or a channel hftws does not model.
+    #[default]
+    Other,
+}
+
+fn route_of(market: Market, name: &str) -> Route {
+    if market == Market::Other {
+        return Route::Other;
+    }
+    if let Some(d) = DepthChannel::from_name(name) {
+        return Route::Depth(d);
+    }
+    if let Some(k) = Kind::from_channel(name) {
+        return Route::Record(k);
+    }
+    if name == "pong" {
+        return Route::Pong;
+    }
+    Route::Other
 }
 
 /// The envelope fields of one frame; `result` and `error` are spans into the frame.
@@ -45,6 +77,8 @@ pub struct Envelope<'a> {
     pub result_consumed: bool,
     /// Market and channel name after the prefix, worked out once when `channel` is read.
     pub split: Option<(Market, std::borrow::Cow<'a, str>)>,
+    /// Where the channel routes.
+    pub route: Route,
 }
 
 impl<'a> Envelope<'a> {
@@ -167,6 +201,10 @@ where
             b"channel" => {
                 env.channel = value::read_str(&mut s, "channel")?;
                 env.split = env.channel.map(|c| split_raw(&c));
+                env.route = env
+                    .split
+                    .as_ref()
+                    .map_or(Route::Other, |(m, n)| route_of(*m, n));
             }
             b"event" => env.event = value::read_str(&mut s, "event")?,
             b"time" => env.time = value::read_int(&mut s, "time")?,

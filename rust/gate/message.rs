@@ -8,8 +8,8 @@
 
 use super::channels::{read_records, Kind, Record};
 use super::control::{read_ack_status, read_error, ErrorInfo};
-use super::depth::{parse_result, DepthChannel, DepthUpdate};
-use super::envelope::{self, Envelope, Market};
+use super::depth::{parse_result, DepthUpdate};
+use super::envelope::{self, Envelope, Market, Route};
 use super::error::{GateError, GateErrorKind};
 use super::json::{Scan, Val};
 use super::span::Span;
@@ -107,25 +107,22 @@ fn is_push(env: &Envelope<'_>) -> bool {
 
 /// Decodes one data `result` (cursor at it) for the channel of `env`.
 fn data_body(s: &mut Scan<'_>, env: &Envelope<'_>) -> Result<Option<Body>, GateError> {
-    let (_, name) = env.split_channel();
-    if let Some(ch) = DepthChannel::from_name(&name) {
-        return Ok(Some(Body::Depth(Box::new(parse_result(s, ch)?))));
+    match env.route {
+        Route::Depth(ch) => Ok(Some(Body::Depth(Box::new(parse_result(s, ch)?)))),
+        Route::Record(kind) => {
+            let (records, list) = read_records(s, kind)?;
+            Ok(Some(Body::Records {
+                kind,
+                records,
+                list,
+            }))
+        }
+        Route::Pong | Route::Other => Ok(None),
     }
-    if let Some(kind) = Kind::from_channel(&name) {
-        let (records, list) = read_records(s, kind)?;
-        return Ok(Some(Body::Records {
-            kind,
-            records,
-            list,
-        }));
-    }
-    Ok(None)
 }
 
 fn known_data_channel(env: &Envelope<'_>) -> bool {
-    let (market, name) = env.split_channel();
-    market != Market::Other
-        && (DepthChannel::from_name(&name).is_some() || Kind::from_channel(&name).is_some())
+    matches!(env.route, Route::Depth(_) | Route::Record(_))
 }
 
 /// Decodes one Gate.io text frame.
@@ -155,8 +152,7 @@ fn body_of(frame: &[u8], env: &Envelope<'_>, early: Option<Body>) -> Result<Body
     if let Some((start, _)) = env.error {
         return Ok(Body::Error(read_error(&mut Scan::at(frame, start))?));
     }
-    let (_, name) = env.split_channel();
-    if name == "pong" {
+    if env.route == Route::Pong {
         return Ok(Body::Pong);
     }
     if env.event_is("subscribe") || env.event_is("unsubscribe") {

@@ -229,6 +229,25 @@ pub fn seq_id(v: &Val<'_>, field: &str, pos: usize) -> Result<u64, GateError> {
 pub fn read_int(s: &mut Scan<'_>, name: &'static str) -> Result<Option<i64>, GateError> {
     let pos = s.i;
     if matches!(s.peek(), Some(b'0'..=b'9')) {
+        // Plain non-negative integers (ids, timestamps) are converted while scanned.
+        let b = s.bytes();
+        let start = s.i;
+        let mut i = start;
+        let mut v: i64 = 0;
+        while let Some(&c) = b.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(i64::from(d));
+            i += 1;
+        }
+        let n = i - start;
+        let plain = n <= 18 && (n == 1 || b.get(start) != Some(&b'0'));
+        if plain && !matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+            s.i = i;
+            return Ok(Some(v));
+        }
         let n = s.number().map_err(|e| GateError::json(name, e))?;
         if let Some(v) = parse_i64(n) {
             return Ok(Some(v));
