@@ -226,7 +226,7 @@ impl Decimal {
         if n != 0 {
             let mut frac = n;
             let mut width = SCALE;
-            while frac % 10 == 0 {
+            while frac != 0 && frac % 10 == 0 {
                 frac /= 10;
                 width -= 1;
             }
@@ -478,6 +478,33 @@ mod tests {
         ] {
             let want: f64 = s.parse().unwrap();
             assert_eq!(d(s).to_f64(), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn fast_float_path_matches_the_string_path() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = 1 + (x % 17) as u32;
+            let frac = (x >> 8) % 19;
+            let m = (x >> 16) % 10u64.pow(digits);
+            let s = format!("{}{}e-{frac}", if x & 1 == 1 { "-" } else { "" }, m);
+            let v = d(&s);
+            let mut buf = [0u8; 64];
+            let want: f64 = v.write_to(&mut buf).parse().unwrap();
+            assert_eq!(v.to_f64(), want, "{s}");
+        }
+        for s in [
+            "9007199254740993",
+            "-9007199254740993",
+            "123456789012345678901",
+            "0.1",
+            "60000.1",
+        ] {
+            assert_eq!(d(s).to_f64(), s.parse::<f64>().unwrap(), "{s}");
         }
     }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod metrics;
 pub mod ws;
 pub mod mexc;
+pub mod gate;
 
 #[cfg(feature = "python")]
 mod py;

@@ -158,6 +158,11 @@ impl PyOrderBook {
         &mut self.book
     }
 
+    /// The core book and the symbol it was created for (decoders apply frames in place).
+    pub(crate) fn inner_with_symbol_mut(&mut self) -> (&mut OrderBook, &str) {
+        (&mut self.book, &self.symbol)
+    }
+
     fn apply_one(
         &mut self,
         bids: &Bound<'_, PyAny>,

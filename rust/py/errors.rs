@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use crate::error::DecimalError;
 use crate::ws::{WsError, WsErrorKind};
 use crate::mexc::MexcError;
+use crate::gate::GateError;
 
 create_exception!(
     hftws,
@@ -46,6 +47,13 @@ create_exception!(
     "A MEXC frame could not be decoded; the message names the schema field."
 );
 
+create_exception!(
+    hftws,
+    GateDecodeError,
+    DecodeError,
+    "A Gate.io frame could not be decoded; `channel`, `field` and `pos` say where."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("HftwsError", py.get_type::<HftwsError>())?;
@@ -54,6 +62,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
     m.add("HandshakeError", py.get_type::<HandshakeError>())?;
     m.add("MexcDecodeError", py.get_type::<MexcDecodeError>())?;
+    m.add("GateDecodeError", py.get_type::<GateDecodeError>())?;
     Ok(())
 }
 
@@ -90,4 +99,15 @@ impl From<MexcError> for PyErr {
     fn from(e: MexcError) -> Self {
         MexcDecodeError::new_err(e.to_string())
     }
+}
+/// A `GateDecodeError` carrying `channel`, `field` and `pos` attributes.
+pub(crate) fn gate_error(py: Python<'_>, e: &GateError) -> PyErr {
+    let err = GateDecodeError::new_err(e.to_string());
+    let value = err.value(py);
+    // Attribute assignment on a fresh exception instance cannot fail in practice; if it
+    // did, the message still names channel and field.
+    let _ = value.setattr("channel", e.channel.as_str());
+    let _ = value.setattr("field", e.field.as_str());
+    let _ = value.setattr("pos", e.pos);
+    err
 }

@@ -8,6 +8,8 @@ mod ws;
 mod mexc;
 mod mexc_batches;
 mod mexc_events;
+mod gate;
+mod gate_events;
 
 use pyo3::prelude::*;
 
@@ -28,5 +30,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ws::build_handshake_request, m)?)?;
     m.add_function(wrap_pyfunction!(ws::validate_handshake_response, m)?)?;
     mexc::register(m)?;
+    gate::register(m)?;
     Ok(())
 }

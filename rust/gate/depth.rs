@@ -1,0 +1,892 @@
+//! Depth channels straight into an [`OrderBook`]: the hot path (`gateio.md` §3.5–3.7, §4, §6.2–6.3).
+//!
+//! Channels: `spot.order_book_update`, `spot.obu`, `spot.order_book`, and the `futures.` ones.
+//! Levels are `[price, amount]` pairs (spot, obu) or `{"p":price,"s":size}` objects (futures,
+//! size an integer or a decimal string); prices and sizes are absolute, zero deletes.
+//!
+//! Id rules: an increment covers `U..=u` and goes through [`OrderBook::apply_delta`] with the
+//! book's Gate rule (stale / gap / straddle, §4.2, §6.3); `full: true` (update and obu) and the
+//! `order_book` snapshot channels replace the book via [`OrderBook::load_snapshot`] with id `u`
+//! (`lastUpdateId` / `id` for snapshots). The obu `s` is a stream name `ob.PAIR.LEVEL`.
+//!
+//! One pass, no allocation: the book's verdict needs the ids before any level is touched, and
+//! Gate sends `U`/`u` (and `full`) before `b`/`a`, so when the first level array is reached
+//! with the ids known the levels are parsed straight into the book's writer while the rest of
+//! the object is read. When the ids come after the levels, the level arrays are only located
+//! on the first pass and parsed on a second one; a `full: true` that turns up after levels
+//! already applied as an increment reloads the push as a snapshot. Any key order is correct.
+
+use super::envelope::{self, Envelope, Route};
+use super::error::{GateError, GateErrorKind};
+use super::json::{JStr, Scan, Val};
+use super::span::Span;
+use super::value;
+use crate::book::{Level, LevelWriter, OrderBook, SnapshotWriter, Status};
+use crate::decimal::Decimal;
+
+/// Which depth channel a frame belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DepthChannel {
+    /// `*.order_book_update`: increments, `full: true` snapshots.
+    Update,
+    /// `*.obu`: order book v2, stream-named.
+    Obu,
+    /// `*.order_book`: limited-level snapshots, every push replaces the book.
+    Snapshot,
+}
+
+impl DepthChannel {
+    /// The depth channel named by `name` (the part after `spot.`/`futures.`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "order_book_update" => Some(Self::Update),
+            "obu" => Some(Self::Obu),
+            "order_book" => Some(Self::Snapshot),
+            _ => None,
+        }
+    }
+}
+
+/// What [`apply_frame`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DepthOutcome {
+    /// The frame is not a depth push (ack, pong, error, other channel); the book is untouched.
+    NotDepth,
+    /// The push went to the book with this verdict.
+    Book(Status),
+    /// The push is for another instrument than the one the caller named; untouched.
+    WrongSymbol,
+}
+
+/// Receives levels; implemented by the book's writers and by owned vectors.
+pub trait LevelSink {
+    /// One level of the bid (`bid`) or ask side.
+    fn level(&mut self, bid: bool, price: Decimal, size: Decimal);
+}
+
+impl LevelSink for LevelWriter<'_> {
+    #[inline]
+    fn level(&mut self, bid: bool, price: Decimal, size: Decimal) {
+        if bid {
+            self.bid(price, size);
+        } else {
+            self.ask(price, size);
+        }
+    }
+}
+
+impl LevelSink for SnapshotWriter<'_> {
+    #[inline]
+    fn level(&mut self, bid: bool, price: Decimal, size: Decimal) {
+        if bid {
+            self.bid(price, size);
+        } else {
+            self.ask(price, size);
+        }
+    }
+}
+
+/// Owned levels of both sides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Levels {
+    /// Bids in wire order.
+    pub bids: Vec<Level>,
+    /// Asks in wire order.
+    pub asks: Vec<Level>,
+}
+
+impl LevelSink for Levels {
+    #[inline]
+    fn level(&mut self, bid: bool, price: Decimal, size: Decimal) {
+        if bid {
+            self.bids.push((price, size));
+        } else {
+            self.asks.push((price, size));
+        }
+    }
+}
+
+/// The non-level fields of a depth result.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Head<'a> {
+    /// `t`: book time, ms.
+    pub t: Option<i64>,
+    /// `full`.
+    pub full: Option<bool>,
+    /// `s` / `contract`: pair, or obu stream name.
+    pub s: Option<JStr<'a>>,
+    /// `U`.
+    pub first: Option<u64>,
+    /// `u` / `lastUpdateId` / `id`.
+    pub last: Option<u64>,
+    /// `l`: level of the stream.
+    pub l: Option<JStr<'a>>,
+    /// Span of the bid array (`[` .. `]`).
+    pub bids: Option<(usize, usize)>,
+    /// Span of the ask array.
+    pub asks: Option<(usize, usize)>,
+    /// A `status` key was seen (an ack's `{"status":"success"}`, not a push).
+    pub status: bool,
+}
+
+enum Key {
+    T,
+    Full,
+    Sym,
+    First,
+    Last,
+    Level,
+    Bids,
+    Asks,
+    Status,
+    Other,
+}
+
+#[inline]
+fn classify(k: &JStr<'_>) -> Key {
+    let decoded;
+    let raw: &[u8] = if k.escaped {
+        decoded = k.decode().map(|c| c.into_owned()).unwrap_or_default();
+        decoded.as_bytes()
+    } else {
+        k.raw
+    };
+    match raw {
+        b"t" => Key::T,
+        b"full" => Key::Full,
+        b"s" | b"contract" => Key::Sym,
+        b"U" => Key::First,
+        b"u" | b"lastUpdateId" | b"id" => Key::Last,
+        b"l" => Key::Level,
+        b"b" | b"bids" => Key::Bids,
+        b"a" | b"asks" => Key::Asks,
+        b"status" => Key::Status,
+        _ => Key::Other,
+    }
+}
+
+fn key_name(k: &Key, bid_name: &'static str) -> &'static str {
+    match k {
+        Key::T => "t",
+        Key::Full => "full",
+        Key::Sym => "s",
+        Key::First => "U",
+        Key::Last => "u",
+        Key::Level => "l",
+        Key::Bids | Key::Asks => bid_name,
+        Key::Status => "status",
+        Key::Other => "",
+    }
+}
+
+use value::read_int as int_field;
+
+#[inline(always)]
+fn seq_field(s: &mut Scan<'_>, name: &'static str) -> Result<u64, GateError> {
+    let pos = s.i;
+    let v = int_field(s, name)?.ok_or_else(|| GateError::at(name, pos, GateErrorKind::Missing))?;
+    u64::try_from(v).map_err(|_| GateError::at(name, pos, GateErrorKind::Invalid("negative id")))
+}
+
+/// Reads one non-level field into `head`.
+#[inline]
+fn read_field<'a>(s: &mut Scan<'a>, head: &mut Head<'a>, key: &Key) -> Result<(), GateError> {
+    match key {
+        Key::T => head.t = int_field(s, "t")?,
+        Key::First => head.first = Some(seq_field(s, "U")?),
+        Key::Last => head.last = Some(seq_field(s, "u")?),
+        Key::Sym => {
+            let pos = s.i;
+            head.s = if s.peek() == Some(b'"') {
+                Some(s.string().map_err(|e| GateError::json("s", e))?)
+            } else {
+                let v = s.value().map_err(|e| GateError::json("s", e))?;
+                value::string(&v, "s", pos)?
+            };
+        }
+        Key::Other | Key::Bids | Key::Asks => s.skip().map_err(|e| GateError::json("", e))?,
+        Key::Full | Key::Level | Key::Status => {
+            let pos = s.i;
+            let name = key_name(key, "");
+            let v = s.value().map_err(|e| GateError::json(name, e))?;
+            match key {
+                Key::Full => head.full = value::boolean(&v, "full", pos)?,
+                Key::Level => {
+                    // `l` is a string ("100"); tolerate a number, refuse containers.
+                    value::scalar(&v, "l", pos)?;
+                    head.l = if let Val::Str(j) = v { Some(j) } else { None };
+                }
+                _ => head.status = true,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A level written without whitespace and with plain decimals: `["63250.1","0.41"]`, or
+/// `{"p":"63240.1","s":1520}` / `{"p":"..","s":".."}`. Returns the price, size and the index
+/// after the level, or `None` (nothing consumed) for any other spelling, which then takes the
+/// general path. Plain decimals are never negative, so no sign check is needed.
+#[inline(always)]
+fn compact_level(b: &[u8], i: usize) -> Option<(Decimal, Decimal, usize)> {
+    match b.get(i..i + 2)? {
+        b"[\"" => {
+            let (p, e1) = value::scan_plain_decimal(b, i + 2)?;
+            if b.get(e1..e1 + 3)? != b"\",\"" {
+                return None;
+            }
+            let (z, e2) = value::scan_plain_decimal(b, e1 + 3)?;
+            if b.get(e2..e2 + 2)? != b"\"]" {
+                return None;
+            }
+            Some((p, z, e2 + 2))
+        }
+        b"{\"" => {
+            if b.get(i + 2..i + 6)? != b"p\":\"" {
+                return None;
+            }
+            let (p, e1) = value::scan_plain_decimal(b, i + 6)?;
+            if b.get(e1..e1 + 6)? != b"\",\"s\":" {
+                return None;
+            }
+            let quoted = b.get(e1 + 6) == Some(&b'"');
+            let (z, e2) = value::scan_plain_decimal(b, e1 + 6 + usize::from(quoted))?;
+            let end = if quoted {
+                if b.get(e2) != Some(&b'"') {
+                    return None;
+                }
+                e2 + 1
+            } else {
+                // A JSON number must end here (no fraction part or exponent left over).
+                e2
+            };
+            if b.get(end) != Some(&b'}') {
+                return None;
+            }
+            Some((p, z, end + 1))
+        }
+        _ => None,
+    }
+}
+
+/// Streams one level array (cursor at `[`) into `sink`.
+///
+/// # Errors
+/// Malformed levels, wrong types, non-decimal or negative prices and sizes.
+#[inline]
+pub fn read_levels<W: LevelSink>(
+    s: &mut Scan<'_>,
+    sink: &mut W,
+    bid: bool,
+) -> Result<(), GateError> {
+    let side = if bid { "b" } else { "a" };
+    let mut first = true;
+    let mut n = 0usize;
+    let at = |n: usize, sub: &str, e: GateError| e.under(&format!("{side}[{n}]{sub}"));
+    if s.peek() != Some(b'[') {
+        let pos = s.i;
+        let v = s.value().map_err(|e| GateError::json(side, e))?;
+        if v == Val::Null {
+            return Ok(());
+        }
+        return Err(GateError::at(
+            side,
+            pos,
+            GateErrorKind::Type {
+                expected: "array of levels",
+                found: v.type_name(),
+            },
+        ));
+    }
+    let b = s.bytes();
+    while s
+        .next_item(&mut first)
+        .map_err(|e| GateError::json(side, e))?
+    {
+        // Compact `["p","s"]` / `{"p":"..","s":..}` levels (how Gate sends them) in one go.
+        if let Some((p, z, end)) = compact_level(b, s.i) {
+            sink.level(bid, p, z);
+            s.i = end;
+            n += 1;
+            continue;
+        }
+        let (p, z) = match s.peek() {
+            Some(b'[') => read_pair(s).map_err(|e| at(n, "", e))?,
+            Some(b'{') => read_ps(s).map_err(|e| at(n, "", e))?,
+            _ => {
+                let pos = s.i;
+                let v = s.value().map_err(|e| GateError::json(side, e))?;
+                return Err(at(
+                    n,
+                    "",
+                    GateError::at(
+                        "",
+                        pos,
+                        GateErrorKind::Type {
+                            expected: "[price, size] or {\"p\",\"s\"}",
+                            found: v.type_name(),
+                        },
+                    ),
+                ));
+            }
+        };
+        sink.level(bid, p, z);
+        n += 1;
+    }
+    Ok(())
+}
+
+#[inline]
+fn price_size(p: Decimal, z: Decimal, pos: usize) -> Result<(Decimal, Decimal), GateError> {
+    if p.is_negative() {
+        return Err(GateError::at(
+            "[0]",
+            pos,
+            GateErrorKind::Invalid("negative price"),
+        ));
+    }
+    if z.is_negative() {
+        return Err(GateError::at(
+            "[1]",
+            pos,
+            GateErrorKind::Invalid("negative size"),
+        ));
+    }
+    Ok((p, z))
+}
+
+/// One price or size of a level. Plain quoted decimals (`"63250.1"`, nearly every level) are
+/// scanned and converted in the same pass (as `value::fast_decimal` would); anything else
+/// (escapes, exponents, signs, JSON numbers, 20+ digits) takes the general path.
+#[inline(always)]
+fn level_num(s: &mut Scan<'_>, name: &'static str) -> Result<Decimal, GateError> {
+    s.peek();
+    let b = s.bytes();
+    let at = s.i;
+    if b.get(at) == Some(&b'"') {
+        if let Some((d, end)) = value::scan_plain_decimal(b, at + 1) {
+            if b.get(end) == Some(&b'"') {
+                s.i = end + 1;
+                return Ok(d);
+            }
+        }
+    }
+    let v = s.value().map_err(|e| GateError::json(name, e))?;
+    value::decimal_req(&v, name, at)
+}
+
+#[inline(always)]
+fn read_pair(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
+    let pos0 = s.i;
+    s.expect(b'[').map_err(|e| GateError::json("", e))?;
+    let p = level_num(s, "[0]")?;
+    s.expect(b',').map_err(|e| {
+        if e.kind == super::json::JsonErrorKind::Unexpected && s.bytes().get(e.pos) == Some(&b']') {
+            GateError::at(
+                "",
+                pos0,
+                GateErrorKind::Invalid("a level needs a price and a size"),
+            )
+        } else {
+            GateError::json("", e)
+        }
+    })?;
+    let z = level_num(s, "[1]")?;
+    // Tolerate extra elements after the pair; they are validated and ignored.
+    let mut first = false;
+    while s
+        .next_item(&mut first)
+        .map_err(|e| GateError::json("", e))?
+    {
+        s.skip().map_err(|e| GateError::json("", e))?;
+    }
+    price_size(p, z, pos0)
+}
+
+#[inline]
+fn read_ps(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
+    let mut first = true;
+    let pos0 = s.i;
+    let (mut p, mut z) = (None, None);
+    while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
+        if k.is("p") {
+            p = Some(level_num(s, "p")?);
+        } else if k.is("s") {
+            z = Some(level_num(s, "s")?);
+        } else {
+            s.skip().map_err(|e| GateError::json("", e))?;
+        }
+    }
+    let p = p.ok_or_else(|| GateError::at("p", pos0, GateErrorKind::Missing))?;
+    let z = z.ok_or_else(|| GateError::at("s", pos0, GateErrorKind::Missing))?;
+    price_size(p, z, pos0).map_err(|mut e| {
+        e.field = if e.field == "[0]" {
+            "p".into()
+        } else {
+            "s".into()
+        };
+        e
+    })
+}
+
+/// The pair of an obu stream name `ob.PAIR.LEVEL`, or the symbol itself for other channels.
+///
+/// # Errors
+/// [`GateErrorKind::Invalid`] for a stream name that is not `ob.<pair>.<level>`.
+pub fn pair_of(sym: &str, channel: DepthChannel, pos: usize) -> Result<&str, GateError> {
+    if channel != DepthChannel::Obu {
+        return Ok(sym);
+    }
+    sym.strip_prefix("ob.")
+        .and_then(|r| r.rsplit_once('.'))
+        .map(|(pair, _level)| pair)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            GateError::at(
+                "s",
+                pos,
+                GateErrorKind::Invalid("obu stream name is not ob.<PAIR>.<LEVEL>"),
+            )
+        })
+}
+
+fn symbol_matches(
+    head: &Head<'_>,
+    want: Option<&str>,
+    channel: DepthChannel,
+) -> Result<bool, GateError> {
+    let Some(want) = want else { return Ok(true) };
+    let Some(sym) = head.s else { return Ok(true) };
+    let text = sym
+        .decode()
+        .map_err(|k| GateError::at("s", 0, GateErrorKind::Json(k)))?;
+    Ok(pair_of(&text, channel, 0)? == want)
+}
+
+/// Everything a commit needs.
+struct Ctx<'w> {
+    channel: DepthChannel,
+    want: Option<&'w str>,
+}
+
+/// Applies the depth result under the cursor (any JSON value) to `book`.
+fn apply_result<'a>(
+    s: &mut Scan<'a>,
+    book: &mut OrderBook,
+    cx: &Ctx<'_>,
+) -> Result<DepthOutcome, GateError> {
+    let frame = s.bytes();
+    if s.peek() != Some(b'{') {
+        let pos = s.i;
+        let v = s.value().map_err(|e| GateError::json("result", e))?;
+        return Err(GateError::at(
+            "result",
+            pos,
+            GateErrorKind::Type {
+                expected: "object",
+                found: v.type_name(),
+            },
+        ));
+    }
+    let mut head = Head::default();
+    let mut first = true;
+    while let Some(k) = s
+        .next_key(&mut first)
+        .map_err(|e| GateError::json("result", e))?
+    {
+        let key = classify(&k);
+        let bid = match key {
+            Key::Bids => true,
+            Key::Asks => false,
+            _ => {
+                read_field(s, &mut head, &key).map_err(|e| e.under("result"))?;
+                continue;
+            }
+        };
+        if ready(&head, cx) {
+            return commit_streaming(s, book, cx, head, bid);
+        }
+        let start = {
+            s.peek();
+            s.i
+        };
+        s.skip()
+            .map_err(|e| GateError::json(if bid { "result.b" } else { "result.a" }, e))?;
+        if bid {
+            head.bids = Some((start, s.i));
+        } else {
+            head.asks = Some((start, s.i));
+        }
+    }
+    commit_spans(frame, book, cx, &head)
+}
+
+/// True when the levels can go straight into the book: the verdict's inputs (ids, and the
+/// symbol when the caller checks it) are known.
+#[inline]
+fn ready(head: &Head<'_>, cx: &Ctx<'_>) -> bool {
+    head.last.is_some()
+        && (cx.want.is_none() || head.s.is_some())
+        && (cx.channel == DepthChannel::Snapshot || head.full.is_some() || head.first.is_some())
+}
+
+fn is_snapshot(head: &Head<'_>, cx: &Ctx<'_>) -> bool {
+    cx.channel == DepthChannel::Snapshot || head.full == Some(true)
+}
+
+/// What the part of the object after the commit point held.
+#[derive(Default)]
+struct Rest {
+    /// Spans of the level arrays (the one at the commit point included).
+    bids: Option<(usize, usize)>,
+    asks: Option<(usize, usize)>,
+    /// A `full: true` key came after the levels of a push committed as an increment.
+    late_full: bool,
+}
+
+impl Rest {
+    fn record(&mut self, bid: bool, span: (usize, usize)) {
+        if bid {
+            self.bids = Some(span);
+        } else {
+            self.asks = Some(span);
+        }
+    }
+}
+
+fn commit_streaming<'a>(
+    s: &mut Scan<'a>,
+    book: &mut OrderBook,
+    cx: &Ctx<'_>,
+    mut head: Head<'a>,
+    bid: bool,
+) -> Result<DepthOutcome, GateError> {
+    if !symbol_matches(&head, cx.want, cx.channel)? {
+        let mut rest = Rest::default();
+        rest_of_object::<Levels>(s, None, &mut head, &mut rest, bid)?;
+        return Ok(DepthOutcome::WrongSymbol);
+    }
+    let last = head.last.unwrap_or_default();
+    let watch_full = head.full.is_none();
+    let mut rest = Rest::default();
+    let mut ran = false;
+    let frame = s.bytes();
+    // Level arrays seen before the ids were known were only located; they go in first.
+    let (early_bids, early_asks) = (head.bids, head.asks);
+    let st = if is_snapshot(&head, cx) {
+        book.load_snapshot(last, |w| {
+            ran = true;
+            fill_spans(frame, w, &head)?;
+            rest_of_object(s, Some(w), &mut head, &mut rest, bid)
+        })?
+    } else {
+        let first = head.first.unwrap_or_default();
+        book.apply_delta(first, last, |w| {
+            ran = true;
+            fill_spans(frame, w, &head)?;
+            rest_of_object(s, Some(w), &mut head, &mut rest, bid)
+        })?
+    };
+    if !ran {
+        rest_of_object::<Levels>(s, None, &mut head, &mut rest, bid)?;
+    }
+    if watch_full && rest.late_full {
+        // `full: true` after the levels: the push is a snapshot after all. Loading it replaces
+        // whatever the increment did, so the book ends up exactly as if the key came first
+        // (only the book's counters saw one extra increment).
+        head.full = Some(true);
+        head.bids = rest.bids.or(early_bids);
+        head.asks = rest.asks.or(early_asks);
+        let st = book.load_snapshot(last, |w| fill_spans(frame, w, &head))?;
+        return Ok(DepthOutcome::Book(st));
+    }
+    Ok(DepthOutcome::Book(st))
+}
+
+/// Reads the level array under the cursor and every remaining key of the object; levels go to
+/// `w` when given, otherwise they are only validated. Spans and a late `full` are recorded.
+fn rest_of_object<'a, W: LevelSink>(
+    s: &mut Scan<'a>,
+    mut w: Option<&mut W>,
+    head: &mut Head<'a>,
+    rest: &mut Rest,
+    bid: bool,
+) -> Result<(), GateError> {
+    let mut side = Some(bid);
+    let mut first = false;
+    loop {
+        if let Some(bid) = side.take() {
+            s.peek();
+            let start = s.i;
+            match w.as_deref_mut() {
+                Some(w) => read_levels(s, w, bid).map_err(|e| e.under("result"))?,
+                None => s
+                    .skip()
+                    .map_err(|e| GateError::json(if bid { "result.b" } else { "result.a" }, e))?,
+            }
+            rest.record(bid, (start, s.i));
+        }
+        let Some(k) = s
+            .next_key(&mut first)
+            .map_err(|e| GateError::json("result", e))?
+        else {
+            return Ok(());
+        };
+        match classify(&k) {
+            Key::Bids => side = Some(true),
+            Key::Asks => side = Some(false),
+            Key::Full => {
+                let pos = s.i;
+                let v = s.value().map_err(|e| GateError::json("result.full", e))?;
+                if value::boolean(&v, "full", pos).map_err(|e| e.under("result"))? == Some(true) {
+                    rest.late_full = true;
+                }
+            }
+            // Ids and the symbol were fixed when the push was committed.
+            Key::First | Key::Last | Key::Sym => {
+                s.skip().map_err(|e| GateError::json("result", e))?;
+            }
+            key => read_field(s, head, &key).map_err(|e| e.under("result"))?,
+        }
+    }
+}
+
+fn fill_spans<W: LevelSink>(frame: &[u8], w: &mut W, head: &Head<'_>) -> Result<(), GateError> {
+    if let Some((a, _)) = head.bids {
+        read_levels(&mut Scan::at(frame, a), w, true).map_err(|e| e.under("result"))?;
+    }
+    if let Some((a, _)) = head.asks {
+        read_levels(&mut Scan::at(frame, a), w, false).map_err(|e| e.under("result"))?;
+    }
+    Ok(())
+}
+
+/// Checks the ids a push needs; `Ok(false)` for an ack-like result with no ids at all.
+fn check_ids(head: &Head<'_>, cx: &Ctx<'_>, pos: usize) -> Result<bool, GateError> {
+    if head.last.is_none() {
+        if head.status && head.first.is_none() && head.bids.is_none() && head.asks.is_none() {
+            return Ok(false);
+        }
+        return Err(GateError::at("result.u", pos, GateErrorKind::Missing));
+    }
+    if !is_snapshot(head, cx) && head.first.is_none() {
+        return Err(GateError::at("result.U", pos, GateErrorKind::Missing));
+    }
+    Ok(true)
+}
+
+fn commit_spans(
+    frame: &[u8],
+    book: &mut OrderBook,
+    cx: &Ctx<'_>,
+    head: &Head<'_>,
+) -> Result<DepthOutcome, GateError> {
+    if !check_ids(head, cx, 0)? {
+        return Ok(DepthOutcome::NotDepth);
+    }
+    if !symbol_matches(head, cx.want, cx.channel)? {
+        return Ok(DepthOutcome::WrongSymbol);
+    }
+    let last = head.last.unwrap_or_default();
+    let st = if is_snapshot(head, cx) {
+        book.load_snapshot(last, |w| fill_spans(frame, w, head))?
+    } else {
+        book.apply_delta(head.first.unwrap_or_default(), last, |w| {
+            fill_spans(frame, w, head)
+        })?
+    };
+    Ok(DepthOutcome::Book(st))
+}
+
+/// The depth channel of an envelope, if it is a depth push (not an ack or error).
+fn depth_channel(env: &Envelope<'_>) -> Option<DepthChannel> {
+    let Route::Depth(ch) = env.route else {
+        return None;
+    };
+    if env.error.is_some() || env.event_is("subscribe") || env.event_is("unsubscribe") {
+        return None;
+    }
+    Some(ch)
+}
+
+/// Applies one text frame to `book` when it is a depth push; `want` (a pair such as
+/// `BTC_USDT`) refuses pushes for another instrument before they touch the book.
+///
+/// # Errors
+/// A [`GateError`] for malformed frames; if it happened while levels were being written the
+/// book is out of sync (see [`OrderBook::apply_delta`]).
+pub fn apply_frame(
+    frame: &[u8],
+    book: &mut OrderBook,
+    want: Option<&str>,
+) -> Result<DepthOutcome, GateError> {
+    let mut outcome = DepthOutcome::NotDepth;
+    let env = envelope::scan(frame, |env, s| {
+        // In place only when the event says this is a push (obu pushes carry no event at all).
+        let push = env.event.is_none() || env.event_is("update") || env.event_is("all");
+        match depth_channel(env) {
+            Some(channel) if push => {
+                outcome = apply_result(s, book, &Ctx { channel, want })?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    })?;
+    if env.result_consumed {
+        if env.event_is("subscribe") || env.event_is("unsubscribe") || env.error.is_some() {
+            // An event key after `result` turned the frame into an ack; it can only have been
+            // consumed as one (no ids), so the book was not touched.
+            return Ok(DepthOutcome::NotDepth);
+        }
+        return Ok(outcome);
+    }
+    let Some(channel) = depth_channel(&env) else {
+        return Ok(DepthOutcome::NotDepth);
+    };
+    if env.result.is_none() || env.result == Some(Val::Null) {
+        return Ok(DepthOutcome::NotDepth);
+    }
+    let mut s = Scan::at(frame, env.result_pos);
+    let ch = env.channel_str();
+    apply_result(&mut s, book, &Ctx { channel, want }).map_err(|e| e.in_channel(&ch))
+}
+
+/// A depth push decoded into owned levels (for `parse`, not the book path).
+#[derive(Debug, Clone, Default)]
+pub struct DepthUpdate {
+    /// `t` (ms).
+    pub time: Option<i64>,
+    /// True for `full: true` pushes and the `order_book` snapshot channels.
+    pub snapshot: bool,
+    /// The `full` flag as sent.
+    pub full: Option<bool>,
+    /// `s` / `contract` (obu: the stream name).
+    pub symbol: Option<Span>,
+    /// `U`.
+    pub first_id: Option<u64>,
+    /// `u` / `lastUpdateId` / `id`.
+    pub last_id: u64,
+    /// `l`.
+    pub level: Option<Span>,
+    /// Levels.
+    pub levels: Levels,
+    /// Spans of the `b` / `a` arrays, for exact string access.
+    pub bids_span: Option<(usize, usize)>,
+    /// See `bids_span`.
+    pub asks_span: Option<(usize, usize)>,
+}
+
+/// Decodes a depth result (cursor at it) into owned levels.
+///
+/// # Errors
+/// As [`apply_frame`].
+pub fn parse_result(s: &mut Scan<'_>, channel: DepthChannel) -> Result<DepthUpdate, GateError> {
+    let frame = s.bytes();
+    let mut head = Head::default();
+    let pos = s.i;
+    if s.peek() != Some(b'{') {
+        let v = s.value().map_err(|e| GateError::json("result", e))?;
+        return Err(GateError::at(
+            "result",
+            pos,
+            GateErrorKind::Type {
+                expected: "object",
+                found: v.type_name(),
+            },
+        ));
+    }
+    let mut first = true;
+    while let Some(k) = s
+        .next_key(&mut first)
+        .map_err(|e| GateError::json("result", e))?
+    {
+        let key = classify(&k);
+        match key {
+            Key::Bids | Key::Asks => {
+                s.peek();
+                let start = s.i;
+                s.skip().map_err(|e| GateError::json("result", e))?;
+                if matches!(key, Key::Bids) {
+                    head.bids = Some((start, s.i));
+                } else {
+                    head.asks = Some((start, s.i));
+                }
+            }
+            _ => read_field(s, &mut head, &key).map_err(|e| e.under("result"))?,
+        }
+    }
+    let cx = Ctx {
+        channel,
+        want: None,
+    };
+    if !check_ids(&head, &cx, pos)? {
+        return Err(GateError::at("result.u", pos, GateErrorKind::Missing));
+    }
+    if let Some(sym) = head.s {
+        let text = sym
+            .decode()
+            .map_err(|k| GateError::at("result.s", pos, GateErrorKind::Json(k)))?;
+        pair_of(&text, channel, pos).map_err(|e| e.under("result"))?;
+    }
+    let mut levels = Levels::default();
+    fill_spans(frame, &mut levels, &head)?;
+    Ok(DepthUpdate {
+        time: head.t,
+        snapshot: is_snapshot(&head, &cx),
+        full: head.full,
+        symbol: head.s.map(|j| Span::of(frame, &j)),
+        first_id: head.first,
+        last_id: head.last.unwrap_or_default(),
+        level: head.l.map(|j| Span::of(frame, &j)),
+        levels,
+        bids_span: head.bids,
+        asks_span: head.asks,
+    })
+}
+
+/// Calls `f(price, size)` with the raw JSON values of every level of the array starting at
+/// byte `start` (as located by [`parse_result`]), for exact string access.
+///
+/// # Errors
+/// Malformed JSON (not for spans the parser already accepted).
+pub fn level_values<'a>(
+    frame: &'a [u8],
+    start: usize,
+    mut f: impl FnMut(Val<'a>, Val<'a>),
+) -> Result<(), GateError> {
+    let j = |e| GateError::json("result", e);
+    let mut s = Scan::at(frame, start);
+    let mut first = true;
+    while s.next_item(&mut first).map_err(j)? {
+        let (mut p, mut z) = (Val::Null, Val::Null);
+        let mut inner = true;
+        if s.peek() == Some(b'{') {
+            while let Some(k) = s.next_key(&mut inner).map_err(j)? {
+                let v = s.value().map_err(j)?;
+                if k.is("p") {
+                    p = v;
+                } else if k.is("s") {
+                    z = v;
+                }
+            }
+        } else {
+            let mut n = 0;
+            while s.next_item(&mut inner).map_err(j)? {
+                let v = s.value().map_err(j)?;
+                match n {
+                    0 => p = v,
+                    1 => z = v,
+                    _ => {}
+                }
+                n += 1;
+            }
+        }
+        f(p, z);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "depth_tests.rs"]
+mod tests;

@@ -1,0 +1,23 @@
+//! Gate.io v4 WebSocket JSON (spot and USDT futures), decoded without PyO3.
+//!
+//! Follows `/work/shared/reference/gateio.md`. Layers, bottom up: [`json`] (validating
+//! zero-copy scanner), [`value`] (the exchange's loose number encodings), [`envelope`]
+//! (`channel`/`event`/`time`/`error`/`result` in any key order), [`depth`] (the hot path:
+//! depth pushes streamed into an [`OrderBook`](crate::book::OrderBook) with Gate's `U`/`u`
+//! rules), [`channels`] (table-driven records: trades, tickers, candles, orders, ...),
+//! [`control`] (acks, errors, auth classification) and [`message`] (one frame to one typed
+//! message). Errors are [`GateError`]s naming the channel and field.
+
+pub mod channels;
+pub mod control;
+pub mod depth;
+pub mod envelope;
+pub mod error;
+pub mod json;
+pub mod message;
+pub mod span;
+pub mod value;
+
+pub use depth::{apply_frame, DepthOutcome};
+pub use error::{GateError, GateErrorKind};
+pub use message::{parse, Body, Message};

@@ -1,0 +1,445 @@
+//! `hftws.gateio` native functions: `parse`, `apply_depth`, `apply_depth_many`.
+//!
+//! The depth functions never build a Python object per level (or at all, beyond the cached
+//! `BookStatus`): the frame's bytes are borrowed from the `bytes`/`str` object, scanned once
+//! and streamed into the Rust book (`crate::gate::depth`). `parse` returns lazily materialised
+//! events (`gate_events.rs`). Errors become `GateDecodeError` with `channel`/`field`/`pos`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
+};
+
+use super::book::{status_object, PyBookStatus, PyOrderBook};
+use super::errors::gate_error;
+use super::gate_events::{
+    PyGateAck, PyGateBalance, PyGateBookTicker, PyGateCandle, PyGateDepthUpdate, PyGateError,
+    PyGateOrder, PyGateOther, PyGatePong, PyGatePosition, PyGateTicker, PyGateTrade,
+    PyGateUserTrade,
+};
+use crate::book::Status;
+use crate::gate::channels::{Kind, Record, Slot, Tag};
+use crate::gate::depth::{apply_frame, DepthChannel, DepthOutcome};
+use crate::gate::json::{Scan, Val};
+use crate::gate::message::{self, Body, Head};
+use crate::gate::span::Span;
+
+/// The frame's text, kept alive by its Python object: `bytes` and ASCII `str` frames are not
+/// copied (a `bytearray` is, since it can change).
+pub(crate) enum Src {
+    Bytes(PyBackedBytes),
+    Str(PyBackedStr),
+}
+
+/// One frame owned by its events, with the envelope fields.
+pub(crate) struct Shared {
+    pub(crate) src: Src,
+    pub(crate) head: Head,
+}
+
+impl Shared {
+    /// The frame's bytes.
+    #[inline]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match &self.src {
+            Src::Bytes(b) => b,
+            Src::Str(s) => s.as_bytes(),
+        }
+    }
+}
+
+/// How an event holds its frame: alone (no shared allocation), or shared with the other
+/// records of a list `result`.
+pub(crate) enum FrameRef {
+    One(Shared),
+    Many(Arc<Shared>),
+}
+
+impl std::ops::Deref for FrameRef {
+    type Target = Shared;
+    #[inline]
+    fn deref(&self) -> &Shared {
+        match self {
+            Self::One(s) => s,
+            Self::Many(a) => a,
+        }
+    }
+}
+
+fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Src::Bytes(PyBackedBytes::from(b.clone())));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Src::Str(PyBackedStr::try_from(s.clone())?));
+    }
+    if obj.is_instance_of::<PyByteArray>() {
+        return Ok(Src::Bytes(obj.extract()?));
+    }
+    Err(PyTypeError::new_err(
+        "a Gate.io frame must be bytes, bytearray or str",
+    ))
+}
+
+/// The bytes of a text frame: `bytes` and `str` are borrowed, `bytearray` is copied.
+#[inline]
+fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Cow::Borrowed(s.to_str()?.as_bytes()));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(b.to_vec()));
+    }
+    Err(PyTypeError::new_err(
+        "a Gate.io frame must be bytes, bytearray or str",
+    ))
+}
+
+/// Decoded text of a span.
+pub(crate) fn span_text<'py>(
+    py: Python<'py>,
+    frame: &[u8],
+    s: Span,
+) -> PyResult<Bound<'py, PyString>> {
+    let text = s
+        .decode(frame)
+        .map_err(|k| PyValueError::new_err(k.describe()))?;
+    Ok(PyString::new(py, &text))
+}
+
+/// The text of a string or number slot; None when absent, null or empty.
+pub(crate) fn slot_text<'py>(
+    py: Python<'py>,
+    frame: &[u8],
+    s: Slot,
+) -> PyResult<Option<Bound<'py, PyString>>> {
+    match s.tag {
+        Tag::Str | Tag::Num => Ok(Some(span_text(py, frame, s.span)?)),
+        _ => Ok(None),
+    }
+}
+
+static DECIMAL_CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// A decimal slot as a float: the original text, correctly rounded (as Python's `float()`).
+pub(crate) fn slot_float(frame: &[u8], s: Slot) -> Option<f64> {
+    if !matches!(s.tag, Tag::Str | Tag::Num) {
+        return None;
+    }
+    if let Some(d) = s.decimal() {
+        return Some(d.to_f64());
+    }
+    let text = s.span.decode(frame).ok()?;
+    text.parse::<f64>().ok()
+}
+
+/// A decimal slot as Python's exact `decimal.Decimal`, built from the exchange's text (so
+/// values beyond 18 fractional digits stay exact too).
+pub(crate) fn slot_decimal<'py>(
+    py: Python<'py>,
+    frame: &[u8],
+    s: Slot,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let Some(text) = slot_text(py, frame, s)? else {
+        return Ok(None);
+    };
+    let cls = DECIMAL_CLASS.import(py, "decimal", "Decimal")?;
+    cls.call1((text,)).map(Some)
+}
+
+/// A slot as `json.loads` would give it.
+pub(crate) fn slot_any<'py>(py: Python<'py>, frame: &[u8], s: Slot) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match s.tag {
+        Tag::Str => span_text(py, frame, s.span)?.into_any(),
+        Tag::Num => number_to_py(py, s.span.raw(frame))?,
+        Tag::Bool => PyBool::new(py, s.val != 0).to_owned().into_any(),
+        Tag::Null | Tag::Absent => py.None().into_bound(py),
+    })
+}
+
+/// A JSON number literal as Python `int` or `float`, exactly as `json.loads` reads it.
+fn number_to_py<'py>(py: Python<'py>, lit: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let text = std::str::from_utf8(lit).map_err(|_| PyValueError::new_err("bad number"))?;
+    if lit.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+        // Rust's parser rounds correctly, as Python's float() does.
+        let v: f64 = text
+            .parse()
+            .map_err(|_| PyValueError::new_err("bad number"))?;
+        return Ok(PyFloat::new(py, v).into_any());
+    }
+    if let Ok(v) = text.parse::<i64>() {
+        return Ok(v.into_pyobject(py)?.into_any());
+    }
+    py.get_type::<PyInt>().call1((text,))
+}
+
+/// Converts the JSON value at byte `start` of `frame` into Python objects (dict, list, str,
+/// int, float, bool, None). The frame was validated by the decoder, so this only builds.
+pub(crate) fn json_to_py<'py>(
+    py: Python<'py>,
+    frame: &[u8],
+    start: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut s = Scan::at(frame, start);
+    value_to_py(py, &mut s)
+}
+
+fn bad(e: crate::gate::json::JsonError) -> PyErr {
+    PyValueError::new_err(format!("{} at byte {}", e.kind.describe(), e.pos))
+}
+
+fn value_to_py<'py>(py: Python<'py>, s: &mut Scan<'_>) -> PyResult<Bound<'py, PyAny>> {
+    match s.peek() {
+        Some(b'{') => {
+            let d = PyDict::new(py);
+            let mut first = true;
+            while let Some(k) = s.next_key(&mut first).map_err(bad)? {
+                let key = k
+                    .decode()
+                    .map_err(|k| PyValueError::new_err(k.describe()))?;
+                let v = value_to_py(py, s)?;
+                d.set_item(PyString::new(py, &key), v)?;
+            }
+            Ok(d.into_any())
+        }
+        Some(b'[') => {
+            let l = PyList::empty(py);
+            let mut first = true;
+            while s.next_item(&mut first).map_err(bad)? {
+                l.append(value_to_py(py, s)?)?;
+            }
+            Ok(l.into_any())
+        }
+        _ => match s.value().map_err(bad)? {
+            Val::Str(j) => Ok(PyString::new(
+                py,
+                &j.decode()
+                    .map_err(|k| PyValueError::new_err(k.describe()))?,
+            )
+            .into_any()),
+            Val::Num(n) => number_to_py(py, n),
+            Val::Bool(b) => Ok(PyBool::new(py, b).to_owned().into_any()),
+            Val::Null | Val::Obj(..) | Val::Arr(..) => Ok(py.None().into_bound(py)),
+        },
+    }
+}
+
+fn record_obj(
+    py: Python<'_>,
+    f: FrameRef,
+    kind: Kind,
+    rec: Record,
+    in_list: bool,
+) -> PyResult<Py<PyAny>> {
+    Ok(match kind {
+        Kind::Trade => Py::new(py, PyGateTrade { f, rec, in_list })?.into_any(),
+        Kind::BookTicker => Py::new(py, PyGateBookTicker { f, rec, in_list })?.into_any(),
+        Kind::Ticker => Py::new(py, PyGateTicker { f, rec, in_list })?.into_any(),
+        Kind::Candle => Py::new(py, PyGateCandle { f, rec, in_list })?.into_any(),
+        Kind::Order => Py::new(py, PyGateOrder { f, rec, in_list })?.into_any(),
+        Kind::UserTrade => Py::new(py, PyGateUserTrade { f, rec, in_list })?.into_any(),
+        Kind::Position => Py::new(py, PyGatePosition { f, rec, in_list })?.into_any(),
+        Kind::Balance => Py::new(py, PyGateBalance { f, rec, in_list })?.into_any(),
+    })
+}
+
+fn records_to_py(
+    py: Python<'_>,
+    f: Shared,
+    kind: Kind,
+    mut records: Vec<Record>,
+    list: bool,
+) -> PyResult<Py<PyAny>> {
+    if !list {
+        let rec = records
+            .pop()
+            .ok_or_else(|| PyValueError::new_err("empty result"))?;
+        return record_obj(py, FrameRef::One(f), kind, rec, false);
+    }
+    let f = Arc::new(f);
+    let items = records
+        .into_iter()
+        .map(|rec| record_obj(py, FrameRef::Many(Arc::clone(&f)), kind, rec, true))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
+}
+
+fn depth_channel_of(f: &Shared) -> DepthChannel {
+    let name = f
+        .head
+        .channel
+        .and_then(|s| s.decode(f.bytes()).ok())
+        .unwrap_or_default();
+    let tail = name.rsplit('.').next().unwrap_or_default();
+    DepthChannel::from_name(tail).unwrap_or(DepthChannel::Update)
+}
+
+/// Decodes one Gate.io text frame into a typed, immutable event.
+///
+/// Returns one event for an object `result` (and for depth, acks, errors, pongs); a `tuple`
+/// of record events, one per element, when `result` is a JSON list (spot private channels,
+/// most futures channels). Raises `GateDecodeError` naming the channel and field.
+#[pyfunction(name = "gate_parse")]
+pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let src = src_of(data)?;
+    let frame: &[u8] = match &src {
+        Src::Bytes(b) => b,
+        Src::Str(s) => s.as_bytes(),
+    };
+    let msg = message::parse(frame).map_err(|e| gate_error(py, &e))?;
+    let shared = Shared {
+        src,
+        head: msg.head,
+    };
+    let one = FrameRef::One;
+    Ok(match msg.body {
+        Body::Depth(u) => {
+            let channel = depth_channel_of(&shared);
+            Py::new(
+                py,
+                PyGateDepthUpdate {
+                    f: one(shared),
+                    u: *u,
+                    channel,
+                },
+            )?
+            .into_any()
+        }
+        Body::Records {
+            kind,
+            records,
+            list,
+        } => records_to_py(py, shared, kind, records, list)?,
+        Body::Ack { status } => Py::new(
+            py,
+            PyGateAck {
+                f: one(shared),
+                status,
+            },
+        )?
+        .into_any(),
+        Body::Error(info) => Py::new(
+            py,
+            PyGateError {
+                f: one(shared),
+                info,
+            },
+        )?
+        .into_any(),
+        Body::Pong => Py::new(py, PyGatePong { f: one(shared) })?.into_any(),
+        Body::Other => Py::new(py, PyGateOther { f: one(shared) })?.into_any(),
+    })
+}
+
+fn wrong_symbol(want: &str) -> PyErr {
+    PyValueError::new_err(format!(
+        "depth frame is not for this book's symbol {want:?}"
+    ))
+}
+
+/// Applies one frame to `book` if it is a depth push; `None` for any other frame.
+#[inline]
+fn apply_one(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    book: &mut PyOrderBook,
+) -> PyResult<Option<Status>> {
+    let frame = frame_of(data)?;
+    let (inner, symbol) = book.inner_with_symbol_mut();
+    let want = (!symbol.is_empty()).then_some(symbol);
+    match apply_frame(&frame, inner, want) {
+        Ok(DepthOutcome::Book(st)) => Ok(Some(st)),
+        Ok(DepthOutcome::NotDepth) => Ok(None),
+        Ok(DepthOutcome::WrongSymbol) => Err(wrong_symbol(symbol)),
+        Err(e) => Err(gate_error(py, &e)),
+    }
+}
+
+/// Applies a depth frame (`*.order_book_update`, `*.obu`, `*.order_book`) to `book` with
+/// Gate's U/u rules, with no Python object per level. Returns the `BookStatus`, or None when
+/// the frame is not a depth push (ack, pong, error, other channel). If the book has a symbol,
+/// a push for another pair raises ValueError before touching it.
+#[pyfunction(name = "gate_apply_depth")]
+pub(crate) fn apply_depth(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    book: &Bound<'_, PyOrderBook>,
+) -> PyResult<Option<Py<PyBookStatus>>> {
+    let mut b = book.borrow_mut();
+    match apply_one(py, data, &mut b)? {
+        Some(st) => Ok(Some(status_object(py, st)?)),
+        None => Ok(None),
+    }
+}
+
+/// Applies the frames of one socket read in order. Every frame is processed (a later
+/// `full: true` push can resync the book within the batch). Returns the last depth frame's
+/// status, except that a GAP or CROSSED is reported if the book is still out of sync at the
+/// end; None when no frame was a depth push. A malformed frame raises after the frames before
+/// it were applied.
+#[pyfunction(name = "gate_apply_depth_many")]
+pub(crate) fn apply_depth_many(
+    py: Python<'_>,
+    frames: &Bound<'_, PyAny>,
+    book: &Bound<'_, PyOrderBook>,
+) -> PyResult<Option<Py<PyBookStatus>>> {
+    let mut b = book.borrow_mut();
+    let mut last: Option<Status> = None;
+    let mut trouble: Option<Status> = None;
+    let mut step = |item: &Bound<'_, PyAny>| -> PyResult<()> {
+        if let Some(st) = apply_one(py, item, &mut b)? {
+            if matches!(st, Status::Gap | Status::Crossed) && trouble.is_none() {
+                trouble = Some(st);
+            }
+            if st == Status::Applied && b.inner_mut().in_sync() {
+                trouble = None;
+            }
+            last = Some(st);
+        }
+        Ok(())
+    };
+    if let Ok(list) = frames.cast::<PyList>() {
+        for item in list.iter() {
+            step(&item)?;
+        }
+    } else {
+        for item in frames.try_iter()? {
+            step(&item?)?;
+        }
+    }
+    let out = match (trouble, last) {
+        (Some(t), Some(l)) if l != Status::Applied => Some(t),
+        (_, l) => l,
+    };
+    out.map(|st| status_object(py, st)).transpose()
+}
+
+/// Registers the Gate.io classes and functions on the native module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyGateDepthUpdate>()?;
+    m.add_class::<PyGateTrade>()?;
+    m.add_class::<PyGateBookTicker>()?;
+    m.add_class::<PyGateTicker>()?;
+    m.add_class::<PyGateCandle>()?;
+    m.add_class::<PyGateOrder>()?;
+    m.add_class::<PyGateUserTrade>()?;
+    m.add_class::<PyGatePosition>()?;
+    m.add_class::<PyGateBalance>()?;
+    m.add_class::<PyGateAck>()?;
+    m.add_class::<PyGateError>()?;
+    m.add_class::<PyGatePong>()?;
+    m.add_class::<PyGateOther>()?;
+    m.add_function(wrap_pyfunction!(parse, m)?)?;
+    m.add_function(wrap_pyfunction!(apply_depth, m)?)?;
+    m.add_function(wrap_pyfunction!(apply_depth_many, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,349 @@
+"""Cross-check against Python's ``json``: hypothesis builds random valid messages for every
+channel as dicts (random key order, extra keys, numbers as strings or JSON numbers where Gate
+sends both), ``json.dumps`` them, and the parsed event must hold exactly the dict's values."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import hftws
+from hftws import gateio
+
+# (wire name, attribute, kind) per record kind; kinds: dec, int, str, bool, any.
+TRADE = [
+    ("id", "id", "int"),
+    ("id_market", "id_market", "int"),
+    ("create_time", "create_time", "int"),
+    ("create_time_ms", "create_time_ms", "dec"),
+    ("side", "side", "str"),
+    ("currency_pair", "currency_pair", "str"),
+    ("amount", "amount", "dec"),
+    ("price", "price", "dec"),
+    ("range", "range", "str"),
+]
+FUT_TRADE = [
+    ("id", "id", "int"),
+    ("contract", "contract", "str"),
+    ("size", "size", "dec"),
+    ("price", "price", "dec"),
+    ("create_time", "create_time", "int"),
+    ("create_time_ms", "create_time_ms", "dec"),
+    ("is_internal", "is_internal", "bool"),
+]
+BOOK_TICKER = [
+    ("t", "book_time_ms", "int"),
+    ("u", "update_id", "int"),
+    ("s", "symbol", "str"),
+    ("b", "bid_price", "dec"),
+    ("B", "bid_size", "dec"),
+    ("a", "ask_price", "dec"),
+    ("A", "ask_size", "dec"),
+]
+TICKER = [("currency_pair", "currency_pair", "str")] + [
+    (n, n, "dec")
+    for n in (
+        "last",
+        "lowest_ask",
+        "highest_bid",
+        "change_percentage",
+        "base_volume",
+        "quote_volume",
+        "high_24h",
+    )
+]
+FUT_TICKER = [("contract", "contract", "str")] + [
+    (n, n, "dec")
+    for n in ("last", "funding_rate", "mark_price", "index_price", "total_size", "volume_24h_quote")
+]
+CANDLE = [
+    ("t", "start", "int"),
+    ("v", "volume", "dec"),
+    ("c", "close", "dec"),
+    ("h", "high", "dec"),
+    ("l", "low", "dec"),
+    ("o", "open", "dec"),
+    ("n", "name", "str"),
+    ("a", "amount", "dec"),
+    ("w", "closed", "bool"),
+]
+ORDER = [
+    ("id", "id", "any"),
+    ("user", "user", "any"),
+    ("text", "text", "str"),
+    ("create_time", "create_time", "dec"),
+    ("update_time_ms", "update_time_ms", "dec"),
+    ("event", "order_event", "str"),
+    ("currency_pair", "currency_pair", "str"),
+    ("type", "type_", "str"),
+    ("side", "side", "str"),
+    ("amount", "amount", "dec"),
+    ("price", "price", "dec"),
+    ("left", "left", "dec"),
+    ("fee", "fee", "dec"),
+    ("gt_discount", "gt_discount", "bool"),
+    ("finish_as", "finish_as", "str"),
+]
+FUT_ORDER = [
+    ("id", "id", "any"),
+    ("contract", "contract", "str"),
+    ("size", "size", "dec"),
+    ("left", "left", "dec"),
+    ("price", "price", "dec"),
+    ("is_reduce_only", "is_reduce_only", "bool"),
+    ("tif", "tif", "str"),
+    ("status", "status", "str"),
+    ("mkfr", "mkfr", "dec"),
+    ("update_id", "update_id", "any"),
+]
+USER_TRADE = [
+    ("id", "id", "any"),
+    ("order_id", "order_id", "any"),
+    ("currency_pair", "currency_pair", "str"),
+    ("create_time_ms", "create_time_ms", "dec"),
+    ("side", "side", "str"),
+    ("amount", "amount", "dec"),
+    ("role", "role", "str"),
+    ("price", "price", "dec"),
+    ("fee", "fee", "dec"),
+]
+POSITION = [
+    ("contract", "contract", "str"),
+    ("size", "size", "dec"),
+    ("entry_price", "entry_price", "dec"),
+    ("leverage", "leverage", "dec"),
+    ("realised_pnl", "realised_pnl", "dec"),
+    ("mode", "mode", "str"),
+    ("time", "record_time", "int"),
+    ("time_ms", "record_time_ms", "int"),
+    ("user", "user", "any"),
+]
+BALANCE = [
+    ("timestamp", "timestamp", "int"),
+    ("timestamp_ms", "timestamp_ms", "dec"),
+    ("user", "user", "any"),
+    ("currency", "currency", "str"),
+    ("change", "change", "dec"),
+    ("total", "total", "dec"),
+    ("available", "available", "dec"),
+    ("change_type", "change_type", "str"),
+]
+FUT_BALANCE = [
+    ("balance", "balance", "dec"),
+    ("change", "change", "dec"),
+    ("text", "text", "str"),
+    ("time", "record_time", "int"),
+    ("type", "type_", "str"),
+    ("currency", "currency", "str"),
+]
+
+CHANNELS: list[tuple[str, list[tuple[str, str, str]], bool, type]] = [
+    ("spot.trades", TRADE, False, gateio.GateTrade),
+    ("futures.trades", FUT_TRADE, True, gateio.GateTrade),
+    ("spot.book_ticker", BOOK_TICKER, False, gateio.GateBookTicker),
+    ("futures.book_ticker", BOOK_TICKER, False, gateio.GateBookTicker),
+    ("spot.tickers", TICKER, False, gateio.GateTicker),
+    ("futures.tickers", FUT_TICKER, True, gateio.GateTicker),
+    ("spot.candlesticks", CANDLE, False, gateio.GateCandle),
+    ("futures.candlesticks", CANDLE, True, gateio.GateCandle),
+    ("spot.orders", ORDER, True, gateio.GateOrder),
+    ("futures.orders", FUT_ORDER, True, gateio.GateOrder),
+    ("spot.usertrades", USER_TRADE, True, gateio.GateUserTrade),
+    ("futures.usertrades", USER_TRADE, True, gateio.GateUserTrade),
+    ("futures.positions", POSITION, True, gateio.GatePosition),
+    ("spot.balances", BALANCE, True, gateio.GateBalance),
+    ("futures.balances", FUT_BALANCE, True, gateio.GateBalance),
+]
+
+text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+plain_decimals = st.decimals(
+    min_value=Decimal("-1e12"),
+    max_value=Decimal("1e12"),
+    places=8,
+    allow_nan=False,
+    allow_infinity=False,
+)
+dec_values = st.one_of(
+    plain_decimals.map(lambda d: format(d, "f")),
+    st.integers(-(10**15), 10**15),
+    st.integers(-(10**15), 10**15).map(str),
+    st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False),
+)
+int_values = st.one_of(st.integers(-(2**62), 2**62), st.integers(0, 2**62).map(str))
+VALUES = {
+    "dec": dec_values,
+    "int": int_values,
+    "str": text,
+    "bool": st.booleans(),
+    "any": st.one_of(text, st.integers(-(2**62), 2**62)),
+}
+extra_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        text,
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3)),
+    max_leaves=6,
+)
+
+
+@st.composite
+def shuffled(draw: st.DrawFn, items: dict[str, Any], allow_extra: bool = True) -> dict[str, Any]:
+    pairs = list(items.items())
+    if allow_extra:
+        for key, value in draw(
+            st.dictionaries(
+                st.text(min_size=1, max_size=6).map(lambda k: "x_" + k), extra_values, max_size=3
+            )
+        ).items():
+            pairs.append((key, value))
+    return dict(draw(st.permutations(pairs)))
+
+
+@st.composite
+def record(draw: st.DrawFn, spec: list[tuple[str, str, str]]) -> dict[str, Any]:
+    fields = {}
+    for wire, _attr, kind in spec:
+        if draw(st.integers(0, 9)) == 0:
+            continue  # absent fields read as None
+        fields[wire] = draw(VALUES[kind])
+    return draw(shuffled(fields))
+
+
+def expect_field(ev: Any, attr: str, kind: str, value: Any, present: bool) -> None:
+    got = getattr(ev, attr)
+    if not present:
+        assert got is None, attr
+        return
+    if kind == "dec":
+        text = repr(value) if isinstance(value, float) else str(value)
+        assert getattr(ev, attr + "_decimal") == Decimal(text), attr
+        assert getattr(ev, attr + "_str") == text, attr
+        assert got == float(text), attr
+    elif kind == "int":
+        assert got == int(value), attr
+    else:
+        assert got == value, attr
+
+
+@given(data=st.data())
+def test_record_channels_match_json(data: st.DataObject) -> None:
+    channel, spec, as_list, cls = data.draw(st.sampled_from(CHANNELS))
+    n = data.draw(st.integers(1, 3)) if as_list else 1
+    records = [data.draw(record(spec)) for _ in range(n)]
+    env = {"time": data.draw(st.integers(0, 2**40)), "time_ms": data.draw(st.integers(0, 2**50))}
+    env |= {"channel": channel, "event": "update", "result": records if as_list else records[0]}
+    msg = data.draw(shuffled(env))
+    frame = json.dumps(msg, ensure_ascii=data.draw(st.booleans()))
+    got = gateio.parse(frame.encode() if data.draw(st.booleans()) else frame)
+    events = got if as_list else (got,)
+    assert len(events) == n
+    for ev, rec in zip(events, records, strict=True):
+        assert isinstance(ev, cls)
+        assert ev.channel == channel
+        assert ev.time_ms == msg["time_ms"]
+        for wire, attr, kind in spec:
+            expect_field(ev, attr, kind, rec.get(wire), wire in rec)
+        if as_list:
+            assert ev.to_dict()["result"] == rec
+        else:
+            assert ev.to_dict() == msg
+
+
+price = st.decimals(
+    min_value=Decimal("0.00000001"), max_value=Decimal("1e9"), places=8, allow_nan=False
+)
+spot_size = st.decimals(min_value=Decimal(0), max_value=Decimal("1e9"), places=8, allow_nan=False)
+
+
+@st.composite
+def depth_frame(
+    draw: st.DrawFn,
+) -> tuple[dict[str, Any], list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+    futures = draw(st.booleans())
+    kind = draw(st.sampled_from(["order_book_update", "obu"]))
+    n_b, n_a = draw(st.integers(0, 6)), draw(st.integers(0, 6))
+
+    def level(p: Decimal, s: Decimal) -> Any:
+        ptxt = format(p, "f")
+        if futures and kind == "order_book_update":
+            size: Any = int(s) if draw(st.booleans()) else str(int(s))
+            return draw(shuffled({"p": ptxt, "s": size}, allow_extra=False))
+        return [ptxt, format(s, "f")]
+
+    def side(n: int) -> tuple[list[Any], list[tuple[Decimal, Decimal]]]:
+        wire, want = [], []
+        for _ in range(n):
+            p = draw(price)
+            s = (
+                Decimal(draw(st.integers(0, 10**6)))
+                if futures and kind == "order_book_update"
+                else draw(spot_size)
+            )
+            wire.append(level(p, s))
+            want.append((p, s))
+        return wire, want
+
+    b, want_b = side(n_b)
+    a, want_a = side(n_a)
+    pair = draw(st.sampled_from(["BTC_USDT", "ETH_USDT", "1000PEPE_USDT"]))
+    first = draw(st.integers(1, 2**50))
+    result: dict[str, Any] = {
+        "t": draw(st.integers(0, 2**45)),
+        "s": f"ob.{pair}.{draw(st.sampled_from([50, 400]))}" if kind == "obu" else pair,
+        "u": first + draw(st.integers(0, 50)),
+        "b": b,
+        "a": a,
+    }
+    if draw(st.booleans()):
+        result["full"] = True
+    else:
+        result["U"] = first
+    market = "futures" if futures else "spot"
+    env = {
+        "channel": f"{market}.{kind}",
+        "event": "update",
+        "time_ms": 1,
+        "result": draw(shuffled(result)),
+    }
+    return draw(shuffled(env)), want_b, want_a
+
+
+@given(depth_frame())
+def test_depth_channels_match_json(case: tuple[dict[str, Any], list[Any], list[Any]]) -> None:
+    msg, want_b, want_a = case
+    frame = json.dumps(msg)
+    ev = gateio.parse(frame)
+    assert isinstance(ev, gateio.GateDepthUpdate)
+    r = msg["result"]
+    assert ev.last_id == r["u"]
+    assert ev.first_id == r.get("U")
+    assert ev.full is bool(r.get("full"))
+    assert ev.bids_decimal == want_b
+    assert ev.asks_decimal == want_a
+    assert ev.bids == [(float(p), float(s)) for p, s in want_b]
+    pair = r["s"].split(".")[1] if msg["channel"].endswith("obu") else r["s"]
+    assert ev.symbol == pair
+    assert ev.to_dict() == msg
+    # The book path sees the same levels: a full push loads them, an increment applies them.
+    book = hftws.OrderBook("gate", symbol=pair)
+    if not r.get("full"):
+        book.load_snapshot([], [], r["U"] - 1)
+    status = gateio.apply_depth(frame, book)
+    # Absolute sizes: for a repeated price the last level wins; zero deletes.
+    bids_left = {p: s for p, s in dict(want_b).items() if s}
+    asks_left = {p: s for p, s in dict(want_a).items() if s}
+    if bids_left and asks_left and max(bids_left) >= min(asks_left):
+        assert status == hftws.BookStatus.CROSSED
+    else:
+        assert status == hftws.BookStatus.APPLIED
+        bids, asks = book.depth()
+        assert {Decimal(p): Decimal(s) for p, s in bids} == bids_left
+        assert {Decimal(p): Decimal(s) for p, s in asks} == asks_left
