@@ -5,7 +5,6 @@ from decimal import Decimal
 from typing import Any, Literal, final, overload
 
 from typing_extensions import Buffer
-from typing import Any, Literal, final
 
 DecimalLike = str | bytes | int | Decimal
 Level = tuple[DecimalLike, DecimalLike] | Sequence[DecimalLike]
@@ -357,6 +356,7 @@ class MexcTrades:
 class MexcDepthUpdate:
     """Depth push: aggregated delta (313), per-version delta (302 or an item of 312),
     or top-N snapshot (303)."""
+
 # --- Gate.io (hftws.gateio) -------------------------------------------------------------
 
 class GateDecodeError(DecodeError):
@@ -507,6 +507,7 @@ class MexcDepthBatch:
 @final
 class MexcBookTicker:
     """Best bid and ask (bodies 315, 305, or an item of 311)."""
+
 class GateAck(_GateEvent):
     """A subscribe/unsubscribe ack without an error object."""
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from decimal import Decimal
 
 import pytest
+from client_helpers import own_tasks, wait_for
 
 from hftws import mexc
 from hftws.events import MessageType
@@ -20,20 +22,13 @@ from hftws.testing.mexc_server import MexcServer
 FAST = {"ping_interval": 0.5, "idle_timeout": 2.0}
 
 
-async def wait_for(predicate, timeout: float = 5.0, step: float = 0.01) -> None:
-    """Poll ``predicate`` until true, at most ``timeout`` seconds."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(step)
+def subscribed(ws: MexcPublicHandler) -> bool:
+    return ws.state is ConnectionState.SUBSCRIBED
 
 
 def handler_for(server: MexcServer, **overrides) -> MexcPublicHandler:
     opts = {**FAST, **overrides}
     return MexcPublicHandler(url=server.url, rest_url=server.rest_url, **opts)
-
-
-def own_tasks() -> set[asyncio.Task]:
-    return {t for t in asyncio.all_tasks() if t.get_name().startswith("hftws-")}
 
 
 async def test_streams_arrive_typed_and_in_order(mexc_server):
@@ -57,7 +52,7 @@ async def test_streams_arrive_typed_and_in_order(mexc_server):
     assert {e.symbol for e in depth} == {"BTCUSDT", "ETHUSDT"}
     for sym in ("BTCUSDT", "ETHUSDT"):
         mine = [e for e in depth if e.symbol == sym]
-        for prev, cur in zip(mine, mine[1:], strict=False):
+        for prev, cur in itertools.pairwise(mine):
             assert cur.from_version == prev.to_version + 1
     m = ws.metrics
     assert m.messages["orderbook"] == len(depth)
@@ -223,7 +218,7 @@ async def test_reconnection_storm_is_throttled_by_backoff():
         n_attempts = ws.metrics.errors["reconnect_failed"]
         # Backoff 0.05 s doubling to 5 s: a handful of attempts in 2 s, not hundreds.
         assert 2 <= n_attempts <= 8, n_attempts
-        gaps = [b - a for a, b in zip(attempts[1:], attempts[2:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(attempts[1:])]
         assert gaps and gaps[-1] > gaps[0]
     finally:
         await ws.close()
