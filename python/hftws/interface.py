@@ -107,6 +107,7 @@ class BaseWebSocketInterface:
         self._queue_size = queue_size
         self._overflow = overflow
         self._state_listeners: list[Callable[[ConnectionState], Any]] = []
+        self._raw_listeners: list[Callable[[int, bytes, int], Any]] = []
         self._last_ping = 0.0
         self._init_subscriptions()  # type: ignore[attr-defined]
         # Refusals arrive as acks (MEXC) or as error objects echoing the request id (Gate).
@@ -157,6 +158,11 @@ class BaseWebSocketInterface:
     def on_state_change(self, callback: Callable[[ConnectionState], Any]) -> None:
         """Call ``callback(state)`` on every state change (books use it to resync)."""
         self._state_listeners.append(callback)
+
+    def on_raw(self, callback: Callable[[int, bytes, int], Any]) -> None:
+        """Call ``callback(opcode, payload, recv_ns)`` for every message before it is handled
+        (recording taps; ``_on_messages`` replays such frames through the same pipeline)."""
+        self._raw_listeners.append(callback)
 
     @property
     def connected(self) -> bool:
@@ -254,6 +260,10 @@ class BaseWebSocketInterface:
         handle = self.handler._handle_message
         callback_hist = metrics.latency["callback"]
         raw_of = self._message_raw
+        if self._raw_listeners:
+            for opcode, payload in messages:
+                for tap in self._raw_listeners:
+                    tap(opcode, payload, recv_ns)
         for opcode, payload in messages:
             handle(raw_of(opcode, payload), recv_ns)
             callback_hist.record(time.monotonic_ns() - recv_ns)
