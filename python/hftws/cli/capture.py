@@ -203,7 +203,11 @@ async def run_replay(args: argparse.Namespace) -> int:
     finally:
         await pipeline.close()
         reader.close()
-    summary = print_summary(monitor, json_path=args.summary_json)
+    damage = None if reader.damage is None else {
+        "offset": reader.damage.offset, "block": reader.damage.block,
+        "records": reader.damage.records, "reason": reader.damage.reason,
+    }
+    summary = print_summary(monitor, json_path=args.summary_json, extra={"damage": damage})
     print(f"replayed {fed:,} records from {args.file} ({reader.blocks} blocks)")
     if reader.damage is not None:
         err_console().print(f"hftws: {reader.damage}", markup=False)

@@ -35,7 +35,7 @@ class CliError(Exception):
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class EventLog(logging.Handler):

@@ -184,7 +184,11 @@ class Pipeline(OrderBookManager):
             assert self.replay_rest is not None
             self.replay_rest.offer(payload)
         elif kind == KIND_STATE:
-            self.connection(exchange)._set_state(ConnectionState(payload.decode()))
+            conn = self.connection(exchange)
+            state = ConnectionState(payload.decode())
+            if state is ConnectionState.RECONNECTING:
+                conn.metrics.reconnects += 1  # counted by the supervisor when live
+            conn._set_state(state)
         else:
             self.connection(exchange)._on_messages([(kind, payload)], time.monotonic_ns())
 

@@ -346,11 +346,14 @@ class View:
 
 
 def print_summary(
-    monitor: Monitor, console: Console | None = None, json_path: str | None = None
+    monitor: Monitor,
+    console: Console | None = None,
+    json_path: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Print the end-of-run summary table; write it as JSON too when asked."""
+    """Print the end-of-run summary table; write it (with ``extra``) as JSON when asked."""
     console = console or make_console()
-    summary = monitor.summary()
+    summary = monitor.summary() | (extra or {})
     fields = set(BookRow.__dataclass_fields__)
     rows = [BookRow(**{k: v for k, v in b.items() if k in fields}) for b in summary["books"]]
     console.print(books_table(rows, title=f"summary: {monitor.title}"))
