@@ -357,6 +357,9 @@ def print_summary(
     fields = set(BookRow.__dataclass_fields__)
     rows = [BookRow(**{k: v for k, v in b.items() if k in fields}) for b in summary["books"]]
     console.print(books_table(rows, title=f"summary: {monitor.title}"))
+    if monitor.depth:
+        for (exchange, symbol), book in sorted(monitor.books.items()):
+            console.print(ladder(book, monitor.depth, f"{exchange} {symbol}"))
     console.print(exchanges_table(summary["exchanges"]))
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
