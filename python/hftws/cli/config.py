@@ -124,4 +124,10 @@ def endpoint(
         values["url"] = url
     if rest_url:
         values["rest_url"] = rest_url
+    for key, schemes in (("url", ("ws://", "wss://")), ("rest_url", ("http://", "https://"))):
+        value = values[key]
+        if value and not value.lower().startswith(schemes):
+            raise ConfigError(
+                f"{key.replace('_', '-')} {value!r} must start with {' or '.join(schemes)}"
+            )
     return Endpoint(**values)
