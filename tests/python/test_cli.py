@@ -57,7 +57,9 @@ def test_demo_runs_resyncs_and_recovers(tmp_path):
     assert len(doc["books"]) == 6 and doc["all_in_sync"]
     assert all(b["state"] == "in_sync" and b["updates"] > 50 for b in doc["books"])
     # The injected gap (MEXC) and dropped connection (Gate.io spot) were seen and recovered.
-    assert all(b["gaps"] >= 1 and b["resyncs"] >= 1 for b in doc["books"] if b["exchange"] == "mexc")
+    assert all(
+        b["gaps"] >= 1 and b["resyncs"] >= 1 for b in doc["books"] if b["exchange"] == "mexc"
+    )
     assert all(b["resyncs"] >= 1 for b in doc["books"] if b["exchange"] == "gateio")
     assert doc["exchanges"]["gateio"]["reconnects"] >= 1
     assert all(e["messages"] > 0 for e in doc["exchanges"].values())
@@ -84,7 +86,11 @@ async def test_record_then_replay_matches_the_live_books(mexc_server, tmp_path):
     assert [x["symbol"] for x in a["books"]] == ["BTCUSDT", "ETHUSDT"]
     for x, y in zip(a["books"], b["books"], strict=True):
         assert x["updates"] > 50
-        assert (y["sequence"], y["digest"], y["updates"]) == (x["sequence"], x["digest"], x["updates"])
+        assert (y["sequence"], y["digest"], y["updates"]) == (
+            x["sequence"],
+            x["digest"],
+            x["updates"],
+        )
     assert b["exchanges"]["mexc"]["messages"] == a["exchanges"]["mexc"]["messages"]
     assert b["damage"] is None
     total = int(re.search(r"replayed ([\d,]+) records", out).group(1).replace(",", ""))
@@ -123,7 +129,7 @@ async def test_watch_local_server_and_one_line_failures(mexc_server, gate_spot_s
 
 async def test_watch_reports_a_book_that_never_syncs(mexc_server):
     mexc_server.faults.rest_status(500, times=None)
-    rc, out, err = await ahftws(
+    rc, _out, err = await ahftws(
         "watch", "mexc", "BTCUSDT", "--sync-timeout", "1.5", "--no-tui",
         "--url", mexc_server.url, "--rest-url", mexc_server.rest_url,
     )  # fmt: skip

@@ -159,7 +159,9 @@ async def test_replay_rest_serves_in_order_and_waits_for_the_stream():
 
 async def _record(server, exchange, symbols, path, *, mode="classic", fault=None):
     writer = RecordingWriter(path, {"sources": [exchange]}, overwrite=True)
-    live = Pipeline(writer=writer, urls={exchange: server.url}, rest_urls={exchange: server.rest_url})
+    live = Pipeline(
+        writer=writer, urls={exchange: server.url}, rest_urls={exchange: server.rest_url}
+    )
     try:
         books = [await live.watch(exchange, s, mode=mode, timeout=10) for s in symbols]
         await wait_for(lambda: all(b.updates >= 30 for b in books))
@@ -168,7 +170,9 @@ async def _record(server, exchange, symbols, path, *, mode="classic", fault=None
             await wait_for(lambda: all(len(b.out_of_sync_windows) >= 2 for b in books))
             await wait_for(lambda: all(b.in_sync for b in books))
             start = [b.updates for b in books]
-            await wait_for(lambda: all(b.updates >= s + 20 for b, s in zip(books, start)))
+            await wait_for(
+                lambda: all(b.updates >= s + 20 for b, s in zip(books, start, strict=True))
+            )
     finally:
         await live.close()
         writer.close()

@@ -167,8 +167,10 @@ def run_bench(args: argparse.Namespace) -> int:
         )
     failed = []
     for script in scripts:
-        print(f"$ {Path(sys.executable).name} {script.relative_to(root.parent)} {' '.join(extra)}",
-              flush=True)
+        print(
+            f"$ {Path(sys.executable).name} {script.relative_to(root.parent)} {' '.join(extra)}",
+            flush=True,
+        )
         rc = subprocess.call([sys.executable, str(script), *extra], env=env, cwd=root.parent)
         if rc != 0:
             failed.append(f"{script.name} (exit {rc})")

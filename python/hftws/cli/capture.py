@@ -88,8 +88,10 @@ async def run_record(args: argparse.Namespace) -> int:
     exchange = exchange_name(args.exchange)
     plan = [parse_channel(exchange, c) for c in args.channels]
     ep = endpoint(args.config_data, exchange, url=args.url, rest_url=args.rest_url)
-    books = [{"exchange": exchange, "symbol": s, "mode": m} for k, (s, m) in
-             ((k, v) for k, v in plan if k == "book")]
+    books = [
+        {"exchange": exchange, "symbol": s, "mode": m}
+        for k, (s, m) in ((k, v) for k, v in plan if k == "book")
+    ]
     subs = [
         {"exchange": exchange, "channel": sub.channel, "params": list(sub.params)}
         for k, sub in plan
@@ -136,8 +138,10 @@ async def run_record(args: argparse.Namespace) -> int:
         await pipeline.close()
         writer.close()
     summary = print_summary(monitor, json_path=args.summary_json)
-    print(f"recorded {writer.records:,} records in {writer.blocks} blocks "
-          f"({writer.size:,} bytes, {writer.raw_bytes:,} raw) to {writer.path}")
+    print(
+        f"recorded {writer.records:,} records in {writer.blocks} blocks "
+        f"({writer.size:,} bytes, {writer.raw_bytes:,} raw) to {writer.path}"
+    )
     if not writer.records or (books and not summary["all_in_sync"]):
         return EXIT_UNHEALTHY
     return EXIT_OK
@@ -165,8 +169,11 @@ async def run_replay(args: argparse.Namespace) -> int:
                 await pipeline.manager(ex)
             for book in meta.get("books", []):
                 await pipeline.watch(
-                    book["exchange"], book["symbol"], mode=book.get("mode", "classic"),
-                    limit=book.get("limit"), timeout=None,
+                    book["exchange"],
+                    book["symbol"],
+                    mode=book.get("mode", "classic"),
+                    limit=book.get("limit"),
+                    timeout=None,
                 )
             for sub in meta.get("subscriptions", []):
                 await pipeline.subscribe(
@@ -203,10 +210,16 @@ async def run_replay(args: argparse.Namespace) -> int:
     finally:
         await pipeline.close()
         reader.close()
-    damage = None if reader.damage is None else {
-        "offset": reader.damage.offset, "block": reader.damage.block,
-        "records": reader.damage.records, "reason": reader.damage.reason,
-    }
+    damage = (
+        None
+        if reader.damage is None
+        else {
+            "offset": reader.damage.offset,
+            "block": reader.damage.block,
+            "records": reader.damage.records,
+            "reason": reader.damage.reason,
+        }
+    )
     summary = print_summary(monitor, json_path=args.summary_json, extra={"damage": damage})
     print(f"replayed {fed:,} records from {args.file} ({reader.blocks} blocks)")
     if reader.damage is not None:

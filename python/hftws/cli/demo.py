@@ -116,7 +116,9 @@ async def run(args: argparse.Namespace) -> int:
     if args.duration <= 0:
         raise ConfigError("--duration must be positive")
     mode = "obu" if args.obu else "classic"
-    plan = [(ex, spell(ex, b), mode if ex != "mexc" else "classic") for ex in exchanges for b in bases]
+    plan = [
+        (ex, spell(ex, b), mode if ex != "mexc" else "classic") for ex in exchanges for b in bases
+    ]
     writer = None
     if args.record:
         meta = {
@@ -151,14 +153,18 @@ async def run(args: argparse.Namespace) -> int:
                 f"{len(pipeline.books)} books on {len(exchanges)} exchanges; syncing "
                 "from REST snapshot + buffered deltas"
             )
-            await run_view(view, args.duration, schedule=_fault_plan(servers, monitor, args.duration))
+            await run_view(
+                view, args.duration, schedule=_fault_plan(servers, monitor, args.duration)
+            )
             # Let a resync still running finish before the verdict (bounded).
             settle = asyncio.get_running_loop().time() + 5.0
             await run_view(
                 view,
                 None,
-                until=lambda: all(b.in_sync for b in pipeline.books.values())
-                or asyncio.get_running_loop().time() > settle,
+                until=lambda: (
+                    all(b.in_sync for b in pipeline.books.values())
+                    or asyncio.get_running_loop().time() > settle
+                ),
             )
             view.tick(force=True)
     finally:

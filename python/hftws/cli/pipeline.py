@@ -35,8 +35,12 @@ KIND_STATE = 17
 
 
 def _rest_key(url: str, params: Mapping[str, Any] | str | None) -> tuple[str, str]:
-    query = "" if params is None else params if isinstance(params, str) else "&".join(
-        f"{k}={v}" for k, v in sorted(params.items())
+    query = (
+        ""
+        if params is None
+        else params
+        if isinstance(params, str)
+        else "&".join(f"{k}={v}" for k, v in sorted(params.items()))
     )
     return urlsplit(url).path, query
 

@@ -71,7 +71,9 @@ def _zstd() -> Any:
     try:
         import zstandard
     except ImportError:  # pragma: no cover - pinned in requirements/dev.txt
-        raise RecordingError("recording needs the 'zstandard' package (pip install zstandard)")
+        raise RecordingError(
+            "recording needs the 'zstandard' package (pip install zstandard)"
+        ) from None
     return zstandard
 
 
@@ -115,7 +117,7 @@ class RecordingWriter:
         meta.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         self.meta = meta
         head = json.dumps(meta, separators=(",", ":")).encode()
-        self._file: BinaryIO = open(self.path, "wb" if overwrite else "xb")  # noqa: SIM115
+        self._file: BinaryIO = open(self.path, "wb" if overwrite else "xb")
         self._file.write(_HEADER.pack(MAGIC, VERSION, 0, len(head)) + head)
         self._file.flush()
 
@@ -187,7 +189,7 @@ class RecordingReader:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._zstd = _zstd().ZstdDecompressor()
-        self._file: BinaryIO = open(self.path, "rb")  # noqa: SIM115
+        self._file: BinaryIO = open(self.path, "rb")
         self.size = os.fstat(self._file.fileno()).st_size
         head = self._file.read(_HEADER.size)
         if len(head) < _HEADER.size:

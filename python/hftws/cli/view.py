@@ -244,7 +244,12 @@ def ladder(book: Any, n: int, title: str) -> Table:
     """The top ``n`` levels per side, bids left and asks right."""
     bids, asks = book.top(n)
     table = Table(title=f"{title}: top {n}", header_style="bold")
-    for name, style in (("bid size", "green"), ("bid", "green"), ("ask", "red"), ("ask size", "red")):
+    for name, style in (
+        ("bid size", "green"),
+        ("bid", "green"),
+        ("ask", "red"),
+        ("ask size", "red"),
+    ):
         table.add_column(name, justify="right", style=style)
     for i in range(max(len(bids), len(asks))):
         b = bids[i] if i < len(bids) else None

@@ -59,7 +59,9 @@ async def run(args: argparse.Namespace) -> int:
             monitor_pipeline(monitor, pipeline)
             deadline = time.monotonic() + args.sync_timeout
             await run_view(
-                view, None, until=lambda: book.in_sync or time.monotonic() > deadline or stop.is_set()
+                view,
+                None,
+                until=lambda: book.in_sync or time.monotonic() > deadline or stop.is_set(),
             )
             if not book.in_sync and not stop.is_set():
                 last = monitor.events[-1].split("  ", 1)[-1] if monitor.events else "no data"
