@@ -221,7 +221,11 @@ async def run_replay(args: argparse.Namespace) -> int:
         }
     )
     summary = print_summary(monitor, json_path=args.summary_json, extra={"damage": damage})
-    print(f"replayed {fed:,} records from {args.file} ({reader.blocks} blocks)")
+    took = max(monitor.elapsed, 1e-9)
+    print(
+        f"replayed {fed:,} records from {args.file} ({reader.blocks} blocks) in {took:.2f} s "
+        f"({fed / took:,.0f} records/s)"
+    )
     if reader.damage is not None:
         err_console().print(f"hftws: {reader.damage}", markup=False)
         return EXIT_DAMAGED
