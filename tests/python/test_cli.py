@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -94,6 +95,16 @@ async def test_record_then_replay_matches_the_live_books(mexc_server, tmp_path):
     assert b["exchanges"]["mexc"]["messages"] == a["exchanges"]["mexc"]["messages"]
     assert b["damage"] is None
     total = int(re.search(r"replayed ([\d,]+) records", out).group(1).replace(",", ""))
+
+    # At 4x the recorded pace a ~2 s recording takes at least ~0.5 s, and ends the same.
+    t0 = time.monotonic()
+    rc, out, err = await ahftws("replay", str(path), "--speed", "4", "--no-tui", "--summary-json",
+                                str(again))  # fmt: skip
+    assert rc == 0, err
+    assert time.monotonic() - t0 >= 0.45
+    assert [y["digest"] for y in json.loads(again.read_text())["books"]] == [
+        x["digest"] for x in a["books"]
+    ]
 
     # A recording cut short (a crash mid-write) replays up to the damage and says where.
     cut = tmp_path / "cut.hfr"
@@ -245,3 +256,21 @@ def test_tui_renders_in_a_pseudo_terminal():
     assert re.search(r"\x1b\[\d*A", text) or "\x1b[2K" in text
     assert "state=" not in text  # the plain-line mode was not used
     assert "books in sync" in text
+
+
+async def test_ctrl_c_ends_a_recording_cleanly(gate_futures_server, tmp_path):
+    path = tmp_path / "f.hfr"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hftws", "record", "gateio_futures", "depth:BTC_USDT",
+        "-o", str(path), "--no-tui", "--url", gate_futures_server.url,
+        "--rest-url", gate_futures_server.rest_url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=ENV,
+    )  # fmt: skip
+    await asyncio.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert "recorded" in out.decode() and "Traceback" not in err.decode()
+    rc, out, err = await ahftws("replay", str(path), "--no-tui")
+    assert rc == 0, err
+    assert re.search(r"gateio_futures\s+│\s+BTC_USDT .* in sync", out)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import time
 from typing import Any
 
@@ -25,6 +24,7 @@ from hftws.cli.common import (
     err_console,
     monitor_pipeline,
     run_view,
+    stop_event,
 )
 from hftws.cli.config import ConfigError, endpoint, exchange_name
 from hftws.cli.demo import base_of, spell
@@ -72,18 +72,6 @@ def parse_channel(exchange: str, text: str) -> tuple[str, Any]:
     return "stream", Subscription(kind, tuple(p for p in rest.split(",") if p))
 
 
-def _stop_event() -> asyncio.Event:
-    """Set on SIGINT/SIGTERM, so Ctrl-C ends a recording cleanly (file flushed)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
-            pass
-    return stop
-
-
 async def run_record(args: argparse.Namespace) -> int:
     exchange = exchange_name(args.exchange)
     plan = [parse_channel(exchange, c) for c in args.channels]
@@ -120,7 +108,7 @@ async def run_record(args: argparse.Namespace) -> int:
     monitor = Monitor(f"hftws record {exchange} -> {args.output}")
     monitor.progress = lambda: (0.0, f"{writer.records:,} records, {writer.size:,} bytes")
     view = View(monitor, tui=args.tui, interval=args.interval)
-    stop = _stop_event()
+    stop = stop_event()
     try:
         with capture_logs(monitor, args.verbose), view:
             try:

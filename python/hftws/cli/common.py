@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -102,6 +103,26 @@ async def run_view(
         if until is not None and until():
             return
         await asyncio.sleep(0.05)
+
+
+def stop_event() -> asyncio.Event:
+    """Set on the first SIGINT/SIGTERM, so Ctrl-C ends a run cleanly (summary printed, file
+    flushed); a second Ctrl-C interrupts at once."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    sigs = (signal.SIGINT, signal.SIGTERM)
+
+    def first() -> None:
+        stop.set()
+        for sig in sigs:
+            loop.remove_signal_handler(sig)
+
+    for sig in sigs:
+        try:
+            loop.add_signal_handler(sig, first)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+    return stop
 
 
 def stdout_is_tty() -> bool:

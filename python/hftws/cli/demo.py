@@ -24,6 +24,7 @@ from hftws.cli.common import (
     capture_logs,
     monitor_pipeline,
     run_view,
+    stop_event,
 )
 from hftws.cli.config import ConfigError, exchange_name
 from hftws.cli.pipeline import Pipeline
@@ -144,6 +145,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     monitor = Monitor("hftws demo: local MEXC + Gate.io exchange")
     view = View(monitor, tui=args.tui, interval=args.interval)
+    stop = stop_event()  # Ctrl-C ends the run early and still prints the summary
     try:
         with capture_logs(monitor, args.verbose), view:
             for ex, symbol, book_mode in plan:
@@ -154,7 +156,10 @@ async def run(args: argparse.Namespace) -> int:
                 "from REST snapshot + buffered deltas"
             )
             await run_view(
-                view, args.duration, schedule=_fault_plan(servers, monitor, args.duration)
+                view,
+                args.duration,
+                until=stop.is_set,
+                schedule=_fault_plan(servers, monitor, args.duration),
             )
             # Let a resync still running finish before the verdict (bounded).
             settle = asyncio.get_running_loop().time() + 5.0
@@ -162,7 +167,8 @@ async def run(args: argparse.Namespace) -> int:
                 view,
                 None,
                 until=lambda: (
-                    all(b.in_sync for b in pipeline.books.values())
+                    stop.is_set()
+                    or all(b.in_sync for b in pipeline.books.values())
                     or asyncio.get_running_loop().time() > settle
                 ),
             )

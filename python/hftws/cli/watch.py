@@ -11,7 +11,6 @@ import argparse
 import time
 from typing import Any
 
-from hftws.cli.capture import _stop_event
 from hftws.cli.common import (
     EXIT_CONNECT,
     EXIT_OK,
@@ -20,6 +19,7 @@ from hftws.cli.common import (
     capture_logs,
     monitor_pipeline,
     run_view,
+    stop_event,
 )
 from hftws.cli.config import ConfigError, endpoint, exchange_name
 from hftws.cli.demo import base_of, spell
@@ -43,7 +43,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     monitor = Monitor(f"hftws watch {exchange} {symbol}", depth=args.depth)
     view = View(monitor, tui=args.tui, interval=args.interval)
-    stop = _stop_event()
+    stop = stop_event()
     try:
         with capture_logs(monitor, args.verbose), view:
             try:
