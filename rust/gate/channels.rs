@@ -369,10 +369,13 @@ fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
         }
         Ty::Dec | Ty::Int => {
             let (d, end) = value::scan_plain_decimal(b, body)?;
+            let leading_zero =
+                b.get(body) == Some(&b'0') && matches!(b.get(body + 1), Some(b'0'..=b'9'));
             let close = if quoted {
                 b.get(end) == Some(&b'"')
             } else {
-                !matches!(b.get(end), Some(b'e' | b'E' | b'.' | b'0'..=b'9'))
+                // A JSON number ends here and has no leading zero ("0123" is not JSON).
+                !leading_zero && !matches!(b.get(end), Some(b'e' | b'E' | b'.' | b'0'..=b'9'))
             };
             if !close {
                 return None;
@@ -549,6 +552,15 @@ mod tests {
         assert_eq!(q.decimal(), None);
         assert_eq!(q.span.raw(j.as_bytes()), b"53441606.52411221454674732293");
         assert!(rec(Kind::Ticker, r#"{"last":"1x"}"#).is_err());
+    }
+
+    #[test]
+    fn numbers_that_are_not_json_are_refused() {
+        assert!(rec(Kind::Trade, r#"{"size":0123}"#).is_err());
+        assert!(rec(Kind::Trade, r#"{"id":0123}"#).is_err());
+        assert!(rec(Kind::Trade, r#"{"size":1.}"#).is_err());
+        assert!(rec(Kind::Trade, r#"{"size":0}"#).is_ok());
+        assert!(rec(Kind::Trade, r#"{"size":"0123"}"#).is_ok());
     }
 
     #[test]

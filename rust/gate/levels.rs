@@ -88,7 +88,12 @@ pub(crate) fn compact_level(b: &[u8], i: usize) -> Option<(Decimal, Decimal, usi
                 return None;
             }
             let quoted = b.get(e1 + 6) == Some(&b'"');
-            let (z, e2) = value::scan_plain_decimal(b, e1 + 6 + usize::from(quoted))?;
+            let zs = e1 + 6 + usize::from(quoted);
+            if !quoted && b.get(zs) == Some(&b'0') && matches!(b.get(zs + 1), Some(b'0'..=b'9')) {
+                // "0123" is not a JSON number: let the general path report it.
+                return None;
+            }
+            let (z, e2) = value::scan_plain_decimal(b, zs)?;
             let end = if quoted {
                 if b.get(e2) != Some(&b'"') {
                     return None;
