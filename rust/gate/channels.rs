@@ -457,11 +457,20 @@ pub fn read_record(s: &mut Scan<'_>, kind: Kind) -> Result<Record, GateError> {
     })
 }
 
+/// A `result` of records: one object, or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Records {
+    /// `result` was one object (no vector is allocated for it).
+    One(Record),
+    /// `result` was a JSON array.
+    List(Vec<Record>),
+}
+
 /// Reads a `result` that is one record object or a list of them.
 ///
 /// # Errors
 /// As [`read_record`]; field paths are prefixed with `result` / `result[i]`.
-pub fn read_records(s: &mut Scan<'_>, kind: Kind) -> Result<(Vec<Record>, bool), GateError> {
+pub fn read_records(s: &mut Scan<'_>, kind: Kind) -> Result<Records, GateError> {
     match s.peek() {
         Some(b'[') => {
             let mut out = Vec::new();
@@ -473,11 +482,10 @@ pub fn read_records(s: &mut Scan<'_>, kind: Kind) -> Result<(Vec<Record>, bool),
                 let n = out.len();
                 out.push(read_record(s, kind).map_err(|e| e.under(&format!("result[{n}]")))?);
             }
-            Ok((out, true))
+            Ok(Records::List(out))
         }
-        _ => Ok((
-            vec![read_record(s, kind).map_err(|e| e.under("result"))?],
-            false,
+        _ => Ok(Records::One(
+            read_record(s, kind).map_err(|e| e.under("result"))?,
         )),
     }
 }
@@ -576,8 +584,10 @@ mod tests {
     #[test]
     fn list_results_give_one_record_each() {
         let j = r#"[{"id":1},{"id":2}]"#;
-        let (v, list) = read_records(&mut Scan::new(j.as_bytes()), Kind::Trade).unwrap();
-        assert!(list);
+        let Records::List(v) = read_records(&mut Scan::new(j.as_bytes()), Kind::Trade).unwrap()
+        else {
+            panic!("a list result gives a list");
+        };
         assert_eq!(v.len(), 2);
         let e = read_records(&mut Scan::new(br#"[{"id":1},{"id":"x"}]"#), Kind::Trade).unwrap_err();
         assert_eq!(e.field, "result[1].id");
