@@ -6,7 +6,7 @@ is one call with no allocation, so metrics stay on in production.
 Stages, all measured from the moment the socket read was handed to us:
 
 - ``decode``: receive -> frames decoded and messages parsed (once per socket read);
-- ``dispatch``: receive -> the handler has routed the message (template-method overhead);
+- ``dispatch``: receive -> the message is parsed and typed, ready for its callbacks;
 - ``callback``: receive -> the user callback returned.
 """
 
