@@ -241,3 +241,22 @@ def test_pairwise_helper_is_exact():
     # exact() compares numerically: "1.50" and "1.5" are the same level size.
     assert exact([("1.50", "2")]) == exact([(Decimal("1.5"), 2)])
     assert list(itertools.pairwise([1, 2, 3])) == [(1, 2), (2, 3)]
+
+
+async def test_connection_age_rollover_keeps_books_in_sync_without_a_resync():
+    async with MexcServer(rate=500) as server:
+        books = OrderBookManager(
+            urls={"mexc": server.url},
+            rest_urls={"mexc": server.rest_url},
+            ping_interval=0.2,
+            idle_timeout=2.0,
+            max_connection_age=0.6,
+        )
+        async with books:
+            book = await books.watch("mexc", "BTCUSDT")
+            handler = books.managers["mexc"].handler
+            await wait_for(lambda: handler.metrics.rollovers >= 2, timeout=10)
+            # Make-before-break: the stream never stopped, so the book never resynced.
+            assert book.resyncs == 1 and book.gaps == 0 and book.in_sync
+            assert handler.metrics.reconnects == 0
+            await assert_matches_truth(book, server)
