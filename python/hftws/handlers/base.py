@@ -88,13 +88,12 @@ class BaseMessageHandler(ABC):
             self._record_error(exc)
             return MessageType.ERROR
         self.metrics.messages[mtype.value] += 1
+        self.metrics.latency["dispatch"].record(time.monotonic_ns() - start)
         try:
             self._route_message(mtype, raw)
         except HftwsError as exc:
             self._record_error(exc)
             return MessageType.ERROR
-        now = time.monotonic_ns()
-        self.metrics.latency["dispatch"].record(now - start)
         return mtype
 
     @abstractmethod
