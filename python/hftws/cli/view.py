@@ -371,10 +371,15 @@ def print_summary(
     table.add_column()
     table.add_row("duration", f"{summary['seconds']:.1f} s")
     table.add_row("book updates", f"{summary['updates']:,}")
-    out_ms = sum(b["out_of_sync_ms"] for b in summary["books"])
-    recovered = "all recovered" if summary["all_in_sync"] else "NOT all recovered"
-    table.add_row("resyncs", f"{summary['resyncs']} ({recovered}; {out_ms:,.0f} ms out of sync)")
-    table.add_row("books in sync", "yes" if summary["all_in_sync"] else "NO")
+    if summary["books"]:
+        out_ms = sum(b["out_of_sync_ms"] for b in summary["books"])
+        recovered = "all recovered" if summary["all_in_sync"] else "NOT all recovered"
+        table.add_row(
+            "resyncs", f"{summary['resyncs']} ({recovered}; {out_ms:,.0f} ms out of sync)"
+        )
+        table.add_row("books in sync", "yes" if summary["all_in_sync"] else "NO")
+    else:
+        table.add_row("books", "none (streams only)")
     console.print(table)
     if summary["events"]:
         console.print(Text("events:\n" + "\n".join(summary["events"]), style="dim"))
