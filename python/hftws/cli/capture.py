@@ -100,6 +100,8 @@ async def run_record(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.output} exists (use --force to overwrite)") from None
     except OSError as exc:
         raise CliError(f"cannot create {args.output}: {exc.strerror}") from None
+    except RecordingError as exc:  # zstandard missing
+        raise CliError(str(exc)) from None
     pipeline = Pipeline(
         writer=writer,
         urls={exchange: ep.url} if ep.url else None,
