@@ -25,8 +25,12 @@ from hftws._core import (
     parse_decimal,
     validate_handshake_response,
 )
+from hftws.credentials import AuthenticationError, Credentials, MissingCredentials
 
 __all__ = [
+    "AuthenticationError",
+    "Credentials",
+    "MissingCredentials",
     "BookStatus",
     "DecimalParseError",
     "DecodeError",
