@@ -42,8 +42,6 @@ INVALID_LISTEN_KEY = "Invalid listen key"
 #: MEXC REST error codes that mean "your credentials are wrong" (``mexc.md`` §7.2).
 AUTH_CODES = frozenset({10072, 700001, 700002, 602, 700006})
 TIMESTAMP_CODE = 700003
-#: A key checked this recently is not checked again before a reconnect.
-_FRESH = 5.0
 
 
 class ListenKeyRejected(HftwsError):
@@ -179,14 +177,16 @@ class MexcListenKeyAuthMixin(AuthMixin):
     async def _connection_url(self) -> str:
         if self._listen_key is None or self._key_rejected:
             await self._create_key()
-        elif time.monotonic() - self._key_checked_at > _FRESH and not await self._keepalive_once():
+        elif not await self._keepalive_once():
+            # Reconnecting: make sure the server still knows the key before using it.
             await self._create_key()
         url: str = self.policy.url  # type: ignore[attr-defined]
         return f"{url}{'&' if '?' in url else '?'}listenKey={self._listen_key}"
 
     async def _resubscribe(self) -> None:
         wanted = set(self._active)  # type: ignore[attr-defined]
-        await super()._resubscribe()  # type: ignore[misc]
+        if not self._key_rejected:
+            await super()._resubscribe()  # type: ignore[misc]
         if self._key_rejected:
             # The socket died on a stale key: keep the wanted channels, fail this attempt.
             self._active.update(wanted)  # type: ignore[attr-defined]
