@@ -97,9 +97,7 @@ class RestClient:
                         f"{where}: HTTP {resp.status}, retry after {retry:g}s", resp.status, retry
                     )
                 if resp.status >= 400:
-                    raise RestError(
-                        f"{where}: HTTP {resp.status}: {body[:200]}", resp.status, body
-                    )
+                    raise RestError(f"{where}: HTTP {resp.status}: {body[:200]}", resp.status, body)
         except TimeoutError:
             raise RestError(f"{where}: timed out") from None
         except aiohttp.ClientError as exc:

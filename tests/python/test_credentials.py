@@ -8,7 +8,11 @@ import pytest
 
 from hftws import Credentials, MissingCredentials
 from hftws.credentials import env_names
-from hftws.exchanges import GateioFuturesPrivateHandler, GateioSpotPrivateHandler, MexcPrivateHandler
+from hftws.exchanges import (
+    GateioFuturesPrivateHandler,
+    GateioSpotPrivateHandler,
+    MexcPrivateHandler,
+)
 from hftws.manager import create_websocket_handler_direct
 
 KEY, SECRET = "AKIA-visible-key-123", "s3cr3t-value-that-must-not-leak"

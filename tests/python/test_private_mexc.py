@@ -180,7 +180,11 @@ async def test_private_channels_refused_on_public_socket(mexc_server):
 
 async def test_reconnect_reauths_and_resubscribes(mexc_server):
     ws = create_websocket_handler_direct(
-        "mexc_private", credentials=CREDS, url=mexc_server.url, rest_url=mexc_server.rest_url, **FAST
+        "mexc_private",
+        credentials=CREDS,
+        url=mexc_server.url,
+        rest_url=mexc_server.rest_url,
+        **FAST,
     )
     got = collect(ws)
     async with ws:

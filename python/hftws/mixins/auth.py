@@ -138,8 +138,9 @@ class GateioAuthMixin(AuthMixin):
             server = float(body["server_time"]) / 1000.0
         except (RestError, KeyError, TypeError, ValueError) as exc:
             self.metrics.errors["time_sync_failed"] += 1  # type: ignore[attr-defined]
-            log.warning("%s: server time unavailable (%s); using the local clock",
-                        self.exchange, exc)  # type: ignore[attr-defined]
+            log.warning(
+                "%s: server time unavailable (%s); using the local clock", self.exchange, exc
+            )  # type: ignore[attr-defined]
             return
         self._clock_offset = server - (before + after) / 2
 

@@ -132,9 +132,13 @@ class MexcListenKeyAuthMixin(AuthMixin):
                         f"mexc: {method} {self.PATH} refused: {code} {msg}".rstrip(), str(code)
                     ) from None
                 if msg and INVALID_LISTEN_KEY.lower() in msg.lower():
-                    raise ListenKeyRejected(f"mexc: {method} {self.PATH}: listenKey rejected") from None
+                    raise ListenKeyRejected(
+                        f"mexc: {method} {self.PATH}: listenKey rejected"
+                    ) from None
                 # Neither ours nor the key's fault: the path and status say enough.
-                raise RestError(f"mexc: {method} {self.PATH}: HTTP {exc.status}", exc.status) from None
+                raise RestError(
+                    f"mexc: {method} {self.PATH}: HTTP {exc.status}", exc.status
+                ) from None
         raise AssertionError("unreachable")
 
     async def _create_key(self) -> str:

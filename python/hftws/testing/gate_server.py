@@ -479,7 +479,6 @@ class GateSpotServer(_GateBase):
         ]
 
 
-
 class GateFuturesServer(_GateBase):
     """Simulated Gate.io USDT perpetual futures WebSocket (``/v4/ws/usdt``) + REST.
 

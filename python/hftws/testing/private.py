@@ -101,7 +101,11 @@ _MEXC_ERRORS = {
 }
 INVALID_LISTEN_KEY = "Invalid listen key"
 MEXC_PRIVATE_CHANNELS = frozenset(
-    {"spot@private.orders.v3.api.pb", "spot@private.deals.v3.api.pb", "spot@private.account.v3.api.pb"}
+    {
+        "spot@private.orders.v3.api.pb",
+        "spot@private.deals.v3.api.pb",
+        "spot@private.account.v3.api.pb",
+    }
 )
 
 
