@@ -29,9 +29,8 @@ from hftws.credentials import AuthenticationError, Credentials, MissingCredentia
 
 __all__ = [
     "AuthenticationError",
-    "Credentials",
-    "MissingCredentials",
     "BookStatus",
+    "Credentials",
     "DecimalParseError",
     "DecodeError",
     "DeflateOffer",
@@ -41,6 +40,7 @@ __all__ = [
     "HftwsError",
     "LatencyHistogram",
     "MexcDecodeError",
+    "MissingCredentials",
     "Opcode",
     "OrderBook",
     "ProtocolError",
