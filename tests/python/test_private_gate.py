@@ -230,3 +230,32 @@ async def test_no_secret_in_logs(gate_spot_server, caplog):
     for text in texts:
         for secret in (ACCOUNT.api_secret, "wrong-secret-abc", ACCOUNT.api_key):
             assert secret not in text
+
+
+async def test_unsubscribe_is_signed_too(gate_spot_server):
+    private = gate_spot_server.private
+    ws = spot(gate_spot_server)
+    got = collect(ws)
+    async with ws:
+        await ws.subscribe_orders("BTC_USDT")
+        await ws.unsubscribe(Subscription("spot.orders", ("BTC_USDT",)))
+        await wait_for(lambda: len(private.auth_log) == 2)
+        assert private.auth_log == [("spot.orders", "ok"), ("spot.orders", "ok")]
+        await wait_for(lambda: gate_spot_server.private.server.connections == 1)
+        assert await private.push_order("BTC_USDT") == 0
+    assert got == []
+
+
+async def test_key_revoked_while_connected_drops_the_channel_once(gate_spot_server):
+    private = gate_spot_server.private
+    ws = spot(gate_spot_server)
+    async with ws:
+        await ws.subscribe_orders()
+        private.accounts.clear()
+        gate_spot_server.faults.close_with(1006)
+        await wait_for(lambda: ws.metrics.errors["auth"] == 1)
+        assert not ws.subscriptions
+        gate_spot_server.faults.close_with(1006)
+        await wait_for(lambda: ws.metrics.reconnects == 2)
+        await wait_for(lambda: ws.state is ConnectionState.CONNECTED)
+    assert private.auth_log == [("spot.orders", "ok"), ("spot.orders", "INVALID_KEY")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 
@@ -221,3 +222,35 @@ async def test_no_secret_or_listen_key_in_logs_or_reprs(mexc_server, caplog):
     for text in texts:
         for secret in (ACCOUNT.api_secret, "wrong-secret-xyz", ACCOUNT.api_key, key):
             assert secret not in text
+
+
+async def test_revoked_key_mid_stream_backs_off_instead_of_looping(mexc_server):
+    ws = make(mexc_server)
+    async with ws:
+        await ws.subscribe_orders()
+        mexc_server.private.accounts.clear()  # the API key is revoked
+        mexc_server.private.calls.clear()
+        mexc_server.faults.close_with(1006)
+        await wait_for(lambda: ws.metrics.errors["auth"] >= 2, 3.0)
+        await asyncio.sleep(0.5)
+        # Backoff (0.05 s doubling) bounds the attempts: no tight loop of signed calls.
+        assert 2 <= len(mexc_server.private.calls) <= 8
+        assert {code for _, code in mexc_server.private.calls} == {"10072"}
+        assert ws.state is ConnectionState.RECONNECTING
+
+
+async def test_connect_errors_do_not_quote_the_listen_key(mexc_server, monkeypatch):
+    from hftws.interface import BaseWebSocketInterface
+    from hftws.transport import ConnectError
+
+    async def failing_open(self):
+        url = await self._connection_url()
+        raise ConnectError(f"timed out after 1s connecting to {url}")
+
+    monkeypatch.setattr(BaseWebSocketInterface, "_open", failing_open)
+    ws = make(mexc_server)
+    with pytest.raises(ConnectError) as info:
+        await ws.connect()
+    (key,) = mexc_server.private.listen_keys
+    assert key not in str(info.value) and "<listenKey>" in str(info.value)
+    await ws.close()

@@ -34,6 +34,7 @@ from hftws.events import MessageType
 from hftws.mixins.auth import AuthMixin
 from hftws.rest import RestClient, RestError
 from hftws.signing import MEXC_RECV_WINDOW, mexc_signed_query
+from hftws.transport import ConnectError
 
 log = logging.getLogger("hftws.auth")
 
@@ -186,6 +187,17 @@ class MexcListenKeyAuthMixin(AuthMixin):
             await self._create_key()
         url: str = self.policy.url  # type: ignore[attr-defined]
         return f"{url}{'&' if '?' in url else '?'}listenKey={self._listen_key}"
+
+    async def _open(self) -> Any:
+        try:
+            return await super()._open()  # type: ignore[misc]
+        except ConnectError as exc:
+            # Connect errors may quote the URL, and ours carries the listenKey.
+            key = self._listen_key
+            text = str(exc)
+            if key and key in text:
+                raise ConnectError(text.replace(key, "<listenKey>")) from None
+            raise
 
     async def _resubscribe(self) -> None:
         wanted = set(self._active)  # type: ignore[attr-defined]
