@@ -32,7 +32,7 @@ from hftws._core import HftwsError
 from hftws.credentials import AuthenticationError, Credentials
 from hftws.events import MessageType
 from hftws.mixins.auth import AuthMixin
-from hftws.rest import RestClient, RestError
+from hftws.rest import RateLimited, RestClient, RestError
 from hftws.signing import MEXC_RECV_WINDOW, mexc_signed_query
 from hftws.transport import ConnectError
 
@@ -121,6 +121,8 @@ class MexcListenKeyAuthMixin(AuthMixin):
                 return await self._rest().request(
                     method, url, headers={"X-MEXC-APIKEY": creds.api_key}
                 )
+            except RateLimited:
+                raise  # the caller's backoff needs retry_after
             except RestError as exc:
                 code, msg = _error_code(exc.body)
                 if code == TIMESTAMP_CODE and attempt == 0 and self._sync_time:
@@ -136,10 +138,9 @@ class MexcListenKeyAuthMixin(AuthMixin):
                     raise ListenKeyRejected(
                         f"mexc: {method} {self.PATH}: listenKey rejected"
                     ) from None
-                # Neither ours nor the key's fault: the path and status say enough.
-                raise RestError(
-                    f"mexc: {method} {self.PATH}: HTTP {exc.status}", exc.status
-                ) from None
+                # Neither ours nor the key's fault (network, 5xx): the message names only
+                # the path, never the signed query.
+                raise
         raise AssertionError("unreachable")
 
     async def _create_key(self) -> str:
