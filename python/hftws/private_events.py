@@ -1,9 +1,9 @@
 """Typed private events common to MEXC and Gate.io: orders, fills, balances, positions.
 
 Each event is an immutable dataclass with the fields both exchanges share, as exact
-``decimal.Decimal`` values taken from the Rust decoders' ``*_decimal`` accessors (never through a
-float), plus ``raw``: the exchange's own event (``hftws.mexc.MexcOrder``,
-``hftws.gateio.GateOrder``...), so every exchange-specific field stays reachable.
+``decimal.Decimal`` values built from the exchange's own text (the ``*_str`` accessors, already
+validated by the Rust decoders; never through a float), plus ``raw``: the exchange's own event
+(``hftws.mexc.MexcOrder``, ``hftws.gateio.GateOrder``...), so every exchange-specific field stays reachable.
 
 Common vocabularies: ``side`` is ``"buy"``/``"sell"`` (positions ``"long"``/``"short"``), order
 ``status`` is one of :data:`ORDER_STATUSES`. The builders below follow ``mexc.md`` §4.3 and
@@ -13,8 +13,10 @@ Common vocabularies: ``side`` is ``"buy"``/``"sell"`` (positions ``"long"``/``"s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
+
+from hftws._core import DecodeError
 
 __all__ = [
     "ORDER_STATUSES",
@@ -116,6 +118,16 @@ class PositionUpdate:
 PrivateEvent = OrderUpdate | Execution | BalanceUpdate | PositionUpdate
 
 
+def _d(text: str | None) -> Decimal | None:
+    """Exact decimal of a wire string; absent or empty (proto3 default) -> None."""
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise DecodeError(f"invalid decimal {text[:40]!r}") from None
+
+
 def _s(value: Any) -> str | None:
     """Ids arrive as str or int; empty means absent."""
     if value is None or value == "":
@@ -123,183 +135,212 @@ def _s(value: Any) -> str | None:
     return str(value)
 
 
-def _ms(value: Decimal | float | int | None) -> int | None:
-    return None if value is None else int(value)
+def _ms(text: str | None) -> int | None:
+    """Milliseconds from a wire string that may carry a fraction (``"1700000000123.456"``)."""
+    if not text:
+        return None
+    try:
+        return int(text.partition(".")[0])
+    except ValueError:
+        return None
+
+
+def _side_of(size: Decimal | None, positive: str, negative: str) -> str | None:
+    if size is None or not size:
+        return None
+    return positive if size > 0 else negative
 
 
 # -- MEXC (protobuf bodies 304/306/307) ---------------------------------------------------------
 
 
+def _mexc_order(e: Any) -> OrderUpdate:
+    return OrderUpdate(
+        "mexc",
+        e.symbol,
+        e.id,
+        e.client_id or None,
+        e.side,
+        _MEXC_ORDER_TYPE.get(e.order_type),
+        _MEXC_STATUS.get(e.status, "unknown"),
+        _d(e.price_str),
+        _d(e.quantity_str),
+        _d(e.cumulative_quantity_str),
+        _d(e.remain_quantity_str),
+        _d(e.avg_price_str),
+        e.order_create_time or e.send_time,
+        e,
+    )
+
+
+def _mexc_deal(e: Any) -> Execution:
+    return Execution(
+        "mexc",
+        e.symbol,
+        e.trade_id,
+        e.order_id,
+        e.client_order_id or None,
+        e.side,
+        _d(e.price_str),
+        _d(e.quantity_str),
+        _d(e.fee_amount_str),
+        e.fee_currency or None,
+        e.is_maker,
+        e.time or e.send_time,
+        e,
+    )
+
+
+def _mexc_account(e: Any) -> BalanceUpdate:
+    available, frozen = _d(e.balance_amount_str), _d(e.frozen_amount_str)
+    total = None if available is None or frozen is None else available + frozen
+    return BalanceUpdate(
+        "mexc",
+        e.asset or None,
+        available,
+        frozen,
+        total,
+        _d(e.balance_amount_change_str),
+        e.change_type or None,
+        e.time or e.send_time,
+        e,
+    )
+
+
+_MEXC = {"order": _mexc_order, "deal": _mexc_deal, "account": _mexc_account}
+
+
 def from_mexc(event: Any) -> PrivateEvent | None:
     """The common event for a decoded MEXC private push (``None`` for other kinds)."""
-    kind = event.kind
-    if kind == "order":
-        return OrderUpdate(
-            exchange="mexc",
-            symbol=event.symbol,
-            order_id=event.id,
-            client_order_id=_s(event.client_id),
-            side=event.side,
-            order_type=_MEXC_ORDER_TYPE.get(event.order_type),
-            status=_MEXC_STATUS.get(event.status, "unknown"),
-            price=event.price_decimal,
-            quantity=event.quantity_decimal,
-            filled_quantity=event.cumulative_quantity_decimal,
-            remaining_quantity=event.remain_quantity_decimal,
-            avg_price=event.avg_price_decimal,
-            time_ms=event.order_create_time or event.send_time,
-            raw=event,
-        )
-    if kind == "deal":
-        return Execution(
-            exchange="mexc",
-            symbol=event.symbol,
-            trade_id=event.trade_id,
-            order_id=event.order_id,
-            client_order_id=_s(event.client_order_id),
-            side=event.side,
-            price=event.price_decimal,
-            quantity=event.quantity_decimal,
-            fee=event.fee_amount_decimal,
-            fee_currency=_s(event.fee_currency),
-            is_maker=event.is_maker,
-            time_ms=event.time or event.send_time,
-            raw=event,
-        )
-    if kind == "account":
-        available, frozen = event.balance_amount_decimal, event.frozen_amount_decimal
-        total = None if available is None or frozen is None else available + frozen
-        return BalanceUpdate(
-            exchange="mexc",
-            asset=_s(event.asset),
-            available=available,
-            frozen=frozen,
-            total=total,
-            change=event.balance_amount_change_decimal,
-            change_type=_s(event.change_type),
-            time_ms=event.time or event.send_time,
-            raw=event,
-        )
-    return None
+    build = _MEXC.get(event.kind)
+    return None if build is None else build(event)
 
 
 # -- Gate.io (JSON records of spot.* and futures.* private channels) ----------------------------
 
 
-def _gate_order_status(event: Any, futures: bool, filled: Decimal | None) -> str:
-    finish_as = event.finish_as
-    done = event.status == "finished" if futures else event.order_event == "finish"
-    if done:
-        if finish_as == "filled":
+def _gate_order_status(e: Any, futures: bool, filled: Decimal | None) -> str:
+    if e.status == "finished" if futures else e.order_event == "finish":
+        if e.finish_as == "filled":
             return "filled"
-        if not futures and event.left_decimal == _ZERO:
+        if not futures and _d(e.left_str) == _ZERO:
             return "filled"  # ccxt's rule for spot: finished with nothing left
         return "cancelled"
-    if filled is not None and filled > _ZERO:
+    if filled:
         return "partially_filled"
     return "new"
 
 
-def _gate_order(event: Any) -> OrderUpdate:
-    futures = event.market == "futures"
-    left = event.left_decimal
+def _gate_order(e: Any) -> OrderUpdate:
+    futures = e.market == "futures"
+    left = _d(e.left_str)
+    price = _d(e.price_str)
     if futures:
-        size = event.size_decimal
-        side = None if size is None or size == _ZERO else ("buy" if size > _ZERO else "sell")
+        size = _d(e.size_str)
+        side = _side_of(size, "buy", "sell")
         quantity = None if size is None else abs(size)
         remaining = None if left is None else abs(left)
         filled = None if quantity is None or remaining is None else quantity - remaining
-        price, avg = event.price_decimal, event.fill_price_decimal
+        avg = _d(e.fill_price_str)
         order_type = "market" if price == _ZERO else "limit"
-        tif = event.tif
-        time_ms = _ms(event.update_time_decimal) or _ms(event.create_time_ms_decimal)
+        tif = e.tif
+        time_ms = _ms(e.update_time_str) or _ms(e.create_time_ms_str)
     else:
-        side, quantity, remaining = event.side, event.amount_decimal, left
-        filled = event.filled_amount_decimal
+        side, quantity, remaining = e.side, _d(e.amount_str), left
+        filled = _d(e.filled_amount_str)
         if filled is None and quantity is not None and left is not None:
             filled = quantity - left
-        price, avg = event.price_decimal, event.avg_deal_price_decimal
-        order_type = event.type_
-        tif = event.time_in_force
-        time_ms = _ms(event.update_time_ms_decimal) or _ms(event.create_time_ms_decimal)
-    if tif in ("ioc", "fok", "poc") and order_type == "limit":
+        avg = _d(e.avg_deal_price_str)
+        order_type = e.type_
+        tif = e.time_in_force
+        time_ms = _ms(e.update_time_ms_str) or _ms(e.create_time_ms_str)
+    if order_type == "limit" and tif in ("ioc", "fok", "poc"):
         order_type = "post_only" if tif == "poc" else tif
     return OrderUpdate(
-        exchange="gateio_futures" if futures else "gateio",
-        symbol=event.symbol,
-        order_id=str(event.id),
-        client_order_id=_s(event.text),
-        side=side,
-        order_type=order_type,
-        status=_gate_order_status(event, futures, filled),
-        price=price,
-        quantity=quantity,
-        filled_quantity=filled,
-        remaining_quantity=remaining,
-        avg_price=avg,
-        time_ms=time_ms or event.time_ms,
-        raw=event,
+        "gateio_futures" if futures else "gateio",
+        e.symbol,
+        str(e.id),
+        _s(e.text),
+        side,
+        order_type,
+        _gate_order_status(e, futures, filled),
+        price,
+        quantity,
+        filled,
+        remaining,
+        avg,
+        time_ms or e.time_ms,
+        e,
     )
 
 
-def _gate_user_trade(event: Any) -> Execution:
-    futures = event.market == "futures"
+def _gate_user_trade(e: Any) -> Execution:
+    futures = e.market == "futures"
     if futures:
-        size = event.size_decimal
-        side = None if size is None or size == _ZERO else ("buy" if size > _ZERO else "sell")
+        size = _d(e.size_str)
+        side = _side_of(size, "buy", "sell")
         quantity = None if size is None else abs(size)
     else:
-        side, quantity = event.side, event.amount_decimal
-    role = event.role
+        side, quantity = e.side, _d(e.amount_str)
+    role = e.role
     return Execution(
-        exchange="gateio_futures" if futures else "gateio",
-        symbol=event.symbol,
-        trade_id=str(event.id),
-        order_id=str(event.order_id),
-        client_order_id=_s(event.text),
-        side=side,
-        price=event.price_decimal,
-        quantity=quantity,
-        fee=event.fee_decimal,
-        fee_currency=event.fee_currency,
-        is_maker=None if role is None else role == "maker",
-        time_ms=_ms(event.create_time_ms_decimal) or event.time_ms,
-        raw=event,
+        "gateio_futures" if futures else "gateio",
+        e.symbol,
+        str(e.id),
+        str(e.order_id),
+        _s(e.text),
+        side,
+        _d(e.price_str),
+        quantity,
+        _d(e.fee_str),
+        e.fee_currency,
+        None if role is None else role == "maker",
+        _ms(e.create_time_ms_str) or e.time_ms,
+        e,
     )
 
 
-def _gate_balance(event: Any) -> BalanceUpdate:
-    futures = event.market == "futures"
-    total = event.balance_decimal if futures else event.total_decimal
+def _gate_balance(e: Any) -> BalanceUpdate:
+    if e.market == "futures":
+        return BalanceUpdate(
+            "gateio_futures",
+            e.currency,
+            None,
+            None,
+            _d(e.balance_str),
+            _d(e.change_str),
+            e.type_,
+            e.record_time_ms or e.time_ms,
+            e,
+        )
     return BalanceUpdate(
-        exchange="gateio_futures" if futures else "gateio",
-        asset=event.currency,
-        available=None if futures else event.available_decimal,
-        frozen=None if futures else event.freeze_decimal,
-        total=total,
-        change=event.change_decimal,
-        change_type=event.type_ if futures else event.change_type,
-        time_ms=event.record_time_ms or _ms(event.timestamp_ms_decimal) or event.time_ms,
-        raw=event,
+        "gateio",
+        e.currency,
+        _d(e.available_str),
+        _d(e.freeze_str),
+        _d(e.total_str),
+        _d(e.change_str),
+        e.change_type,
+        _ms(e.timestamp_ms_str) or e.time_ms,
+        e,
     )
 
 
-def _gate_position(event: Any) -> PositionUpdate:
-    size = event.size_decimal
-    side = None if size is None or size == _ZERO else ("long" if size > _ZERO else "short")
+def _gate_position(e: Any) -> PositionUpdate:
+    size = _d(e.size_str)
     return PositionUpdate(
-        exchange="gateio_futures",
-        symbol=event.symbol,
-        size=size,
-        side=side,
-        entry_price=event.entry_price_decimal,
-        leverage=event.leverage_decimal,
-        liquidation_price=event.liq_price_decimal,
-        margin=event.margin_decimal,
-        realised_pnl=event.realised_pnl_decimal,
-        mode=event.mode,
-        time_ms=event.record_time_ms or event.time_ms,
-        raw=event,
+        "gateio_futures",
+        e.symbol,
+        size,
+        _side_of(size, "long", "short"),
+        _d(e.entry_price_str),
+        _d(e.leverage_str),
+        _d(e.liq_price_str),
+        _d(e.margin_str),
+        _d(e.realised_pnl_str),
+        e.mode,
+        e.record_time_ms or e.time_ms,
+        e,
     )
 
 
