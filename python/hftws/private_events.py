@@ -3,7 +3,8 @@
 Each event is an immutable dataclass with the fields both exchanges share, as exact
 ``decimal.Decimal`` values built from the exchange's own text (the ``*_str`` accessors, already
 validated by the Rust decoders; never through a float), plus ``raw``: the exchange's own event
-(``hftws.mexc.MexcOrder``, ``hftws.gateio.GateOrder``...), so every exchange-specific field stays reachable.
+(``hftws.mexc.MexcOrder``, ``hftws.gateio.GateOrder``...), so every exchange-specific field
+stays reachable.
 
 Common vocabularies: ``side`` is ``"buy"``/``"sell"`` (positions ``"long"``/``"short"``), order
 ``status`` is one of :data:`ORDER_STATUSES`. The builders below follow ``mexc.md`` §4.3 and
