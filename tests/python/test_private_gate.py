@@ -259,3 +259,38 @@ async def test_key_revoked_while_connected_drops_the_channel_once(gate_spot_serv
         await wait_for(lambda: ws.metrics.reconnects == 2)
         await wait_for(lambda: ws.state is ConnectionState.CONNECTED)
     assert private.auth_log == [("spot.orders", "ok"), ("spot.orders", "INVALID_KEY")]
+
+
+async def test_server_refuses_unsigned_and_stale_requests(gate_spot_server):
+    import json
+    import time
+
+    import websockets
+
+    from hftws import gateio
+
+    async with websockets.connect(gate_spot_server.url) as raw:
+        await raw.send(gateio.subscribe_message("spot.orders", ["!all"], id=1))
+        unsigned = json.loads(await raw.recv())
+        assert unsigned["error"]["code"] == 4 and unsigned["result"] == {"status": "fail"}
+        stale = int(time.time()) - 61
+        await raw.send(
+            gateio.subscribe_message(
+                "spot.orders",
+                ["!all"],
+                id=2,
+                time=stale,
+                key=ACCOUNT.api_key,
+                secret=ACCOUNT.api_secret,
+            )
+        )
+        expired = gateio.parse(await raw.recv())
+        assert (expired.code, expired.label, expired.is_auth) == (2, "REQUEST_EXPIRED", True)
+        await raw.send(
+            gateio.subscribe_message(
+                "spot.orders", ["!all"], id=3, key=ACCOUNT.api_key, secret=ACCOUNT.api_secret
+            )
+        )
+        ok = json.loads(await raw.recv())
+        assert ok["id"] == 3 and ok["result"] == {"status": "success"}
+    assert [o for _, o in gate_spot_server.private.auth_log] == ["code 4", "REQUEST_EXPIRED", "ok"]

@@ -254,3 +254,61 @@ async def test_connect_errors_do_not_quote_the_listen_key(mexc_server, monkeypat
     (key,) = mexc_server.private.listen_keys
     assert key not in str(info.value) and "<listenKey>" in str(info.value)
     await ws.close()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda q, t: q, None),  # the untouched request is accepted
+        (lambda q, t: q.replace(f"timestamp={t}", f"timestamp={t - 1}"), 700002),
+        (lambda q, t: q.replace("recvWindow=5000", "recvWindow=59999"), 700002),
+        (lambda q, t: q.rpartition("&signature=")[0], 700002),
+        (lambda q, t: q[:-1] + ("0" if q[-1] != "0" else "1"), 700002),
+    ],
+)
+async def test_server_verifies_signatures_exactly(mexc_server, mutate, code):
+    import aiohttp
+
+    from hftws.signing import mexc_signed_query
+
+    t = int(mexc_server.private.now() * 1000)
+    query = mutate(mexc_signed_query(ACCOUNT.api_secret, [], t), t)
+    headers = {"X-MEXC-APIKEY": ACCOUNT.api_key}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{mexc_server.rest_url}/api/v3/userDataStream?{query}", headers=headers) as r,
+    ):
+        body = await r.json()
+    if code is None:
+        assert r.status == 200 and len(body["listenKey"]) == 64
+    else:
+        assert (r.status, body["code"]) == (400, code)
+
+
+@pytest.mark.parametrize(
+    ("offset_ms", "window", "code"),
+    [
+        (-4_000, 5000, None),  # 4 s old, inside the default window
+        (-6_000, 5000, 700003),  # outside it
+        (-6_000, 10_000, None),  # a wider recvWindow accepts it
+        (2_000, 5000, 700003),  # more than 1 s in the server's future
+        (0, 60_000, 700005),  # recvWindow must be < 60000
+    ],
+)
+async def test_server_recv_window_rule(mexc_server, offset_ms, window, code):
+    import aiohttp
+
+    from hftws.signing import mexc_query, mexc_signature
+
+    t = int(mexc_server.private.now() * 1000) + offset_ms
+    query = mexc_query([("recvWindow", window), ("timestamp", t)])
+    query += "&signature=" + mexc_signature(ACCOUNT.api_secret, query)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{mexc_server.rest_url}/api/v3/userDataStream?{query}",
+            headers={"X-MEXC-APIKEY": ACCOUNT.api_key},
+        ) as r,
+    ):
+        body = await r.json()
+    assert (body.get("code"), r.status) == (code, 200 if code is None else 400)
