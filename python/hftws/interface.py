@@ -330,6 +330,7 @@ class BaseWebSocketInterface:
         """Make-before-break: open and subscribe a new connection, then retire the old one."""
         try:
             await self._open()
+            self.metrics.rollovers += 1
         except (OSError, HftwsError) as exc:
             log.warning("%s: rollover failed (%s); keeping the old connection", self.exchange, exc)
             self.metrics.errors["rollover_failed"] += 1

@@ -133,6 +133,7 @@ class WebSocketManager:
         self._overflow = first._overflow
         self._dropped = 0
         self._connected = False
+        self._shard_listeners: list[Callable[[BaseWebSocketInterface], Any]] = []
 
     # -- shards ------------------------------------------------------------------------------------
 
@@ -145,6 +146,12 @@ class WebSocketManager:
     def handlers(self) -> tuple[BaseWebSocketInterface, ...]:
         return tuple(self._shards)
 
+    def on_shard(self, callback: Callable[[BaseWebSocketInterface], Any]) -> None:
+        """Call ``callback(connection)`` for every connection, now and when one is added."""
+        self._shard_listeners.append(callback)
+        for shard in self._shards:
+            callback(shard)
+
     def _new_shard(self) -> BaseWebSocketInterface:
         shard = self._factory()
         for mtype, cb in self._callbacks:
@@ -152,6 +159,8 @@ class WebSocketManager:
         if self._queue is not None:
             shard.handler.on_any(self._enqueue)
         self._shards.append(shard)
+        for listener in self._shard_listeners:
+            listener(shard)
         return shard
 
     # -- lifecycle ---------------------------------------------------------------------------------

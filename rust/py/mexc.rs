@@ -305,8 +305,9 @@ pub(crate) fn parse_control(text: &Bound<'_, PyAny>) -> PyResult<PyMexcControl> 
     let inner = if let Ok(s) = text.cast::<PyString>() {
         Control::parse(s.to_str()?)?
     } else if let Ok(b) = text.cast::<PyBytes>() {
-        let s = std::str::from_utf8(b.as_bytes())
-            .map_err(|_| PyTypeError::new_err("control frame is not valid UTF-8"))?;
+        let s = std::str::from_utf8(b.as_bytes()).map_err(|e| {
+            super::errors::MexcDecodeError::new_err(format!("control frame: invalid UTF-8: {e}"))
+        })?;
         Control::parse(s)?
     } else {
         return Err(PyTypeError::new_err("a control frame is str or bytes"));
