@@ -25,9 +25,12 @@ from hftws._core import (
     parse_decimal,
     validate_handshake_response,
 )
+from hftws.credentials import AuthenticationError, Credentials, MissingCredentials
 
 __all__ = [
+    "AuthenticationError",
     "BookStatus",
+    "Credentials",
     "DecimalParseError",
     "DecodeError",
     "DeflateOffer",
@@ -37,6 +40,7 @@ __all__ = [
     "HftwsError",
     "LatencyHistogram",
     "MexcDecodeError",
+    "MissingCredentials",
     "Opcode",
     "OrderBook",
     "ProtocolError",

@@ -222,7 +222,7 @@ class BaseWebSocketInterface:
         self._set_state(ConnectionState.CONNECTING)
         holder: list[WebSocketConnection] = []
         conn = await connect(
-            self.policy.url,
+            await self._connection_url(),
             on_messages=self._on_messages,
             # A failed handshake closes before `connect` returns: nothing to report then.
             on_closed=lambda code, reason: holder and self._on_closed(holder[0], code, reason),
@@ -249,6 +249,10 @@ class BaseWebSocketInterface:
             await old.close(timeout=self.policy.close_timeout)
         self._subscriptions_changed()
         return conn
+
+    async def _connection_url(self) -> str:
+        """URL of the next connection (auth mixins may add a token, e.g. a listenKey)."""
+        return self.policy.url
 
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         """What the handler receives for one message (exchanges may wrap text frames)."""
