@@ -87,8 +87,11 @@ class BaseMessageHandler(ABC):
         except HftwsError as exc:
             self._record_error(exc)
             return MessageType.ERROR
-        self.metrics.messages[mtype.value] += 1
-        self.metrics.latency["dispatch"].record(time.monotonic_ns() - start)
+        metrics = self.metrics
+        # MessageType is a StrEnum: the member itself is the string key, no .value lookup.
+        messages = metrics.messages
+        messages[mtype] = messages.get(mtype, 0) + 1
+        metrics.latency["dispatch"].record(time.monotonic_ns() - start)
         try:
             self._route_message(mtype, raw)
         except HftwsError as exc:
@@ -147,7 +150,8 @@ class BaseMessageHandler(ABC):
             self.metrics.callback_errors += 1
             log.exception("%s: callback %r raised; the stream goes on", self.exchange, cb)
             return
-        if inspect.isawaitable(result):
+        # Most callbacks return None: skip the awaitable check for them.
+        if result is not None and inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
             task.add_done_callback(self._task_done)
