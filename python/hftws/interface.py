@@ -25,18 +25,16 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from hftws._core import HftwsError
+from hftws.event_queue import EventQueue, Overflow
 from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler
 from hftws.policy import Backoff, ConnectionPolicy
 from hftws.transport import WebSocketConnection, connect
 
 log = logging.getLogger("hftws.interface")
-
-Overflow = Literal["drop_oldest", "drop_newest"]
-_END = object()
 
 
 class ConnectionState(StrEnum):
@@ -87,10 +85,7 @@ class BaseWebSocketInterface:
                     f"valid: {', '.join(sorted(valid))}"
                 )
             base = dataclasses.replace(base, **policy_overrides)
-        if queue_size < 1:
-            raise ValueError("queue_size must be at least 1")
-        if overflow not in ("drop_oldest", "drop_newest"):
-            raise ValueError("overflow must be 'drop_oldest' or 'drop_newest'")
+        EventQueue(queue_size, overflow, lambda: None)  # validates the options up front
         self.policy: ConnectionPolicy = base
         self.rest_url = (rest_url or self.DEFAULT_REST_URL).rstrip("/")
         self.handler = handler or self.handler_class()
@@ -103,7 +98,7 @@ class BaseWebSocketInterface:
         self._closing = False
         self._lost = asyncio.Event()
         self._backoff = Backoff(self.policy.reconnect)
-        self._queue: asyncio.Queue[Any] | None = None
+        self._events: EventQueue | None = None
         self._queue_size = queue_size
         self._overflow = overflow
         self._state_listeners: list[Callable[[ConnectionState], Any]] = []
@@ -171,35 +166,17 @@ class BaseWebSocketInterface:
     # -- async iteration ------------------------------------------------------------------------
 
     def __aiter__(self) -> AsyncIterator[Any]:
-        if self._queue is None:
-            self._queue = asyncio.Queue(self._queue_size)
-            self.handler.on_any(self._enqueue)
-        return self._iterate()
+        if self._events is None:
+            self._events = EventQueue(self._queue_size, self._overflow, self._count_drop)
+            self.handler.on_any(self._events.put)
+        return self._events.iterate()
 
-    async def _iterate(self) -> AsyncIterator[Any]:
-        assert self._queue is not None
-        while True:
-            item = await self._queue.get()
-            if item is _END:
-                return
-            yield item
-
-    def _enqueue(self, event: Any) -> None:
-        queue = self._queue
-        assert queue is not None
-        if queue.full():
-            # Never unbounded memory: the consumer is too slow, so drop and count.
-            self.metrics.dropped += 1
-            if self._overflow == "drop_newest":
-                return
-            queue.get_nowait()
-        queue.put_nowait(event)
+    def _count_drop(self) -> None:
+        self.metrics.dropped += 1
 
     def _end_queue(self) -> None:
-        if self._queue is not None:
-            if self._queue.full():
-                self._queue.get_nowait()
-            self._queue.put_nowait(_END)
+        if self._events is not None:
+            self._events.close()
 
     # -- connection internals -------------------------------------------------------------------
 

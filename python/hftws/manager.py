@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hftws import exchanges
+from hftws.event_queue import EventQueue
 from hftws.events import MessageType
 from hftws.interface import BaseWebSocketInterface
 from hftws.metrics import Metrics
@@ -31,7 +32,6 @@ EXCHANGES: dict[str, str] = {
     "gateio_futures_private": "GateioFuturesPrivateHandler",
 }
 ALIASES = {"gate": "gateio", "gate_futures": "gateio_futures", "gateio-futures": "gateio_futures"}
-_END = object()
 
 
 @dataclass
@@ -128,7 +128,7 @@ class WebSocketManager:
         first = first or factory()
         self._shards: list[BaseWebSocketInterface] = [first]
         self._callbacks: list[tuple[MessageType, Callable[[Any], Any]]] = []
-        self._queue: asyncio.Queue[Any] | None = None
+        self._events: EventQueue | None = None
         self._queue_size = queue_size or first._queue_size
         self._overflow = first._overflow
         self._dropped = 0
@@ -156,8 +156,8 @@ class WebSocketManager:
         shard = self._factory()
         for mtype, cb in self._callbacks:
             shard.handler.on(mtype, cb)
-        if self._queue is not None:
-            shard.handler.on_any(self._enqueue)
+        if self._events is not None:
+            shard.handler.on_any(self._events.put)
         self._shards.append(shard)
         for listener in self._shard_listeners:
             listener(shard)
@@ -174,10 +174,8 @@ class WebSocketManager:
         """Close every shard (idempotent)."""
         self._connected = False
         await asyncio.gather(*(s.close() for s in self._shards))
-        if self._queue is not None:
-            if self._queue.full():
-                self._queue.get_nowait()
-            self._queue.put_nowait(_END)
+        if self._events is not None:
+            self._events.close()
 
     async def __aenter__(self) -> WebSocketManager:
         await self.connect()
@@ -255,29 +253,14 @@ class WebSocketManager:
     # -- async iteration ---------------------------------------------------------------------------
 
     def __aiter__(self) -> AsyncIterator[Any]:
-        if self._queue is None:
-            self._queue = asyncio.Queue(self._queue_size)
+        if self._events is None:
+            self._events = EventQueue(self._queue_size, self._overflow, self._count_drop)
             for shard in self._shards:
-                shard.handler.on_any(self._enqueue)
-        return self._iterate()
+                shard.handler.on_any(self._events.put)
+        return self._events.iterate()
 
-    async def _iterate(self) -> AsyncIterator[Any]:
-        assert self._queue is not None
-        while True:
-            item = await self._queue.get()
-            if item is _END:
-                return
-            yield item
-
-    def _enqueue(self, event: Any) -> None:
-        queue = self._queue
-        assert queue is not None
-        if queue.full():
-            self._dropped += 1
-            if self._overflow == "drop_newest":
-                return
-            queue.get_nowait()
-        queue.put_nowait(event)
+    def _count_drop(self) -> None:
+        self._dropped += 1
 
     # -- stats -------------------------------------------------------------------------------------
 

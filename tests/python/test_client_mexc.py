@@ -173,7 +173,7 @@ async def test_async_for_with_a_slow_consumer_drops_and_counts(mexc_server):
                 if len(got) >= 10:
                     break
         assert ws.metrics.dropped > 0
-        assert ws._queue is not None and ws._queue.qsize() <= 5
+        assert ws._events is not None and ws._events.qsize() <= 5
 
 
 async def test_more_than_30_channels_spread_over_connections():
