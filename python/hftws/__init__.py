@@ -6,6 +6,7 @@ exchange decoders); this package re-exports its public names and adds the asynci
 
 from hftws._core import (
     BookStatus,
+    BookUpdate,
     DecimalParseError,
     DecodeError,
     DeflateOffer,
@@ -18,6 +19,7 @@ from hftws._core import (
     Opcode,
     OrderBook,
     ProtocolError,
+    StreamDecoder,
     WebSocketDecoder,
     WebSocketEncoder,
     build_handshake_request,
@@ -28,6 +30,7 @@ from hftws._core import (
 
 __all__ = [
     "BookStatus",
+    "BookUpdate",
     "DecimalParseError",
     "DecodeError",
     "DeflateOffer",
@@ -40,6 +43,7 @@ __all__ = [
     "Opcode",
     "OrderBook",
     "ProtocolError",
+    "StreamDecoder",
     "WebSocketDecoder",
     "WebSocketEncoder",
     "build_handshake_request",

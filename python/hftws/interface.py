@@ -60,6 +60,9 @@ class BaseWebSocketInterface:
     #: Message handler built when none is given.
     handler_class: ClassVar[type[BaseMessageHandler]]
     exchange: ClassVar[str]
+    #: Exchange of the fused Rust decoder (``hftws.StreamDecoder``): when set, payloads are
+    #: decoded in the transport's call and the handler receives typed events, not bytes.
+    stream_decoder: ClassVar[str | None] = None
     DEFAULT_URL: ClassVar[str]
     DEFAULT_REST_URL: ClassVar[str]
 
@@ -108,6 +111,7 @@ class BaseWebSocketInterface:
         self._overflow = overflow
         self._state_listeners: list[Callable[[ConnectionState], Any]] = []
         self._last_ping = 0.0
+        self._books: dict[str, tuple[Any, bool]] = {}
         self._init_subscriptions()  # type: ignore[attr-defined]
         # Refusals arrive as acks (MEXC) or as error objects echoing the request id (Gate).
         self.handler._on_internal(MessageType.SUBSCRIBE, self._on_ack)  # type: ignore[attr-defined]
@@ -224,7 +228,10 @@ class BaseWebSocketInterface:
             max_message_size=self.policy.max_message_size,
             open_timeout=self.policy.open_timeout,
             ssl_context=self._ssl,
+            exchange=self.stream_decoder,
         )
+        for symbol, (book, emit) in self._books.items():
+            conn.register_book(symbol, book, emit=emit)
         holder.append(conn)
         old, self._conn = self._conn, conn
         self._lost.clear()
@@ -247,12 +254,31 @@ class BaseWebSocketInterface:
         """What the handler receives for one message (exchanges may wrap text frames)."""
         return payload
 
-    def _on_messages(self, messages: list[tuple[int, bytes]], recv_ns: int) -> None:
+    def register_book(self, symbol: str, book: Any, *, emit: bool = True) -> None:
+        """Keep ``book`` (an ``OrderBook``) for ``symbol`` inside the Rust decoder.
+
+        Depth pushes for ``symbol`` are applied before Python sees them and the ORDERBOOK
+        callbacks receive a ``BookUpdate(symbol, status)`` (nothing with ``emit=False``).
+        Kept across reconnects; the book must be resynced (snapshot) after a gap.
+        """
+        if self.stream_decoder is None:
+            raise ValueError(f"{type(self).__name__} has no fused decoder for books")
+        self._books[symbol] = (book, emit)
+        if self._conn is not None:
+            self._conn.register_book(symbol, book, emit=emit)
+
+    def _on_messages(self, messages: list[Any], recv_ns: int) -> None:
         metrics = self.metrics
         metrics.reads += 1
         metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
         handle = self.handler._handle_message
         callback_hist = metrics.latency["callback"]
+        if self.stream_decoder is not None:
+            # Already decoded by the transport's StreamDecoder.
+            for event in messages:
+                handle(event, recv_ns)
+                callback_hist.record(time.monotonic_ns() - recv_ns)
+            return
         raw_of = self._message_raw
         for opcode, payload in messages:
             handle(raw_of(opcode, payload), recv_ns)

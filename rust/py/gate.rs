@@ -290,7 +290,19 @@ fn depth_channel_of(f: &Shared) -> DepthChannel {
 /// most futures channels). Raises `GateDecodeError` naming the channel and field.
 #[pyfunction(name = "gate_parse")]
 pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let src = src_of(data)?;
+    event_from_src(py, src_of(data)?)
+}
+
+/// The event(s) of one text frame given as bytes borrowed from elsewhere (a socket buffer):
+/// the payload is copied once into the `bytes` object the events keep.
+pub(crate) fn event_from_frame(py: Python<'_>, payload: &[u8]) -> PyResult<Py<PyAny>> {
+    event_from_src(
+        py,
+        Src::Bytes(PyBackedBytes::from(PyBytes::new(py, payload))),
+    )
+}
+
+fn event_from_src(py: Python<'_>, src: Src) -> PyResult<Py<PyAny>> {
     let frame: &[u8] = match &src {
         Src::Bytes(b) => b,
         Src::Str(s) => s.as_bytes(),

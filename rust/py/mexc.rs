@@ -178,6 +178,17 @@ fn decode_bytes(py: Python<'_>, bytes: Bound<'_, PyBytes>) -> PyResult<Py<PyAny>
     event(py, Frame(bytes.unbind()), push)
 }
 
+/// The typed event of one binary push given as bytes borrowed from elsewhere (a socket
+/// buffer): the payload is copied once into the `bytes` object the event keeps.
+pub(crate) fn event_from_frame(py: Python<'_>, payload: &[u8]) -> PyResult<Py<PyAny>> {
+    decode_bytes(py, PyBytes::new(py, payload))
+}
+
+/// The `MexcControl` of one text frame.
+pub(crate) fn control_from_text(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, PyMexcControl { inner: Control::parse(text)? })?.into_any())
+}
+
 /// Decodes one binary frame (a `PushDataV3ApiWrapper`) into its typed event.
 ///
 /// Raises `MexcDecodeError` naming the field for malformed input.

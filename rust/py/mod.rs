@@ -10,6 +10,7 @@ mod mexc_batches;
 mod mexc_events;
 mod gate;
 mod gate_events;
+mod pipeline;
 
 use pyo3::prelude::*;
 
@@ -31,5 +32,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ws::validate_handshake_response, m)?)?;
     mexc::register(m)?;
     gate::register(m)?;
+    m.add_class::<pipeline::PyStreamDecoder>()?;
+    m.add_class::<pipeline::PyBookUpdate>()?;
     Ok(())
 }
