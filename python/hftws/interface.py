@@ -229,9 +229,8 @@ class BaseWebSocketInterface:
             open_timeout=self.policy.open_timeout,
             ssl_context=self._ssl,
             exchange=self.stream_decoder,
+            books=self._books if self.stream_decoder is not None else None,
         )
-        for symbol, (book, emit) in self._books.items():
-            conn.register_book(symbol, book, emit=emit)
         holder.append(conn)
         old, self._conn = self._conn, conn
         self._lost.clear()

@@ -23,7 +23,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -328,11 +328,13 @@ async def connect(
     open_timeout: float = 10.0,
     ssl_context: ssl.SSLContext | None = None,
     exchange: str | None = None,
+    books: Mapping[str, OrderBook | tuple[OrderBook, bool]] | None = None,
 ) -> WebSocketConnection:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``) and complete the upgrade.
 
     With ``exchange`` ("mexc", "gateio", "gateio_futures") payloads are decoded in the same
-    Rust call as the frames and ``on_messages`` receives typed events.
+    Rust call as the frames and ``on_messages`` receives typed events; ``books`` (symbol ->
+    ``OrderBook`` or ``(OrderBook, emit)``) are registered before the first byte is decoded.
 
     Raises :class:`ConnectError` (an ``OSError``) with a one-line cause: DNS, refused,
     TLS, timeout or a refused upgrade.
@@ -355,6 +357,9 @@ async def connect(
         max_message_size=max_message_size,
         exchange=exchange,
     )
+    for symbol, entry in (books or {}).items():
+        book, emit = entry if isinstance(entry, tuple) else (entry, True)
+        conn.register_book(symbol, book, emit=emit)
     ctx = _ssl_context(parts.scheme, ssl_context)
     try:
         async with asyncio.timeout(open_timeout):
