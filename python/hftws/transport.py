@@ -24,7 +24,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from hftws._core import (
@@ -102,12 +102,12 @@ class WebSocketConnection(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
         request, self._key = build_handshake_request(
             self._host, self._target, deflate=self._compression, headers=self._headers
         )
-        transport.write(request)
+        self._transport.write(request)
 
     def data_received(self, data: bytes) -> None:
         recv_ns = time.monotonic_ns()
