@@ -45,7 +45,6 @@ from picows import WSListener, WSMsgType, ws_connect
 from sortedcontainers import SortedDict
 
 import corpus as C
-import hftws
 from _harness import save
 from hftws import gateio, transport
 from hftws.exchanges import GateioSpotPublicHandler
@@ -310,7 +309,7 @@ CLIENTS = {
 }
 
 
-def check(name: str, book, c: C.Corpus) -> None:  # noqa: ANN001
+def check(name: str, book, c: C.Corpus) -> None:
     if book is None:
         return
     if isinstance(book, PyBook):
@@ -371,7 +370,7 @@ def main() -> None:
         for _ in range(repeat):
             rng.shuffle(tasks)
             for cl, lp in tasks:
-                r = run_loop(lp, lambda cl=cl: one(cl, url, c, n, False))
+                r = run_loop(lp, lambda cl=cl, url=url: one(cl, url, c, n, False))
                 key = f"{cl} [{lp}]"
                 for k, v in r.items():
                     results.setdefault(key, {}).setdefault(k, []).append(v)
@@ -391,7 +390,9 @@ def main() -> None:
         for lp in loops:
             proc, url = server(b"", paced_wire, rate)
             try:
-                latency[f"{cl} [{lp}]"] = run_loop(lp, lambda cl=cl: one(cl, url, lat_c, n_lat, True))
+                latency[f"{cl} [{lp}]"] = run_loop(
+                    lp, lambda cl=cl, url=url: one(cl, url, lat_c, n_lat, True)
+                )
             finally:
                 proc.kill()
     summary = {

@@ -24,8 +24,8 @@ from sortedcontainers import SortedDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import measure, save, table
 import corpus as C
+from _harness import measure, save, table
 from hftws import BookStatus, OrderBook, StreamDecoder, mexc
 from hftws.testing.mexc_proto import load
 

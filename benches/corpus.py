@@ -170,7 +170,7 @@ class _Mexc:
         self.deals_ch = mexc.deals_channel(MEXC_SYMBOL)
         self.ticker_ch = mexc.book_ticker_channel(MEXC_SYMBOL)
 
-    def wrapper(self, channel: str, t_ms: int):  # noqa: ANN201 (generated protobuf class)
+    def wrapper(self, channel: str, t_ms: int):
         return self.pb.PushDataV3ApiWrapper(channel=channel, symbol=MEXC_SYMBOL, sendTime=t_ms)
 
     def depth(self, bids: Levels, asks: Levels, first: int, last: int, t_ms: int) -> bytes:
@@ -306,7 +306,7 @@ def batches(frames: list[bytes], size: int) -> list[list[bytes]]:
     return [frames[i : i + size] for i in range(0, len(frames), size)]
 
 
-def hftws_book(c: Corpus, exchange: str):  # noqa: ANN201 (hftws.OrderBook)
+def hftws_book(c: Corpus, exchange: str):
     """An ``hftws.OrderBook`` loaded with the corpus snapshot."""
     import hftws
 
@@ -330,7 +330,7 @@ def check_book(name: str, bids: dict, asks: dict, c: Corpus) -> None:
         raise AssertionError(f"{name}: final book differs from the corpus's expected book")
 
 
-def check_hftws(name: str, book, c: Corpus) -> None:  # noqa: ANN001 (hftws.OrderBook)
+def check_hftws(name: str, book, c: Corpus) -> None:
     """Raise unless an ``hftws.OrderBook`` holds exactly the corpus's expected book."""
     bids, asks = book.depth()
     check_book(name, dict(bids), dict(asks), c)

@@ -16,10 +16,11 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import RESULTS_DIR, machine
+
+HERE = Path(__file__).resolve().parent
 
 BENCHES = ("bench_gate", "bench_mexc", "bench_e2e", "bench_floor")
 PACKAGES = (
@@ -62,20 +63,31 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
     m = load("bench_mexc", quick)["depth"]
     e = load("bench_e2e", quick)
     rows = []
-    py_fast = min(
-        med(g, "msgspec structs + SortedDict"), med(g, "orjson + order_book C ext")
-    )
+    py_fast = min(med(g, "msgspec structs + SortedDict"), med(g, "orjson + order_book C ext"))
     one = med(g, "hftws apply_depth (1 call/msg)")
     batched = min(
         med(g, "hftws apply_depth_many (10 msgs/call)"),
         med(g, "hftws StreamDecoder.feed (10 frames/read)"),
     )
-    rows.append(("Gate depth parse+apply+best vs fastest Python (1 call/msg)", py_fast / one, 10, ""))
-    rows.append(("Gate depth, batched per socket read, vs fastest Python", py_fast / batched, 20, ""))
+    rows.append(
+        ("Gate depth parse+apply+best vs fastest Python (1 call/msg)", py_fast / one, 10, "")
+    )
+    rows.append(
+        ("Gate depth, batched per socket read, vs fastest Python", py_fast / batched, 20, "")
+    )
     if "ccxt.pro gate handle_message" in g:
-        rows.append(("Gate depth vs ccxt.pro handle_message", med(g, "ccxt.pro gate handle_message") / one, 30, ""))
+        rows.append(
+            (
+                "Gate depth vs ccxt.pro handle_message",
+                med(g, "ccxt.pro gate handle_message") / one,
+                30,
+                "",
+            )
+        )
     upb = min(med(m, "upb + SortedDict"), med(m, "upb + order_book (C)"))
-    ours = min(med(m, "hftws apply_depth + bbo"), med(m, "hftws StreamDecoder.feed (10 frames/read)"))
+    ours = min(
+        med(m, "hftws apply_depth + bbo"), med(m, "hftws StreamDecoder.feed (10 frames/read)")
+    )
     rows.append(("MEXC depth decode+apply+best vs fastest upb pipeline", upb / ours, 20, ""))
     rate = e["rate"]
     for lp in ("asyncio", "uvloop"):
@@ -85,13 +97,41 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
         r = lambda k, lp=lp: rate[f"{k} [{lp}]"]["msgs_per_s"]["median"]  # noqa: E731
         full_r = r("hftws full stack (interface + handler + book)")
         thin_r = r("hftws transport + StreamDecoder + book")
-        rows.append((f"E2E full stack vs picows+orjson+book [{lp}]", full_r / r("picows + orjson + SortedDict"), 4, f"fused transport alone: {thin_r / r('picows + orjson + SortedDict'):.1f}x"))
-        rows.append((f"E2E full stack vs websockets+orjson+book [{lp}]", full_r / r("websockets + orjson + SortedDict"), 10, f"fused transport alone: {thin_r / r('websockets + orjson + SortedDict'):.1f}x"))
-        rows.append((f"E2E raw frames: hftws vs picows [{lp}]", r("hftws raw frames (no decoding)") / r("picows raw frames (no decoding)"), 1, ""))
+        rows.append(
+            (
+                f"E2E full stack vs picows+orjson+book [{lp}]",
+                full_r / r("picows + orjson + SortedDict"),
+                4,
+                f"fused transport alone: {thin_r / r('picows + orjson + SortedDict'):.1f}x",
+            )
+        )
+        rows.append(
+            (
+                f"E2E full stack vs websockets+orjson+book [{lp}]",
+                full_r / r("websockets + orjson + SortedDict"),
+                10,
+                f"fused transport alone: {thin_r / r('websockets + orjson + SortedDict'):.1f}x",
+            )
+        )
+        rows.append(
+            (
+                f"E2E raw frames: hftws vs picows [{lp}]",
+                r("hftws raw frames (no decoding)") / r("picows raw frames (no decoding)"),
+                1,
+                "",
+            )
+        )
     for k, v in e["latency"].items():
         if k.startswith("hftws"):
             # Expressed as a ratio: 20 µs / p99 must be >= 1.
-            rows.append((f"p99 receive→callback at 50k msg/s < 20 µs: {k} (p99 {v['p99_us']:.1f} µs)", 20 / v["p99_us"], 1, ""))
+            rows.append(
+                (
+                    f"p99 receive→callback at 50k msg/s < 20 µs: {k} (p99 {v['p99_us']:.1f} µs)",
+                    20 / v["p99_us"],
+                    1,
+                    "",
+                )
+            )
     return rows
 
 

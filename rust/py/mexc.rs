@@ -186,7 +186,13 @@ pub(crate) fn event_from_frame(py: Python<'_>, payload: &[u8]) -> PyResult<Py<Py
 
 /// The `MexcControl` of one text frame.
 pub(crate) fn control_from_text(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
-    Ok(Py::new(py, PyMexcControl { inner: Control::parse(text)? })?.into_any())
+    Ok(Py::new(
+        py,
+        PyMexcControl {
+            inner: Control::parse(text)?,
+        },
+    )?
+    .into_any())
 }
 
 /// Decodes one binary frame (a `PushDataV3ApiWrapper`) into its typed event.

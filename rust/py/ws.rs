@@ -224,7 +224,10 @@ impl PyWebSocketDecoder {
 
 /// The bytes of a `bytes` argument in place; any other buffer (bytearray, memoryview) is
 /// copied first, since Python code run while building results could resize it.
-pub(crate) fn with_input<R>(data: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> PyResult<R>) -> PyResult<R> {
+pub(crate) fn with_input<R>(
+    data: &Bound<'_, PyAny>,
+    f: impl FnOnce(&[u8]) -> PyResult<R>,
+) -> PyResult<R> {
     if let Ok(b) = data.cast::<PyBytes>() {
         return f(b.as_bytes());
     }

@@ -40,7 +40,9 @@ def gate_depth(first: int, last: int, bids, asks, pair: str = PAIR) -> bytes:
 def gate_trade(i: int) -> bytes:
     result = {"id": i, "create_time": 1, "side": "buy", "currency_pair": PAIR}
     result |= {"amount": "0.5", "price": "100.5"}
-    return json.dumps({"time": 1, "channel": "spot.trades", "event": "update", "result": result}).encode()
+    return json.dumps(
+        {"time": 1, "channel": "spot.trades", "event": "update", "result": result}
+    ).encode()
 
 
 def mexc_depth(first: int, last: int, bids, asks, symbol: str = SYMBOL) -> bytes:
@@ -52,8 +54,12 @@ def mexc_depth(first: int, last: int, bids, asks, symbol: str = SYMBOL) -> bytes
         "toVersion": str(last),
     }
     return encode(
-        {"channel": "spot@public.aggre.depth.v3.api.pb@10ms@" + symbol, "symbol": symbol,
-         "sendTime": 1, "publicAggreDepths": body}
+        {
+            "channel": "spot@public.aggre.depth.v3.api.pb@10ms@" + symbol,
+            "symbol": symbol,
+            "sendTime": 1,
+            "publicAggreDepths": body,
+        }
     )
 
 

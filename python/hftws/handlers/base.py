@@ -145,7 +145,7 @@ class BaseMessageHandler(ABC):
             self.metrics.callback_errors += 1
             log.exception("%s: callback %r raised; the stream goes on", self.exchange, cb)
             return
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
             task.add_done_callback(self._task_done)
