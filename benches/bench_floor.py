@@ -5,7 +5,10 @@
   loopback socket, per read);
 - a memory copy of the same bytes as one Gate.io depth message (``bytes(memoryview)``);
 - ``StreamDecoder.feed`` of one pre-framed message with a registered book (the fused path),
-  for comparison.
+  for comparison;
+- ``gateio.apply_depth`` / ``mexc.apply_depth`` of a push the book already holds (STALE):
+  the whole parse and the sequence check without the level writes, so that
+  ``bench_gate``/``bench_mexc``'s per-message cost splits into parse and book writes.
 
 Run: ``.venv/bin/python benches/bench_floor.py [--quick]``.
 """
@@ -24,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus as C
 import hftws
 from _harness import measure, save, table
+from hftws import gateio, mexc
 
 
 class Sink(asyncio.Protocol):
@@ -95,6 +99,27 @@ def main() -> None:
             stream_feed(framed)
         return n
 
+    mexc_msg = c.mexc[len(c.mexc) // 2]
+    g_book, m_book = C.hftws_book(c, "gate"), C.hftws_book(c, "mexc")
+    g_apply, m_apply = gateio.apply_depth, mexc.apply_depth
+    for frames, apply, b in ((c.gate, g_apply, g_book), (c.mexc, m_apply, m_book)):
+        for f in frames:
+            apply(f, b)
+    if g_apply(msg, g_book) != hftws.BookStatus.STALE:
+        raise SystemExit("expected a stale Gate push")
+    if m_apply(mexc_msg, m_book) != hftws.BookStatus.STALE:
+        raise SystemExit("expected a stale MEXC push")
+
+    def gate_stale() -> int:
+        for _ in range(n):
+            g_apply(msg, g_book)
+        return n
+
+    def mexc_stale() -> int:
+        for _ in range(n):
+            m_apply(mexc_msg, m_book)
+        return n
+
     def frame_only() -> int:
         for _ in range(n):
             count(framed)
@@ -107,6 +132,8 @@ def main() -> None:
             "empty Python loop iteration": empty_loop,
             "WebSocketDecoder.feed_count (frame, no objects)": frame_only,
             "StreamDecoder.feed (frame + Gate depth push, stale)": fused_one,
+            "gateio.apply_depth, stale push (parse, no writes)": gate_stale,
+            "mexc.apply_depth, stale push (decode, no writes)": mexc_stale,
         },
         repeat=repeat,
     )

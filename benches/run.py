@@ -1,7 +1,8 @@
 """Run every benchmark and write ``benches/RESULTS.md`` (and ``results/*.json``).
 
-``python benches/run.py [--quick]``: runs ``bench_gate``, ``bench_mexc``, ``bench_e2e`` and
-``bench_floor`` (each in its own process, tasks shuffled between repetitions inside each),
+``python benches/run.py [--quick]``: runs ``bench_gate``, ``bench_mexc``, ``bench_e2e``,
+``bench_floor``, ``bench_book``, ``bench_frames`` and ``bench_simulator`` (each in its own
+process, tasks shuffled between repetitions inside each),
 then checks the project's targets against the ratios measured in the same run. RESULTS.md is
 generated here, never written by hand.
 """
@@ -22,7 +23,15 @@ from _harness import RESULTS_DIR, machine
 
 HERE = Path(__file__).resolve().parent
 
-BENCHES = ("bench_gate", "bench_mexc", "bench_e2e", "bench_floor")
+BENCHES = (
+    "bench_gate",
+    "bench_mexc",
+    "bench_e2e",
+    "bench_floor",
+    "bench_book",
+    "bench_frames",
+    "bench_simulator",
+)
 PACKAGES = (
     "hftws",
     "orjson",
@@ -62,6 +71,17 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
     g = load("bench_gate", quick)["depth"]
     m = load("bench_mexc", quick)["depth"]
     e = load("bench_e2e", quick)
+    fl = load("bench_floor", quick)["floor"]
+    call = med(fl, "Python→Rust call (feed_count of b'')")
+
+    def split(total: float, stale_key: str) -> str:
+        parse = med(fl, stale_key)
+        return (
+            f"profile per message: {total:,.0f} ns = {call:.0f} ns call + "
+            f"{parse - call:,.0f} ns parse and id check (stale push) + "
+            f"{total - parse:,.0f} ns level writes and bbo"
+        )
+
     rows = []
     py_fast = min(med(g, "msgspec structs + SortedDict"), med(g, "orjson + order_book C ext"))
     one = med(g, "hftws apply_depth (1 call/msg)")
@@ -70,10 +90,20 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
         med(g, "hftws StreamDecoder.feed (10 frames/read)"),
     )
     rows.append(
-        ("Gate depth parse+apply+best vs fastest Python (1 call/msg)", py_fast / one, 10, "")
+        (
+            "Gate depth parse+apply+best vs fastest Python (1 call/msg)",
+            py_fast / one,
+            10,
+            split(one, "gateio.apply_depth, stale push (parse, no writes)"),
+        )
     )
     rows.append(
-        ("Gate depth, batched per socket read, vs fastest Python", py_fast / batched, 20, "")
+        (
+            "Gate depth, batched per socket read, vs fastest Python",
+            py_fast / batched,
+            20,
+            split(batched, "gateio.apply_depth, stale push (parse, no writes)"),
+        )
     )
     if "ccxt.pro gate handle_message" in g:
         rows.append(
@@ -88,7 +118,14 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
     ours = min(
         med(m, "hftws apply_depth + bbo"), med(m, "hftws StreamDecoder.feed (10 frames/read)")
     )
-    rows.append(("MEXC depth decode+apply+best vs fastest upb pipeline", upb / ours, 20, ""))
+    rows.append(
+        (
+            "MEXC depth decode+apply+best vs fastest upb pipeline",
+            upb / ours,
+            20,
+            split(ours, "mexc.apply_depth, stale push (decode, no writes)"),
+        )
+    )
     rate = e["rate"]
     for lp in ("asyncio", "uvloop"):
         full = f"hftws full stack (interface + handler + book) [{lp}]"
@@ -97,6 +134,12 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
         r = lambda k, lp=lp: rate[f"{k} [{lp}]"]["msgs_per_s"]["median"]  # noqa: E731
         full_r = r("hftws full stack (interface + handler + book)")
         thin_r = r("hftws transport + StreamDecoder + book")
+        cpu = lambda k, lp=lp: rate[f"{k} [{lp}]"]["cpu_us_per_msg"]["median"]  # noqa: E731
+        layers = (
+            f"CPU/msg: full stack {cpu('hftws full stack (interface + handler + book)'):.2f} µs "
+            f"= fused transport {cpu('hftws transport + StreamDecoder + book'):.2f} µs + "
+            "interface/handler dispatch in Python"
+        )
         rows.append(
             (
                 f"E2E full stack vs picows+orjson+book [{lp}]",
@@ -110,7 +153,8 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
                 f"E2E full stack vs websockets+orjson+book [{lp}]",
                 full_r / r("websockets + orjson + SortedDict"),
                 10,
-                f"fused transport alone: {thin_r / r('websockets + orjson + SortedDict'):.1f}x",
+                f"fused transport alone: {thin_r / r('websockets + orjson + SortedDict'):.1f}x; "
+                + layers,
             )
         )
         before = r("hftws full stack unfused (before: parse per call, book.apply)")
