@@ -71,8 +71,8 @@ def _fmt_size(rng: random.Random) -> str:
 class _Model:
     """The exact book the stream describes; bids keyed by negated ticks (index 0 = best)."""
 
-    def __init__(self, rng: random.Random, depth: int, mid_ticks: int) -> None:
-        self.rng, self.depth = rng, depth
+    def __init__(self, rng: random.Random, depth: int, mid_ticks: int, deep: float = 0.1) -> None:
+        self.rng, self.depth, self.near = rng, depth, 1 - deep
         self.tick = Decimal("0.01")
         self.bids = SortedDict({-(mid_ticks - 1 - 2 * i): _fmt_size(rng) for i in range(depth)})
         self.asks = SortedDict({mid_ticks + 1 + 2 * i: _fmt_size(rng) for i in range(depth)})
@@ -89,7 +89,8 @@ class _Model:
             side, other = (self.bids, self.asks) if is_bid else (self.asks, self.bids)
             out = upd_bids if is_bid else upd_asks
             # Distance from the top: mostly the first few levels, sometimes deep.
-            dist = int(rng.expovariate(1 / 6)) if rng.random() < 0.9 else rng.randrange(len(side))
+            near = rng.random() < self.near
+            dist = int(rng.expovariate(1 / 6)) if near else rng.randrange(len(side))
             dist = min(dist, len(side) - 1)
             if rng.random() < 0.25 and len(side) > 1:
                 key = side.keys()[dist]
@@ -209,11 +210,13 @@ def corpus(
     depth: int = 1_000,
     seed: int = 7,
     mid_ticks: int = 3_000_000,
+    deep: float = 0.1,
 ) -> Corpus:
     """``n`` events, a ``depth_share`` of them depth deltas and the rest split between trades
-    and book tickers, in both wire formats."""
+    and book tickers, in both wire formats. ``deep`` is the share of levels anywhere in the
+    book rather than near the top."""
     rng = random.Random(seed)
-    model = _Model(rng, depth, mid_ticks)
+    model = _Model(rng, depth, mid_ticks, deep)
     snap_bids, snap_asks = model.snapshot()
     mx = _Mexc()
     seq = snapshot_id = SNAPSHOT_ID
