@@ -289,6 +289,90 @@ def run_msgspec(frames, typ) -> int:
     return len(frames)
 
 
+# --- mixed stream: depth, trades and book tickers on one socket ------------------------------
+
+
+class MEnvelope(msgspec.Struct):
+    channel: str
+    result: msgspec.Raw
+
+
+def run_mixed_msgspec(books, frames) -> int:
+    """Envelope first (result kept raw), then the typed result for its channel."""
+    bids, asks = books
+    env = msgspec.json.Decoder(MEnvelope)
+    dec = {
+        "spot.order_book_update": msgspec.json.Decoder(MResult),
+        "spot.trades": msgspec.json.Decoder(MTrade),
+        "spot.book_ticker": msgspec.json.Decoder(MTicker),
+    }
+    depth_dec = dec["spot.order_book_update"]
+    last = FIRST_ID
+    for f in frames:
+        e = env.decode(f)
+        if e.channel != "spot.order_book_update":
+            dec[e.channel].decode(e.result)
+            continue
+        r = depth_dec.decode(e.result)
+        if r.u <= last:
+            continue
+        for p, sz in r.b:
+            fs = float(sz)
+            if fs == 0.0:
+                bids.pop(float(p), None)
+            else:
+                bids[float(p)] = fs
+        for p, sz in r.a:
+            fs = float(sz)
+            if fs == 0.0:
+                asks.pop(float(p), None)
+            else:
+                asks[float(p)] = fs
+        last = r.u
+        bids.peekitem(-1)
+        asks.peekitem(0)
+    return len(frames)
+
+
+def run_mixed_hftws(book, frames) -> int:
+    """One call per message: the book takes depth pushes, anything else is parsed."""
+    apply, parse, bbo = gateio.apply_depth, gateio.parse, book.bbo
+    for f in frames:
+        if apply(f, book) is None:
+            parse(f)
+        else:
+            bbo()
+    return len(frames)
+
+
+def mixed_cases(n: int, repeat: int) -> tuple[dict, int]:
+    c = C.corpus(n, depth_share=0.7, seed=11)
+    frames = c.gate
+    wire = [b"".join(C.server_frame(f) for f in b) for b in C.batches(frames, BATCH)]
+    snap = (c.snapshot_bids, c.snapshot_asks)
+    pools = {k: [hftws_book(*snap) for _ in range(repeat)] for k in ("one", "stream")} | {
+        "sorted": [sorted_books(*snap) for _ in range(repeat)]
+    }
+    check = hftws_book(*snap)
+    run_stream(check, wire)
+    C.check_hftws("mixed StreamDecoder", check, c)
+    sb = sorted_books(*snap)
+    run_mixed_msgspec(sb, frames)
+    C.check_book("mixed msgspec", dict(sb[0]), dict(sb[1]), c)
+    cases = {
+        "hftws apply_depth or parse (1 call/msg)": lambda: run_mixed_hftws(
+            pools["one"].pop(), frames
+        ),
+        f"hftws StreamDecoder.feed ({BATCH} frames/read)": lambda: run_stream(
+            pools["stream"].pop(), wire
+        ),
+        "msgspec envelope + typed result + SortedDict": lambda: run_mixed_msgspec(
+            pools["sorted"].pop(), frames
+        ),
+    }
+    return cases, len(c.by_kind["depth"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run (< 30 s)")
@@ -386,9 +470,19 @@ def main() -> None:
     print(
         table("Trades and tickers to typed events", typed, baseline="msgspec typed struct (trade)")
     )
+    cases, n_depth = mixed_cases(n, repeat)
+    mixed = measure(cases, repeat=repeat)
+    print(
+        table(
+            f"Mixed stream ({n_depth:,} depth pushes, the rest trades and book tickers): "
+            "every message decoded, depth applied, best read (ns/message)",
+            mixed,
+            baseline="msgspec envelope + typed result + SortedDict",
+        )
+    )
     path = save(
         "bench_gate_quick" if args.quick else "bench_gate",
-        {"n": n, "mean_levels": mean_levels, "depth": depth, "typed": typed},
+        {"n": n, "mean_levels": mean_levels, "depth": depth, "typed": typed, "mixed": mixed},
     )
     print(f"saved {path}")
 
