@@ -187,7 +187,7 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
                     f"({v['p99_min_us']:.1f}-{v['p99_max_us']:.1f}), p50 {v['p50_us']:.1f} µs; "
                     f"profile: one asyncio read callback costs {loop_us:.1f} µs here "
                     f"(bench_floor), so at one message per read the loop alone is "
-                    f"{loop_us * 5:.0f}% busy: the tail is messages queued behind the previous read",
+                    f"{loop_us * 5:.0f}% busy: the tail is messages queued behind a read",
                 )
             )
     return rows
