@@ -430,6 +430,9 @@ def main() -> None:
         f"hftws StreamDecoder.feed ({BATCH} frames/read)": lambda: run_stream(
             pools["streamb"].pop(), batch_wire
         ),
+        "profile: hftws apply_depth of stale pushes (scan + id check, no writes)": lambda: (
+            run_hftws(check, frames)
+        ),
         "orjson + order_book C ext": lambda: run_orjson_cbook(pools["cbook"].pop(), frames),
         "msgspec structs + SortedDict": lambda: run_msgspec_sorted(pools["sorted"].pop(), frames),
         "orjson.loads only (no book)": lambda: run_orjson_only(frames),

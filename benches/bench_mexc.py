@@ -81,6 +81,14 @@ def depth_cases(c: C.Corpus, frames: list[bytes], repeat: int, finals: dict):
         checker.feed(chunk)
     C.check_hftws("hftws StreamDecoder", check, c)
 
+    def stale() -> int:
+        # `check` already holds every push: each one is only scanned and found stale.
+        bbo = check.bbo
+        for f in frames:
+            apply_depth(f, check)
+            bbo()
+        return n
+
     def ours() -> int:
         book = rust_books.pop()
         bbo = book.bbo
@@ -159,6 +167,7 @@ def depth_cases(c: C.Corpus, frames: list[bytes], repeat: int, finals: dict):
 
     return {
         "hftws apply_depth + bbo": ours,
+        "profile: hftws apply_depth of stale pushes (scan + id check, no writes)": stale,
         "hftws StreamDecoder.feed (1 frame/call)": lambda: stream(1),
         f"hftws StreamDecoder.feed ({BATCH} frames/read)": lambda: stream(BATCH),
         "upb + SortedDict": upb_sorted,
