@@ -203,3 +203,63 @@ def test_any_chunking_gives_the_unfused_result(data):
         else:
             assert item.status is want
     assert book.depth() == ref.depth()
+
+
+async def test_transport_with_exchange_delivers_events_books_and_answers_controls():
+    import asyncio
+    import base64
+    import hashlib
+
+    from client_helpers import wait_for
+
+    from hftws import transport
+
+    guid = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    push = gate_depth(11, 11, [["99.5", "4"]], [])
+    wire = frame(b"hb", 9) + frame(gate_trade(1)) + frame(push)
+    wire += frame((1000).to_bytes(2, "big") + b"done", 8)
+    received = bytearray()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        accept = base64.b64encode(hashlib.sha1(key + guid).digest())
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n" + wire
+        )
+        await writer.drain()
+        while chunk := await reader.read(4096):
+            received.extend(chunk)
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    book = loaded("gate", PAIR)
+    items: list[object] = []
+    try:
+        conn = await transport.connect(
+            f"ws://127.0.0.1:{port}/",
+            on_messages=lambda batch, _ns: items.extend(batch),
+            exchange="gateio",
+            books={PAIR: book},
+        )
+        assert conn.exchange == "gateio"
+        code, reason = await asyncio.wait_for(asyncio.shield(conn.closed), 5)
+        await wait_for(lambda: len(received) >= 2)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert (code, reason) == (1000, "done")
+    assert isinstance(items[0], gateio.GateTrade)
+    assert isinstance(items[1], BookUpdate) and items[1].status is BookStatus.APPLIED
+    assert len(items) == 2  # control frames are answered, not delivered
+    assert book.size_at("bid", "99.5") == 4
+    assert received[0] == 0x8A  # the pong, first thing the client sent
+    raw = transport.WebSocketConnection("h", "/", on_messages=lambda *_: None)
+    with pytest.raises(ValueError, match="exchange="):
+        raw.register_book(PAIR, book)
