@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -45,6 +46,19 @@ PACKAGES = (
     "uvloop",
     "ccxt",
 )
+
+
+def cpu() -> str:
+    """CPU model and count (Linux), for the report header."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model} x {os.cpu_count()}"
 
 
 def versions() -> dict[str, str]:
@@ -215,7 +229,7 @@ def main() -> None:
         outputs[name] = proc.stdout.rsplit("saved ", 1)[0].strip()
         print(f"   {time.time() - t0:.0f}s", flush=True)
     rows = targets(args.quick)
-    info = machine()
+    info = machine() | {"cpu": cpu()}
     vers = versions()
     lines = [
         "# hftws benchmark results",

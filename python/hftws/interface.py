@@ -222,7 +222,8 @@ class BaseWebSocketInterface:
         conn = await connect(
             self.policy.url,
             on_messages=self._on_messages,
-            on_closed=lambda code, reason: self._on_closed(holder[0], code, reason),
+            # A connection lost during the upgrade is reported by connect() raising instead.
+            on_closed=lambda code, reason: holder and self._on_closed(holder[0], code, reason),
             headers=self.policy.headers,
             compression=self.policy.compression,
             max_message_size=self.policy.max_message_size,
