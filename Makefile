@@ -28,7 +28,7 @@ test-python:
 	$(PY) -m pytest -q
 
 demo: setup
-	$(PY) examples/book_demo.py
+	$(PY) -m hftws demo --duration 20
 
 bench: setup
 	$(PY) benches/run.py

@@ -237,13 +237,13 @@ async def client_hftws_full(url, c, run):
         run.tick(update)
 
     iface.handler.on_orderbook(on_book)
-    orig = iface._on_messages
+    orig = iface._on_events
 
     def timed(items, recv_ns) -> None:
         run.recv_ns = recv_ns
         orig(items, recv_ns)
 
-    iface._on_messages = timed  # type: ignore[method-assign]
+    iface._on_events = timed  # type: ignore[method-assign]
     await iface.connect()
     await run.done
     await iface.close()

@@ -14,9 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benches"))
 
-from corpus import depth_corpus  # noqa: E402
-
-import hftws  # noqa: E402
+import hftws
+from corpus import depth_corpus
 
 
 def main() -> None:

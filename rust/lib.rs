@@ -7,10 +7,10 @@
 pub mod book;
 pub mod decimal;
 pub mod error;
-pub mod metrics;
-pub mod ws;
-pub mod mexc;
 pub mod gate;
+pub mod metrics;
+pub mod mexc;
+pub mod ws;
 
 #[cfg(feature = "python")]
 mod py;

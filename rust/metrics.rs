@@ -52,7 +52,13 @@ impl Histogram {
     /// An empty histogram.
     #[must_use]
     pub fn new() -> Self {
-        Self { counts: Box::new([0; BUCKETS]), total: 0, sum: 0, min: u64::MAX, max: 0 }
+        Self {
+            counts: Box::new([0; BUCKETS]),
+            total: 0,
+            sum: 0,
+            min: u64::MAX,
+            max: 0,
+        }
     }
 
     /// Records one value.
@@ -157,9 +163,17 @@ mod tests {
         for v in 1..=10_000u64 {
             h.record(v * 100);
         }
-        for (q, exact) in [(0.5, 500_000u64), (0.99, 990_000), (0.999, 999_000), (1.0, 1_000_000)] {
+        for (q, exact) in [
+            (0.5, 500_000u64),
+            (0.99, 990_000),
+            (0.999, 999_000),
+            (1.0, 1_000_000),
+        ] {
             let got = h.quantile(q);
-            assert!(got >= exact && (got as f64) <= exact as f64 * 1.03, "q={q} got {got}");
+            assert!(
+                got >= exact && (got as f64) <= exact as f64 * 1.03,
+                "q={q} got {got}"
+            );
         }
         assert_eq!(h.max(), 1_000_000);
         assert_eq!(h.min(), 100);

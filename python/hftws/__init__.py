@@ -27,10 +27,13 @@ from hftws._core import (
     parse_decimal,
     validate_handshake_response,
 )
+from hftws.credentials import AuthenticationError, Credentials, MissingCredentials
 
 __all__ = [
+    "AuthenticationError",
     "BookStatus",
     "BookUpdate",
+    "Credentials",
     "DecimalParseError",
     "DecodeError",
     "DeflateOffer",
@@ -40,6 +43,7 @@ __all__ = [
     "HftwsError",
     "LatencyHistogram",
     "MexcDecodeError",
+    "MissingCredentials",
     "Opcode",
     "OrderBook",
     "ProtocolError",

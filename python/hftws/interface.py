@@ -110,6 +110,7 @@ class BaseWebSocketInterface:
         self._queue_size = queue_size
         self._overflow = overflow
         self._state_listeners: list[Callable[[ConnectionState], Any]] = []
+        self._raw_listeners: list[Callable[[int, bytes, int], Any]] = []
         self._last_ping = 0.0
         self._books: dict[str, tuple[Any, bool]] = {}
         self._init_subscriptions()  # type: ignore[attr-defined]
@@ -161,6 +162,11 @@ class BaseWebSocketInterface:
     def on_state_change(self, callback: Callable[[ConnectionState], Any]) -> None:
         """Call ``callback(state)`` on every state change (books use it to resync)."""
         self._state_listeners.append(callback)
+
+    def on_raw(self, callback: Callable[[int, bytes, int], Any]) -> None:
+        """Call ``callback(opcode, payload, recv_ns)`` for every message before it is handled
+        (recording taps; ``_on_messages`` replays such frames through the same pipeline)."""
+        self._raw_listeners.append(callback)
 
     @property
     def connected(self) -> bool:
@@ -219,18 +225,20 @@ class BaseWebSocketInterface:
     async def _open(self) -> WebSocketConnection:
         self._set_state(ConnectionState.CONNECTING)
         holder: list[WebSocketConnection] = []
+        # Raw taps (recording) need the payload bytes, so such connections decode in Python.
+        fused = self.stream_decoder if not self._raw_listeners else None
         conn = await connect(
-            self.policy.url,
-            on_messages=self._on_messages,
-            # A connection lost during the upgrade is reported by connect() raising instead.
+            await self._connection_url(),
+            on_messages=self._on_events if fused else self._on_messages,
+            # A failed handshake closes before `connect` returns: nothing to report then.
             on_closed=lambda code, reason: holder and self._on_closed(holder[0], code, reason),
             headers=self.policy.headers,
             compression=self.policy.compression,
             max_message_size=self.policy.max_message_size,
             open_timeout=self.policy.open_timeout,
             ssl_context=self._ssl,
-            exchange=self.stream_decoder,
-            books=self._books if self.stream_decoder is not None else None,
+            exchange=fused,
+            books=self._books if fused else None,
         )
         holder.append(conn)
         old, self._conn = self._conn, conn
@@ -250,6 +258,10 @@ class BaseWebSocketInterface:
         self._subscriptions_changed()
         return conn
 
+    async def _connection_url(self) -> str:
+        """URL of the next connection (auth mixins may add a token, e.g. a listenKey)."""
+        return self.policy.url
+
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         """What the handler receives for one message (exchanges may wrap text frames)."""
         return payload
@@ -259,27 +271,37 @@ class BaseWebSocketInterface:
 
         Depth pushes for ``symbol`` are applied before Python sees them and the ORDERBOOK
         callbacks receive a ``BookUpdate(symbol, status)`` (nothing with ``emit=False``).
-        Kept across reconnects; the book must be resynced (snapshot) after a gap.
+        Kept across reconnects; the book must be resynced (snapshot) after a gap. Not with
+        raw taps (``on_raw``): those connections decode in Python and never touch the book.
         """
-        if self.stream_decoder is None:
+        if self.stream_decoder is None or self._raw_listeners:
             raise ValueError(f"{type(self).__name__} has no fused decoder for books")
         self._books[symbol] = (book, emit)
-        if self._conn is not None:
+        if self._conn is not None and self._conn.exchange is not None:
             self._conn.register_book(symbol, book, emit=emit)
 
-    def _on_messages(self, messages: list[Any], recv_ns: int) -> None:
+    def _on_events(self, events: list[Any], recv_ns: int) -> None:
+        """Items of one socket read already decoded by the transport's ``StreamDecoder``."""
         metrics = self.metrics
         metrics.reads += 1
         metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
         handle = self.handler._handle_message
         callback_hist = metrics.latency["callback"]
-        if self.stream_decoder is not None:
-            # Already decoded by the transport's StreamDecoder.
-            for event in messages:
-                handle(event, recv_ns)
-                callback_hist.record(time.monotonic_ns() - recv_ns)
-            return
+        for event in events:
+            handle(event, recv_ns)
+            callback_hist.record(time.monotonic_ns() - recv_ns)
+
+    def _on_messages(self, messages: list[tuple[int, bytes]], recv_ns: int) -> None:
+        metrics = self.metrics
+        metrics.reads += 1
+        metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
+        handle = self.handler._handle_message
+        callback_hist = metrics.latency["callback"]
         raw_of = self._message_raw
+        if self._raw_listeners:
+            for opcode, payload in messages:
+                for tap in self._raw_listeners:
+                    tap(opcode, payload, recv_ns)
         for opcode, payload in messages:
             handle(raw_of(opcode, payload), recv_ns)
             callback_hist.record(time.monotonic_ns() - recv_ns)
@@ -352,6 +374,7 @@ class BaseWebSocketInterface:
         """Make-before-break: open and subscribe a new connection, then retire the old one."""
         try:
             await self._open()
+            self.metrics.rollovers += 1
         except (OSError, HftwsError) as exc:
             log.warning("%s: rollover failed (%s); keeping the old connection", self.exchange, exc)
             self.metrics.errors["rollover_failed"] += 1

@@ -26,6 +26,9 @@ EXCHANGES: dict[str, str] = {
     "mexc": "MexcPublicHandler",
     "gateio": "GateioSpotPublicHandler",
     "gateio_futures": "GateioFuturesPublicHandler",
+    "mexc_private": "MexcPrivateHandler",
+    "gateio_private": "GateioSpotPrivateHandler",
+    "gateio_futures_private": "GateioFuturesPrivateHandler",
 }
 ALIASES = {"gate": "gateio", "gate_futures": "gateio_futures", "gateio-futures": "gateio_futures"}
 _END = object()
@@ -66,17 +69,25 @@ def _config(config: WebSocketConfig | None, kwargs: dict[str, Any]) -> WebSocket
 
 
 def create_websocket_handler_direct(
-    exchange: str, config: WebSocketConfig | None = None, **kwargs: Any
+    exchange: str,
+    config: WebSocketConfig | None = None,
+    *,
+    credentials: Any = None,
+    **kwargs: Any,
 ) -> BaseWebSocketInterface:
     """One exchange connection (no sharding): ``"mexc"``, ``"gateio"`` or ``"gateio_futures"``.
 
     Keyword arguments override ``config``: ``url``, ``rest_url``, ``queue_size``,
     ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad name is a
-    ``ValueError``/``TypeError`` listing the valid choices.
+    ``ValueError``/``TypeError`` listing the valid choices. Private streams (``"mexc_private"``,
+    ``"gateio_private"``, ``"gateio_futures_private"``) take ``credentials=`` (default: from
+    the environment, see ``hftws.Credentials.from_env``).
     """
     cls = _handler_class(exchange)
     cfg = _config(config, kwargs)
-    return cls(
+    extra = {} if credentials is None else {"credentials": credentials}
+    return cls(  # type: ignore[call-arg]
+        **extra,
         url=cfg.url,
         rest_url=cfg.rest_url,
         queue_size=cfg.queue_size,
@@ -87,13 +98,20 @@ def create_websocket_handler_direct(
 
 
 def create_websocket_manager(
-    exchange: str, config: WebSocketConfig | None = None, **kwargs: Any
+    exchange: str,
+    config: WebSocketConfig | None = None,
+    *,
+    credentials: Any = None,
+    **kwargs: Any,
 ) -> WebSocketManager:
     """A manager for ``exchange`` (same options as :func:`create_websocket_handler_direct`)."""
     _handler_class(exchange)
     cfg = _config(config, kwargs)
-    first = create_websocket_handler_direct(exchange, cfg)
-    return WebSocketManager(lambda: create_websocket_handler_direct(exchange, cfg), first=first)
+    first = create_websocket_handler_direct(exchange, cfg, credentials=credentials)
+    return WebSocketManager(
+        lambda: create_websocket_handler_direct(exchange, cfg, credentials=credentials),
+        first=first,
+    )
 
 
 class WebSocketManager:
@@ -115,6 +133,7 @@ class WebSocketManager:
         self._overflow = first._overflow
         self._dropped = 0
         self._connected = False
+        self._shard_listeners: list[Callable[[BaseWebSocketInterface], Any]] = []
 
     # -- shards ------------------------------------------------------------------------------------
 
@@ -127,6 +146,12 @@ class WebSocketManager:
     def handlers(self) -> tuple[BaseWebSocketInterface, ...]:
         return tuple(self._shards)
 
+    def on_shard(self, callback: Callable[[BaseWebSocketInterface], Any]) -> None:
+        """Call ``callback(connection)`` for every connection, now and when one is added."""
+        self._shard_listeners.append(callback)
+        for shard in self._shards:
+            callback(shard)
+
     def _new_shard(self) -> BaseWebSocketInterface:
         shard = self._factory()
         for mtype, cb in self._callbacks:
@@ -134,6 +159,8 @@ class WebSocketManager:
         if self._queue is not None:
             shard.handler.on_any(self._enqueue)
         self._shards.append(shard)
+        for listener in self._shard_listeners:
+            listener(shard)
         return shard
 
     # -- lifecycle ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ is one call with no allocation, so metrics stay on in production.
 Stages, all measured from the moment the socket read was handed to us:
 
 - ``decode``: receive -> frames decoded and messages parsed (once per socket read);
-- ``dispatch``: receive -> the handler has routed the message (template-method overhead);
+- ``dispatch``: receive -> the message is parsed and typed, ready for its callbacks;
 - ``callback``: receive -> the user callback returned.
 """
 
@@ -30,6 +30,7 @@ class Metrics:
     messages: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     reconnects: int = 0
+    rollovers: int = 0
     gaps: int = 0
     callback_errors: int = 0
     dropped: int = 0
@@ -43,6 +44,7 @@ class Metrics:
         self.messages.update(other.messages)
         self.errors.update(other.errors)
         self.reconnects += other.reconnects
+        self.rollovers += other.rollovers
         self.gaps += other.gaps
         self.callback_errors += other.callback_errors
         self.dropped += other.dropped
@@ -56,6 +58,7 @@ class Metrics:
             "messages": dict(self.messages),
             "errors": dict(self.errors),
             "reconnects": self.reconnects,
+            "rollovers": self.rollovers,
             "gaps": self.gaps,
             "callback_errors": self.callback_errors,
             "dropped": self.dropped,

@@ -26,9 +26,11 @@ log = logging.getLogger("hftws.rest")
 class RestError(HftwsError):
     """A REST call failed (HTTP status, timeout, connection or malformed body)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, body: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        #: The error response body (exchanges put their error code there).
+        self.body = body
 
 
 class RateLimited(RestError):
@@ -95,7 +97,7 @@ class RestClient:
                         f"{where}: HTTP {resp.status}, retry after {retry:g}s", resp.status, retry
                     )
                 if resp.status >= 400:
-                    raise RestError(f"{where}: HTTP {resp.status}: {body[:200]}", resp.status)
+                    raise RestError(f"{where}: HTTP {resp.status}: {body[:200]}", resp.status, body)
         except TimeoutError:
             raise RestError(f"{where}: timed out") from None
         except aiohttp.ClientError as exc:

@@ -369,10 +369,13 @@ fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
         }
         Ty::Dec | Ty::Int => {
             let (d, end) = value::scan_plain_decimal(b, body)?;
+            let leading_zero =
+                b.get(body) == Some(&b'0') && matches!(b.get(body + 1), Some(b'0'..=b'9'));
             let close = if quoted {
                 b.get(end) == Some(&b'"')
             } else {
-                !matches!(b.get(end), Some(b'e' | b'E' | b'.' | b'0'..=b'9'))
+                // A JSON number ends here and has no leading zero ("0123" is not JSON).
+                !leading_zero && !matches!(b.get(end), Some(b'e' | b'E' | b'.' | b'0'..=b'9'))
             };
             if !close {
                 return None;
@@ -454,11 +457,20 @@ pub fn read_record(s: &mut Scan<'_>, kind: Kind) -> Result<Record, GateError> {
     })
 }
 
+/// A `result` of records: one object, or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Records {
+    /// `result` was one object (no vector is allocated for it).
+    One(Record),
+    /// `result` was a JSON array.
+    List(Vec<Record>),
+}
+
 /// Reads a `result` that is one record object or a list of them.
 ///
 /// # Errors
 /// As [`read_record`]; field paths are prefixed with `result` / `result[i]`.
-pub fn read_records(s: &mut Scan<'_>, kind: Kind) -> Result<(Vec<Record>, bool), GateError> {
+pub fn read_records(s: &mut Scan<'_>, kind: Kind) -> Result<Records, GateError> {
     match s.peek() {
         Some(b'[') => {
             let mut out = Vec::new();
@@ -470,11 +482,10 @@ pub fn read_records(s: &mut Scan<'_>, kind: Kind) -> Result<(Vec<Record>, bool),
                 let n = out.len();
                 out.push(read_record(s, kind).map_err(|e| e.under(&format!("result[{n}]")))?);
             }
-            Ok((out, true))
+            Ok(Records::List(out))
         }
-        _ => Ok((
-            vec![read_record(s, kind).map_err(|e| e.under("result"))?],
-            false,
+        _ => Ok(Records::One(
+            read_record(s, kind).map_err(|e| e.under("result"))?,
         )),
     }
 }
@@ -552,6 +563,15 @@ mod tests {
     }
 
     #[test]
+    fn numbers_that_are_not_json_are_refused() {
+        assert!(rec(Kind::Trade, r#"{"size":0123}"#).is_err());
+        assert!(rec(Kind::Trade, r#"{"id":0123}"#).is_err());
+        assert!(rec(Kind::Trade, r#"{"size":1.}"#).is_err());
+        assert!(rec(Kind::Trade, r#"{"size":0}"#).is_ok());
+        assert!(rec(Kind::Trade, r#"{"size":"0123"}"#).is_ok());
+    }
+
+    #[test]
     fn empty_decimal_strings_are_absent_values() {
         let r = rec(Kind::BookTicker, r#"{"b":"","B":0,"a":"1","A":"2"}"#).unwrap();
         assert_eq!(r.slot(index(BOOK_TICKER, "b")).decimal(), None);
@@ -564,8 +584,10 @@ mod tests {
     #[test]
     fn list_results_give_one_record_each() {
         let j = r#"[{"id":1},{"id":2}]"#;
-        let (v, list) = read_records(&mut Scan::new(j.as_bytes()), Kind::Trade).unwrap();
-        assert!(list);
+        let Records::List(v) = read_records(&mut Scan::new(j.as_bytes()), Kind::Trade).unwrap()
+        else {
+            panic!("a list result gives a list");
+        };
         assert_eq!(v.len(), 2);
         let e = read_records(&mut Scan::new(br#"[{"id":1},{"id":"x"}]"#), Kind::Trade).unwrap_err();
         assert_eq!(e.field, "result[1].id");

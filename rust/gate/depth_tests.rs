@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::book::SeqRule;
+use crate::decimal::Decimal;
+use crate::gate::levels::compact_level;
 use std::convert::Infallible;
 
 fn d(s: &str) -> Decimal {

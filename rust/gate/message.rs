@@ -6,7 +6,7 @@
 //! Channels this crate does not model come back as [`Body::Other`] so a feed never breaks on a
 //! new channel.
 
-use super::channels::{read_records, Kind, Record};
+use super::channels::{read_records, Kind, Records};
 use super::control::{read_ack_status, read_error, ErrorInfo};
 use super::depth::{parse_result, DepthUpdate};
 use super::envelope::{self, Envelope, Market, Route};
@@ -45,14 +45,12 @@ pub struct Head {
 pub enum Body {
     /// A depth push or snapshot (boxed: it is much larger than the other variants).
     Depth(Box<DepthUpdate>),
-    /// Record channel: the records and whether `result` was a list.
+    /// Record channel: the record(s), as one object or a list.
     Records {
         /// Kind of every record.
         kind: Kind,
-        /// The records, in order.
-        records: Vec<Record>,
-        /// True when `result` was a JSON array.
-        list: bool,
+        /// The records.
+        records: Records,
     },
     /// Subscribe/unsubscribe ack without an error.
     Ack {
@@ -110,12 +108,8 @@ fn data_body(s: &mut Scan<'_>, env: &Envelope<'_>) -> Result<Option<Body>, GateE
     match env.route {
         Route::Depth(ch) => Ok(Some(Body::Depth(Box::new(parse_result(s, ch)?)))),
         Route::Record(kind) => {
-            let (records, list) = read_records(s, kind)?;
-            Ok(Some(Body::Records {
-                kind,
-                records,
-                list,
-            }))
+            let records = read_records(s, kind)?;
+            Ok(Some(Body::Records { kind, records }))
         }
         Route::Pong | Route::Other => Ok(None),
     }
@@ -229,11 +223,9 @@ mod tests {
         match m.body {
             Body::Records {
                 kind,
-                records,
-                list,
+                records: Records::List(records),
             } => {
                 assert_eq!(kind, Kind::Trade);
-                assert!(list);
                 assert_eq!(records.len(), 1);
             }
             other => panic!("{other:?}"),

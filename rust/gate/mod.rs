@@ -14,6 +14,7 @@ pub mod depth;
 pub mod envelope;
 pub mod error;
 pub mod json;
+pub mod levels;
 pub mod message;
 pub mod span;
 pub mod value;

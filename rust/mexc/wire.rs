@@ -353,5 +353,4 @@ mod tests {
         );
         assert!(Dec::parse("1.2.3", P).is_err());
     }
-
 }

@@ -31,7 +31,13 @@ pub(crate) fn status_object(py: Python<'_>, s: Status) -> PyResult<Py<PyBookStat
         let get = |name: &str| -> PyResult<Py<PyBookStatus>> {
             Ok(cls.getattr(name)?.cast_into::<PyBookStatus>()?.unbind())
         };
-        Ok([get("APPLIED")?, get("STALE")?, get("GAP")?, get("CROSSED")?, get("NOT_SYNCED")?])
+        Ok([
+            get("APPLIED")?,
+            get("STALE")?,
+            get("GAP")?,
+            get("CROSSED")?,
+            get("NOT_SYNCED")?,
+        ])
     })?;
     let i = match s {
         Status::Applied => 0,

@@ -5,9 +5,9 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
 use crate::error::DecimalError;
-use crate::ws::{WsError, WsErrorKind};
-use crate::mexc::MexcError;
 use crate::gate::GateError;
+use crate::mexc::MexcError;
+use crate::ws::{WsError, WsErrorKind};
 
 create_exception!(
     hftws,

@@ -24,7 +24,7 @@ use super::gate_events::{
     PyGateUserTrade,
 };
 use crate::book::Status;
-use crate::gate::channels::{Kind, Record, Slot, Tag};
+use crate::gate::channels::{Kind, Record, Records, Slot, Tag};
 use crate::gate::depth::{apply_frame, DepthChannel, DepthOutcome};
 use crate::gate::json::{Scan, Val};
 use crate::gate::message::{self, Body, Head};
@@ -87,11 +87,16 @@ fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
     ))
 }
 
-/// The bytes of a text frame: `bytes` and `str` are borrowed, `bytearray` is copied.
+/// The bytes of a text frame: `bytes`, `str` and depth events are borrowed, `bytearray` is
+/// copied.
 #[inline]
 fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    // A depth event (as the fused `StreamDecoder` delivers it) stands for its frame.
+    if let Ok(ev) = obj.cast::<PyGateDepthUpdate>() {
+        return Ok(Cow::Borrowed(ev.get().f.bytes()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Cow::Borrowed(s.to_str()?.as_bytes()));
@@ -252,25 +257,18 @@ fn record_obj(
     })
 }
 
-fn records_to_py(
-    py: Python<'_>,
-    f: Shared,
-    kind: Kind,
-    mut records: Vec<Record>,
-    list: bool,
-) -> PyResult<Py<PyAny>> {
-    if !list {
-        let rec = records
-            .pop()
-            .ok_or_else(|| PyValueError::new_err("empty result"))?;
-        return record_obj(py, FrameRef::One(f), kind, rec, false);
+fn records_to_py(py: Python<'_>, f: Shared, kind: Kind, records: Records) -> PyResult<Py<PyAny>> {
+    match records {
+        Records::One(rec) => record_obj(py, FrameRef::One(f), kind, rec, false),
+        Records::List(list) => {
+            let f = Arc::new(f);
+            let items = list
+                .into_iter()
+                .map(|rec| record_obj(py, FrameRef::Many(Arc::clone(&f)), kind, rec, true))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(PyTuple::new(py, items)?.into_any().unbind())
+        }
     }
-    let f = Arc::new(f);
-    let items = records
-        .into_iter()
-        .map(|rec| record_obj(py, FrameRef::Many(Arc::clone(&f)), kind, rec, true))
-        .collect::<PyResult<Vec<_>>>()?;
-    Ok(PyTuple::new(py, items)?.into_any().unbind())
 }
 
 fn depth_channel_of(f: &Shared) -> DepthChannel {
@@ -326,11 +324,7 @@ fn event_from_src(py: Python<'_>, src: Src) -> PyResult<Py<PyAny>> {
             )?
             .into_any()
         }
-        Body::Records {
-            kind,
-            records,
-            list,
-        } => records_to_py(py, shared, kind, records, list)?,
+        Body::Records { kind, records } => records_to_py(py, shared, kind, records)?,
         Body::Ack { status } => Py::new(
             py,
             PyGateAck {

@@ -43,6 +43,19 @@ fn frame_bytes<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound
     if let Ok(b) = data.cast::<PyByteArray>() {
         return Ok(PyBytes::new(py, &b.to_vec()));
     }
+    // A depth event (as the fused `StreamDecoder` delivers it) stands for the push it holds.
+    if let Ok(ev) = data.cast::<PyMexcDepthUpdate>() {
+        let ev = ev.get();
+        if !ev.standalone {
+            return Err(PyTypeError::new_err(
+                "an item of a depth batch is not a whole push: pass the batch",
+            ));
+        }
+        return Ok(ev.frame.0.bind(py).clone());
+    }
+    if let Ok(ev) = data.cast::<PyMexcDepthBatch>() {
+        return Ok(ev.get().frame.0.bind(py).clone());
+    }
     if data.is_instance_of::<PyInt>() || data.is_instance_of::<PyString>() {
         return Err(PyTypeError::new_err(
             "a MEXC push is a binary frame: bytes, bytearray or memoryview",
@@ -322,8 +335,9 @@ pub(crate) fn parse_control(text: &Bound<'_, PyAny>) -> PyResult<PyMexcControl> 
     let inner = if let Ok(s) = text.cast::<PyString>() {
         Control::parse(s.to_str()?)?
     } else if let Ok(b) = text.cast::<PyBytes>() {
-        let s = std::str::from_utf8(b.as_bytes())
-            .map_err(|_| PyTypeError::new_err("control frame is not valid UTF-8"))?;
+        let s = std::str::from_utf8(b.as_bytes()).map_err(|e| {
+            super::errors::MexcDecodeError::new_err(format!("control frame: invalid UTF-8: {e}"))
+        })?;
         Control::parse(s)?
     } else {
         return Err(PyTypeError::new_err("a control frame is str or bytes"));

@@ -3,14 +3,14 @@
 mod book;
 mod convert;
 mod errors;
+mod gate;
+mod gate_events;
 mod metrics;
-mod ws;
 mod mexc;
 mod mexc_batches;
 mod mexc_events;
-mod gate;
-mod gate_events;
 mod pipeline;
+mod ws;
 
 use pyo3::prelude::*;
 

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -233,9 +234,12 @@ def expect_field(ev: Any, attr: str, kind: str, value: Any, present: bool) -> No
         assert got == value, attr
 
 
+@pytest.mark.parametrize("case", CHANNELS, ids=[f"{c[0]}" for c in CHANNELS])
 @given(data=st.data())
-def test_record_channels_match_json(data: st.DataObject) -> None:
-    channel, spec, as_list, cls = data.draw(st.sampled_from(CHANNELS))
+def test_record_channels_match_json(
+    case: tuple[str, list[Any], bool, type], data: st.DataObject
+) -> None:
+    channel, spec, as_list, cls = case
     n = data.draw(st.integers(1, 3)) if as_list else 1
     records = [data.draw(record(spec)) for _ in range(n)]
     env = {"time": data.draw(st.integers(0, 2**40)), "time_ms": data.draw(st.integers(0, 2**50))}

@@ -436,3 +436,14 @@ def test_channel_helpers() -> None:
     for bad in bad_calls:
         with pytest.raises(ValueError):
             bad()
+
+
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200)))
+def test_random_control_frames_never_crash(data: bytes | str) -> None:
+    try:
+        ctl = mexc.parse_control(data)
+    except mexc.MexcDecodeError:
+        return
+    assert ctl.kind in {"ack", "refused", "pong", "error", "text"}
+    ctl.to_dict()
+    ctl.refused_channels()

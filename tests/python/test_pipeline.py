@@ -263,3 +263,20 @@ async def test_transport_with_exchange_delivers_events_books_and_answers_control
     raw = transport.WebSocketConnection("h", "/", on_messages=lambda *_: None)
     with pytest.raises(ValueError, match="exchange="):
         raw.register_book(PAIR, book)
+
+
+def test_apply_depth_accepts_the_events_the_fused_decoder_delivers():
+    # OrderBookManager applies the handler's current message; with the fused decoder that is
+    # the event, which stands for the frame it holds.
+    gate_push = gate_depth(11, 11, [["99.5", "4"]], [])
+    (gev,) = StreamDecoder("gateio").feed(frame(gate_push))
+    book = loaded("gate", PAIR)
+    assert gateio.apply_depth(gev, book) is BookStatus.APPLIED
+    assert book.size_at("bid", "99.5") == 4
+    mexc_push = mexc_depth(11, 11, [("99.5", "4")], [])
+    (mev,) = StreamDecoder("mexc").feed(frame(mexc_push, 2))
+    book = loaded("mexc")
+    assert mexc.apply_depth(mev, book) is BookStatus.APPLIED
+    assert book.size_at("bid", "99.5") == 4
+    with pytest.raises(TypeError):
+        mexc.apply_depth(gev, book)

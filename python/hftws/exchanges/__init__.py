@@ -15,6 +15,12 @@ _WHERE = {
     "GateioSpotPublicMessageHandler": "hftws.exchanges.gateio",
     "GateioFuturesPublicHandler": "hftws.exchanges.gateio",
     "GateioFuturesPublicMessageHandler": "hftws.exchanges.gateio",
+    "MexcPrivateHandler": "hftws.exchanges.mexc_private",
+    "MexcPrivateMessageHandler": "hftws.exchanges.mexc_private",
+    "GateioSpotPrivateHandler": "hftws.exchanges.gateio_private",
+    "GateioSpotPrivateMessageHandler": "hftws.exchanges.gateio_private",
+    "GateioFuturesPrivateHandler": "hftws.exchanges.gateio_private",
+    "GateioFuturesPrivateMessageHandler": "hftws.exchanges.gateio_private",
 }
 
 __all__ = sorted(_WHERE)

@@ -46,6 +46,8 @@ class BaseMessageHandler(ABC):
         self._internal: dict[MessageType, list[Callback]] = defaultdict(list)
         self._any: list[Callback] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: The frame being handled, for internal listeners that need the bytes (books).
+        self.current_raw: Any = None
 
     # -- registration ------------------------------------------------------------------------
 
@@ -79,19 +81,22 @@ class BaseMessageHandler(ABC):
     def _handle_message(self, raw: Any, recv_ns: int | None = None) -> MessageType:
         """Detect, route and time one message; never raises for bad input."""
         start = recv_ns if recv_ns is not None else time.monotonic_ns()
+        self.current_raw = raw
         try:
             mtype = self._detect_message_type(raw)
         except HftwsError as exc:
             self._record_error(exc)
             return MessageType.ERROR
-        self.metrics.messages[mtype.value] += 1
+        metrics = self.metrics
+        # MessageType is a StrEnum: the member itself is the string key, no .value lookup.
+        messages = metrics.messages
+        messages[mtype] = messages.get(mtype, 0) + 1
+        metrics.latency["dispatch"].record(time.monotonic_ns() - start)
         try:
             self._route_message(mtype, raw)
         except HftwsError as exc:
             self._record_error(exc)
             return MessageType.ERROR
-        now = time.monotonic_ns()
-        self.metrics.latency["dispatch"].record(now - start)
         return mtype
 
     @abstractmethod
@@ -145,6 +150,7 @@ class BaseMessageHandler(ABC):
             self.metrics.callback_errors += 1
             log.exception("%s: callback %r raised; the stream goes on", self.exchange, cb)
             return
+        # Most callbacks return None: skip the awaitable check for them.
         if result is not None and inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)

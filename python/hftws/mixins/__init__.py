@@ -1,22 +1,31 @@
 """Mixins that give ``BaseWebSocketInterface`` its per-exchange policy."""
 
-from hftws.mixins.auth import AuthMixin, BinanceAuthMixin, KucoinAuthMixin, NoAuthMixin
+from hftws.mixins.auth import (
+    AuthMixin,
+    BinanceAuthMixin,
+    GateioAuthMixin,
+    KucoinAuthMixin,
+    NoAuthMixin,
+)
 from hftws.mixins.connection import (
     ConnectionMixin,
     GateioConnectionMixin,
     GateioFuturesConnectionMixin,
     MexcConnectionMixin,
 )
+from hftws.mixins.listen_key import MexcListenKeyAuthMixin
 from hftws.mixins.subscription import Subscription, SubscriptionError, SubscriptionMixin
 
 __all__ = [
     "AuthMixin",
     "BinanceAuthMixin",
     "ConnectionMixin",
+    "GateioAuthMixin",
     "GateioConnectionMixin",
     "GateioFuturesConnectionMixin",
     "KucoinAuthMixin",
     "MexcConnectionMixin",
+    "MexcListenKeyAuthMixin",
     "NoAuthMixin",
     "Subscription",
     "SubscriptionError",

@@ -95,7 +95,7 @@ class GateioConnectionMixin(ConnectionMixin):
 
     exchange: ClassVar[str] = "gateio"
     DEFAULT_URL: ClassVar[str] = "wss://api.gateio.ws/ws/v4/"
-    DEFAULT_REST_URL: ClassVar[str] = "https://api.gateio.ws/api/v4"
+    DEFAULT_REST_URL: ClassVar[str] = "https://api.gateio.ws"
     PING_CHANNEL: ClassVar[str] = "spot.ping"
     _ids = itertools.count(1)
 
@@ -150,5 +150,5 @@ class GateioFuturesConnectionMixin(GateioConnectionMixin):
 
     exchange: ClassVar[str] = "gateio_futures"
     DEFAULT_URL: ClassVar[str] = "wss://fx-ws.gateio.ws/v4/ws/usdt"
-    DEFAULT_REST_URL: ClassVar[str] = "https://api.gateio.ws/api/v4"
+    DEFAULT_REST_URL: ClassVar[str] = "https://api.gateio.ws"
     PING_CHANNEL: ClassVar[str] = "futures.ping"

@@ -28,7 +28,9 @@ Pushes (``event: "update"`` envelopes unless noted; ids share the REST ``with_id
 REST: spot ``GET /api/v4/spot/order_book?currency_pair=&limit=&with_id=true`` (``current``/
 ``update`` ms), ``/api/v4/spot/time``; futures ``GET /api/v4/futures/usdt/order_book?contract=
 &limit=&with_id=true`` (``{"p","s":int}`` levels, ``current``/``update`` float seconds),
-``/api/v4/futures/usdt/contracts/{contract}``. ``limit`` defaults to 10, max 5000.
+``/api/v4/futures/usdt/contracts/{contract}``, ``/api/v4/spot/time`` (both servers; Gate serves
+it on the shared REST host). ``limit`` defaults to 10, max 5000. Private channels (auth
+verification, injected pushes): :mod:`hftws.testing.private`, reached as ``server.private``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from hftws.testing.market import Level, SymbolSpec, fmt
+from hftws.testing.private import DEFAULT_ACCOUNT, Account, GatePrivate
 from hftws.testing.rest import Route, json_response
 from hftws.testing.server import Connection, ExchangeServer, Frame, Step, Subscription
 
@@ -62,6 +65,18 @@ class _GateBase(ExchangeServer):
 
     PREFIX: ClassVar[str] = "spot"
     FUTURES: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        specs: Any = None,
+        *,
+        accounts: tuple[Account, ...] = (DEFAULT_ACCOUNT,),
+        clock_skew: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(specs, **kwargs)
+        #: Channel auth and private pushes (:mod:`hftws.testing.private`).
+        self.private = GatePrivate(self, accounts, clock_skew)
 
     # ------------------------------------------------------------------ formatting
 
@@ -113,7 +128,10 @@ class _GateBase(ExchangeServer):
         if not all(isinstance(p, str) for p in payload):
             await self._reply(conn, request, error=(2, "Invalid argument provided"))
             return
-        subs = self._parse(conn, str(channel), payload)
+        if channel in self.private.channels:
+            subs = self.private.parse(request)
+        else:
+            subs = self._parse(conn, str(channel), payload)
         if isinstance(subs, tuple):
             await self._reply(conn, request, error=subs)
             return
@@ -209,6 +227,9 @@ class _GateBase(ExchangeServer):
         return 2, f"unknown channel {channel}"
 
     # ------------------------------------------------------------------ REST
+
+    async def _time(self, request: web.Request, shift: int) -> web.Response:
+        return json_response({"server_time": int(self.private.now() * 1000)})
 
     async def _order_book(self, request: web.Request, shift: int) -> web.Response:
         key = "contract" if self.FUTURES else "currency_pair"
@@ -457,9 +478,6 @@ class GateSpotServer(_GateBase):
             Route("GET", "/api/v4/spot/time", self._time),
         ]
 
-    async def _time(self, request: web.Request, shift: int) -> web.Response:
-        return json_response({"server_time": time.time_ns() // 1_000_000})
-
 
 class GateFuturesServer(_GateBase):
     """Simulated Gate.io USDT perpetual futures WebSocket (``/v4/ws/usdt``) + REST.
@@ -497,6 +515,7 @@ class GateFuturesServer(_GateBase):
         return [
             Route("GET", "/api/v4/futures/usdt/order_book", self._order_book, snapshot=True),
             Route("GET", "/api/v4/futures/usdt/contracts/{contract}", self._contract),
+            Route("GET", "/api/v4/spot/time", self._time),
         ]
 
     async def _contract(self, request: web.Request, shift: int) -> web.Response:

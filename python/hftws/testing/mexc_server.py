@@ -20,6 +20,8 @@ with the modules compiled from ``proto/`` by :mod:`hftws.testing.mexc_proto`):
 
 The interval only names the stream: every driver step is one push. REST (``mexc.md`` §1, §6):
 ``GET /api/v3/depth?symbol=&limit=`` (default 100, max 5000), ``/api/v3/time``, ``/api/v3/ping``.
+Private streams (listenKeys, signed ``/api/v3/userDataStream``, pushes 304/306/307):
+:mod:`hftws.testing.private`, reached as ``server.private``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from hftws.testing.market import SymbolSpec, fmt
+from hftws.testing.private import DEFAULT_ACCOUNT, Account, MexcPrivate
 from hftws.testing.rest import Route, json_response
 from hftws.testing.server import Connection, ExchangeServer, Frame, Step, Subscription, now_ms
 
@@ -147,10 +150,15 @@ class MexcServer(ExchangeServer):
         idle_timeout: float | None = 30.0,
         max_subscriptions: int = 30,
         proto: types.SimpleNamespace | None = None,
+        accounts: tuple[Account, ...] = (DEFAULT_ACCOUNT,),
+        listen_key_ttl: float = 3600.0,
+        clock_skew: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(specs, idle_timeout=idle_timeout, **kwargs)
         self.max_subscriptions = max_subscriptions
+        #: Accounts, listenKeys and private pushes (:mod:`hftws.testing.private`).
+        self.private = MexcPrivate(self, accounts, listen_key_ttl, clock_skew)
         if proto is None:
             from hftws.testing import mexc_proto
 
@@ -208,7 +216,7 @@ class MexcServer(ExchangeServer):
         bad: list[str] = []
         new: dict[str, _MexcSub] = {}
         for channel in params:
-            sub = self.parse_channel(channel)
+            sub = self.private.channel(conn, channel) or self.parse_channel(channel)
             fresh = channel not in conn.subs and channel not in new
             if (
                 sub is None
@@ -242,7 +250,18 @@ class MexcServer(ExchangeServer):
             Route("GET", "/api/v3/depth", self._depth, snapshot=True),
             Route("GET", "/api/v3/time", self._time),
             Route("GET", "/api/v3/ping", self._ping),
+            *self.private.routes(),
         ]
+
+    async def on_open(self, conn: Connection) -> bool:
+        return await self.private.on_open(conn)
+
+    def on_close(self, conn: Connection) -> None:
+        self.private.closed(conn)
+
+    async def stop(self) -> None:
+        self.private.stop()
+        await super().stop()
 
     async def _depth(self, request: web.Request, shift: int) -> web.Response:
         symbol = request.query.get("symbol", "")
@@ -265,7 +284,7 @@ class MexcServer(ExchangeServer):
         )
 
     async def _time(self, request: web.Request, shift: int) -> web.Response:
-        return json_response({"serverTime": now_ms()})
+        return json_response({"serverTime": int(self.private.now() * 1000)})
 
     async def _ping(self, request: web.Request, shift: int) -> web.Response:
         return json_response({})

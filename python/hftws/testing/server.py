@@ -66,6 +66,8 @@ class Subscription:
     """
 
     shared: ClassVar[bool] = True
+    #: False for streams fed by injected events (private channels), not by market steps.
+    market_driven: ClassVar[bool] = True
 
     def __init__(self, key: Any, symbol: str, ident: Any = None) -> None:
         self.key = key
@@ -321,6 +323,13 @@ class ExchangeServer:
         """One undecodable frame."""
         raise NotImplementedError
 
+    async def on_open(self, conn: Connection) -> bool:
+        """A new connection; False rejects it (the hook has already answered and closed it)."""
+        return True
+
+    def on_close(self, conn: Connection) -> None:
+        """A connection ended."""
+
     # ------------------------------------------------------------------ subscriptions
 
     def subscribed(self, conn: Connection) -> None:
@@ -341,6 +350,8 @@ class ExchangeServer:
             conn.idle_deadline = loop.time() + self.idle_timeout
         self._conns.add(conn)
         try:
+            if not await self.on_open(conn):
+                return
             while not conn.closed:
                 timeout = None
                 if conn.stalled:
@@ -364,6 +375,7 @@ class ExchangeServer:
         finally:
             conn.closed = True
             self._conns.discard(conn)
+            self.on_close(conn)
 
     def _on_action(self, action: Action) -> None:
         for conn in list(self._conns):
@@ -390,7 +402,8 @@ class ExchangeServer:
         for conn in self._conns:
             if not conn.closed:
                 for sub in conn.subs.values():
-                    symbols[sub.symbol] = None
+                    if sub.market_driven:
+                        symbols[sub.symbol] = None
         return list(symbols)
 
     async def _drive(self) -> None:

@@ -1,0 +1,133 @@
+"""CLI configuration: TOML file, environment variables, command-line options (in rising priority).
+
+A config file (``--config FILE`` or ``$HFTWS_CONFIG``) holds one table per command with the
+same names as the long options, and one table per exchange for endpoints and keys::
+
+    [demo]
+    duration = 30
+    symbols = ["BTC", "ETH", "SOL"]
+    exchanges = ["mexc", "gateio"]
+
+    [exchanges.mexc]
+    url = "wss://wbs-api.mexc.com/ws"
+    rest_url = "https://api.mexc.com"
+
+Endpoints and keys can also come from the environment: ``HFTWS_<EXCHANGE>_URL``,
+``HFTWS_<EXCHANGE>_REST_URL``, ``HFTWS_<EXCHANGE>_API_KEY``, ``HFTWS_<EXCHANGE>_API_SECRET``
+(``<EXCHANGE>`` upper-cased: ``MEXC``, ``GATEIO``, ``GATEIO_FUTURES``). Secrets are only read
+from the environment or the file, never from the command line (they would end up in shell
+history and ``ps``), and are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hftws.manager import ALIASES, EXCHANGES
+
+ENV_CONFIG = "HFTWS_CONFIG"
+_EXCHANGE_KEYS = ("url", "rest_url", "api_key", "api_secret")
+
+
+class ConfigError(Exception):
+    """The configuration file or a value in it is unusable (reported as a usage error)."""
+
+
+def exchange_name(name: str) -> str:
+    """Canonical exchange name (``gate`` -> ``gateio``); ConfigError listing the valid ones."""
+    canon = ALIASES.get(name.lower(), name.lower())
+    if canon not in EXCHANGES:
+        raise ConfigError(
+            f"unknown exchange {name!r}; valid choices: {', '.join(sorted(EXCHANGES))}"
+        )
+    return canon
+
+
+def load(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """The parsed TOML file (``{}`` when there is none)."""
+    if path is None:
+        path = os.environ.get(ENV_CONFIG) or None
+    if path is None:
+        return {}
+    p = Path(path)
+    try:
+        with p.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p}: {exc}") from None
+    for name, table in (data.get("exchanges") or {}).items():
+        exchange_name(name)
+        if not isinstance(table, dict):
+            raise ConfigError(f"config file {p}: [exchanges.{name}] must be a table")
+        unknown = set(table) - set(_EXCHANGE_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"config file {p}: unknown key(s) {', '.join(sorted(unknown))} in "
+                f"[exchanges.{name}]; valid: {', '.join(_EXCHANGE_KEYS)}"
+            )
+    return data
+
+
+def command_defaults(data: Mapping[str, Any], command: str, valid: set[str]) -> dict[str, Any]:
+    """Option defaults for ``command`` from its table (keys as long options, ``-`` or ``_``)."""
+    table = data.get(command) or {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{command}] must be a table")
+    out = {}
+    for key, value in table.items():
+        dest = key.replace("-", "_")
+        if dest not in valid:
+            raise ConfigError(
+                f"unknown option {key!r} in [{command}]; valid: "
+                f"{', '.join(sorted(v.replace('_', '-') for v in valid))}"
+            )
+        out[dest] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and as whom to connect to one exchange."""
+
+    url: str | None = None
+    rest_url: str | None = None
+    api_key: str | None = None
+    api_secret: str | None = None
+
+    def __repr__(self) -> str:  # never show secrets
+        return f"Endpoint(url={self.url!r}, rest_url={self.rest_url!r})"
+
+
+def endpoint(
+    data: Mapping[str, Any],
+    exchange: str,
+    *,
+    url: str | None = None,
+    rest_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Endpoint:
+    """Endpoint of ``exchange``: command line over environment over the config file."""
+    env = os.environ if environ is None else environ
+    table = (data.get("exchanges") or {}).get(exchange) or {}
+    prefix = f"HFTWS_{exchange.upper()}_"
+    values = {k: env.get(prefix + k.upper()) or table.get(k) for k in _EXCHANGE_KEYS}
+    if url:
+        values["url"] = url
+    if rest_url:
+        values["rest_url"] = rest_url
+    for key, schemes in (("url", ("ws://", "wss://")), ("rest_url", ("http://", "https://"))):
+        value = values[key]
+        if value and not value.lower().startswith(schemes):
+            raise ConfigError(
+                f"{key.replace('_', '-')} {value!r} must start with {' or '.join(schemes)}"
+            )
+    return Endpoint(**values)

@@ -1,0 +1,125 @@
+"""API credentials for private streams, and the errors of authentication.
+
+``Credentials`` holds an API key, its secret and (Gate.io futures) the user id. It never shows
+any of them: ``repr``/``str`` print ``Credentials(<hidden>)``, and every error message names the
+environment variables or the failure, never a value. Credentials come from arguments or from the
+environment (``HFTWS_<EXCHANGE>_API_KEY``, ``..._API_SECRET``, ``..._UID``), and a missing one is a
+:class:`MissingCredentials` raised when the handler is built, before any connection is made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hftws._core import HftwsError
+
+__all__ = ["AuthenticationError", "Credentials", "MissingCredentials", "env_names"]
+
+#: Exchange names accepted by :meth:`Credentials.from_env` -> the environment prefix.
+_ENV_EXCHANGES = {
+    "mexc": "MEXC",
+    "mexc_private": "MEXC",
+    "gate": "GATEIO",
+    "gateio": "GATEIO",
+    "gateio_private": "GATEIO",
+    "gateio_futures": "GATEIO",
+    "gateio_futures_private": "GATEIO",
+}
+
+
+class MissingCredentials(HftwsError):
+    """A private stream was requested without an API key, secret or uid."""
+
+
+class AuthenticationError(HftwsError):
+    """The exchange refused our credentials (bad key, bad signature, expired request/key).
+
+    ``reason`` is the exchange's short label (``INVALID_KEY``, ``700002``...), never a secret.
+    """
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def env_names(exchange: str) -> tuple[str, str, str]:
+    """The three variable names read for ``exchange`` (key, secret, uid)."""
+    prefix = _ENV_EXCHANGES.get(exchange.lower().replace("-", "_"), exchange.upper())
+    base = f"HFTWS_{prefix}"
+    return f"{base}_API_KEY", f"{base}_API_SECRET", f"{base}_UID"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """An API key pair (and the account's user id where an exchange needs it).
+
+    Args:
+        api_key: the API key (sent to the exchange; still never printed).
+        api_secret: the secret used to sign (never sent, never printed).
+        uid: the account's user id (Gate.io futures private channels).
+    """
+
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    uid: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("api_key", "api_secret"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise MissingCredentials(f"Credentials.{name} must be a non-empty string")
+        if self.uid is not None:
+            object.__setattr__(self, "uid", str(self.uid))
+            if not self.uid:
+                raise MissingCredentials("Credentials.uid must not be empty when given")
+
+    def __repr__(self) -> str:
+        return "Credentials(<hidden>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> object:
+        # Pickling would copy the secret into whatever reads the pickle.
+        raise TypeError("Credentials cannot be pickled")
+
+    @classmethod
+    def from_env(
+        cls, exchange: str, *, require_uid: bool = False, environ: Mapping[str, str] | None = None
+    ) -> Credentials:
+        """Read ``HFTWS_<EXCHANGE>_API_KEY``/``_API_SECRET``/``_UID`` (MEXC, GATEIO).
+
+        Raises:
+            MissingCredentials: naming every variable that is unset or empty.
+        """
+        env = os.environ if environ is None else environ
+        key_var, secret_var, uid_var = env_names(exchange)
+        key, secret, uid = env.get(key_var), env.get(secret_var), env.get(uid_var) or None
+        missing = [n for n, v in ((key_var, key), (secret_var, secret)) if not v]
+        if require_uid and uid is None:
+            missing.append(uid_var)
+        if missing:
+            raise MissingCredentials(
+                f"{exchange} private streams need credentials: pass credentials=Credentials(...) "
+                f"or set {', '.join(missing)}"
+            )
+        assert key is not None and secret is not None
+        return cls(key, secret, uid)
+
+    @classmethod
+    def resolve(
+        cls, credentials: Credentials | None, exchange: str, *, require_uid: bool = False
+    ) -> Credentials:
+        """``credentials`` if given (checked), else :meth:`from_env`."""
+        if credentials is None:
+            return cls.from_env(exchange, require_uid=require_uid)
+        if not isinstance(credentials, Credentials):
+            raise TypeError("credentials must be a hftws.Credentials")
+        if require_uid and credentials.uid is None:
+            _, _, uid_var = env_names(exchange)
+            raise MissingCredentials(
+                f"{exchange} private channels need the account uid: Credentials(..., uid=...) "
+                f"or {uid_var}"
+            )
+        return credentials

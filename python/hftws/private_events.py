@@ -1,0 +1,359 @@
+"""Typed private events common to MEXC and Gate.io: orders, fills, balances, positions.
+
+Each event is an immutable dataclass with the fields both exchanges share, as exact
+``decimal.Decimal`` values built from the exchange's own text (the ``*_str`` accessors, already
+validated by the Rust decoders; never through a float), plus ``raw``: the exchange's own event
+(``hftws.mexc.MexcOrder``, ``hftws.gateio.GateOrder``...), so every exchange-specific field
+stays reachable.
+
+Common vocabularies: ``side`` is ``"buy"``/``"sell"`` (positions ``"long"``/``"short"``), order
+``status`` is one of :data:`ORDER_STATUSES`. The builders below follow ``mexc.md`` §4.3 and
+``gateio.md`` §5.2-5.4, §6.5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from hftws._core import DecodeError
+
+__all__ = [
+    "ORDER_STATUSES",
+    "BalanceUpdate",
+    "Execution",
+    "OrderUpdate",
+    "PositionUpdate",
+    "from_gate",
+    "from_mexc",
+]
+
+#: Order states common to both exchanges.
+ORDER_STATUSES: Final = ("new", "partially_filled", "filled", "cancelled", "unknown")
+
+_MEXC_STATUS = {1: "new", 2: "filled", 3: "partially_filled", 4: "cancelled", 5: "cancelled"}
+_MEXC_ORDER_TYPE = {
+    1: "limit",
+    2: "post_only",
+    3: "ioc",
+    4: "fok",
+    5: "market",
+    100: "stop",
+}
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """A change of one of our orders."""
+
+    exchange: str
+    symbol: str | None
+    order_id: str
+    client_order_id: str | None
+    side: str | None
+    order_type: str | None
+    status: str
+    price: Decimal | None
+    quantity: Decimal | None
+    filled_quantity: Decimal | None
+    remaining_quantity: Decimal | None
+    avg_price: Decimal | None
+    time_ms: int | None
+    raw: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """A fill of one of our orders."""
+
+    exchange: str
+    symbol: str | None
+    trade_id: str
+    order_id: str
+    client_order_id: str | None
+    side: str | None
+    price: Decimal | None
+    quantity: Decimal | None
+    fee: Decimal | None
+    fee_currency: str | None
+    is_maker: bool | None
+    time_ms: int | None
+    raw: Any
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceUpdate:
+    """A balance change of one asset (absolute values after the change, when given)."""
+
+    exchange: str
+    asset: str | None
+    available: Decimal | None
+    frozen: Decimal | None
+    total: Decimal | None
+    change: Decimal | None
+    change_type: str | None
+    time_ms: int | None
+    raw: Any
+
+
+@dataclass(frozen=True, slots=True)
+class PositionUpdate:
+    """A futures position after a change (``size`` signed: negative = short)."""
+
+    exchange: str
+    symbol: str | None
+    size: Decimal | None
+    side: str | None
+    entry_price: Decimal | None
+    leverage: Decimal | None
+    liquidation_price: Decimal | None
+    margin: Decimal | None
+    realised_pnl: Decimal | None
+    mode: str | None
+    time_ms: int | None
+    raw: Any
+
+
+PrivateEvent = OrderUpdate | Execution | BalanceUpdate | PositionUpdate
+
+
+def _d(text: str | None) -> Decimal | None:
+    """Exact decimal of a wire string; absent or empty (proto3 default) -> None."""
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise DecodeError(f"invalid decimal {text[:40]!r}") from None
+
+
+def _s(value: Any) -> str | None:
+    """Ids arrive as str or int; empty means absent."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _ms(text: str | None) -> int | None:
+    """Milliseconds from a wire string that may carry a fraction (``"1700000000123.456"``)."""
+    if not text:
+        return None
+    try:
+        return int(text.partition(".")[0])
+    except ValueError:
+        return None
+
+
+def _side_of(size: Decimal | None, positive: str, negative: str) -> str | None:
+    if size is None or not size:
+        return None
+    return positive if size > 0 else negative
+
+
+# -- MEXC (protobuf bodies 304/306/307) ---------------------------------------------------------
+
+
+def _mexc_order(e: Any) -> OrderUpdate:
+    return OrderUpdate(
+        "mexc",
+        e.symbol,
+        e.id,
+        e.client_id or None,
+        e.side,
+        _MEXC_ORDER_TYPE.get(e.order_type),
+        _MEXC_STATUS.get(e.status, "unknown"),
+        _d(e.price_str),
+        _d(e.quantity_str),
+        _d(e.cumulative_quantity_str),
+        _d(e.remain_quantity_str),
+        _d(e.avg_price_str),
+        e.order_create_time or e.send_time,
+        e,
+    )
+
+
+def _mexc_deal(e: Any) -> Execution:
+    return Execution(
+        "mexc",
+        e.symbol,
+        e.trade_id,
+        e.order_id,
+        e.client_order_id or None,
+        e.side,
+        _d(e.price_str),
+        _d(e.quantity_str),
+        _d(e.fee_amount_str),
+        e.fee_currency or None,
+        e.is_maker,
+        e.time or e.send_time,
+        e,
+    )
+
+
+def _mexc_account(e: Any) -> BalanceUpdate:
+    available, frozen = _d(e.balance_amount_str), _d(e.frozen_amount_str)
+    total = None if available is None or frozen is None else available + frozen
+    return BalanceUpdate(
+        "mexc",
+        e.asset or None,
+        available,
+        frozen,
+        total,
+        _d(e.balance_amount_change_str),
+        e.change_type or None,
+        e.time or e.send_time,
+        e,
+    )
+
+
+_MEXC = {"order": _mexc_order, "deal": _mexc_deal, "account": _mexc_account}
+
+
+def from_mexc(event: Any) -> PrivateEvent | None:
+    """The common event for a decoded MEXC private push (``None`` for other kinds)."""
+    build = _MEXC.get(event.kind)
+    return None if build is None else build(event)
+
+
+# -- Gate.io (JSON records of spot.* and futures.* private channels) ----------------------------
+
+
+def _gate_order_status(e: Any, futures: bool, filled: Decimal | None) -> str:
+    if e.status == "finished" if futures else e.order_event == "finish":
+        if e.finish_as == "filled":
+            return "filled"
+        if not futures and _d(e.left_str) == _ZERO:
+            return "filled"  # ccxt's rule for spot: finished with nothing left
+        return "cancelled"
+    if filled:
+        return "partially_filled"
+    return "new"
+
+
+def _gate_order(e: Any) -> OrderUpdate:
+    futures = e.market == "futures"
+    left = _d(e.left_str)
+    price = _d(e.price_str)
+    if futures:
+        size = _d(e.size_str)
+        side = _side_of(size, "buy", "sell")
+        quantity = None if size is None else abs(size)
+        remaining = None if left is None else abs(left)
+        filled = None if quantity is None or remaining is None else quantity - remaining
+        avg = _d(e.fill_price_str)
+        order_type = "market" if price == _ZERO else "limit"
+        tif = e.tif
+        time_ms = _ms(e.update_time_str) or _ms(e.create_time_ms_str)
+    else:
+        side, quantity, remaining = e.side, _d(e.amount_str), left
+        filled = _d(e.filled_amount_str)
+        if filled is None and quantity is not None and left is not None:
+            filled = quantity - left
+        avg = _d(e.avg_deal_price_str)
+        order_type = e.type_
+        tif = e.time_in_force
+        time_ms = _ms(e.update_time_ms_str) or _ms(e.create_time_ms_str)
+    if order_type == "limit" and tif in ("ioc", "fok", "poc"):
+        order_type = "post_only" if tif == "poc" else tif
+    return OrderUpdate(
+        "gateio_futures" if futures else "gateio",
+        e.symbol,
+        str(e.id),
+        _s(e.text),
+        side,
+        order_type,
+        _gate_order_status(e, futures, filled),
+        price,
+        quantity,
+        filled,
+        remaining,
+        avg,
+        time_ms or e.time_ms,
+        e,
+    )
+
+
+def _gate_user_trade(e: Any) -> Execution:
+    futures = e.market == "futures"
+    if futures:
+        size = _d(e.size_str)
+        side = _side_of(size, "buy", "sell")
+        quantity = None if size is None else abs(size)
+    else:
+        side, quantity = e.side, _d(e.amount_str)
+    role = e.role
+    return Execution(
+        "gateio_futures" if futures else "gateio",
+        e.symbol,
+        str(e.id),
+        str(e.order_id),
+        _s(e.text),
+        side,
+        _d(e.price_str),
+        quantity,
+        _d(e.fee_str),
+        e.fee_currency,
+        None if role is None else role == "maker",
+        _ms(e.create_time_ms_str) or e.time_ms,
+        e,
+    )
+
+
+def _gate_balance(e: Any) -> BalanceUpdate:
+    if e.market == "futures":
+        return BalanceUpdate(
+            "gateio_futures",
+            e.currency,
+            None,
+            None,
+            _d(e.balance_str),
+            _d(e.change_str),
+            e.type_,
+            e.record_time_ms or e.time_ms,
+            e,
+        )
+    return BalanceUpdate(
+        "gateio",
+        e.currency,
+        _d(e.available_str),
+        _d(e.freeze_str),
+        _d(e.total_str),
+        _d(e.change_str),
+        e.change_type,
+        _ms(e.timestamp_ms_str) or e.time_ms,
+        e,
+    )
+
+
+def _gate_position(e: Any) -> PositionUpdate:
+    size = _d(e.size_str)
+    return PositionUpdate(
+        "gateio_futures",
+        e.symbol,
+        size,
+        _side_of(size, "long", "short"),
+        _d(e.entry_price_str),
+        _d(e.leverage_str),
+        _d(e.liq_price_str),
+        _d(e.margin_str),
+        _d(e.realised_pnl_str),
+        e.mode,
+        e.record_time_ms or e.time_ms,
+        e,
+    )
+
+
+_GATE = {
+    "order": _gate_order,
+    "user_trade": _gate_user_trade,
+    "balance": _gate_balance,
+    "position": _gate_position,
+}
+
+
+def from_gate(event: Any) -> PrivateEvent | None:
+    """The common event for one parsed Gate.io private record (``None`` for other kinds)."""
+    build = _GATE.get(event.kind)
+    return None if build is None else build(event)
