@@ -13,7 +13,7 @@ Pipelines:
   pre-seeded book);
 - ``orjson.loads`` alone (parse only, for reference).
 
-Also: ``spot.trades`` and ``spot.tickers`` frames to typed events, hftws ``gateio.parse`` vs
+Also: ``spot.trades`` and ``spot.book_ticker`` frames to typed events, hftws ``gateio.parse`` vs
 ``msgspec.json.decode`` into typed structs (and ``orjson.loads`` to dicts).
 
 Run: ``.venv/bin/python benches/bench_gate.py [--quick]``.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 from pathlib import Path
 
@@ -34,89 +33,20 @@ import orjson
 from order_book import OrderBook as COrderBook
 from sortedcontainers import SortedDict
 
+import corpus as C
 import hftws
 from _harness import measure, save, table
 from hftws import gateio
 
-TICK = 0.1
-LEVELS = 1_000
 BATCH = 10
-PAIR = "BTC_USDT"
-FIRST_ID = 1_000_000
+PAIR = C.GATE_PAIR
+FIRST_ID = C.SNAPSHOT_ID
 
 
-def fmt_price(ticks: int) -> str:
-    return f"{ticks * TICK:.1f}"
-
-
-def make_stream(
-    n: int, seed: int = 7
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[bytes]]:
-    """A snapshot (bids, asks as strings) and ``n`` update frames that never cross the book."""
-    rng = random.Random(seed)
-    mid = 600_000  # in ticks; bids are < mid, asks are >= mid + 1
-    bids = {mid - 1 - i: round(rng.uniform(0.01, 5), 4) for i in range(LEVELS)}
-    asks = {mid + 1 + i: round(rng.uniform(0.01, 5), 4) for i in range(LEVELS)}
-    snap_b = [(fmt_price(p), f"{s:.4f}") for p, s in sorted(bids.items(), reverse=True)]
-    snap_a = [(fmt_price(p), f"{s:.4f}") for p, s in sorted(asks.items())]
-    frames = []
-    uid = FIRST_ID
-    t = 1_727_000_000_000
-    for _ in range(n):
-        step = rng.choice((-1, 0, 0, 0, 1))
-        mid += step
-        b_out: list[list[str]] = []
-        a_out: list[list[str]] = []
-        # Levels the new mid would cross are deleted first, as the exchange would.
-        for p in [p for p in bids if p >= mid]:
-            del bids[p]
-            b_out.append([fmt_price(p), "0"])
-        for p in [p for p in asks if p <= mid]:
-            del asks[p]
-            a_out.append([fmt_price(p), "0"])
-        k = rng.randint(1, 20)
-        while len(b_out) + len(a_out) < k:
-            off = min(int(rng.expovariate(0.15)), 400)
-            if rng.random() < 0.5:
-                p = mid - 1 - off
-                if rng.random() < 0.25 and bids:
-                    bids.pop(p, None)
-                    b_out.append([fmt_price(p), "0"])
-                else:
-                    s = round(rng.uniform(0.001, 5), 4)
-                    bids[p] = s
-                    b_out.append([fmt_price(p), f"{s:.4f}"])
-            else:
-                p = mid + 1 + off
-                if rng.random() < 0.25 and asks:
-                    asks.pop(p, None)
-                    a_out.append([fmt_price(p), "0"])
-                else:
-                    s = round(rng.uniform(0.001, 5), 4)
-                    asks[p] = s
-                    a_out.append([fmt_price(p), f"{s:.4f}"])
-        first = uid + 1
-        uid += rng.randint(1, 5)
-        t += rng.randint(5, 100)
-        msg = {
-            "time": t // 1000,
-            "time_ms": t + 3,
-            "channel": "spot.order_book_update",
-            "event": "update",
-            "result": {
-                "t": t,
-                "l": "100",
-                "e": "depthUpdate",
-                "E": t // 1000,
-                "s": PAIR,
-                "U": first,
-                "u": uid,
-                "b": b_out,
-                "a": a_out,
-            },
-        }
-        frames.append(json.dumps(msg, separators=(",", ":")).encode())
-    return snap_b, snap_a, frames
+def make_stream(n: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[bytes]]:
+    """The shared corpus's snapshot and depth-only Gate.io stream."""
+    c = C.corpus(n)
+    return c.snapshot_bids, c.snapshot_asks, c.gate
 
 
 # --- competitors -------------------------------------------------------------------------
@@ -278,6 +208,22 @@ def run_ccxt(ex, book, frames) -> int:
     return len(frames)
 
 
+def stream_decoder(book) -> hftws.StreamDecoder:
+    dec = hftws.StreamDecoder("gateio")
+    dec.register_book(PAIR, book)
+    return dec
+
+
+def run_stream(book, wire: list[bytes]) -> int:
+    """``StreamDecoder.feed``: WebSocket frames + parse + apply, one call per socket read."""
+    feed, bbo = stream_decoder(book).feed, book.bbo
+    n = 0
+    for chunk in wire:
+        n += len(feed(chunk))
+        bbo()
+    return n
+
+
 def run_orjson_only(frames) -> int:
     loads = orjson.loads
     for f in frames:
@@ -290,7 +236,6 @@ def run_orjson_only(frames) -> int:
 
 class MTrade(msgspec.Struct):
     id: int
-    id_market: int
     create_time: int
     create_time_ms: str
     side: str
@@ -309,15 +254,13 @@ class MTradeMsg(msgspec.Struct):
 
 
 class MTicker(msgspec.Struct):
-    currency_pair: str
-    last: str
-    lowest_ask: str
-    highest_bid: str
-    change_percentage: str
-    base_volume: str
-    quote_volume: str
-    high_24h: str
-    low_24h: str
+    t: int
+    u: int
+    s: str
+    b: str
+    B: str
+    a: str
+    A: str
 
 
 class MTickerMsg(msgspec.Struct):
@@ -326,59 +269,6 @@ class MTickerMsg(msgspec.Struct):
     channel: str
     event: str
     result: MTicker
-
-
-def make_trades(n: int, seed: int = 3) -> list[bytes]:
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        t = 1_727_000_012 + i
-        msg = {
-            "time": t,
-            "time_ms": t * 1000 + 90,
-            "channel": "spot.trades",
-            "event": "update",
-            "result": {
-                "id": 9834412201 + i,
-                "id_market": 512993347 + i,
-                "create_time": t,
-                "create_time_ms": f"{t * 1000 + 85}.{rng.randint(0, 9999):04d}",
-                "side": rng.choice(("buy", "sell")),
-                "currency_pair": PAIR,
-                "amount": f"{rng.uniform(0.0001, 2):.4f}",
-                "price": f"{rng.uniform(60000, 65000):.1f}",
-                "range": f"{512993347 + i}-{512993347 + i}",
-            },
-        }
-        out.append(json.dumps(msg, separators=(",", ":")).encode())
-    return out
-
-
-def make_tickers(n: int, seed: int = 4) -> list[bytes]:
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        t = 1_727_000_012 + i
-        last = rng.uniform(60000, 65000)
-        msg = {
-            "time": t,
-            "time_ms": t * 1000 + 12,
-            "channel": "spot.tickers",
-            "event": "update",
-            "result": {
-                "currency_pair": PAIR,
-                "last": f"{last:.1f}",
-                "lowest_ask": f"{last + 0.1:.1f}",
-                "highest_bid": f"{last - 0.1:.1f}",
-                "change_percentage": f"{rng.uniform(-5, 5):.4f}",
-                "base_volume": f"{rng.uniform(1000, 9000):.8f}",
-                "quote_volume": f"{rng.uniform(1e7, 9e7):.8f}",
-                "high_24h": f"{last + 900:.1f}",
-                "low_24h": f"{last - 900:.1f}",
-            },
-        }
-        out.append(json.dumps(msg, separators=(",", ":")).encode())
-    return out
 
 
 def run_parse(frames, read_price: bool) -> int:
@@ -397,6 +287,90 @@ def run_msgspec(frames, typ) -> int:
     for f in frames:
         dec.decode(f)
     return len(frames)
+
+
+# --- mixed stream: depth, trades and book tickers on one socket ------------------------------
+
+
+class MEnvelope(msgspec.Struct):
+    channel: str
+    result: msgspec.Raw
+
+
+def run_mixed_msgspec(books, frames) -> int:
+    """Envelope first (result kept raw), then the typed result for its channel."""
+    bids, asks = books
+    env = msgspec.json.Decoder(MEnvelope)
+    dec = {
+        "spot.order_book_update": msgspec.json.Decoder(MResult),
+        "spot.trades": msgspec.json.Decoder(MTrade),
+        "spot.book_ticker": msgspec.json.Decoder(MTicker),
+    }
+    depth_dec = dec["spot.order_book_update"]
+    last = FIRST_ID
+    for f in frames:
+        e = env.decode(f)
+        if e.channel != "spot.order_book_update":
+            dec[e.channel].decode(e.result)
+            continue
+        r = depth_dec.decode(e.result)
+        if r.u <= last:
+            continue
+        for p, sz in r.b:
+            fs = float(sz)
+            if fs == 0.0:
+                bids.pop(float(p), None)
+            else:
+                bids[float(p)] = fs
+        for p, sz in r.a:
+            fs = float(sz)
+            if fs == 0.0:
+                asks.pop(float(p), None)
+            else:
+                asks[float(p)] = fs
+        last = r.u
+        bids.peekitem(-1)
+        asks.peekitem(0)
+    return len(frames)
+
+
+def run_mixed_hftws(book, frames) -> int:
+    """One call per message: the book takes depth pushes, anything else is parsed."""
+    apply, parse, bbo = gateio.apply_depth, gateio.parse, book.bbo
+    for f in frames:
+        if apply(f, book) is None:
+            parse(f)
+        else:
+            bbo()
+    return len(frames)
+
+
+def mixed_cases(n: int, repeat: int) -> tuple[dict, int]:
+    c = C.corpus(n, depth_share=0.7, seed=11)
+    frames = c.gate
+    wire = [b"".join(C.server_frame(f) for f in b) for b in C.batches(frames, BATCH)]
+    snap = (c.snapshot_bids, c.snapshot_asks)
+    pools = {k: [hftws_book(*snap) for _ in range(repeat)] for k in ("one", "stream")} | {
+        "sorted": [sorted_books(*snap) for _ in range(repeat)]
+    }
+    check = hftws_book(*snap)
+    run_stream(check, wire)
+    C.check_hftws("mixed StreamDecoder", check, c)
+    sb = sorted_books(*snap)
+    run_mixed_msgspec(sb, frames)
+    C.check_book("mixed msgspec", dict(sb[0]), dict(sb[1]), c)
+    cases = {
+        "hftws apply_depth or parse (1 call/msg)": lambda: run_mixed_hftws(
+            pools["one"].pop(), frames
+        ),
+        f"hftws StreamDecoder.feed ({BATCH} frames/read)": lambda: run_stream(
+            pools["stream"].pop(), wire
+        ),
+        "msgspec envelope + typed result + SortedDict": lambda: run_mixed_msgspec(
+            pools["sorted"].pop(), frames
+        ),
+    }
+    return cases, len(c.by_kind["depth"])
 
 
 def main() -> None:
@@ -419,6 +393,8 @@ def main() -> None:
         print(f"wrote {len(frames):,} frames to {out}")
         return
     batches = [frames[i : i + BATCH] for i in range(0, len(frames), BATCH)]
+    one_wire = [C.server_frame(f) for f in frames]
+    batch_wire = [b"".join(C.server_frame(f) for f in b) for b in batches]
     mean_levels = (
         sum(len(json.loads(f)["result"]["b"]) + len(json.loads(f)["result"]["a"]) for f in frames)
         / n
@@ -427,10 +403,19 @@ def main() -> None:
     # The books are built before timing: one fresh book per pass and pipeline.
     check = hftws_book(snap_b, snap_a)
     assert gateio.apply_depth_many(frames, check) == hftws.BookStatus.APPLIED
+    C.check_hftws("hftws", check, C.corpus(n))
+    fused = hftws_book(snap_b, snap_a)
+    assert run_stream(fused, batch_wire) == n
+    C.check_hftws("hftws StreamDecoder", fused, C.corpus(n))
+    sb = sorted_books(snap_b, snap_a)
+    run_msgspec_sorted(sb, frames)
+    C.check_book("msgspec + SortedDict", dict(sb[0]), dict(sb[1]), C.corpus(n))
     ex = ccxt_exchange()
     pools: dict[str, list[object]] = {
         "hftws": [hftws_book(snap_b, snap_a) for _ in range(repeat)],
         "hftws_b": [hftws_book(snap_b, snap_a) for _ in range(repeat)],
+        "stream1": [hftws_book(snap_b, snap_a) for _ in range(repeat)],
+        "streamb": [hftws_book(snap_b, snap_a) for _ in range(repeat)],
         "cbook": [cbook(snap_b, snap_a) for _ in range(repeat)],
         "sorted": [sorted_books(snap_b, snap_a) for _ in range(repeat)],
     }
@@ -438,6 +423,15 @@ def main() -> None:
         "hftws apply_depth (1 call/msg)": lambda: run_hftws(pools["hftws"].pop(), frames),
         f"hftws apply_depth_many ({BATCH} msgs/call)": lambda: run_hftws_batched(
             pools["hftws_b"].pop(), batches
+        ),
+        "hftws StreamDecoder.feed (1 frame/call)": lambda: run_stream(
+            pools["stream1"].pop(), one_wire
+        ),
+        f"hftws StreamDecoder.feed ({BATCH} frames/read)": lambda: run_stream(
+            pools["streamb"].pop(), batch_wire
+        ),
+        "profile: hftws apply_depth of stale pushes (scan + id check, no writes)": lambda: (
+            run_hftws(check, frames)
         ),
         "orjson + order_book C ext": lambda: run_orjson_cbook(pools["cbook"].pop(), frames),
         "msgspec structs + SortedDict": lambda: run_msgspec_sorted(pools["sorted"].pop(), frames),
@@ -458,29 +452,40 @@ def main() -> None:
     assert check.best_ask()[0] == final_c.asks.index(0)[0]
     print(
         f"{n:,} spot.order_book_update frames, {mean_levels:.1f} levels/msg on average, "
-        f"book of {LEVELS:,} levels per side; ns/message\n"
+        f"book of 1,000 levels per side; ns/message\n"
     )
     print(table("Parse + apply + best bid/ask", depth, baseline="orjson + order_book C ext"))
 
-    trades, tickers = make_trades(n), make_tickers(n)
+    other = C.corpus(n, depth_share=0.0)
+    trades, tickers = other.select("gate", "trade"), other.select("gate", "ticker")
     typed = measure(
         {
             "hftws gateio.parse (trade)": lambda: run_parse(trades, False),
             "hftws gateio.parse + .price (trade)": lambda: run_parse(trades, True),
             "msgspec typed struct (trade)": lambda: run_msgspec(trades, MTradeMsg),
             "orjson.loads dict (trade)": lambda: run_orjson_only(trades),
-            "hftws gateio.parse (ticker)": lambda: run_parse(tickers, False),
-            "msgspec typed struct (ticker)": lambda: run_msgspec(tickers, MTickerMsg),
-            "orjson.loads dict (ticker)": lambda: run_orjson_only(tickers),
+            "hftws gateio.parse (book_ticker)": lambda: run_parse(tickers, False),
+            "msgspec typed struct (book_ticker)": lambda: run_msgspec(tickers, MTickerMsg),
+            "orjson.loads dict (book_ticker)": lambda: run_orjson_only(tickers),
         },
         repeat=repeat,
     )
     print(
         table("Trades and tickers to typed events", typed, baseline="msgspec typed struct (trade)")
     )
+    cases, n_depth = mixed_cases(n, repeat)
+    mixed = measure(cases, repeat=repeat)
+    print(
+        table(
+            f"Mixed stream ({n_depth:,} depth pushes, the rest trades and book tickers): "
+            "every message decoded, depth applied, best read (ns/message)",
+            mixed,
+            baseline="msgspec envelope + typed result + SortedDict",
+        )
+    )
     path = save(
         "bench_gate_quick" if args.quick else "bench_gate",
-        {"n": n, "mean_levels": mean_levels, "depth": depth, "typed": typed},
+        {"n": n, "mean_levels": mean_levels, "depth": depth, "typed": typed, "mixed": mixed},
     )
     print(f"saved {path}")
 

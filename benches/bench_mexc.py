@@ -16,7 +16,6 @@ Run: ``.venv/bin/python benches/bench_mexc.py [--quick]``.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
 
@@ -25,114 +24,17 @@ from sortedcontainers import SortedDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import corpus as C
 from _harness import measure, save, table
-from hftws import (
-    BookStatus,
-    OrderBook,
-    mexc,
-)
+from hftws import BookStatus, OrderBook, StreamDecoder, mexc
 from hftws.testing.mexc_proto import load
 
-SYMBOL = "BTCUSDT"
-BOOK_LEVELS = 1000
-START_VERSION = 43_296_363_000
+SYMBOL = C.MEXC_SYMBOL
+START_VERSION = C.SNAPSHOT_ID
+BATCH = 10
 
 
-def price_str(ticks: int) -> str:
-    return f"{ticks // 100}.{ticks % 100:02d}"
-
-
-def qty_str(rng: random.Random) -> str:
-    return f"{rng.randint(1, 5_000_000) / 1e6:.8f}"
-
-
-def make_depth_stream(n: int, seed: int = 7) -> tuple[dict[int, str], dict[int, str], list[bytes]]:
-    """Snapshot (price ticks -> qty per side) and ``n`` serialized pushes that never cross."""
-    pb = load()
-    rng = random.Random(seed)
-    mid = 11_714_550  # bids at <= mid, asks at > mid (price in cents)
-    bids = {mid - k: qty_str(rng) for k in range(BOOK_LEVELS)}
-    asks = {mid + 1 + k: qty_str(rng) for k in range(BOOK_LEVELS)}
-    snapshot = (dict(bids), dict(asks))
-    frames = []
-    version = START_VERSION
-    channel = mexc.depth_channel(SYMBOL)
-    for _ in range(n):
-        mid += rng.choice((-1, 0, 0, 1))
-        levels: list[tuple[bool, int, str]] = []
-        # Levels now on the wrong side of the mid are deleted in the same push.
-        for p in [p for p in bids if p > mid]:
-            levels.append((True, p, "0"))
-            del bids[p]
-        for p in [p for p in asks if p <= mid]:
-            levels.append((False, p, "0"))
-            del asks[p]
-        for _ in range(max(0, rng.randint(1, 20) - len(levels))):
-            is_bid = rng.random() < 0.5
-            depth = min(int(rng.expovariate(0.15)), BOOK_LEVELS - 1)
-            p = mid - depth if is_bid else mid + 1 + depth
-            side = bids if is_bid else asks
-            if rng.random() < 0.25:
-                q = "0"
-                side.pop(p, None)
-            else:
-                q = qty_str(rng)
-                side[p] = q
-            levels.append((is_bid, p, q))
-        push = pb.PushDataV3ApiWrapper(channel=channel, symbol=SYMBOL, sendTime=1754741322152)
-        body = push.publicAggreDepths
-        for is_bid, p, q in levels:
-            item = (body.bids if is_bid else body.asks).add()
-            item.price = price_str(p)
-            item.quantity = q
-        body.eventType = "spot@public.aggre.depth.v3.api.pb@10ms"
-        body.fromVersion = str(version + 1)
-        version += rng.randint(1, 5)
-        body.toVersion = str(version)
-        body.lastOrderCreateTime = 1754741322149
-        frames.append(push.SerializeToString())
-    return snapshot[0], snapshot[1], frames
-
-
-def make_deals(n: int, seed: int = 8) -> list[bytes]:
-    pb = load()
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        push = pb.PushDataV3ApiWrapper(
-            channel=mexc.deals_channel(SYMBOL), symbol=SYMBOL, sendTime=1754741322171 + i
-        )
-        for _ in range(rng.choice((1, 1, 1, 2, 3))):
-            d = push.publicAggreDeals.deals.add()
-            d.price = price_str(11_714_550 + rng.randint(-50, 50))
-            d.quantity = qty_str(rng)
-            d.tradeType = rng.choice((1, 2))
-            d.time = 1754741322163 + i
-            d.tradeId = f"{730292425431437318 + i}X{rng.randint(0, 3)}"
-        push.publicAggreDeals.eventType = "spot@public.aggre.deals.v3.api.pb@10ms"
-        out.append(push.SerializeToString())
-    return out
-
-
-def make_tickers(n: int, seed: int = 9) -> list[bytes]:
-    pb = load()
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        push = pb.PushDataV3ApiWrapper(
-            channel=mexc.book_ticker_channel(SYMBOL), symbol=SYMBOL, sendTime=1754741322160 + i
-        )
-        t = push.publicAggreBookTicker
-        bid = 11_714_550 + rng.randint(-50, 50)
-        t.bidPrice, t.bidQuantity = price_str(bid), qty_str(rng)
-        t.askPrice, t.askQuantity = price_str(bid + 1), qty_str(rng)
-        t.version = str(START_VERSION + i)
-        t.lastOrderCreateTime = 1754741322149 + i
-        out.append(push.SerializeToString())
-    return out
-
-
-def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: int, finals: dict):
+def depth_cases(c: C.Corpus, frames: list[bytes], repeat: int, finals: dict):
     """One case per pipeline; each pass gets a fresh book built outside the timed region.
 
     Each case records its final best bid/ask prices in ``finals`` so the run can check that
@@ -143,28 +45,27 @@ def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: i
     n = len(frames)
 
     def rust_book() -> OrderBook:
-        b = OrderBook("mexc", symbol=SYMBOL)
-        b.load_snapshot(
-            [(price_str(p), q) for p, q in snap_bids.items()],
-            [(price_str(p), q) for p, q in snap_asks.items()],
-            START_VERSION,
-        )
-        return b
+        return C.hftws_book(c, "mexc")
 
     def sorted_book() -> tuple[SortedDict, SortedDict]:
-        bids = SortedDict({float(price_str(p)): float(q) for p, q in snap_bids.items()})
-        asks = SortedDict({float(price_str(p)): float(q) for p, q in snap_asks.items()})
+        bids = SortedDict({float(p): float(q) for p, q in c.snapshot_bids})
+        asks = SortedDict({float(p): float(q) for p, q in c.snapshot_asks})
         return bids, asks
 
     def c_book() -> CBook:
         b = CBook()
-        for p, q in snap_bids.items():
-            b.bids[float(price_str(p))] = float(q)
-        for p, q in snap_asks.items():
-            b.asks[float(price_str(p))] = float(q)
+        for p, q in c.snapshot_bids:
+            b.bids[float(p)] = float(q)
+        for p, q in c.snapshot_asks:
+            b.asks[float(p)] = float(q)
         return b
 
     rust_books = [rust_book() for _ in range(repeat + 1)]
+    stream_books = {k: [rust_book() for _ in range(repeat + 1)] for k in (1, BATCH)}
+    wire = {
+        k: [b"".join(C.server_frame(f, 2) for f in b) for b in C.batches(frames, k)]
+        for k in (1, BATCH)
+    }
     sorted_books = [sorted_book() for _ in range(repeat + 1)]
     c_books = [c_book() for _ in range(repeat + 1)]
     # `apply_depth` returns the cached status objects of `status_object` (the ones
@@ -172,6 +73,21 @@ def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: i
     applied = rust_book().check(START_VERSION + 1, START_VERSION + 1)
     assert applied == BookStatus.APPLIED
     apply_depth = mexc.apply_depth
+
+    check = rust_book()
+    checker = StreamDecoder("mexc")
+    checker.register_book(SYMBOL, check)
+    for chunk in wire[BATCH]:
+        checker.feed(chunk)
+    C.check_hftws("hftws StreamDecoder", check, c)
+
+    def stale() -> int:
+        # `check` already holds every push: each one is only scanned and found stale.
+        bbo = check.bbo
+        for f in frames:
+            apply_depth(f, check)
+            bbo()
+        return n
 
     def ours() -> int:
         book = rust_books.pop()
@@ -181,6 +97,17 @@ def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: i
                 raise RuntimeError("book lost sync")
             top = bbo()
         finals["hftws"] = (top[0], top[2])
+        return n
+
+    def stream(k: int) -> int:
+        book = stream_books[k].pop()
+        dec = StreamDecoder("mexc")
+        dec.register_book(SYMBOL, book)
+        feed, bbo = dec.feed, book.bbo
+        for chunk in wire[k]:
+            feed(chunk)
+            top = bbo()
+        finals[f"stream{k}"] = (top[0], top[2])
         return n
 
     def upb_sorted() -> int:
@@ -240,6 +167,9 @@ def depth_cases(frames: list[bytes], snap_bids: dict, snap_asks: dict, repeat: i
 
     return {
         "hftws apply_depth + bbo": ours,
+        "profile: hftws apply_depth of stale pushes (scan + id check, no writes)": stale,
+        "hftws StreamDecoder.feed (1 frame/call)": lambda: stream(1),
+        f"hftws StreamDecoder.feed ({BATCH} frames/read)": lambda: stream(BATCH),
         "upb + SortedDict": upb_sorted,
         "upb + order_book (C)": upb_cbook,
     }
@@ -273,24 +203,101 @@ def decode_cases(frames: list[bytes]):
     }
 
 
+def mixed_cases(n: int, repeat: int) -> tuple[dict, int]:
+    """Depth, deals and book tickers on one socket: every push decoded, depth applied."""
+    c = C.corpus(n, depth_share=0.7, seed=11)
+    frames = c.mexc
+    wire = [b"".join(C.server_frame(f, 2) for f in b) for b in C.batches(frames, BATCH)]
+    wrapper_cls = load().PushDataV3ApiWrapper
+    pools = {k: [C.hftws_book(c, "mexc") for _ in range(repeat)] for k in ("one", "stream")}
+    sorted_pool = [
+        (
+            SortedDict({float(p): float(q) for p, q in c.snapshot_bids}),
+            SortedDict({float(p): float(q) for p, q in c.snapshot_asks}),
+        )
+        for _ in range(repeat + 1)
+    ]
+
+    def ours_one() -> int:
+        book = pools["one"].pop()
+        apply, decode, bbo = mexc.apply_depth, mexc.decode, book.bbo
+        for f, kind in zip(frames, c.kinds, strict=True):
+            # What a caller without the fused decoder does: route on the channel it
+            # subscribed to (known per symbol), then one call per push.
+            if kind == "depth":
+                apply(f, book)
+                bbo()
+            else:
+                decode(f)
+        return n
+
+    def ours_stream() -> int:
+        book = pools["stream"].pop()
+        dec = StreamDecoder("mexc")
+        dec.register_book(SYMBOL, book)
+        feed, bbo = dec.feed, book.bbo
+        for chunk in wire:
+            feed(chunk)
+            bbo()
+        return n
+
+    def upb_sorted() -> int:
+        bids, asks = sorted_pool.pop()
+        msg = wrapper_cls()
+        for f in frames:
+            msg.ParseFromString(f)
+            if msg.WhichOneof("body") != "publicAggreDepths":
+                continue
+            body = msg.publicAggreDepths
+            for lvl in body.bids:
+                p, q = float(lvl.price), float(lvl.quantity)
+                if q == 0.0:
+                    bids.pop(p, None)
+                else:
+                    bids[p] = q
+            for lvl in body.asks:
+                p, q = float(lvl.price), float(lvl.quantity)
+                if q == 0.0:
+                    asks.pop(p, None)
+                else:
+                    asks[p] = q
+            bids.peekitem(-1)
+            asks.peekitem(0)
+        return n
+
+    check = C.hftws_book(c, "mexc")
+    dec = StreamDecoder("mexc")
+    dec.register_book(SYMBOL, check)
+    for chunk in wire:
+        dec.feed(chunk)
+    C.check_hftws("mixed StreamDecoder", check, c)
+    cases = {
+        "hftws apply_depth or decode (1 call/push)": ours_one,
+        f"hftws StreamDecoder.feed ({BATCH} frames/read)": ours_stream,
+        "upb + WhichOneof + SortedDict": upb_sorted,
+    }
+    return cases, len(c.by_kind["depth"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small run (< 30 s)")
     args = ap.parse_args()
     n, repeat = (3000, 3) if args.quick else (20000, 7)
 
-    snap_bids, snap_asks, frames = make_depth_stream(n)
+    c = C.corpus(n)
+    frames = c.mexc
     levels = sum(len(mexc.decode(f).bids) + len(mexc.decode(f).asks) for f in frames) / n
-    print(f"depth: {n} pushes, {levels:.1f} levels/push, {BOOK_LEVELS} levels per side\n")
+    print(f"depth: {n} pushes, {levels:.1f} levels/push, 1,000 levels per side\n")
     finals: dict[str, tuple[float, float]] = {}
-    depth = measure(depth_cases(frames, snap_bids, snap_asks, repeat, finals), repeat=repeat)
+    depth = measure(depth_cases(c, frames, repeat, finals), repeat=repeat)
     if len(set(finals.values())) != 1:
         raise SystemExit(f"pipelines disagree on the final book: {finals}")
     fastest = min(("upb + SortedDict", "upb + order_book (C)"), key=lambda k: depth[k].median)
     print(table("MEXC aggregated depth: decode + apply + best bid/ask (ns/push)", depth, fastest))
 
-    deals = make_deals(n)
-    tickers = make_tickers(n)
+    other = C.corpus(n, depth_share=0.0)
+    deals, tickers = other.select("mexc", "trade"), other.select("mexc", "ticker")
     dec_deals = measure(decode_cases(deals), repeat=repeat)
     print(
         table(
@@ -310,8 +317,18 @@ def main() -> None:
 
     ratio = depth[fastest].median / depth["hftws apply_depth + bbo"].median
     print(f"depth speed-up vs fastest baseline ({fastest}): {ratio:.1f}x (target >= 20x)")
+    cases, n_depth = mixed_cases(n, repeat)
+    mixed = measure(cases, repeat=repeat)
+    print(
+        table(
+            f"MEXC mixed stream ({n_depth:,} depth pushes, the rest deals and book tickers): "
+            "every push decoded, depth applied, best read (ns/push)",
+            mixed,
+            "upb + WhichOneof + SortedDict",
+        )
+    )
     path = save(
-        "bench_mexc",
+        "bench_mexc_quick" if args.quick else "bench_mexc",
         {
             "pushes": n,
             "levels_per_push": levels,
@@ -319,6 +336,7 @@ def main() -> None:
             "deals": dec_deals,
             "book_ticker": dec_tickers,
             "depth_speedup_vs_fastest": ratio,
+            "mixed": mixed,
         },
     )
     print(f"saved {path}")

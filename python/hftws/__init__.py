@@ -6,6 +6,7 @@ exchange decoders); this package re-exports its public names and adds the asynci
 
 from hftws._core import (
     BookStatus,
+    BookUpdate,
     DecimalParseError,
     DecodeError,
     DeflateOffer,
@@ -18,6 +19,7 @@ from hftws._core import (
     Opcode,
     OrderBook,
     ProtocolError,
+    StreamDecoder,
     WebSocketDecoder,
     WebSocketEncoder,
     build_handshake_request,
@@ -30,6 +32,7 @@ from hftws.credentials import AuthenticationError, Credentials, MissingCredentia
 __all__ = [
     "AuthenticationError",
     "BookStatus",
+    "BookUpdate",
     "Credentials",
     "DecimalParseError",
     "DecodeError",
@@ -44,6 +47,7 @@ __all__ = [
     "Opcode",
     "OrderBook",
     "ProtocolError",
+    "StreamDecoder",
     "WebSocketDecoder",
     "WebSocketEncoder",
     "build_handshake_request",

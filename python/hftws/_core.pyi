@@ -1937,3 +1937,60 @@ def gate_apply_depth(data: GateFrame, book: OrderBook, /) -> BookStatus | None:
 
 def gate_apply_depth_many(frames: Iterable[GateFrame], book: OrderBook, /) -> BookStatus | None:
     """Apply one socket read's frames in order (``hftws.gateio.apply_depth_many``)."""
+
+# --- fused receive pipeline (rust/py/pipeline.rs) ----------------------------------------------
+
+class BookUpdate:
+    """A depth push applied to a registered book; ``symbol, status = update``."""
+
+    @property
+    def kind(self) -> str:
+        """Always ``"book"`` (routed as ORDERBOOK)."""
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def status(self) -> BookStatus: ...
+    @property
+    def book(self) -> OrderBook: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int, /) -> str | BookStatus: ...
+
+class StreamDecoder:
+    """WebSocket frames and exchange payloads decoded in one call per socket read.
+
+    ``exchange``: ``"mexc"``, ``"gateio"`` or ``"gateio_futures"``.
+    """
+
+    def __init__(
+        self,
+        exchange: str,
+        *,
+        max_message_size: int = 4194304,
+        deflate: DeflateParams | None = None,
+    ) -> None: ...
+    def feed(self, data: Buffer, /) -> list[Any]:
+        """One item per message: a typed event (MEXC: ``mexc.decode`` event or ``MexcControl``;
+        Gate.io: what ``gateio.parse`` returns), a ``BookUpdate`` for a registered book, the
+        raw payload when the exchange decoder refused it, or ``(opcode, payload)`` for ping,
+        pong and close frames. Raises ProtocolError (``messages`` holds the items before it).
+        """
+    def register_book(self, symbol: str, book: OrderBook, *, emit: bool = True) -> None:
+        """Apply depth pushes for ``symbol`` to ``book`` inside ``feed``."""
+    def unregister_book(self, symbol: str) -> bool: ...
+    @property
+    def symbols(self) -> list[str]: ...
+    @property
+    def exchange(self) -> str: ...
+    @property
+    def controls(self) -> int:
+        """Control items in the list the last ``feed`` returned."""
+    @property
+    def close_code(self) -> int | None: ...
+    @property
+    def close_reason(self) -> str | None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def buffered(self) -> int: ...
+    @property
+    def max_message_size(self) -> int: ...

@@ -58,6 +58,9 @@ class BaseWebSocketInterface:
     #: Message handler built when none is given.
     handler_class: ClassVar[type[BaseMessageHandler]]
     exchange: ClassVar[str]
+    #: Exchange of the fused Rust decoder (``hftws.StreamDecoder``): when set, payloads are
+    #: decoded in the transport's call and the handler receives typed events, not bytes.
+    stream_decoder: ClassVar[str | None] = None
     DEFAULT_URL: ClassVar[str]
     DEFAULT_REST_URL: ClassVar[str]
 
@@ -104,6 +107,7 @@ class BaseWebSocketInterface:
         self._state_listeners: list[Callable[[ConnectionState], Any]] = []
         self._raw_listeners: list[Callable[[int, bytes, int], Any]] = []
         self._last_ping = 0.0
+        self._books: dict[str, tuple[Any, bool]] = {}
         self._init_subscriptions()  # type: ignore[attr-defined]
         # Refusals arrive as acks (MEXC) or as error objects echoing the request id (Gate).
         self.handler._on_internal(MessageType.SUBSCRIBE, self._on_ack)  # type: ignore[attr-defined]
@@ -198,9 +202,11 @@ class BaseWebSocketInterface:
     async def _open(self) -> WebSocketConnection:
         self._set_state(ConnectionState.CONNECTING)
         holder: list[WebSocketConnection] = []
+        # Raw taps (recording) need the payload bytes, so such connections decode in Python.
+        fused = self.stream_decoder if not self._raw_listeners else None
         conn = await connect(
             await self._connection_url(),
-            on_messages=self._on_messages,
+            on_messages=self._on_events if fused else self._on_messages,
             # A failed handshake closes before `connect` returns: nothing to report then.
             on_closed=lambda code, reason: holder and self._on_closed(holder[0], code, reason),
             headers=self.policy.headers,
@@ -208,6 +214,8 @@ class BaseWebSocketInterface:
             max_message_size=self.policy.max_message_size,
             open_timeout=self.policy.open_timeout,
             ssl_context=self._ssl,
+            exchange=fused,
+            books=self._books if fused else None,
         )
         holder.append(conn)
         old, self._conn = self._conn, conn
@@ -234,6 +242,31 @@ class BaseWebSocketInterface:
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         """What the handler receives for one message (exchanges may wrap text frames)."""
         return payload
+
+    def register_book(self, symbol: str, book: Any, *, emit: bool = True) -> None:
+        """Keep ``book`` (an ``OrderBook``) for ``symbol`` inside the Rust decoder.
+
+        Depth pushes for ``symbol`` are applied before Python sees them and the ORDERBOOK
+        callbacks receive a ``BookUpdate(symbol, status)`` (nothing with ``emit=False``).
+        Kept across reconnects; the book must be resynced (snapshot) after a gap. Not with
+        raw taps (``on_raw``): those connections decode in Python and never touch the book.
+        """
+        if self.stream_decoder is None or self._raw_listeners:
+            raise ValueError(f"{type(self).__name__} has no fused decoder for books")
+        self._books[symbol] = (book, emit)
+        if self._conn is not None and self._conn.exchange is not None:
+            self._conn.register_book(symbol, book, emit=emit)
+
+    def _on_events(self, events: list[Any], recv_ns: int) -> None:
+        """Items of one socket read already decoded by the transport's ``StreamDecoder``."""
+        metrics = self.metrics
+        metrics.reads += 1
+        metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
+        handle = self.handler._handle_message
+        callback_hist = metrics.latency["callback"]
+        for event in events:
+            handle(event, recv_ns)
+            callback_hist.record(time.monotonic_ns() - recv_ns)
 
     def _on_messages(self, messages: list[tuple[int, bytes]], recv_ns: int) -> None:
         metrics = self.metrics

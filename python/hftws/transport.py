@@ -6,6 +6,12 @@ messages. Control frames are answered here (pong for ping, close for close); dat
 to ``on_messages`` together with the monotonic time the read arrived, synchronously, so a
 strategy sees a message in the same loop iteration the bytes arrived in.
 
+With ``exchange=`` ("mexc", "gateio", "gateio_futures") the connection uses the fused Rust
+``StreamDecoder``: the same single call per read also decodes every payload, so
+``on_messages`` receives typed events (``gateio.parse`` / ``mexc.decode`` results,
+``MexcControl`` for MEXC text, ``BookUpdate`` for books registered with
+:meth:`WebSocketConnection.register_book`) instead of ``(opcode, payload)`` pairs.
+
 Close codes seen by ``on_closed``: the server's code, 1005 for a close frame without a code,
 1006 when the TCP connection ended without a close frame, or the code of a protocol violation
 we detected (1002/1007/1009), which we also send to the server.
@@ -17,12 +23,15 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from hftws._core import (
     HandshakeError,
+    OrderBook,
     ProtocolError,
+    StreamDecoder,
     WebSocketDecoder,
     WebSocketEncoder,
     build_handshake_request,
@@ -35,7 +44,8 @@ OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 1, 2, 8, 9, 10
 NO_STATUS, ABNORMAL = 1005, 1006
 MAX_HANDSHAKE = 64 * 1024
 
-MessagesCallback = Callable[[list[tuple[int, bytes]], int], None]
+#: ``on_messages(items, recv_ns)``: ``(opcode, payload)`` pairs, or events with ``exchange=``.
+MessagesCallback = Callable[[list[Any], int], None]
 ClosedCallback = Callable[[int, str], None]
 
 
@@ -56,8 +66,14 @@ class WebSocketConnection(asyncio.Protocol):
         headers: tuple[tuple[str, str], ...] = (),
         compression: bool = False,
         max_message_size: int = 16 * 1024 * 1024,
+        exchange: str | None = None,
     ) -> None:
+        if exchange is not None:
+            StreamDecoder(exchange)  # raises ValueError for an unknown exchange, here
         self._host = host
+        self._exchange = exchange
+        #: symbol -> (book, emit) registered before the decoder exists.
+        self._books: dict[str, tuple[OrderBook, bool]] = {}
         self._target = target
         self._headers = headers
         self._compression = compression
@@ -70,7 +86,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._key = ""
         self._head = b""
-        self._decoder: WebSocketDecoder | None = None
+        self._decoder: WebSocketDecoder | StreamDecoder | None = None
         self._encoder = WebSocketEncoder()
         self._close_sent = False
         self._close_code: int | None = None
@@ -86,12 +102,12 @@ class WebSocketConnection(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
         request, self._key = build_handshake_request(
             self._host, self._target, deflate=self._compression, headers=self._headers
         )
-        transport.write(request)
+        self._transport.write(request)
 
     def data_received(self, data: bytes) -> None:
         recv_ns = time.monotonic_ns()
@@ -102,14 +118,20 @@ class WebSocketConnection(asyncio.Protocol):
             data = self._handshake(data)
             if not data or self._decoder is None:
                 return
+        decoder = self._decoder
         try:
-            messages = self._decoder.feed(data)
+            messages = decoder.feed(data)
         except ProtocolError as exc:
-            self._dispatch(exc.messages, recv_ns)
+            self._deliver(exc.messages, recv_ns)
             log.warning("protocol violation from %s: %s", self._host, exc)
             self._fail(exc.close_code, str(exc))
             return
-        self._dispatch(messages, recv_ns)
+        if self._exchange is None:
+            self._dispatch(messages, recv_ns)
+        elif decoder.controls:  # type: ignore[union-attr]
+            self._dispatch_events(messages, recv_ns)
+        elif messages:
+            self._on_messages(messages, recv_ns)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.opened.done():
@@ -139,12 +161,40 @@ class WebSocketConnection(asyncio.Protocol):
             return b""
         consumed, params = answer
         self.deflate = params
-        self._decoder = WebSocketDecoder(max_message_size=self._max_message_size, deflate=params)
+        if self._exchange is None:
+            self._decoder = WebSocketDecoder(
+                max_message_size=self._max_message_size, deflate=params
+            )
+        else:
+            stream = StreamDecoder(
+                self._exchange, max_message_size=self._max_message_size, deflate=params
+            )
+            for symbol, (book, emit) in self._books.items():
+                stream.register_book(symbol, book, emit=emit)
+            self._decoder = stream
         self._encoder = WebSocketEncoder(deflate=params)
         rest = self._head[consumed:]
         self._head = b""
         self.opened.set_result(None)
         return rest
+
+    def _deliver(self, messages: list[Any], recv_ns: int) -> None:
+        """Items decoded before a protocol violation, in either mode."""
+        if self._exchange is None:
+            self._dispatch(messages, recv_ns)
+        elif messages:
+            self._dispatch_events(messages, recv_ns)
+
+    def _dispatch_events(self, items: list[Any], recv_ns: int) -> None:
+        # Control items are `(int opcode, bytes)`; a Gate list result is a tuple of events.
+        data = []
+        for item in items:
+            if type(item) is tuple and len(item) == 2 and type(item[0]) is int:
+                self._control(item[0], item[1])
+            else:
+                data.append(item)
+        if data:
+            self._on_messages(data, recv_ns)
 
     def _dispatch(self, messages: list[tuple[int, bytes]], recv_ns: int) -> None:
         data = messages
@@ -190,6 +240,30 @@ class WebSocketConnection(asyncio.Protocol):
             self._transport.write(data)
 
     # -- API ------------------------------------------------------------------------------------
+
+    @property
+    def exchange(self) -> str | None:
+        """The fused decoder's exchange, or None for raw ``(opcode, payload)`` delivery."""
+        return self._exchange
+
+    def register_book(self, symbol: str, book: OrderBook, *, emit: bool = True) -> None:
+        """Apply depth pushes for ``symbol`` to ``book`` inside the decoder (``exchange=`` only).
+
+        Such pushes arrive as ``BookUpdate(symbol, status)`` items, or not at all with
+        ``emit=False``. Registrations made before the upgrade completes are kept.
+        """
+        if self._exchange is None:
+            raise ValueError("register_book needs a connection created with exchange=")
+        self._books[symbol] = (book, emit)
+        if isinstance(self._decoder, StreamDecoder):
+            self._decoder.register_book(symbol, book, emit=emit)
+
+    def unregister_book(self, symbol: str) -> bool:
+        """Stop applying pushes for ``symbol``; True if it was registered."""
+        found = self._books.pop(symbol, None) is not None
+        if isinstance(self._decoder, StreamDecoder):
+            self._decoder.unregister_book(symbol)
+        return found
 
     @property
     def is_open(self) -> bool:
@@ -253,8 +327,14 @@ async def connect(
     max_message_size: int = 16 * 1024 * 1024,
     open_timeout: float = 10.0,
     ssl_context: ssl.SSLContext | None = None,
+    exchange: str | None = None,
+    books: Mapping[str, OrderBook | tuple[OrderBook, bool]] | None = None,
 ) -> WebSocketConnection:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``) and complete the upgrade.
+
+    With ``exchange`` ("mexc", "gateio", "gateio_futures") payloads are decoded in the same
+    Rust call as the frames and ``on_messages`` receives typed events; ``books`` (symbol ->
+    ``OrderBook`` or ``(OrderBook, emit)``) are registered before the first byte is decoded.
 
     Raises :class:`ConnectError` (an ``OSError``) with a one-line cause: DNS, refused,
     TLS, timeout or a refused upgrade.
@@ -275,7 +355,11 @@ async def connect(
         headers=headers,
         compression=compression,
         max_message_size=max_message_size,
+        exchange=exchange,
     )
+    for symbol, entry in (books or {}).items():
+        book, emit = entry if isinstance(entry, tuple) else (entry, True)
+        conn.register_book(symbol, book, emit=emit)
     ctx = _ssl_context(parts.scheme, ssl_context)
     try:
         async with asyncio.timeout(open_timeout):

@@ -87,11 +87,16 @@ fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
     ))
 }
 
-/// The bytes of a text frame: `bytes` and `str` are borrowed, `bytearray` is copied.
+/// The bytes of a text frame: `bytes`, `str` and depth events are borrowed, `bytearray` is
+/// copied.
 #[inline]
 fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    // A depth event (as the fused `StreamDecoder` delivers it) stands for its frame.
+    if let Ok(ev) = obj.cast::<PyGateDepthUpdate>() {
+        return Ok(Cow::Borrowed(ev.get().f.bytes()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Cow::Borrowed(s.to_str()?.as_bytes()));
@@ -283,7 +288,19 @@ fn depth_channel_of(f: &Shared) -> DepthChannel {
 /// most futures channels). Raises `GateDecodeError` naming the channel and field.
 #[pyfunction(name = "gate_parse")]
 pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let src = src_of(data)?;
+    event_from_src(py, src_of(data)?)
+}
+
+/// The event(s) of one text frame given as bytes borrowed from elsewhere (a socket buffer):
+/// the payload is copied once into the `bytes` object the events keep.
+pub(crate) fn event_from_frame(py: Python<'_>, payload: &[u8]) -> PyResult<Py<PyAny>> {
+    event_from_src(
+        py,
+        Src::Bytes(PyBackedBytes::from(PyBytes::new(py, payload))),
+    )
+}
+
+fn event_from_src(py: Python<'_>, src: Src) -> PyResult<Py<PyAny>> {
     let frame: &[u8] = match &src {
         Src::Bytes(b) => b,
         Src::Str(s) => s.as_bytes(),

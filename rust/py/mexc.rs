@@ -43,6 +43,19 @@ fn frame_bytes<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound
     if let Ok(b) = data.cast::<PyByteArray>() {
         return Ok(PyBytes::new(py, &b.to_vec()));
     }
+    // A depth event (as the fused `StreamDecoder` delivers it) stands for the push it holds.
+    if let Ok(ev) = data.cast::<PyMexcDepthUpdate>() {
+        let ev = ev.get();
+        if !ev.standalone {
+            return Err(PyTypeError::new_err(
+                "an item of a depth batch is not a whole push: pass the batch",
+            ));
+        }
+        return Ok(ev.frame.0.bind(py).clone());
+    }
+    if let Ok(ev) = data.cast::<PyMexcDepthBatch>() {
+        return Ok(ev.get().frame.0.bind(py).clone());
+    }
     if data.is_instance_of::<PyInt>() || data.is_instance_of::<PyString>() {
         return Err(PyTypeError::new_err(
             "a MEXC push is a binary frame: bytes, bytearray or memoryview",
@@ -176,6 +189,23 @@ fn event(py: Python<'_>, frame: Frame, push: Push<'static>) -> PyResult<Py<PyAny
 fn decode_bytes(py: Python<'_>, bytes: Bound<'_, PyBytes>) -> PyResult<Py<PyAny>> {
     let push = Push::decode(static_slice(&bytes))?;
     event(py, Frame(bytes.unbind()), push)
+}
+
+/// The typed event of one binary push given as bytes borrowed from elsewhere (a socket
+/// buffer): the payload is copied once into the `bytes` object the event keeps.
+pub(crate) fn event_from_frame(py: Python<'_>, payload: &[u8]) -> PyResult<Py<PyAny>> {
+    decode_bytes(py, PyBytes::new(py, payload))
+}
+
+/// The `MexcControl` of one text frame.
+pub(crate) fn control_from_text(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(
+        py,
+        PyMexcControl {
+            inner: Control::parse(text)?,
+        },
+    )?
+    .into_any())
 }
 
 /// Decodes one binary frame (a `PushDataV3ApiWrapper`) into its typed event.

@@ -9,6 +9,7 @@ mod metrics;
 mod mexc;
 mod mexc_batches;
 mod mexc_events;
+mod pipeline;
 mod ws;
 
 use pyo3::prelude::*;
@@ -31,5 +32,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ws::validate_handshake_response, m)?)?;
     mexc::register(m)?;
     gate::register(m)?;
+    m.add_class::<pipeline::PyStreamDecoder>()?;
+    m.add_class::<pipeline::PyBookUpdate>()?;
     Ok(())
 }

@@ -35,7 +35,7 @@ pub(crate) enum PyOpcode {
 #[pyclass(eq, frozen, name = "DeflateParams", module = "hftws")]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PyDeflateParams {
-    inner: DeflateParams,
+    pub(crate) inner: DeflateParams,
 }
 
 #[pymethods]
@@ -177,7 +177,7 @@ pub(crate) struct PyWebSocketDecoder {
 }
 
 /// Why `feed` stopped: the codec's verdict or a Python failure while building results.
-enum FeedError {
+pub(crate) enum FeedError {
     Ws(WsError),
     Py(PyErr),
 }
@@ -224,7 +224,10 @@ impl PyWebSocketDecoder {
 
 /// The bytes of a `bytes` argument in place; any other buffer (bytearray, memoryview) is
 /// copied first, since Python code run while building results could resize it.
-fn with_input<R>(data: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> PyResult<R>) -> PyResult<R> {
+pub(crate) fn with_input<R>(
+    data: &Bound<'_, PyAny>,
+    f: impl FnOnce(&[u8]) -> PyResult<R>,
+) -> PyResult<R> {
     if let Ok(b) = data.cast::<PyBytes>() {
         return f(b.as_bytes());
     }

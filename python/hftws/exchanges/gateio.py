@@ -27,9 +27,10 @@ class GateioSpotPublicMessageHandler(PublicMessageHandler):
         if known is not None:
             self._event = raw
             return known
-        event = gateio.parse(raw)
+        # A list result the fused decoder already parsed arrives as a tuple of records.
+        event = raw if isinstance(raw, tuple) else gateio.parse(raw)
         self._event = event
-        first = event[0] if isinstance(event, tuple) else event
+        first = (event[0] if event else None) if isinstance(event, tuple) else event
         if first is None:
             return MessageType.UNKNOWN
         return message_type_of(first.kind)
@@ -79,6 +80,7 @@ class GateioSpotPublicHandler(
     """A Gate.io spot public connection."""
 
     handler_class = GateioSpotPublicMessageHandler
+    stream_decoder: ClassVar[str | None] = "gateio"
 
 
 class GateioFuturesPublicHandler(
@@ -91,4 +93,5 @@ class GateioFuturesPublicHandler(
     """A Gate.io USDT perpetual futures public connection."""
 
     handler_class = GateioFuturesPublicMessageHandler
+    stream_decoder: ClassVar[str | None] = "gateio_futures"
     CHANNEL_PREFIX: ClassVar[str] = "futures"

@@ -45,6 +45,7 @@ class MexcPublicHandler(
     """A MEXC spot public connection (up to 30 streams; use a manager for more)."""
 
     handler_class = MexcPublicMessageHandler
+    stream_decoder: ClassVar[str | None] = "mexc"
 
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         # Control frames are rare; decoding them to str tells them apart from protobuf.
