@@ -156,9 +156,9 @@ async def test_keepalive_rejected_moves_to_a_new_key_and_socket(mexc_server):
         await ws.subscribe_orders()
         (old_key,) = mexc_server.private.listen_keys
         mexc_server.private.expire(old_key, close_sockets=False)  # server forgets, socket stays
-        await wait_for(lambda: ws.listen_key_stats["created"] == 2, 3.0)
+        await wait_for(lambda: ws.listen_key_stats["created"] == 2, 10.0)
         # Make-before-break: the new socket is subscribed, then the old one is closed.
-        await wait_for(lambda: mexc_server.private.private_connections == 1)
+        await wait_for(lambda: mexc_server.private.private_connections == 1, 10.0)
         assert ws.state is ConnectionState.SUBSCRIBED and ws.metrics.reconnects == 0
         (new_key,) = mexc_server.private.listen_keys
         assert new_key != old_key
