@@ -369,7 +369,8 @@ async def connect(
             await conn.opened
     except TimeoutError:
         conn.abort()
-        raise ConnectError(f"timed out after {open_timeout:g}s connecting to {url}") from None
+        # host:port only: the query string may carry a listenKey.
+        raise ConnectError(f"timed out after {open_timeout:g}s connecting to {host}:{port}") from None
     except ssl.SSLError as exc:
         raise ConnectError(f"TLS error with {host}: {exc.reason or exc}") from None
     except ConnectionRefusedError:
