@@ -370,7 +370,8 @@ async def connect(
     except TimeoutError:
         conn.abort()
         # host:port only: the query string may carry a listenKey.
-        raise ConnectError(f"timed out after {open_timeout:g}s connecting to {host}:{port}") from None
+        where = f"{host}:{port}"
+        raise ConnectError(f"timed out after {open_timeout:g}s connecting to {where}") from None
     except ssl.SSLError as exc:
         raise ConnectError(f"TLS error with {host}: {exc.reason or exc}") from None
     except ConnectionRefusedError:

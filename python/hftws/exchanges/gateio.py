@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hftws import gateio
-from hftws.events import MessageType, message_type_of
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
@@ -18,30 +17,8 @@ class GateioSpotPublicMessageHandler(PublicMessageHandler):
 
     exchange: ClassVar[str] = "gateio"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._event: Any = None
-
-    def _detect_message_type(self, raw: Any) -> MessageType:
-        known = self._kind_type(raw)
-        if known is not None:
-            self._event = raw
-            return known
-        # A list result the fused decoder already parsed arrives as a tuple of records.
-        event = raw if isinstance(raw, tuple) else gateio.parse(raw)
-        self._event = event
-        first = (event[0] if event else None) if isinstance(event, tuple) else event
-        if first is None:
-            return MessageType.UNKNOWN
-        return message_type_of(first.kind)
-
-    def _route_message(self, mtype: MessageType, raw: Any) -> None:
-        event, self._event = self._event, None
-        if isinstance(event, tuple):
-            for item in event:
-                self._emit(mtype, item)
-        else:
-            self._emit(mtype, event)
+    def _parse(self, raw: Any) -> Any:
+        return gateio.parse(raw)
 
 
 class GateioFuturesPublicMessageHandler(GateioSpotPublicMessageHandler):

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from hftws import gateio
 from hftws.credentials import Credentials
-from hftws.events import MessageType, message_type_of
 from hftws.handlers.private import PrivateMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import GateioAuthMixin
@@ -33,23 +32,12 @@ class GateioSpotPrivateMessageHandler(PrivateMessageHandler):
 
     exchange: ClassVar[str] = "gateio"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._event: Any = None
+    def _parse(self, raw: Any) -> Any:
+        return gateio.parse(raw)
 
-    def _detect_message_type(self, raw: Any) -> MessageType:
-        event = gateio.parse(raw)
-        self._event = event
-        first = event[0] if isinstance(event, tuple) else event
-        if first is None:
-            return MessageType.UNKNOWN
-        return message_type_of(first.kind)
-
-    def _route_message(self, mtype: MessageType, raw: Any) -> None:
-        event, self._event = self._event, None
-        for item in event if isinstance(event, tuple) else (event,):
-            common = from_gate(item)
-            self._emit(mtype, item if common is None else common)
+    def _convert(self, event: Any) -> Any:
+        common = from_gate(event)
+        return event if common is None else common
 
 
 class GateioFuturesPrivateMessageHandler(GateioSpotPrivateMessageHandler):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hftws import mexc
-from hftws.events import MessageType, message_type_of
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
@@ -20,23 +19,13 @@ class MexcPublicMessageHandler(PublicMessageHandler):
 
     exchange: ClassVar[str] = "mexc"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._event: Any = None
+    def _parse(self, raw: Any) -> Any:
+        return parse_frame(raw)
 
-    def _detect_message_type(self, raw: Any) -> MessageType:
-        known = self._kind_type(raw)
-        if known is not None:
-            self._event = raw
-            return known
-        # Text frames reach us as str (see MexcPublicHandler._message_raw), pushes as bytes.
-        event = mexc.parse_control(raw) if isinstance(raw, str) else mexc.decode(raw)
-        self._event = event
-        return message_type_of(event.kind)
 
-    def _decode(self, raw: Any) -> Any:
-        event, self._event = self._event, None
-        return event
+def parse_frame(raw: Any) -> Any:
+    """A MEXC payload: text frames reach handlers as str (control), pushes as bytes."""
+    return mexc.parse_control(raw) if isinstance(raw, str) else mexc.decode(raw)
 
 
 class MexcPublicHandler(

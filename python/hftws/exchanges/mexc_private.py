@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from hftws import mexc
 from hftws.credentials import Credentials
-from hftws.events import MessageType, message_type_of
+from hftws.exchanges.mexc import parse_frame
 from hftws.handlers.private import PrivateMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.connection import MexcConnectionMixin
@@ -32,21 +32,10 @@ class MexcPrivateMessageHandler(PrivateMessageHandler):
 
     exchange: ClassVar[str] = "mexc"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._event: Any = None
+    def _parse(self, raw: Any) -> Any:
+        return parse_frame(raw)
 
-    def _detect_message_type(self, raw: Any) -> MessageType:
-        known = self._kind_type(raw)
-        if known is not None:
-            self._event = raw
-            return known
-        event = mexc.parse_control(raw) if isinstance(raw, str) else mexc.decode(raw)
-        self._event = event
-        return message_type_of(event.kind)
-
-    def _decode(self, raw: Any) -> Any:
-        event, self._event = self._event, None
+    def _convert(self, event: Any) -> Any:
         common = from_mexc(event)
         return event if common is None else common
 

@@ -48,6 +48,8 @@ class BaseMessageHandler(ABC):
         self._tasks: set[asyncio.Task[Any]] = set()
         #: The frame being handled, for internal listeners that need the bytes (books).
         self.current_raw: Any = None
+        #: The event ``_detect_message_type`` decoded, handed to ``_route_message``.
+        self._event: Any = None
 
     # -- registration ------------------------------------------------------------------------
 
@@ -99,21 +101,42 @@ class BaseMessageHandler(ABC):
             return MessageType.ERROR
         return mtype
 
-    @abstractmethod
     def _detect_message_type(self, raw: Any) -> MessageType:
-        """Exchange hook: what is ``raw``? (Raises HftwsError for undecodable input.)"""
+        """Exchange hook: what is ``raw``? (Raises HftwsError for undecodable input.)
+
+        The default decodes once with ``_parse`` (unless the Rust pipeline already did: the
+        event then carries a ``kind``, or a list result arrives as a tuple of records) and
+        keeps the event for ``_route_message``.
+        """
+        known = self._kind_type(raw)
+        if known is not None:
+            self._event = raw
+            return known
+        event = raw if isinstance(raw, tuple) else self._parse(raw)
+        self._event = event
+        first = (event[0] if event else None) if isinstance(event, tuple) else event
+        return MessageType.UNKNOWN if first is None else message_type_of(first.kind)
 
     def _route_message(self, mtype: MessageType, raw: Any) -> None:
-        """Exchange hook: deliver ``raw`` to the callbacks of ``mtype``.
+        """Exchange hook: deliver the decoded event to the callbacks of ``mtype``.
 
-        The default decodes with ``_decode`` and emits; exchanges override it to act on
-        control messages (acks, pongs) or to fan out list results.
+        A list result (a tuple of records) fans out to one call per record; ``_convert``
+        may turn each into a common event first.
         """
-        self._emit(mtype, self._decode(raw))
+        event, self._event = self._event, None
+        if isinstance(event, tuple):
+            for item in event:
+                self._emit(mtype, self._convert(item))
+        else:
+            self._emit(mtype, self._convert(event))
 
-    def _decode(self, raw: Any) -> Any:
-        """Exchange hook: the typed event for ``raw`` (identity when Rust already decoded it)."""
-        return raw
+    @abstractmethod
+    def _parse(self, raw: Any) -> Any:
+        """Exchange hook: decode one frame's payload (bytes, or str for text) in Rust."""
+
+    def _convert(self, event: Any) -> Any:
+        """Exchange hook: the object callbacks receive for ``event`` (default: itself)."""
+        return event
 
     def _classify_error(self, exc: BaseException) -> str:
         """Exchange hook: a short error class for metrics (default: the exception type)."""
