@@ -233,13 +233,43 @@ impl PyOrderBook {
         updates: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyBookStatus>> {
         let mut last = Status::Stale;
-        for u in updates.try_iter()? {
-            let u = u?;
-            let (bids, asks, first, lastseq): (Bound<'_, PyAny>, Bound<'_, PyAny>, u64, u64) =
-                u.extract()?;
-            last = self.apply_one(&bids, &asks, first, lastseq)?;
-            if !matches!(last, Status::Applied | Status::Stale) {
-                break;
+        let mut one = |u: &Bound<'_, PyAny>| -> PyResult<bool> {
+            // The common shape, a 4-tuple, is read in place; anything else goes through extract.
+            last = if let Ok(t) = u.cast::<PyTuple>().map_err(PyErr::from).and_then(|t| {
+                if t.len() == 4 {
+                    Ok(t)
+                } else {
+                    Err(PyTypeError::new_err(
+                        "update must be (bids, asks, first_seq, last_seq)",
+                    ))
+                }
+            }) {
+                let first: u64 = t.get_borrowed_item(2)?.extract()?;
+                let lastseq: u64 = t.get_borrowed_item(3)?.extract()?;
+                self.apply_one(
+                    &*t.get_borrowed_item(0)?,
+                    &*t.get_borrowed_item(1)?,
+                    first,
+                    lastseq,
+                )?
+            } else {
+                let (bids, asks, first, lastseq): (Bound<'_, PyAny>, Bound<'_, PyAny>, u64, u64) =
+                    u.extract()?;
+                self.apply_one(&bids, &asks, first, lastseq)?
+            };
+            Ok(matches!(last, Status::Applied | Status::Stale))
+        };
+        if let Ok(list) = updates.cast::<PyList>() {
+            for u in list.iter() {
+                if !one(&u)? {
+                    break;
+                }
+            }
+        } else {
+            for u in updates.try_iter()? {
+                if !one(&u?)? {
+                    break;
+                }
             }
         }
         status_object(py, last)
