@@ -7,6 +7,7 @@
 pub mod book;
 pub mod decimal;
 pub mod error;
+pub mod feed;
 pub mod gate;
 pub mod metrics;
 pub mod mexc;

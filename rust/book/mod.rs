@@ -1,9 +1,11 @@
 //! L2 order books with the exchanges' sequence rules built in.
 
 mod order_book;
+mod pending;
 mod sequence;
 mod side;
 
-pub use order_book::{Counts, Level, LevelWriter, OrderBook, SnapshotWriter};
+pub use order_book::{Counts, Level, LevelWriter, OrderBook, Phase, SnapshotWriter};
+pub use pending::Pending;
 pub use sequence::{SeqRule, Status, SyncState};
 pub use side::Side;

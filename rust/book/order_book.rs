@@ -5,6 +5,7 @@
 //! first (from the ids alone), and levels are touched only when it says "apply". A delta
 //! whose levels fail to parse half-way leaves the book out of sync, never silently wrong.
 
+use super::pending::Pending;
 use super::sequence::{check, SeqRule, Status, SyncState};
 use super::side::Side;
 use crate::decimal::Decimal;
@@ -20,8 +21,14 @@ pub struct OrderBook {
     rule: SeqRule,
     state: SyncState,
     last_id: u64,
-    /// No delta applied since the snapshot: the first-push rule applies.
+    /// No stream push has bridged the snapshot yet: the first-push rule applies, and the book
+    /// is not in sync (a REST snapshot is only trusted once the stream confirms it).
     first_pending: bool,
+    /// The book's connection is up and its subscription confirmed (always true for a book
+    /// driven by hand; a book fed by a connection is told when that changes).
+    linked: bool,
+    /// Pushes held while the book waits for a snapshot.
+    pub pending: Pending,
     max_depth: Option<usize>,
     scratch_bids: Vec<Level>,
     scratch_asks: Vec<Level>,
@@ -45,6 +52,35 @@ pub struct Counts {
     pub refused: u64,
     /// Snapshots loaded.
     pub snapshots: u64,
+}
+
+/// Where a book stands; only [`Phase::InSync`] may be reported as in sync.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// No snapshot yet.
+    Empty,
+    /// A REST snapshot is loaded but no stream push has bridged it yet.
+    Unconfirmed,
+    /// Confirmed by the stream, but the connection is down or the subscription is not active.
+    Unlinked,
+    /// Gap, crossed book, bad push or lost link: waiting for a new snapshot.
+    OutOfSync,
+    /// Exact, continuous and live.
+    InSync,
+}
+
+impl Phase {
+    /// Lower-case name used in Python (`OrderBook.state`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Phase::Empty => "empty",
+            Phase::Unconfirmed => "unconfirmed",
+            Phase::Unlinked => "unlinked",
+            Phase::OutOfSync => "out_of_sync",
+            Phase::InSync => "synced",
+        }
+    }
 }
 
 /// Writes the levels of one delta; handed to the closure of [`OrderBook::apply_delta`].
@@ -98,6 +134,8 @@ impl OrderBook {
             state: SyncState::Empty,
             last_id: 0,
             first_pending: true,
+            linked: true,
+            pending: Pending::default(),
             max_depth,
             scratch_bids: Vec::new(),
             scratch_asks: Vec::new(),
@@ -106,16 +144,39 @@ impl OrderBook {
         }
     }
 
-    /// Replaces the book with a snapshot whose last change id is `id`.
+    /// Replaces the book with a REST snapshot whose last change id is `id`.
     ///
-    /// Returns [`Status::Applied`], or [`Status::Crossed`] when the snapshot itself is crossed
-    /// (the book is then out of sync).
+    /// The book is seeded but not yet in sync: a stream push must bridge `id` first (see
+    /// [`OrderBook::in_sync`]). Returns [`Status::Applied`], or [`Status::Crossed`] when the
+    /// snapshot itself is crossed (the book is then out of sync).
     ///
     /// # Errors
     /// Whatever `fill` returns; the book is then out of sync.
     pub fn load_snapshot<E>(
         &mut self,
         id: u64,
+        fill: impl FnOnce(&mut SnapshotWriter<'_>) -> Result<(), E>,
+    ) -> Result<Status, E> {
+        self.seed(id, true, fill)
+    }
+
+    /// Replaces the book with a snapshot that came on the stream itself (Gate.io `full: true`
+    /// and `order_book` pushes, MEXC limit depth): it is its own confirmation.
+    ///
+    /// # Errors
+    /// As [`OrderBook::load_snapshot`].
+    pub fn load_stream_snapshot<E>(
+        &mut self,
+        id: u64,
+        fill: impl FnOnce(&mut SnapshotWriter<'_>) -> Result<(), E>,
+    ) -> Result<Status, E> {
+        self.seed(id, false, fill)
+    }
+
+    fn seed<E>(
+        &mut self,
+        id: u64,
+        unconfirmed: bool,
         fill: impl FnOnce(&mut SnapshotWriter<'_>) -> Result<(), E>,
     ) -> Result<Status, E> {
         self.scratch_bids.clear();
@@ -133,7 +194,7 @@ impl OrderBook {
         self.trim();
         self.counts.snapshots += 1;
         self.last_id = id;
-        self.first_pending = true;
+        self.first_pending = unconfirmed;
         self.top_changed = true;
         self.state = SyncState::Synced;
         Ok(self.check_crossed(Status::Applied))
@@ -223,10 +284,46 @@ impl OrderBook {
     }
 
     /// Marks the book out of sync (a reconnect or a failed snapshot): deltas are refused
-    /// until the next snapshot.
+    /// until the next snapshot, and held pushes are dropped.
     pub fn mark_out_of_sync(&mut self) {
         if self.state == SyncState::Synced {
             self.state = SyncState::OutOfSync;
+        }
+        self.pending.clear();
+    }
+
+    /// Tells the book whether its connection is up with its subscription confirmed.
+    ///
+    /// Losing the link breaks the stream's continuity, so the book also goes out of sync and
+    /// needs a new snapshot; regaining it does not make the book in sync by itself.
+    pub fn set_linked(&mut self, linked: bool) {
+        if !linked {
+            self.mark_out_of_sync();
+        }
+        self.linked = linked;
+    }
+
+    /// Whether the book's connection is up with its subscription confirmed.
+    #[must_use]
+    pub fn linked(&self) -> bool {
+        self.linked
+    }
+
+    /// Seeded and continuous since, whatever the link: the stream has confirmed the snapshot.
+    #[must_use]
+    pub fn confirmed(&self) -> bool {
+        self.state == SyncState::Synced && !self.first_pending
+    }
+
+    /// Where the book stands, as one word (`in_sync` is true only for [`Phase::InSync`]).
+    #[must_use]
+    pub fn phase(&self) -> Phase {
+        match self.state {
+            SyncState::Empty => Phase::Empty,
+            SyncState::OutOfSync => Phase::OutOfSync,
+            SyncState::Synced if self.first_pending => Phase::Unconfirmed,
+            SyncState::Synced if !self.linked => Phase::Unlinked,
+            SyncState::Synced => Phase::InSync,
         }
     }
 
@@ -234,6 +331,7 @@ impl OrderBook {
     pub fn clear(&mut self) {
         self.bids.clear();
         self.asks.clear();
+        self.pending.clear();
         self.state = SyncState::Empty;
         self.last_id = 0;
         self.first_pending = true;
@@ -255,9 +353,12 @@ impl OrderBook {
         self.state
     }
     /// True when seeded and continuous since.
+    /// The one definition of "in sync": seeded by a snapshot, a stream push has bridged it
+    /// (or the snapshot came on the stream), no gap or crossed book since, and the book's
+    /// connection is up with its subscription confirmed.
     #[must_use]
     pub fn in_sync(&self) -> bool {
-        self.state == SyncState::Synced
+        self.state == SyncState::Synced && !self.first_pending && self.linked
     }
     /// Last applied change id (snapshot id before the first delta).
     #[must_use]
@@ -358,8 +459,13 @@ mod tests {
             "a gap must not touch levels"
         );
         assert_eq!(delta(&mut b, 101, 101, &[], &[]), Status::NotSynced);
-        let b2 = seeded(SeqRule::Gate);
+        let mut b2 = seeded(SeqRule::Gate);
+        assert!(!b2.in_sync(), "a REST snapshot is not trusted before the stream confirms it");
+        assert_eq!(b2.phase(), Phase::Unconfirmed);
+        assert_eq!(delta(&mut b2, 101, 101, &[], &[]), Status::Applied);
         assert!(b2.in_sync());
+        b2.set_linked(false);
+        assert!(!b2.in_sync() && b2.phase() == Phase::OutOfSync);
         assert_eq!(b.counts.gaps, 1);
         assert_eq!(b.counts.refused, 1);
     }

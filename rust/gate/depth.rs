@@ -6,7 +6,7 @@
 //!
 //! Id rules: an increment covers `U..=u` and goes through [`OrderBook::apply_delta`] with the
 //! book's Gate rule (stale / gap / straddle, §4.2, §6.3); `full: true` (update and obu) and the
-//! `order_book` snapshot channels replace the book via [`OrderBook::load_snapshot`] with id `u`
+//! `order_book` snapshot channels replace the book via [`OrderBook::load_stream_snapshot`] with id `u`
 //! (`lastUpdateId` / `id` for snapshots). The obu `s` is a stream name `ob.PAIR.LEVEL`.
 //!
 //! One pass, no allocation: the book's verdict needs the ids before any level is touched, and
@@ -322,7 +322,7 @@ fn commit_streaming<'a>(
     // Level arrays seen before the ids were known were only located; they go in first.
     let (early_bids, early_asks) = (head.bids, head.asks);
     let st = if is_snapshot(&head, cx) {
-        book.load_snapshot(last, |w| {
+        book.load_stream_snapshot(last, |w| {
             ran = true;
             fill_spans(frame, w, &head)?;
             rest_of_object(s, Some(w), &mut head, &mut rest, bid)
@@ -345,7 +345,7 @@ fn commit_streaming<'a>(
         head.full = Some(true);
         head.bids = rest.bids.or(early_bids);
         head.asks = rest.asks.or(early_asks);
-        let st = book.load_snapshot(last, |w| fill_spans(frame, w, &head))?;
+        let st = book.load_stream_snapshot(last, |w| fill_spans(frame, w, &head))?;
         return Ok(DepthOutcome::Book(st));
     }
     Ok(DepthOutcome::Book(st))
@@ -437,7 +437,7 @@ fn commit_spans(
     }
     let last = head.last.unwrap_or_default();
     let st = if is_snapshot(head, cx) {
-        book.load_snapshot(last, |w| fill_spans(frame, w, head))?
+        book.load_stream_snapshot(last, |w| fill_spans(frame, w, head))?
     } else {
         book.apply_delta(head.first.unwrap_or_default(), last, |w| {
             fill_spans(frame, w, head)

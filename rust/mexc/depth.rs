@@ -279,10 +279,11 @@ fn snapshot(
     let mut scan = Scan::new();
     self::scan(buf, path, &LIMIT, &mut scan)?;
     let version = scan.first;
-    if book.in_sync() && version <= book.sequence() {
+    if book.confirmed() && version <= book.sequence() {
         return Ok((Status::Stale, version, version));
     }
-    let status = book.load_snapshot(version, |w| {
+    // A limit-depth push is the whole (top-N) book as the stream sees it: its own confirmation.
+    let status = book.load_stream_snapshot(version, |w| {
         stream_levels(buf, &scan, path, |bid, p, s| {
             if bid {
                 w.bid(p, s);

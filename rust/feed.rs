@@ -1,0 +1,195 @@
+//! Depth pushes from a connection into a registered book: apply, hold, or replay.
+//!
+//! This is the one place where a book fed by a stream decides what a push does to it, for live
+//! sockets, recordings and replays alike:
+//! - a book in sync (or waiting for the stream to confirm its snapshot) takes the push through
+//!   its own sequence rules;
+//! - a book waiting for a snapshot holds the raw push (bounded, see [`crate::book::Pending`]);
+//! - loading a snapshot, from REST or from the stream itself (Gate.io `full: true`), replays
+//!   the held pushes under the same rules and reports one status for the lot.
+//!
+//! Snapshot statuses: [`Status::Applied`] when a stream push has bridged the snapshot (the book
+//! is confirmed), [`Status::Stale`] when none has yet (a snapshot ahead of the stream, or no
+//! push held: the book stays out of sync until one bridges it), [`Status::Gap`] when the held
+//! pushes start after the snapshot (it is older than the stream: fetch another) and
+//! [`Status::Crossed`].
+
+use crate::book::{OrderBook, SeqRule, Status};
+use crate::gate::depth::{apply_frame, DepthOutcome};
+use crate::mexc::apply_depth as mexc_apply_depth;
+
+/// What one push did to a registered book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Not a depth push (or a Gate.io push for another pair): the book is untouched.
+    NotDepth,
+    /// A Gate.io depth push for another pair.
+    WrongSymbol,
+    /// The book judged the push with this status.
+    Book(Status),
+    /// The book waits for a snapshot: the push is held for the replay.
+    Held,
+    /// The push is malformed; the book is out of sync if it had started applying it.
+    Malformed,
+}
+
+/// Applies one push with the decoder of the book's exchange.
+fn apply(book: &mut OrderBook, symbol: &str, payload: &[u8]) -> Offer {
+    match book.rule() {
+        SeqRule::Mexc => match mexc_apply_depth(payload, book) {
+            Ok(o) => Offer::Book(o.status),
+            Err(_) => Offer::Malformed,
+        },
+        SeqRule::Gate => match apply_frame(payload, book, Some(symbol)) {
+            Ok(DepthOutcome::NotDepth) => Offer::NotDepth,
+            Ok(DepthOutcome::WrongSymbol) => Offer::WrongSymbol,
+            Ok(DepthOutcome::Book(st)) => Offer::Book(st),
+            Err(_) => Offer::Malformed,
+        },
+    }
+}
+
+/// One push from the stream for the book registered as `symbol` (MEXC callers have already
+/// matched the symbol from the push header).
+pub fn offer(book: &mut OrderBook, symbol: &str, payload: &[u8]) -> Offer {
+    let seeds = book.counts.snapshots;
+    match apply(book, symbol, payload) {
+        Offer::Book(Status::NotSynced) if book.pending.enabled() => {
+            book.pending.push(payload);
+            Offer::Held
+        }
+        Offer::Book(Status::Applied) if book.counts.snapshots != seeds => {
+            // The push was a snapshot (Gate.io `full: true`): the held pushes follow it.
+            Offer::Book(replay(book, symbol))
+        }
+        Offer::Malformed => {
+            book.mark_out_of_sync();
+            Offer::Malformed
+        }
+        other => other,
+    }
+}
+
+/// Replays the held pushes after a snapshot was loaded; returns the status for the lot (see
+/// the module doc). The buffer is empty afterwards.
+pub fn replay(book: &mut OrderBook, symbol: &str) -> Status {
+    if book.is_crossed() {
+        book.pending.clear();
+        return Status::Crossed;
+    }
+    for frame in book.pending.take() {
+        match apply(book, symbol, &frame) {
+            Offer::Book(Status::Applied | Status::Stale) | Offer::NotDepth | Offer::WrongSymbol => {}
+            Offer::Book(Status::Crossed) => return Status::Crossed,
+            // A hole in the held pushes, a snapshot older than them, or a malformed one:
+            // the book cannot be aligned from this snapshot.
+            Offer::Book(Status::Gap | Status::NotSynced) | Offer::Malformed | Offer::Held => {
+                book.mark_out_of_sync();
+                return Status::Gap;
+            }
+        }
+    }
+    if book.confirmed() {
+        Status::Applied
+    } else {
+        Status::Stale
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::{Pending, Phase};
+    use crate::decimal::Decimal;
+    use std::convert::Infallible;
+
+    fn gate_push(first: u64, last: u64, bid: &str) -> Vec<u8> {
+        format!(
+            r#"{{"time":1,"channel":"spot.order_book_update","event":"update","result":{{"t":1,"s":"BTC_USDT","U":{first},"u":{last},"b":[["{bid}","1"]],"a":[["200","1"]]}}}}"#
+        )
+        .into_bytes()
+    }
+
+    fn book() -> OrderBook {
+        let mut b = OrderBook::new(SeqRule::Gate, None);
+        b.pending = Pending::new(100, 1 << 20);
+        b
+    }
+
+    fn rest(b: &mut OrderBook, id: u64) -> Status {
+        b.load_snapshot::<Infallible>(id, |w| {
+            w.bid(Decimal::parse("90").unwrap(), Decimal::parse("1").unwrap());
+            w.ask(Decimal::parse("210").unwrap(), Decimal::parse("1").unwrap());
+            Ok(())
+        })
+        .unwrap();
+        replay(b, "BTC_USDT")
+    }
+
+    #[test]
+    fn pushes_are_held_then_bridge_the_snapshot() {
+        let mut b = book();
+        for (f, l) in [(1, 5), (6, 9), (10, 12)] {
+            assert_eq!(offer(&mut b, "BTC_USDT", &gate_push(f, l, "100")), Offer::Held);
+        }
+        assert_eq!(rest(&mut b, 7), Status::Applied);
+        assert!(b.in_sync());
+        assert_eq!(b.sequence(), 12);
+        assert!(b.pending.is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_ahead_of_the_stream_is_not_in_sync_until_bridged() {
+        let mut b = book();
+        offer(&mut b, "BTC_USDT", &gate_push(1, 5, "100"));
+        assert_eq!(rest(&mut b, 20), Status::Stale);
+        assert_eq!(b.phase(), Phase::Unconfirmed);
+        assert!(!b.in_sync());
+        assert_eq!(
+            offer(&mut b, "BTC_USDT", &gate_push(6, 15, "101")),
+            Offer::Book(Status::Stale)
+        );
+        assert!(!b.in_sync(), "stale pushes never confirm a snapshot");
+        assert_eq!(
+            offer(&mut b, "BTC_USDT", &gate_push(16, 25, "102")),
+            Offer::Book(Status::Applied)
+        );
+        assert!(b.in_sync());
+    }
+
+    #[test]
+    fn a_snapshot_behind_the_held_pushes_is_a_gap() {
+        let mut b = book();
+        offer(&mut b, "BTC_USDT", &gate_push(10, 15, "100"));
+        assert_eq!(rest(&mut b, 5), Status::Gap);
+        assert!(!b.in_sync());
+        assert_eq!(b.phase(), Phase::OutOfSync);
+    }
+
+    #[test]
+    fn losing_the_link_takes_the_book_out_of_sync_and_drops_held_pushes() {
+        let mut b = book();
+        offer(&mut b, "BTC_USDT", &gate_push(1, 5, "100"));
+        assert_eq!(rest(&mut b, 3), Status::Applied);
+        assert!(b.in_sync());
+        b.set_linked(false);
+        assert!(!b.in_sync());
+        assert_eq!(b.phase(), Phase::OutOfSync);
+        offer(&mut b, "BTC_USDT", &gate_push(6, 7, "100"));
+        assert_eq!(b.pending.len(), 1, "held while waiting for a snapshot");
+        assert_eq!(rest(&mut b, 6), Status::Applied);
+        assert_eq!(b.phase(), Phase::Unlinked, "confirmed, but not subscribed");
+        b.set_linked(true);
+        assert!(b.in_sync());
+    }
+
+    #[test]
+    fn a_push_for_another_pair_is_neither_held_nor_applied() {
+        let mut b = book();
+        let other = String::from_utf8(gate_push(1, 5, "100"))
+            .unwrap()
+            .replace("BTC_USDT", "ETH_USDT");
+        assert_eq!(offer(&mut b, "BTC_USDT", other.as_bytes()), Offer::WrongSymbol);
+        assert!(b.pending.is_empty());
+    }
+}
