@@ -16,55 +16,70 @@
 
 use crate::book::{OrderBook, SeqRule, Status};
 use crate::gate::depth::{apply_frame, DepthOutcome};
+use crate::gate::GateError;
 use crate::mexc::apply_depth as mexc_apply_depth;
+use crate::mexc::MexcError;
 
-/// What one push did to a registered book.
+/// What one push did to a book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offer {
-    /// Not a depth push (or a Gate.io push for another pair): the book is untouched.
+    /// Not a depth push: the book is untouched.
     NotDepth,
-    /// A Gate.io depth push for another pair.
+    /// A Gate.io depth push for another pair: the book is untouched.
     WrongSymbol,
     /// The book judged the push with this status.
     Book(Status),
     /// The book waits for a snapshot: the push is held for the replay.
     Held,
-    /// The push is malformed; the book is out of sync if it had started applying it.
-    Malformed,
 }
 
-/// Applies one push with the decoder of the book's exchange.
-fn apply(book: &mut OrderBook, symbol: &str, payload: &[u8]) -> Offer {
+/// A malformed push, in its exchange decoder's words.
+#[derive(Debug)]
+pub enum DepthError {
+    /// From the MEXC protobuf decoder.
+    Mexc(MexcError),
+    /// From the Gate.io JSON decoder.
+    Gate(GateError),
+}
+
+/// Applies one push with the decoder of the book's exchange; `want` names the pair a Gate.io
+/// push must be for (MEXC callers match the symbol from the push header).
+fn apply(book: &mut OrderBook, want: Option<&str>, payload: &[u8]) -> Result<Offer, DepthError> {
     match book.rule() {
-        SeqRule::Mexc => match mexc_apply_depth(payload, book) {
-            Ok(o) => Offer::Book(o.status),
-            Err(_) => Offer::Malformed,
-        },
-        SeqRule::Gate => match apply_frame(payload, book, Some(symbol)) {
-            Ok(DepthOutcome::NotDepth) => Offer::NotDepth,
-            Ok(DepthOutcome::WrongSymbol) => Offer::WrongSymbol,
-            Ok(DepthOutcome::Book(st)) => Offer::Book(st),
-            Err(_) => Offer::Malformed,
+        SeqRule::Mexc => mexc_apply_depth(payload, book)
+            .map(|o| Offer::Book(o.status))
+            .map_err(DepthError::Mexc),
+        SeqRule::Gate => match apply_frame(payload, book, want) {
+            Ok(DepthOutcome::NotDepth) => Ok(Offer::NotDepth),
+            Ok(DepthOutcome::WrongSymbol) => Ok(Offer::WrongSymbol),
+            Ok(DepthOutcome::Book(st)) => Ok(Offer::Book(st)),
+            Err(e) => Err(DepthError::Gate(e)),
         },
     }
 }
 
-/// One push from the stream for the book registered as `symbol` (MEXC callers have already
-/// matched the symbol from the push header).
-pub fn offer(book: &mut OrderBook, symbol: &str, payload: &[u8]) -> Offer {
+/// One push from the stream for `book`.
+///
+/// # Errors
+/// A malformed push; the book is then out of sync (it may have been half applied).
+pub fn offer(
+    book: &mut OrderBook,
+    want: Option<&str>,
+    payload: &[u8],
+) -> Result<Offer, DepthError> {
     let seeds = book.counts.snapshots;
-    match apply(book, symbol, payload) {
-        Offer::Book(Status::NotSynced) if book.pending.enabled() => {
+    match apply(book, want, payload) {
+        Ok(Offer::Book(Status::NotSynced)) if book.pending.enabled() => {
             book.pending.push(payload);
-            Offer::Held
+            Ok(Offer::Held)
         }
-        Offer::Book(Status::Applied) if book.counts.snapshots != seeds => {
+        Ok(Offer::Book(Status::Applied)) if book.counts.snapshots != seeds => {
             // The push was a snapshot (Gate.io `full: true`): the held pushes follow it.
-            Offer::Book(replay(book, symbol))
+            Ok(Offer::Book(replay(book, want)))
         }
-        Offer::Malformed => {
+        Err(e) => {
             book.mark_out_of_sync();
-            Offer::Malformed
+            Err(e)
         }
         other => other,
     }
@@ -72,18 +87,20 @@ pub fn offer(book: &mut OrderBook, symbol: &str, payload: &[u8]) -> Offer {
 
 /// Replays the held pushes after a snapshot was loaded; returns the status for the lot (see
 /// the module doc). The buffer is empty afterwards.
-pub fn replay(book: &mut OrderBook, symbol: &str) -> Status {
+pub fn replay(book: &mut OrderBook, want: Option<&str>) -> Status {
     if book.is_crossed() {
         book.pending.clear();
         return Status::Crossed;
     }
     for frame in book.pending.take() {
-        match apply(book, symbol, &frame) {
-            Offer::Book(Status::Applied | Status::Stale) | Offer::NotDepth | Offer::WrongSymbol => {}
-            Offer::Book(Status::Crossed) => return Status::Crossed,
+        match apply(book, want, &frame) {
+            Ok(
+                Offer::Book(Status::Applied | Status::Stale) | Offer::NotDepth | Offer::WrongSymbol,
+            ) => {}
+            Ok(Offer::Book(Status::Crossed)) => return Status::Crossed,
             // A hole in the held pushes, a snapshot older than them, or a malformed one:
             // the book cannot be aligned from this snapshot.
-            Offer::Book(Status::Gap | Status::NotSynced) | Offer::Malformed | Offer::Held => {
+            Ok(Offer::Book(Status::Gap | Status::NotSynced) | Offer::Held) | Err(_) => {
                 book.mark_out_of_sync();
                 return Status::Gap;
             }
@@ -110,6 +127,10 @@ mod tests {
         .into_bytes()
     }
 
+    fn put(b: &mut OrderBook, payload: &[u8]) -> Offer {
+        offer(b, Some("BTC_USDT"), payload).unwrap()
+    }
+
     fn book() -> OrderBook {
         let mut b = OrderBook::new(SeqRule::Gate, None);
         b.pending = Pending::new(100, 1 << 20);
@@ -123,14 +144,14 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        replay(b, "BTC_USDT")
+        replay(b, Some("BTC_USDT"))
     }
 
     #[test]
     fn pushes_are_held_then_bridge_the_snapshot() {
         let mut b = book();
         for (f, l) in [(1, 5), (6, 9), (10, 12)] {
-            assert_eq!(offer(&mut b, "BTC_USDT", &gate_push(f, l, "100")), Offer::Held);
+            assert_eq!(put(&mut b, &gate_push(f, l, "100")), Offer::Held);
         }
         assert_eq!(rest(&mut b, 7), Status::Applied);
         assert!(b.in_sync());
@@ -141,17 +162,17 @@ mod tests {
     #[test]
     fn a_snapshot_ahead_of_the_stream_is_not_in_sync_until_bridged() {
         let mut b = book();
-        offer(&mut b, "BTC_USDT", &gate_push(1, 5, "100"));
+        put(&mut b, &gate_push(1, 5, "100"));
         assert_eq!(rest(&mut b, 20), Status::Stale);
         assert_eq!(b.phase(), Phase::Unconfirmed);
         assert!(!b.in_sync());
         assert_eq!(
-            offer(&mut b, "BTC_USDT", &gate_push(6, 15, "101")),
+            put(&mut b, &gate_push(6, 15, "101")),
             Offer::Book(Status::Stale)
         );
         assert!(!b.in_sync(), "stale pushes never confirm a snapshot");
         assert_eq!(
-            offer(&mut b, "BTC_USDT", &gate_push(16, 25, "102")),
+            put(&mut b, &gate_push(16, 25, "102")),
             Offer::Book(Status::Applied)
         );
         assert!(b.in_sync());
@@ -160,7 +181,7 @@ mod tests {
     #[test]
     fn a_snapshot_behind_the_held_pushes_is_a_gap() {
         let mut b = book();
-        offer(&mut b, "BTC_USDT", &gate_push(10, 15, "100"));
+        put(&mut b, &gate_push(10, 15, "100"));
         assert_eq!(rest(&mut b, 5), Status::Gap);
         assert!(!b.in_sync());
         assert_eq!(b.phase(), Phase::OutOfSync);
@@ -169,13 +190,13 @@ mod tests {
     #[test]
     fn losing_the_link_takes_the_book_out_of_sync_and_drops_held_pushes() {
         let mut b = book();
-        offer(&mut b, "BTC_USDT", &gate_push(1, 5, "100"));
+        put(&mut b, &gate_push(1, 5, "100"));
         assert_eq!(rest(&mut b, 3), Status::Applied);
         assert!(b.in_sync());
         b.set_linked(false);
         assert!(!b.in_sync());
         assert_eq!(b.phase(), Phase::OutOfSync);
-        offer(&mut b, "BTC_USDT", &gate_push(6, 7, "100"));
+        put(&mut b, &gate_push(6, 7, "100"));
         assert_eq!(b.pending.len(), 1, "held while waiting for a snapshot");
         assert_eq!(rest(&mut b, 6), Status::Applied);
         assert_eq!(b.phase(), Phase::Unlinked, "confirmed, but not subscribed");
@@ -189,7 +210,7 @@ mod tests {
         let other = String::from_utf8(gate_push(1, 5, "100"))
             .unwrap()
             .replace("BTC_USDT", "ETH_USDT");
-        assert_eq!(offer(&mut b, "BTC_USDT", other.as_bytes()), Offer::WrongSymbol);
+        assert_eq!(put(&mut b, other.as_bytes()), Offer::WrongSymbol);
         assert!(b.pending.is_empty());
     }
 }

@@ -460,7 +460,10 @@ mod tests {
         );
         assert_eq!(delta(&mut b, 101, 101, &[], &[]), Status::NotSynced);
         let mut b2 = seeded(SeqRule::Gate);
-        assert!(!b2.in_sync(), "a REST snapshot is not trusted before the stream confirms it");
+        assert!(
+            !b2.in_sync(),
+            "a REST snapshot is not trusted before the stream confirms it"
+        );
         assert_eq!(b2.phase(), Phase::Unconfirmed);
         assert_eq!(delta(&mut b2, 101, 101, &[], &[]), Status::Applied);
         assert!(b2.in_sync());

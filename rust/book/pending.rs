@@ -45,8 +45,7 @@ impl Pending {
             return;
         }
         while !self.frames.is_empty()
-            && (self.frames.len() >= self.max_frames
-                || self.bytes + payload.len() > self.max_bytes)
+            && (self.frames.len() >= self.max_frames || self.bytes + payload.len() > self.max_bytes)
         {
             if let Some(old) = self.frames.pop_front() {
                 self.bytes -= old.len();

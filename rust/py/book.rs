@@ -6,8 +6,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::convert::{extract_decimal, to_py_decimal, to_py_str};
-use crate::book::{OrderBook, SeqRule, Side, Status, SyncState};
+use crate::book::{OrderBook, Pending, SeqRule, Side, Status};
 use crate::decimal::Decimal;
+use crate::feed;
 
 /// Outcome of a snapshot or delta.
 #[pyclass(eq, eq_int, frozen, hash, name = "BookStatus", module = "hftws")]
@@ -164,9 +165,30 @@ impl PyOrderBook {
         &mut self.book
     }
 
-    /// The core book and the symbol it was created for (decoders apply frames in place).
-    pub(crate) fn inner_with_symbol_mut(&mut self) -> (&mut OrderBook, &str) {
-        (&mut self.book, &self.symbol)
+    /// Offers one push to the book (apply, or hold while it waits for a snapshot); a Gate.io
+    /// push must name the book's symbol, if it has one.
+    pub(crate) fn offer(&mut self, payload: &[u8]) -> Result<feed::Offer, feed::DepthError> {
+        let want = (!self.symbol.is_empty()).then_some(self.symbol.as_str());
+        feed::offer(&mut self.book, want, payload)
+    }
+
+    /// As [`PyOrderBook::offer`], for the pair the book was registered under.
+    pub(crate) fn offer_for(
+        &mut self,
+        want: &str,
+        payload: &[u8],
+    ) -> Result<feed::Offer, feed::DepthError> {
+        feed::offer(&mut self.book, Some(want), payload)
+    }
+
+    /// Whether the book follows MEXC's rules (and so takes MEXC protobuf pushes).
+    pub(crate) fn rule_is_mexc(&self) -> bool {
+        self.book.rule() == SeqRule::Mexc
+    }
+
+    /// The symbol the book was created for.
+    pub(crate) fn symbol_str(&self) -> &str {
+        &self.symbol
     }
 
     fn apply_one(
@@ -186,18 +208,26 @@ impl PyOrderBook {
 #[pymethods]
 impl PyOrderBook {
     #[new]
-    #[pyo3(signature = (rule = "gate", max_depth = None, symbol = String::new()))]
-    fn new(rule: &str, max_depth: Option<usize>, symbol: String) -> PyResult<Self> {
+    #[pyo3(signature = (rule = "gate", max_depth = None, symbol = String::new(), *, hold = 0, hold_bytes = 64 << 20))]
+    fn new(
+        rule: &str,
+        max_depth: Option<usize>,
+        symbol: String,
+        hold: usize,
+        hold_bytes: usize,
+    ) -> PyResult<Self> {
         if max_depth == Some(0) {
             return Err(PyValueError::new_err("max_depth must be positive"));
         }
-        Ok(Self {
-            book: OrderBook::new(parse_rule(rule)?, max_depth),
-            symbol,
-        })
+        let mut book = OrderBook::new(parse_rule(rule)?, max_depth);
+        book.pending = Pending::new(hold, hold_bytes);
+        Ok(Self { book, symbol })
     }
 
-    /// Replaces the book with a snapshot; `sequence` is its last change id.
+    /// Replaces the book with a REST snapshot whose last change id is `sequence`, then replays
+    /// the pushes held while it was fetched (`hold=`). APPLIED: a push bridged the snapshot
+    /// and the book is confirmed; STALE: no push has bridged it yet (not in sync until one
+    /// does); GAP: the held pushes start after it (fetch a newer one); CROSSED.
     fn load_snapshot(
         &mut self,
         py: Python<'_>,
@@ -209,6 +239,16 @@ impl PyOrderBook {
             for_each_level(bids, |p, s| w.bid(p, s))?;
             for_each_level(asks, |p, s| w.ask(p, s))
         })?;
+        let st = match st {
+            Status::Applied => {
+                let want = (!self.symbol.is_empty()).then_some(self.symbol.as_str());
+                feed::replay(&mut self.book, want)
+            }
+            other => {
+                self.book.pending.clear();
+                other
+            }
+        };
         status_object(py, st)
     }
 
@@ -386,19 +426,33 @@ impl PyOrderBook {
         self.book.clear();
     }
 
-    /// True when seeded by a snapshot and continuous since.
+    /// Tells the book whether its connection is up with its subscription confirmed; losing
+    /// the link also takes it out of sync until the next snapshot.
+    fn set_linked(&mut self, linked: bool) {
+        self.book.set_linked(linked);
+    }
+
+    /// True only when seeded by a snapshot that a stream push has bridged (or that came on
+    /// the stream), continuous since, and linked (connection up, subscription confirmed).
     #[getter]
     fn in_sync(&self) -> bool {
         self.book.in_sync()
     }
-    /// 'empty', 'synced' or 'out_of_sync'.
+    /// 'empty', 'unconfirmed' (snapshot not yet bridged by a push), 'unlinked' (connection or
+    /// subscription down), 'out_of_sync' or 'synced'.
     #[getter]
     fn state(&self) -> &'static str {
-        match self.book.state() {
-            SyncState::Empty => "empty",
-            SyncState::Synced => "synced",
-            SyncState::OutOfSync => "out_of_sync",
-        }
+        self.book.phase().name()
+    }
+    /// Whether the book's connection is up with its subscription confirmed.
+    #[getter]
+    fn linked(&self) -> bool {
+        self.book.linked()
+    }
+    /// Pushes held now while the book waits for a snapshot.
+    #[getter]
+    fn held(&self) -> usize {
+        self.book.pending.len()
     }
     /// Last applied change id.
     #[getter]
@@ -449,6 +503,8 @@ impl PyOrderBook {
         d.set_item("crossed", c.crossed)?;
         d.set_item("refused", c.refused)?;
         d.set_item("snapshots", c.snapshots)?;
+        d.set_item("held", self.book.pending.buffered)?;
+        d.set_item("held_dropped", self.book.pending.dropped)?;
         Ok(d)
     }
 

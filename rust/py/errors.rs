@@ -5,6 +5,7 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
 use crate::error::DecimalError;
+use crate::feed::DepthError;
 use crate::gate::GateError;
 use crate::mexc::MexcError;
 use crate::ws::{WsError, WsErrorKind};
@@ -110,4 +111,12 @@ pub(crate) fn gate_error(py: Python<'_>, e: &GateError) -> PyErr {
     let _ = value.setattr("field", e.field.as_str());
     let _ = value.setattr("pos", e.pos);
     err
+}
+
+/// A malformed depth push, raised as its exchange's decode error.
+pub(crate) fn depth_error(py: Python<'_>, e: &DepthError) -> PyErr {
+    match e {
+        DepthError::Gate(e) => gate_error(py, e),
+        DepthError::Mexc(e) => e.clone().into(),
+    }
 }

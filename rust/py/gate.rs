@@ -17,15 +17,16 @@ use pyo3::types::{
 };
 
 use super::book::{status_object, PyBookStatus, PyOrderBook};
-use super::errors::gate_error;
+use super::errors::{depth_error, gate_error};
 use super::gate_events::{
     PyGateAck, PyGateBalance, PyGateBookTicker, PyGateCandle, PyGateDepthUpdate, PyGateError,
     PyGateOrder, PyGateOther, PyGatePong, PyGatePosition, PyGateTicker, PyGateTrade,
     PyGateUserTrade,
 };
 use crate::book::Status;
+use crate::feed::Offer;
 use crate::gate::channels::{Kind, Record, Records, Slot, Tag};
-use crate::gate::depth::{apply_frame, DepthChannel, DepthOutcome};
+use crate::gate::depth::DepthChannel;
 use crate::gate::json::{Scan, Val};
 use crate::gate::message::{self, Body, Head};
 use crate::gate::span::Span;
@@ -360,13 +361,17 @@ fn apply_one(
     book: &mut PyOrderBook,
 ) -> PyResult<Option<Status>> {
     let frame = frame_of(data)?;
-    let (inner, symbol) = book.inner_with_symbol_mut();
-    let want = (!symbol.is_empty()).then_some(symbol);
-    match apply_frame(&frame, inner, want) {
-        Ok(DepthOutcome::Book(st)) => Ok(Some(st)),
-        Ok(DepthOutcome::NotDepth) => Ok(None),
-        Ok(DepthOutcome::WrongSymbol) => Err(wrong_symbol(symbol)),
-        Err(e) => Err(gate_error(py, &e)),
+    if book.rule_is_mexc() {
+        return Err(PyValueError::new_err(
+            "gateio.apply_depth needs a Gate.io book (OrderBook('gate'))",
+        ));
+    }
+    match book.offer(&frame) {
+        Ok(Offer::Book(st)) => Ok(Some(st)),
+        Ok(Offer::Held) => Ok(Some(Status::NotSynced)),
+        Ok(Offer::NotDepth) => Ok(None),
+        Ok(Offer::WrongSymbol) => Err(wrong_symbol(book.symbol_str())),
+        Err(e) => Err(depth_error(py, &e)),
     }
 }
 

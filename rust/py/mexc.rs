@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use super::book::{status_object, PyBookStatus, PyOrderBook};
+use super::errors::depth_error;
 use super::mexc_batches::{
     PyMexcBookTickers, PyMexcDepthBatch, PyMexcMiniTickers, PyMexcTrades, TradesBody,
 };
@@ -18,8 +19,9 @@ use super::mexc_events::{
     PyMexcMiniTicker, PyMexcOrder, TickerBody,
 };
 use crate::book::Status;
+use crate::feed::Offer;
 use crate::mexc::bodies::PublicAggreDealsItem;
-use crate::mexc::{apply_depth as core_apply_depth, Body, Control, ControlKind, Push, Value};
+use crate::mexc::{Body, Control, ControlKind, Push, Value};
 
 /// The `bytes` object an event was decoded from.
 ///
@@ -218,7 +220,16 @@ pub(crate) fn decode(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyA
 
 fn apply_one(book: &Bound<'_, PyOrderBook>, frame: &[u8]) -> PyResult<Status> {
     let mut b = book.try_borrow_mut()?;
-    Ok(core_apply_depth(frame, b.inner_mut())?.status)
+    if !b.rule_is_mexc() {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "mexc.apply_depth needs a MEXC book (OrderBook('mexc'))",
+        ));
+    }
+    match b.offer(frame) {
+        Ok(Offer::Book(st)) => Ok(st),
+        Ok(Offer::Held | Offer::NotDepth | Offer::WrongSymbol) => Ok(Status::NotSynced),
+        Err(e) => Err(depth_error(book.py(), &e)),
+    }
 }
 
 /// Applies a depth push (313, 302, 312 or 303) to `book` without building level objects.

@@ -23,8 +23,7 @@ use super::errors::{ws_error, HftwsError};
 use super::ws::{with_input, FeedError, PyDeflateParams};
 use super::{gate, mexc};
 use crate::book::Status;
-use crate::gate::depth::{apply_frame, DepthOutcome};
-use crate::mexc::apply_depth as mexc_apply_depth;
+use crate::feed::Offer;
 use crate::mexc::push::split as mexc_split;
 use crate::ws::{Decoder, DecoderConfig, Message, Opcode, DEFAULT_MAX_MESSAGE_SIZE};
 
@@ -124,19 +123,54 @@ impl PyBookUpdate {
     }
 }
 
-/// A registered book with the items returned for it, one per status (None: return nothing).
+/// Which pushes of a registered book produce an item for Python.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Emit {
+    /// Every depth push.
+    All,
+    /// Applied pushes that changed the best bid or ask, and every sync change.
+    Top,
+    /// Only what changes the book's sync: held (waiting for a snapshot), gap, crossed, a bad
+    /// push, and the applied push that brings the book into sync.
+    Changes,
+}
+
+/// A registered book with the items returned for it, one per status.
 struct BookEntry {
     symbol: String,
     book: Py<PyOrderBook>,
-    items: Option<Vec<Py<PyBookUpdate>>>,
+    items: Vec<Py<PyBookUpdate>>,
+    emit: Emit,
 }
 
 impl BookEntry {
-    fn item(&self, py: Python<'_>, st: Status) -> Option<Py<PyAny>> {
-        self.items
-            .as_ref()
-            .and_then(|v| v.get(status_index(st)))
-            .map(|u| u.clone_ref(py).into_any())
+    fn item(&self, py: Python<'_>, st: Status) -> Py<PyAny> {
+        self.items[status_index(st)].clone_ref(py).into_any()
+    }
+
+    /// Offers one push to the book; the item for Python, if its emit policy wants one.
+    fn offer(&self, py: Python<'_>, payload: &[u8]) -> PyResult<Routed> {
+        let mut b = self.book.bind(py).try_borrow_mut()?;
+        let was_in_sync = b.inner_mut().in_sync();
+        let st = match b.offer_for(&self.symbol, payload) {
+            Ok(Offer::NotDepth) => return Ok(Routed::NotBook),
+            Ok(Offer::WrongSymbol) => return Ok(Routed::WrongSymbol),
+            Ok(Offer::Held) => Status::NotSynced,
+            Ok(Offer::Book(st)) => st,
+            Err(_) => return Ok(Routed::Raw),
+        };
+        let wanted = match (self.emit, st) {
+            (Emit::All, _) => true,
+            (_, Status::Applied) => {
+                !was_in_sync && b.inner_mut().in_sync()
+                    || self.emit == Emit::Top && b.inner_mut().top_changed()
+            }
+            (_, Status::Stale) => false,
+            // Held pushes wake the book's sync task only while it has none to work with.
+            (_, Status::NotSynced) => b.inner_mut().pending.len() <= 1,
+            (_, Status::Gap | Status::Crossed) => true,
+        };
+        Ok(Routed::Book(wanted.then(|| self.item(py, st))))
     }
 }
 
@@ -144,7 +178,9 @@ impl BookEntry {
 enum Routed {
     /// Not a depth push for a registered book: decode it into an event.
     NotBook,
-    /// Applied to a book: this item (or nothing) goes to Python.
+    /// A Gate.io depth push for another pair than the book offered it.
+    WrongSymbol,
+    /// Applied to (or held by) a book: this item (or nothing) goes to Python.
     Book(Option<Py<PyAny>>),
     /// The book path refused the frame: hand Python the raw payload to report.
     Raw,
@@ -157,6 +193,10 @@ pub(crate) struct PyStreamDecoder {
     exchange: Exchange,
     books: Vec<BookEntry>,
     controls: usize,
+    /// Recording tap: the source index written into each record, and the records not yet
+    /// taken (`kind:u8 source:u16 recv_ns:u64 len:u32 payload`, little-endian).
+    record_source: Option<u16>,
+    recording: Vec<u8>,
 }
 
 /// A refused payload as the unfused path would have handed it to the handler.
@@ -196,26 +236,19 @@ fn mexc_book(py: Python<'_>, books: &[BookEntry], payload: &[u8]) -> PyResult<Ro
     let Some(symbol) = header.symbol else {
         return Ok(Routed::NotBook);
     };
-    let Some(entry) = books.iter().find(|e| e.symbol == symbol) else {
-        return Ok(Routed::NotBook);
-    };
-    let mut b = entry.book.bind(py).try_borrow_mut()?;
-    Ok(match mexc_apply_depth(payload, b.inner_mut()) {
-        Ok(o) => Routed::Book(entry.item(py, o.status)),
-        Err(_) => Routed::Raw,
-    })
+    match books.iter().find(|e| e.symbol == symbol) {
+        Some(entry) => entry.offer(py, payload),
+        None => Ok(Routed::NotBook),
+    }
 }
 
 fn gate_book(py: Python<'_>, books: &[BookEntry], payload: &[u8]) -> PyResult<Routed> {
     // The pair is inside `result`, so each registered book is offered the frame in turn;
     // a push for another pair is refused before it touches a book.
     for entry in books {
-        let mut b = entry.book.bind(py).try_borrow_mut()?;
-        match apply_frame(payload, b.inner_mut(), Some(&entry.symbol)) {
-            Ok(DepthOutcome::NotDepth) => return Ok(Routed::NotBook),
-            Ok(DepthOutcome::WrongSymbol) => {}
-            Ok(DepthOutcome::Book(st)) => return Ok(Routed::Book(entry.item(py, st))),
-            Err(_) => return Ok(Routed::Raw),
+        match entry.offer(py, payload)? {
+            Routed::WrongSymbol => {}
+            other => return Ok(other),
         }
     }
     Ok(Routed::NotBook)
@@ -237,7 +270,7 @@ fn data_item(
             gate_book(py, books, payload)?
         };
         match routed {
-            Routed::NotBook => {}
+            Routed::NotBook | Routed::WrongSymbol => {}
             Routed::Book(item) => return Ok(item),
             Routed::Raw => return Ok(Some(raw_item(py, ex, opcode, payload))),
         }
@@ -253,30 +286,61 @@ fn data_item(
     or_raw(py, ev, ex, opcode, payload).map(Some)
 }
 
+/// Appends one record in the recording format (see `hftws.cli.record`).
+fn append_record(out: &mut Vec<u8>, source: u16, opcode: Opcode, recv_ns: u64, payload: &[u8]) {
+    out.push(opcode as u8);
+    out.extend_from_slice(&source.to_le_bytes());
+    out.extend_from_slice(&recv_ns.to_le_bytes());
+    // Messages are bounded by max_message_size, far below 4 GiB.
+    out.extend_from_slice(
+        &u32::try_from(payload.len())
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
+    out.extend_from_slice(payload);
+}
+
+fn control_item<'py>(
+    py: Python<'py>,
+    opcode: Opcode,
+    payload: &[u8],
+) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(
+        py,
+        [
+            (opcode as u8).into_bound_py_any(py)?,
+            PyBytes::new(py, payload).into_any(),
+        ],
+    )
+}
+
 impl PyStreamDecoder {
-    fn feed_slice<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+    fn feed_slice<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &[u8],
+        recv_ns: u64,
+    ) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
         let mut controls = 0usize;
         let (ex, books) = (self.exchange, &self.books);
+        let (source, recording) = (self.record_source, &mut self.recording);
         let r = self
             .inner
             .feed_with(data, |m: Message<'_>| -> Result<(), FeedError> {
                 match m.opcode {
                     Opcode::Text | Opcode::Binary => {
+                        if let Some(src) = source {
+                            // Recorded before decoding: a replay sees exactly what arrived.
+                            append_record(recording, src, m.opcode, recv_ns, m.payload);
+                        }
                         if let Some(item) = data_item(py, ex, books, m.opcode, m.payload)? {
                             list.append(item)?;
                         }
                     }
                     _ => {
                         controls += 1;
-                        let item = PyTuple::new(
-                            py,
-                            [
-                                (m.opcode as u8).into_bound_py_any(py)?,
-                                PyBytes::new(py, m.payload).into_any(),
-                            ],
-                        )?;
-                        list.append(item)?;
+                        list.append(control_item(py, m.opcode, m.payload)?)?;
                     }
                 }
                 Ok(())
@@ -297,11 +361,12 @@ impl PyStreamDecoder {
 #[pymethods]
 impl PyStreamDecoder {
     #[new]
-    #[pyo3(signature = (exchange, *, max_message_size = DEFAULT_MAX_MESSAGE_SIZE, deflate = None))]
+    #[pyo3(signature = (exchange, *, max_message_size = DEFAULT_MAX_MESSAGE_SIZE, deflate = None, record_source = None))]
     fn new(
         exchange: &str,
         max_message_size: usize,
         deflate: Option<PyRef<'_, PyDeflateParams>>,
+        record_source: Option<u16>,
     ) -> PyResult<Self> {
         if max_message_size == 0 {
             return Err(PyValueError::new_err("max_message_size must be positive"));
@@ -314,6 +379,8 @@ impl PyStreamDecoder {
             exchange: Exchange::parse(exchange)?,
             books: Vec::new(),
             controls: 0,
+            record_source,
+            recording: Vec::new(),
         })
     }
 
@@ -324,51 +391,100 @@ impl PyStreamDecoder {
     ///
     /// Raises `ProtocolError` (with `close_code`, `kind`, and `messages`: the items decoded
     /// from this chunk before the violation).
+    ///
+    /// With `record_source=`, every data message is also appended to the recording (see
+    /// `take_recording`) with `recv_ns`, before it is decoded.
+    #[pyo3(signature = (data, recv_ns = 0))]
     fn feed<'py>(
         &mut self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
+        recv_ns: u64,
     ) -> PyResult<Bound<'py, PyList>> {
-        with_input(data, |data| self.feed_slice(py, data))
+        with_input(data, |data| self.feed_slice(py, data, recv_ns))
     }
 
-    /// Applies depth pushes for `symbol` (MEXC `BTCUSDT`, Gate.io `BTC_USDT`) to `book` inside
-    /// `feed`; their item is a cached `BookUpdate`, or nothing with `emit=False`.
-    /// Registering a symbol again replaces its book.
-    #[pyo3(signature = (symbol, book, *, emit = true))]
+    /// Decodes one whole message that is already unframed (a recorded one, for replay): the
+    /// same routing, books and events as `feed`. Returns its items (none or one; a control
+    /// opcode gives `(opcode, payload)`).
+    fn feed_message<'py>(
+        &mut self,
+        py: Python<'py>,
+        opcode: u8,
+        payload: &[u8],
+    ) -> PyResult<Bound<'py, PyList>> {
+        let op = match opcode {
+            1 => Opcode::Text,
+            2 => Opcode::Binary,
+            8 => Opcode::Close,
+            9 => Opcode::Ping,
+            10 => Opcode::Pong,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "not a message opcode: {opcode}"
+                )))
+            }
+        };
+        let list = PyList::empty(py);
+        if matches!(op, Opcode::Text | Opcode::Binary) {
+            if let Some(item) = data_item(py, self.exchange, &self.books, op, payload)? {
+                list.append(item)?;
+            }
+        } else {
+            list.append(control_item(py, op, payload)?)?;
+        }
+        Ok(list)
+    }
+
+    /// The records appended since the last call (empty without `record_source`).
+    fn take_recording<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let out = PyBytes::new(py, &self.recording);
+        self.recording.clear();
+        out
+    }
+
+    /// Offers depth pushes for `symbol` (MEXC `BTCUSDT`, Gate.io `BTC_USDT`) to `book` inside
+    /// `feed`: applied, or held while the book waits for a snapshot (`OrderBook(hold=)`).
+    /// Their item is a cached `BookUpdate`: for every push (`emit=True`), or only for applied
+    /// pushes that moved the top of the book and sync changes (`top_only=True`), or only for
+    /// sync changes (`emit=False`: held, gap, crossed, and the push that brings the book into
+    /// sync). Registering a symbol again replaces its book.
+    #[pyo3(signature = (symbol, book, *, emit = true, top_only = false))]
     fn register_book(
         &mut self,
         py: Python<'_>,
         symbol: &str,
         book: Py<PyOrderBook>,
         emit: bool,
+        top_only: bool,
     ) -> PyResult<()> {
         if symbol.is_empty() {
             return Err(PyValueError::new_err("symbol must not be empty"));
         }
-        let items = if emit {
-            let name = PyString::new(py, symbol).unbind();
-            let v = STATUSES
-                .iter()
-                .map(|&st| {
-                    Py::new(
-                        py,
-                        PyBookUpdate {
-                            symbol: name.clone_ref(py),
-                            status: status_object(py, st)?,
-                            book: book.clone_ref(py),
-                        },
-                    )
-                })
-                .collect::<PyResult<Vec<_>>>()?;
-            Some(v)
-        } else {
-            None
+        let name = PyString::new(py, symbol).unbind();
+        let items = STATUSES
+            .iter()
+            .map(|&st| {
+                Py::new(
+                    py,
+                    PyBookUpdate {
+                        symbol: name.clone_ref(py),
+                        status: status_object(py, st)?,
+                        book: book.clone_ref(py),
+                    },
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let emit = match (emit, top_only) {
+            (false, _) => Emit::Changes,
+            (true, true) => Emit::Top,
+            (true, false) => Emit::All,
         };
         let entry = BookEntry {
             symbol: symbol.to_owned(),
             book,
             items,
+            emit,
         };
         match self.books.iter_mut().find(|e| e.symbol == symbol) {
             Some(e) => *e = entry,
