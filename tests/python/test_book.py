@@ -16,11 +16,14 @@ def test_snapshot_then_deltas_track_levels_and_sequence():
     st_ = book.load_snapshot(
         [("117145.48", "0.512"), ("117144.90", "1")], [("117145.49", "2")], 100
     )
-    assert st_ == BookStatus.APPLIED and book.in_sync and book.sequence == 100
+    # A REST snapshot alone is unconfirmed: only a stream push that bridges it makes it true.
+    assert st_ == BookStatus.STALE and not book.in_sync and book.state == "unconfirmed"
+    assert book.sequence == 100
     assert (
         book.apply([("117144.90", "0")], [("117145.50", "0.01234500")], 95, 105)
         == BookStatus.APPLIED
     )
+    assert book.in_sync and book.state == "synced"
     assert book.best_bid() == (117145.48, 0.512)
     assert book.best_bid_decimal() == (Decimal("117145.48"), Decimal("0.512"))
     assert book.bbo() == (117145.48, 0.512, 117145.49, 2.0)
@@ -50,15 +53,32 @@ def test_gap_refuses_until_snapshot_and_is_counted():
     assert book.best_bid() == (1.0, 1.0)
     assert book.apply([], [], 11, 11) == BookStatus.NOT_SYNCED
     book.load_snapshot([("1", "1")], [("2", "1")], 20)
-    assert book.in_sync
+    assert not book.in_sync and book.state == "unconfirmed"
+    assert book.apply([], [], 21, 21) == BookStatus.APPLIED and book.in_sync
     assert book.counts == {
-        "applied": 0,
+        "applied": 1,
         "stale": 0,
         "gaps": 1,
         "crossed": 0,
         "refused": 1,
         "snapshots": 2,
+        "held": 0,
+        "held_dropped": 0,
     }
+
+
+def test_link_is_part_of_in_sync():
+    book = OrderBook("gate")
+    book.load_snapshot([("1", "1")], [("2", "1")], 10)
+    assert book.apply([], [], 11, 11) == BookStatus.APPLIED and book.in_sync
+    book.set_linked(False)
+    assert not book.in_sync and book.state == "out_of_sync" and not book.linked
+    assert book.apply([], [], 12, 12) == BookStatus.NOT_SYNCED
+    book.load_snapshot([("1", "1")], [("2", "1")], 12)
+    assert book.apply([], [], 13, 13) == BookStatus.APPLIED
+    assert book.state == "unlinked" and not book.in_sync, "confirmed, but not subscribed"
+    book.set_linked(True)
+    assert book.in_sync and book.state == "synced"
 
 
 def test_crossed_book_is_reported():
@@ -130,7 +150,14 @@ class Model:
         self.bids = {p: s for p, s in {Decimal(p): Decimal(s) for p, s in bids}.items() if s}
         self.asks = {p: s for p, s in {Decimal(p): Decimal(s) for p, s in asks}.items() if s}
         self.last, self.first_pending, self.state = seq, True, "synced"
-        return self._crossed_or(BookStatus.APPLIED)
+        # Nothing held: the snapshot waits for a stream push to confirm it.
+        return self._crossed_or(BookStatus.STALE)
+
+    @property
+    def phase(self) -> str:
+        if self.state == "synced" and self.first_pending:
+            return "unconfirmed"
+        return self.state
 
     def _crossed_or(self, ok: BookStatus) -> BookStatus:
         if self.crossed():
@@ -204,8 +231,8 @@ class BookMachine(RuleBasedStateMachine):
     def agree(self):
         if not hasattr(self, "book"):
             return
-        assert self.book.state == self.model.state
-        assert self.book.in_sync == (self.model.state == "synced")
+        assert self.book.state == self.model.phase
+        assert self.book.in_sync == (self.model.phase == "synced")
         if self.model.state == "empty":
             return
         assert self.book.sequence == self.model.last

@@ -187,7 +187,7 @@ def test_non_depth_frames_return_none_and_leave_the_book() -> None:
         '"error":{"code":2,"message":"Alert sub"},"result":{"status":"fail"}}',
     ]:
         assert gateio.apply_depth(frame, book) is None, frame
-    assert book.sequence == 100 and book.in_sync
+    assert book.sequence == 100 and book.state == "unconfirmed"
 
 
 def test_apply_depth_many_reports_trouble_and_recovery() -> None:

@@ -136,11 +136,15 @@ def test_errors_name_the_field_and_leave_the_book_out_of_sync() -> None:
         mexc.apply_depth(
             mexc_proto.encode({"channel": "c", "publicAggreDepths": {"toVersion": "5"}}), book
         )
-    assert book.in_sync, "a push refused before any level was written leaves the book alone"
+    # Even refused before any level was written, a broken push for this book means the
+    # stream lost an update: the book must not go on as if nothing happened.
+    assert book.state == "out_of_sync"
+    book = seeded()
     with pytest.raises(mexc.MexcDecodeError, match="publicAggreDeals is not a depth body"):
         mexc.apply_depth(mexc_proto.encode({"channel": "c", "publicAggreDeals": {}}), book)
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.asks: wrong wire type 0"):
         mexc.apply_depth(b"\xca\x13\x02\x08\x05", book)  # asks sent as a varint
+    book = seeded()
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.asks\.price: missing$"):
         mexc.apply_depth(aggre(101, 101, asks=[("", "1")]), book)
 

@@ -113,12 +113,16 @@ def test_gate_book_for_other_pair_and_silent_mode():
     other = gate_depth(11, 11, [["1", "1"]], [], pair="ETH_USDT")
     mine = gate_depth(11, 11, [["99.5", "1"]], [])
     items = dec.feed(frame(other) + frame(mine))
-    assert len(items) == 1 and isinstance(items[0], gateio.GateDepthUpdate)
+    # Silent mode still reports the push that brought the book into sync, and nothing after.
+    assert len(items) == 2 and isinstance(items[0], gateio.GateDepthUpdate)
     assert items[0].symbol == "ETH_USDT"
+    assert items[1].status == BookStatus.APPLIED and book.in_sync
     assert book.size_at("bid", "99.5") == 1
+    assert dec.feed(frame(gate_depth(12, 12, [["99.5", "2"]], []))) == []
+    assert book.size_at("bid", "99.5") == 2
     assert dec.symbols == [PAIR]
     assert dec.unregister_book(PAIR) and not dec.unregister_book(PAIR)
-    items = dec.feed(frame(gate_depth(12, 12, [], [])))
+    items = dec.feed(frame(gate_depth(13, 13, [], [])))
     assert isinstance(items[0], gateio.GateDepthUpdate)
 
 
