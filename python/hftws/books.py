@@ -26,12 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hftws import gateio, mexc
-from hftws._core import BookStatus, HftwsError, OrderBook
+from hftws._core import BookStatus, BookUpdate, HftwsError, OrderBook
 from hftws.events import MessageType
-from hftws.interface import ConnectionState
+from hftws.interface import BaseWebSocketInterface, ConnectionState
 from hftws.manager import WebSocketManager, create_websocket_manager
-from hftws.mixins.subscription import Subscription
+from hftws.mixins.subscription import Subscription, SubscriptionError
 from hftws.rest import RateLimited, RestClient, RestError
 
 log = logging.getLogger("hftws.books")
@@ -47,25 +46,30 @@ class _Venue:
     rule: str
     snapshot_path: str
     symbol_param: str
-    default_limit: int
-    #: Trim the book to the snapshot depth (Gate streams only describe the top N levels).
-    trim: bool
-    apply: Callable[[Any, OrderBook], BookStatus]
+    #: Classic book depths the stream can describe exactly (the REST snapshot and the book
+    #: are cut to the same depth); None: the full book.
+    depths: tuple[int, ...] | None
+    default_depth: int
 
 
 VENUES = {
-    "mexc": _Venue("mexc", "/api/v3/depth", "symbol", 5000, False, mexc.apply_depth),
-    "gateio": _Venue(
-        "gate", "/api/v4/spot/order_book", "currency_pair", 100, True, gateio.apply_depth
-    ),
+    "mexc": _Venue("mexc", "/api/v3/depth", "symbol", None, 5000),
+    "gateio": _Venue("gate", "/api/v4/spot/order_book", "currency_pair", (20, 100), 100),
     "gateio_futures": _Venue(
-        "gate", "/api/v4/futures/usdt/order_book", "contract", 100, True, gateio.apply_depth
+        "gate", "/api/v4/futures/usdt/order_book", "contract", (20, 50, 100), 100
     ),
 }
 
-#: Frames buffered per book while it syncs; past this the oldest are dropped and the sync
-#: restarts, so a stuck snapshot cannot grow memory without bound.
-MAX_BUFFER = 20_000
+#: obu stream depths (``ob.PAIR.LEVEL``): the book keeps exactly what the stream describes.
+OBU_DEPTHS = {"gateio": (50, 400), "gateio_futures": (50,)}
+
+#: Pushes held per book while it waits for its snapshot (in Rust; oldest dropped past this).
+MAX_HELD = 20_000
+#: How long a loaded snapshot may wait for a stream push to bridge it before another one is
+#: fetched (a snapshot ahead of the stream is confirmed once the stream reaches it).
+BRIDGE_TIMEOUT = 5.0
+#: How long a sync waits for the first push before fetching the snapshot anyway.
+FIRST_PUSH_WAIT = 1.0
 
 
 class SnapshotError(HftwsError):
@@ -83,8 +87,19 @@ def _levels(raw: list[Any]) -> list[tuple[Any, Any]]:
     return out
 
 
+#: What ``LocalBook.state`` shows for each Rust phase (``OrderBook.state``).
+_STATE_OF_PHASE = {
+    "synced": "in_sync",
+    "empty": "syncing",
+    "unconfirmed": "syncing",
+    "unlinked": "syncing",
+    "out_of_sync": "out_of_sync",
+}
+
+
 class LocalBook:
-    """One watched book: the Rust book plus its sync state and counters."""
+    """One watched book: the Rust book (which alone decides ``in_sync``), its resync task,
+    listeners and counters."""
 
     def __init__(
         self,
@@ -92,41 +107,64 @@ class LocalBook:
         exchange: str,
         symbol: str,
         mode: Mode,
-        limit: int,
-        max_depth: int | None,
+        depth: int,
     ) -> None:
         venue = VENUES[exchange]
         self.exchange = exchange
         self.symbol = symbol
         self.mode: Mode = mode
-        self.limit = limit
-        self.book = OrderBook(venue.rule, max_depth=max_depth, symbol=symbol)
+        #: Levels per side the book is exact to (None: the whole book): the stream's depth.
+        self.exact_depth: int | None = None if venue.depths is None and mode == "classic" else depth
+        #: REST snapshot depth (classic books).
+        self.limit = depth
+        self.book = OrderBook(venue.rule, max_depth=self.exact_depth, symbol=symbol, hold=MAX_HELD)
+        # Not linked until the exchange confirms the subscription.
+        self.book.set_linked(False)
         self._venue = venue
         self._manager = manager
-        self.state: Literal["syncing", "in_sync", "out_of_sync"] = "syncing"
-        self.updates = 0
         self.resyncs = 0
         self.gaps = 0
         self.crossed = 0
         self.snapshot_failures = 0
+        #: Snapshots that the stream never confirmed within BRIDGE_TIMEOUT (ahead of it).
+        self.unconfirmed_snapshots = 0
+        #: Snapshots older than the held pushes.
+        self.stale_snapshots = 0
         self.last_update_ns = 0
+        #: Why the exchange refused the subscription (None while it is not refused).
+        self.refused: str | None = None
         #: (start_ns, end_ns or None while still out of sync).
         self.out_of_sync_windows: list[tuple[int, int | None]] = [(time.monotonic_ns(), None)]
-        self._buffer: list[Any] = []
         self._listeners: list[tuple[BookListener, bool]] = []
-        self._synced = asyncio.Event()
+        self._state_listeners: list[Callable[[LocalBook], Any]] = []
+        self._was_in_sync = False
+        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._shard: Any = None
 
     # -- readers (no copy of the whole book) -----------------------------------------------
 
     @property
     def in_sync(self) -> bool:
-        return self.state == "in_sync" and self.book.in_sync
+        """True only when the Rust book says so: snapshot confirmed by the stream, continuous
+        since, connection up and subscription confirmed."""
+        return self.book.in_sync
+
+    @property
+    def state(self) -> str:
+        """``in_sync``, ``syncing``, ``out_of_sync`` or ``refused`` (a view of the Rust state)."""
+        if self.refused is not None:
+            return "refused"
+        return _STATE_OF_PHASE[self.book.state]
 
     @property
     def sequence(self) -> int:
         return self.book.sequence
+
+    @property
+    def updates(self) -> int:
+        """Pushes applied to the book (counted in Rust, listeners or not)."""
+        return self.book.applied
 
     def best_bid(self) -> tuple[float, float] | None:
         return self.book.best_bid()
@@ -150,160 +188,169 @@ class LocalBook:
         return self.book.spread()
 
     def on_update(self, callback: BookListener, top_only: bool = False) -> BookListener:
-        """Call ``callback(book)`` after every applied update (or only top-of-book changes)."""
+        """Call ``callback(book)`` after every applied update while in sync (or only when the
+        best bid or ask level changed)."""
         self._listeners.append((callback, top_only))
+        self._register()
         return callback
 
+    def on_state_change(self, callback: Callable[[LocalBook], Any]) -> None:
+        """Call ``callback(book)`` whenever ``in_sync`` or ``state`` changes."""
+        self._state_listeners.append(callback)
+
     async def wait_in_sync(self, timeout: float | None = None) -> None:
-        """Wait until the book is in sync."""
+        """Wait until the book is in sync; raises SubscriptionError if it is refused."""
         async with asyncio.timeout(timeout):
             while not self.in_sync:
-                self._synced.clear()
-                await self._synced.wait()
+                if self.refused is not None:
+                    raise SubscriptionError(
+                        f"{self.exchange} {self.symbol}: depth subscription refused "
+                        f"({self.refused})"
+                    )
+                self._changed.clear()
+                await self._changed.wait()
 
     def __repr__(self) -> str:
         return f"LocalBook({self.exchange}:{self.symbol}, {self.state}, seq={self.sequence})"
 
-    # -- stream side -----------------------------------------------------------------------------
+    # -- inputs: statuses from the decoder, link changes from the connection -------------------
 
-    def _on_frame(self, frame: Any) -> None:
-        if self.state != "in_sync":
-            self._buffer.append(frame)
-            if len(self._buffer) > MAX_BUFFER:
-                del self._buffer[: len(self._buffer) // 2]
-                self._manager._metrics_note("buffer_overflow")
-            self._wake.set()
-            return
-        try:
-            status = self._venue.apply(frame, self.book)
-        except HftwsError as exc:
-            log.warning("%s %s: bad depth frame (%s); resyncing", self.exchange, self.symbol, exc)
-            self._lost("bad_frame")
-            return
-        self._after(status)
+    def _emit_policy(self) -> tuple[bool, bool]:
+        """(emit, top_only) for the decoder: only as much as the listeners need."""
+        if not self._listeners:
+            return False, False
+        return True, all(top for _cb, top in self._listeners)
 
-    def _after(self, status: BookStatus) -> None:
-        if status == BookStatus.APPLIED:
-            self.updates += 1
-            self.last_update_ns = time.monotonic_ns()
-            top = self.book.top_changed
-            for cb, top_only in self._listeners:
-                if top or not top_only:
-                    try:
-                        cb(self)
-                    except Exception:
-                        log.exception("book listener failed")
-        elif status == BookStatus.GAP:
+    def _register(self) -> None:
+        if self._shard is not None:
+            emit, top_only = self._emit_policy()
+            self._shard.register_book(self.symbol, self.book, emit=emit, top_only=top_only)
+
+    def _on_status(self, status: BookStatus) -> None:
+        """One status from the decoder for a push this book took (or held)."""
+        if status is BookStatus.APPLIED:
+            if self.book.in_sync:
+                self.last_update_ns = time.monotonic_ns()
+                if not self._was_in_sync:
+                    self._sync_changed()
+                top = self.book.top_changed
+                for cb, top_only in self._listeners:
+                    if top or not top_only:
+                        try:
+                            cb(self)
+                        except Exception:
+                            log.exception("book listener failed")
+            else:
+                self._changed.set()
+        elif status is BookStatus.GAP:
             self.gaps += 1
+            if self._shard is not None:
+                self._shard.metrics.gaps += 1
             self._lost("gap")
-        elif status == BookStatus.CROSSED:
+        elif status is BookStatus.CROSSED:
             self.crossed += 1
             self._lost("crossed")
-        elif status == BookStatus.NOT_SYNCED:
-            self._lost("not_synced")
+        elif status is BookStatus.NOT_SYNCED:
+            self._changed.set()  # a first held push: the sync task can fetch the snapshot
+
+    def _on_link(self, linked: bool, why: str) -> None:
+        """The connection or the subscription changed (told to the Rust book at once)."""
+        self.book.set_linked(linked)
+        if linked:
+            self.refused = None
+            self._changed.set()
+        else:
+            self._lost(why)
 
     def _lost(self, why: str) -> None:
-        """Out of sync at once; the sync task starts over."""
-        if self.state == "in_sync":
-            self.out_of_sync_windows.append((time.monotonic_ns(), None))
-        self.state = "out_of_sync"
+        """Out of sync at once (the Rust book is told first); the sync task starts over."""
         self.book.mark_out_of_sync()
-        self._buffer.clear()
         self._manager._metrics_note(why)
-        self._wake.set()
+        self._sync_changed()
 
-    def _mark_synced(self) -> None:
-        self.state = "in_sync"
-        start, _ = self.out_of_sync_windows[-1]
-        self.out_of_sync_windows[-1] = (start, time.monotonic_ns())
-        self._synced.set()
+    def _sync_changed(self) -> None:
+        now = self.book.in_sync
+        if now != self._was_in_sync:
+            self._was_in_sync = now
+            if now:
+                start, _ = self.out_of_sync_windows[-1]
+                self.out_of_sync_windows[-1] = (start, time.monotonic_ns())
+            else:
+                self.out_of_sync_windows.append((time.monotonic_ns(), None))
+            for cb in self._state_listeners:
+                try:
+                    cb(self)
+                except Exception:
+                    log.exception("book state listener failed")
+        self._changed.set()
 
     # -- sync task -------------------------------------------------------------------------------
 
+    async def _wait(self, until: Callable[[], bool], timeout: float | None) -> bool:
+        """Wait for ``until()`` (re-checked on every change); False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                while not until():
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            return until()
+        return True
+
     async def _run(self) -> None:
-        """Keep the book in sync forever: sync, then wait to be woken by a loss."""
+        """Keep the book in sync forever: sync, then wait for a loss."""
         delay = 0.0
         while True:
-            if self.state != "in_sync":
-                if delay:
-                    await asyncio.sleep(delay)
-                try:
-                    if self.mode == "obu":
-                        await self._sync_obu()
-                    else:
-                        await self._sync_classic()
-                    delay = 0.0
-                except RateLimited as exc:
-                    self.snapshot_failures += 1
-                    delay = max(exc.retry_after, 0.05)
-                    continue
-                except (RestError, SnapshotError, TimeoutError) as exc:
-                    self.snapshot_failures += 1
-                    delay = min(max(delay * 2, 0.1), 5.0) * (0.5 + random.random() / 2)
-                    log.warning("%s %s: sync failed (%s)", self.exchange, self.symbol, exc)
-                    continue
-                if self.state != "in_sync":
-                    delay = min(max(delay * 2, 0.05), 5.0)
-                    continue
-            self._wake.clear()
-            if self.state == "in_sync":
-                await self._wake.wait()
+            await self._wait(lambda: not self.in_sync, None)
+            # Nothing to sync from until the exchange confirms the subscription.
+            await self._wait(lambda: self.book.linked, None)
+            if delay:
+                await asyncio.sleep(delay)
+            self.resyncs += 1
+            try:
+                if self.mode == "obu":
+                    await self._sync_obu()
+                else:
+                    await self._sync_classic()
+            except RateLimited as exc:
+                self.snapshot_failures += 1
+                delay = max(exc.retry_after, 0.05)
+                continue
+            except (RestError, SnapshotError, TimeoutError) as exc:
+                self.snapshot_failures += 1
+                delay = min(max(delay * 2, 0.1), 5.0) * (0.5 + random.random() / 2)
+                log.warning("%s %s: sync failed (%s)", self.exchange, self.symbol, exc)
+                continue
+            delay = 0.0 if self.in_sync else min(max(delay * 2, 0.05), 5.0)
 
     async def _sync_classic(self) -> None:
-        self.state = "syncing"
-        self.resyncs += 1
-        # Wait briefly for a first push so the snapshot can be checked against the buffer.
-        if not self._buffer:
-            self._wake.clear()
-            try:
-                async with asyncio.timeout(1.0):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-        snap = await self._manager._snapshot(self)
-        bids, asks, last_id = snap
-        self.book.load_snapshot(bids, asks, last_id)
-        # Replay the buffer through the book's own rules; new pushes keep arriving while
-        # this runs only between awaits, and there are none below.
-        buffered, self._buffer = self._buffer, []
-        for frame in buffered:
-            try:
-                status = self._venue.apply(frame, self.book)
-            except HftwsError:
-                return  # a broken frame: start over
-            if status == BookStatus.GAP:
-                # The snapshot predates the buffer (or the buffer has a hole): refetch.
-                self.gaps += 1
-                return
-            if not status.ok:
-                return
-        self._mark_synced()
+        # A first push held before the snapshot lets the replay check the snapshot against it.
+        await self._wait(lambda: self.book.held > 0 or not self.book.linked, FIRST_PUSH_WAIT)
+        bids, asks, last_id = await self._manager._snapshot(self)
+        if not self.book.linked:
+            return  # the link went down during the fetch: its pushes are gone
+        status = self.book.load_snapshot(bids, asks, last_id)
+        if status is BookStatus.GAP:
+            self.stale_snapshots += 1  # older than the held pushes: fetch again
+        elif status is BookStatus.CROSSED:
+            self.crossed += 1
+        elif status is BookStatus.STALE:
+            # Ahead of the stream (or nothing held yet): in sync once a push bridges it.
+            if not await self._wait(lambda: self.in_sync or not self.book.linked, BRIDGE_TIMEOUT):
+                self.unconfirmed_snapshots += 1
+                self.book.mark_out_of_sync()
+        self._sync_changed()
 
     async def _sync_obu(self) -> None:
-        self.state = "syncing"
-        self.resyncs += 1
-        handler = self._manager._manager_for(self.exchange)
-        sub = self._manager._subscription(self)
         if self.resyncs > 1:
-            await handler.unsubscribe(sub)
-            self._buffer.clear()
-            await handler.subscribe(sub)
-        # Wait for the full push; increments before it are refused by the book and dropped.
-        async with asyncio.timeout(10.0):
-            while True:
-                while self._buffer:
-                    frame = self._buffer.pop(0)
-                    status = self._venue.apply(frame, self.book)
-                    if status.ok and self.book.in_sync:
-                        for rest in self._buffer:
-                            status = self._venue.apply(rest, self.book)
-                            if not status.ok:
-                                return
-                        self._buffer.clear()
-                        self._mark_synced()
-                        return
-                self._wake.clear()
-                await self._wake.wait()
+            # The full push that re-seeds the book comes after a new subscribe.
+            shard = self._shard
+            sub = self._manager._subscription(self)
+            await shard.unsubscribe(sub)
+            await shard.subscribe(sub)
+        if not await self._wait(lambda: self.in_sync or not self.book.linked, 10.0):
+            raise SnapshotError(f"{self.exchange} {self.symbol}: no full obu push within 10s")
+        self._sync_changed()
 
 
 class OrderBookManager:
@@ -359,31 +406,67 @@ class OrderBookManager:
         symbol: str,
         *,
         mode: Mode = "classic",
+        depth: int | None = None,
         limit: int | None = None,
         max_depth: int | None = None,
         timeout: float | None = 10.0,
     ) -> LocalBook:
         """Start keeping ``symbol``'s book; waits until it is in sync (unless timeout=None).
 
-        ``limit`` is the REST snapshot depth (MEXC 5000, Gate 100 by default); Gate books are
-        trimmed to it unless ``max_depth`` says otherwise.
+        ``depth`` is the number of levels the book is exact to, and so the stream's depth:
+        Gate.io classic books 20 or 100 (the ``order_book_update`` interval that carries
+        that many levels; the REST snapshot is cut to the same depth), obu books 50 or 400
+        (spot) / 50 (futures). MEXC books are the whole book (``depth`` is then only the
+        REST snapshot's limit, 5000 by default). ``limit`` is an older name for ``depth``.
+
+        A refused subscription raises ``SubscriptionError`` and leaves nothing behind, so
+        ``watch`` can be called again.
         """
         exchange = {"gate": "gateio", "gate_futures": "gateio_futures"}.get(exchange, exchange)
         if exchange not in VENUES:
             raise ValueError(f"unknown exchange {exchange!r}; valid: {', '.join(sorted(VENUES))}")
+        if mode not in ("classic", "obu"):
+            raise ValueError(f"unknown mode {mode!r}: use 'classic' or 'obu'")
         if mode == "obu" and exchange == "mexc":
             raise ValueError("mode='obu' is a Gate.io stream; MEXC books use mode='classic'")
+        if max_depth is not None:
+            raise ValueError("max_depth is gone: a book's depth is its stream's depth; pass depth=")
+        if depth is not None and limit is not None and depth != limit:
+            raise ValueError("pass depth= only (limit= is its older name)")
+        depth = depth if depth is not None else limit
+        venue = VENUES[exchange]
+        allowed = OBU_DEPTHS[exchange] if mode == "obu" else venue.depths
+        if depth is None:
+            depth = allowed[-1] if allowed is not None else venue.default_depth
+        elif allowed is not None and depth not in allowed:
+            raise ValueError(
+                f"{exchange} {mode} books are exact to {' or '.join(map(str, allowed))} "
+                f"levels (the stream's depth); got depth={depth}"
+            )
+        elif depth <= 0:
+            raise ValueError("depth must be positive")
         key = (exchange, symbol)
-        if key in self.books:
-            book = self.books[key]
-        else:
-            venue = VENUES[exchange]
-            lim = limit or venue.default_limit
-            depth = max_depth if max_depth is not None else (lim if venue.trim else None)
-            book = LocalBook(self, exchange, symbol, mode, lim, depth)
+        book = self.books.get(key)
+        if book is not None and (book.mode, book.limit) != (mode, depth):
+            raise ValueError(
+                f"{exchange} {symbol} is already watched with mode={book.mode!r}, "
+                f"depth={book.limit}"
+            )
+        if book is None:
+            book = LocalBook(self, exchange, symbol, mode, depth)
             self.books[key] = book
-            manager = await self._ensure_manager(exchange)
-            await manager.subscribe(self._subscription(book))
+            try:
+                manager = await self._ensure_manager(exchange)
+                emit, top_only = book._emit_policy()
+                book._shard = await manager.subscribe_book(
+                    self._subscription(book), symbol, book.book, emit=emit, top_only=top_only
+                )
+            except BaseException:
+                # Nothing stays behind: a later watch() starts afresh.
+                self.books.pop(key, None)
+                raise
+            if self._subscription(book) in book._shard.subscriptions:
+                book._on_link(True, "subscribed")
             book._task = asyncio.create_task(book._run(), name=f"hftws-book-{exchange}-{symbol}")
         if timeout is not None:
             await book.wait_in_sync(timeout)
@@ -396,6 +479,9 @@ class OrderBookManager:
         if book._task is not None:
             book._task.cancel()
             await asyncio.gather(book._task, return_exceptions=True)
+        if book._shard is not None:
+            book._shard.unregister_book(symbol)
+        book._on_link(False, "unwatched")
         await self.managers[exchange].unsubscribe(self._subscription(book))
 
     async def resync(self, exchange: str, symbol: str) -> None:
@@ -405,10 +491,20 @@ class OrderBookManager:
     def _subscription(self, book: LocalBook) -> Subscription:
         if book.mode == "obu":
             prefix = "spot" if book.exchange == "gateio" else "futures"
-            level = "400" if book.limit > 50 else "50"
-            return Subscription(f"{prefix}.obu", (f"ob.{book.symbol}.{level}",))
-        handler = self._manager_for(book.exchange).handler
-        return handler.depth_subscription(book.symbol)  # type: ignore[attr-defined]
+            return Subscription(f"{prefix}.obu", (f"ob.{book.symbol}.{book.limit}",))
+        handler: Any = self._manager_for(book.exchange).handler
+        if book.exchange == "gateio":
+            # The interval picks the depth: 20 ms carries the top 20, 100 ms the top 100.
+            return handler.depth_subscription(  # type: ignore[no-any-return]
+                book.symbol, interval="20ms" if book.limit == 20 else "100ms"
+            )
+        if book.exchange == "gateio_futures":
+            return handler.depth_subscription(  # type: ignore[no-any-return]
+                book.symbol,
+                interval="20ms" if book.limit == 20 else "100ms",
+                level=str(book.limit),
+            )
+        return handler.depth_subscription(book.symbol)  # type: ignore[no-any-return]
 
     def _manager_for(self, exchange: str) -> WebSocketManager:
         return self.managers[exchange]
@@ -428,23 +524,38 @@ class OrderBookManager:
         await manager.connect()
         return manager
 
-    def _attach(self, exchange: str, shard: Any) -> None:
-        handler = shard.handler
+    def _attach(self, exchange: str, shard: BaseWebSocketInterface) -> None:
+        """Route one connection's book statuses, lifecycle and subscription outcomes to the
+        books it carries."""
 
         def on_depth(event: Any) -> None:
-            book = self.books.get((exchange, event.symbol))
-            if book is not None:
-                book._on_frame(handler.current_raw)
+            if type(event) is BookUpdate:
+                book = self.books.get((exchange, event.symbol))
+                if book is not None and book.book is event.book:
+                    book._on_status(event.status)
 
-        handler._on_internal(MessageType.ORDERBOOK, on_depth)
+        shard.handler._on_internal(MessageType.ORDERBOOK, on_depth)
+
+        def mine() -> list[LocalBook]:
+            return [b for (ex, _s), b in self.books.items() if ex == exchange and b._shard is shard]
 
         def on_state(state: ConnectionState) -> None:
-            if state is ConnectionState.RECONNECTING:
-                for (ex, _sym), book in self.books.items():
-                    if ex == exchange:
-                        book._lost("reconnect")
+            if state in (ConnectionState.RECONNECTING, ConnectionState.CLOSED):
+                for book in mine():
+                    book._on_link(False, "reconnect")
 
         shard.on_state_change(on_state)
+
+        def on_result(sub: Subscription, ok: bool, reason: str) -> None:
+            for book in mine():
+                if self._subscription(book) == sub:
+                    if ok:
+                        book._on_link(True, "subscribed")
+                    else:
+                        book.refused = reason or "refused"
+                        book._on_link(False, "refused")
+
+        shard.on_subscription_result(on_result)  # type: ignore[attr-defined]
 
     async def _snapshot(self, book: LocalBook) -> tuple[list[Any], list[Any], int]:
         venue = book._venue
@@ -452,7 +563,13 @@ class OrderBookManager:
         params = {venue.symbol_param: book.symbol, "limit": str(book.limit)}
         if venue.rule == "gate":
             params["with_id"] = "true"
-        body = await self._rest.get(base + venue.snapshot_path, params=params)
+        url = base + venue.snapshot_path
+        try:
+            body = await self._rest.get(url, params=params)
+        except TimeoutError:
+            raise SnapshotError(
+                f"{book.exchange} snapshot for {book.symbol}: no answer from {url}"
+            ) from None
         try:
             last_id = int(body["lastUpdateId"] if venue.rule == "mexc" else body["id"])
             return _levels(body["bids"]), _levels(body["asks"]), last_id
@@ -470,7 +587,11 @@ class OrderBookManager:
                 "gaps": b.gaps,
                 "crossed": b.crossed,
                 "snapshot_failures": b.snapshot_failures,
+                "unconfirmed_snapshots": b.unconfirmed_snapshots,
+                "stale_snapshots": b.stale_snapshots,
+                "refused": b.refused,
                 "levels": (b.book.bid_count, b.book.ask_count),
+                "held": b.book.held,
             }
             for (ex, sym), b in self.books.items()
         } | {"events": dict(self.events)}

@@ -27,12 +27,12 @@ from collections.abc import AsyncIterator, Callable
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from hftws._core import HftwsError
+from hftws._core import HftwsError, StreamDecoder
 from hftws.event_queue import EventQueue, Overflow
 from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler
 from hftws.policy import Backoff, ConnectionPolicy
-from hftws.transport import WebSocketConnection, connect
+from hftws.transport import Recorder, WebSocketConnection, connect
 
 log = logging.getLogger("hftws.interface")
 
@@ -107,7 +107,10 @@ class BaseWebSocketInterface:
         self._state_listeners: list[Callable[[ConnectionState], Any]] = []
         self._raw_listeners: list[Callable[[int, bytes, int], Any]] = []
         self._last_ping = 0.0
-        self._books: dict[str, tuple[Any, bool]] = {}
+        self._books: dict[str, tuple[Any, bool, bool]] = {}
+        self._recorder: Recorder | None = None
+        #: The decoder a replay feeds (built on first use, with the registered books).
+        self._replay_decoder: StreamDecoder | None = None
         self._init_subscriptions()  # type: ignore[attr-defined]
         # Refusals arrive as acks (MEXC) or as error objects echoing the request id (Gate).
         self.handler._on_internal(MessageType.SUBSCRIBE, self._on_ack)  # type: ignore[attr-defined]
@@ -216,6 +219,7 @@ class BaseWebSocketInterface:
             ssl_context=self._ssl,
             exchange=fused,
             books=self._books if fused else None,
+            recorder=self._recorder if fused else None,
         )
         holder.append(conn)
         old, self._conn = self._conn, conn
@@ -243,19 +247,62 @@ class BaseWebSocketInterface:
         """What the handler receives for one message (exchanges may wrap text frames)."""
         return payload
 
-    def register_book(self, symbol: str, book: Any, *, emit: bool = True) -> None:
+    def register_book(
+        self, symbol: str, book: Any, *, emit: bool = True, top_only: bool = False
+    ) -> None:
         """Keep ``book`` (an ``OrderBook``) for ``symbol`` inside the Rust decoder.
 
-        Depth pushes for ``symbol`` are applied before Python sees them and the ORDERBOOK
-        callbacks receive a ``BookUpdate(symbol, status)`` (nothing with ``emit=False``).
-        Kept across reconnects; the book must be resynced (snapshot) after a gap. Not with
-        raw taps (``on_raw``): those connections decode in Python and never touch the book.
+        Depth pushes for ``symbol`` go into the book (or are held while it waits for its
+        snapshot) before Python sees them; the ORDERBOOK callbacks receive
+        ``BookUpdate(symbol, status)`` items per the emit policy (``StreamDecoder
+        .register_book``). Kept across reconnects and used by replays. Not with raw taps
+        (``on_raw``): those connections decode in Python and never touch the book.
         """
         if self.stream_decoder is None or self._raw_listeners:
             raise ValueError(f"{type(self).__name__} has no fused decoder for books")
-        self._books[symbol] = (book, emit)
+        self._books[symbol] = (book, emit, top_only)
         if self._conn is not None and self._conn.exchange is not None:
-            self._conn.register_book(symbol, book, emit=emit)
+            self._conn.register_book(symbol, book, emit=emit, top_only=top_only)
+        if self._replay_decoder is not None:
+            self._replay_decoder.register_book(symbol, book, emit=emit, top_only=top_only)
+
+    def unregister_book(self, symbol: str) -> None:
+        """Stop feeding ``symbol``'s book."""
+        self._books.pop(symbol, None)
+        if self._conn is not None and self._conn.exchange is not None:
+            self._conn.unregister_book(symbol)
+        if self._replay_decoder is not None:
+            self._replay_decoder.unregister_book(symbol)
+
+    def record(self, write: Callable[[bytes], Any], source: int) -> None:
+        """Record every data message of this connection's next sockets: the Rust decoder
+        appends ``(opcode, recv_ns, payload)`` records (``hftws.cli.record`` format, tagged
+        ``source``) before decoding, and ``write`` receives them once per socket read."""
+        if self.stream_decoder is None:
+            raise ValueError(f"{type(self).__name__} has no fused decoder to record from")
+        self._recorder = Recorder(write, source)
+
+    # -- replay: the same decoder, fed recorded messages instead of a socket ---------------------
+
+    def replay_message(self, opcode: int, payload: bytes, recv_ns: int) -> None:
+        """Feed one recorded message through this connection's decoding, books and handlers,
+        exactly as a socket read carrying it would have."""
+        decoder = self._replay_decoder
+        if decoder is None:
+            if self.stream_decoder is None:
+                raise ValueError(f"{type(self).__name__} has no fused decoder to replay into")
+            decoder = self._replay_decoder = StreamDecoder(self.stream_decoder)
+            for symbol, (book, emit, top_only) in self._books.items():
+                decoder.register_book(symbol, book, emit=emit, top_only=top_only)
+        items = decoder.feed_message(opcode, payload)
+        if items:
+            self._on_events(items, recv_ns)
+
+    def replay_state(self, state: ConnectionState) -> None:
+        """Apply a recorded lifecycle change (a reconnect takes the books out of sync)."""
+        if state is ConnectionState.RECONNECTING:
+            self.metrics.reconnects += 1  # counted by the supervisor when live
+        self._set_state(state)
 
     def _on_events(self, events: list[Any], recv_ns: int) -> None:
         """Items of one socket read already decoded by the transport's ``StreamDecoder``."""

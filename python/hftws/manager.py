@@ -207,6 +207,39 @@ class WebSocketManager:
                 await shard.connect()
             await shard.subscribe(*take)  # type: ignore[attr-defined]
 
+    async def subscribe_book(
+        self,
+        sub: Subscription,
+        symbol: str,
+        book: Any,
+        *,
+        emit: bool = False,
+        top_only: bool = False,
+    ) -> BaseWebSocketInterface:
+        """Register ``book`` on the connection that carries ``sub`` (before subscribing, so
+        not one push is missed), subscribe, and return that connection. A refusal raises
+        ``SubscriptionError`` and leaves the book unregistered."""
+        for shard in self._shards:
+            if sub in shard.subscriptions:  # type: ignore[attr-defined]
+                shard.register_book(symbol, book, emit=emit, top_only=top_only)
+                return shard
+        shard = next(
+            (s for s in self._shards if s.capacity is None or s.capacity > 0),  # type: ignore[attr-defined]
+            None,
+        )
+        new = shard is None
+        if shard is None:
+            shard = self._new_shard()
+        shard.register_book(symbol, book, emit=emit, top_only=top_only)
+        try:
+            if new and self._connected:
+                await shard.connect()
+            await shard.subscribe(sub)  # type: ignore[attr-defined]
+        except BaseException:
+            shard.unregister_book(symbol)
+            raise
+        return shard
+
     async def unsubscribe(self, *subs: Subscription) -> None:
         for shard in self._shards:
             mine = [s for s in subs if s in shard.subscriptions]  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -53,6 +54,16 @@ class ConnectError(OSError):
     """The connection or the HTTP upgrade failed; the message names the cause."""
 
 
+@dataclass(frozen=True)
+class Recorder:
+    """Where a connection's decoder sends its recording: ``write(records)`` receives the
+    records of one socket read in the recording format (``hftws.cli.record``), tagged with
+    ``source``."""
+
+    write: Callable[[bytes], Any]
+    source: int
+
+
 class WebSocketConnection(asyncio.Protocol):
     """One client WebSocket connection driven by the Rust codec."""
 
@@ -67,13 +78,17 @@ class WebSocketConnection(asyncio.Protocol):
         compression: bool = False,
         max_message_size: int = 16 * 1024 * 1024,
         exchange: str | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         if exchange is not None:
             StreamDecoder(exchange)  # raises ValueError for an unknown exchange, here
+        elif recorder is not None:
+            raise ValueError("recording needs a connection created with exchange=")
         self._host = host
         self._exchange = exchange
-        #: symbol -> (book, emit) registered before the decoder exists.
-        self._books: dict[str, tuple[OrderBook, bool]] = {}
+        self._recorder = recorder
+        #: symbol -> (book, emit, top_only) registered before the decoder exists.
+        self._books: dict[str, tuple[OrderBook, bool, bool]] = {}
         self._target = target
         self._headers = headers
         self._compression = compression
@@ -120,12 +135,15 @@ class WebSocketConnection(asyncio.Protocol):
                 return
         decoder = self._decoder
         try:
-            messages = decoder.feed(data)
+            messages = decoder.feed(data, recv_ns) if self._recorder else decoder.feed(data)
         except ProtocolError as exc:
+            self._drain_recording()
             self._deliver(exc.messages, recv_ns)
             log.warning("protocol violation from %s: %s", self._host, exc)
             self._fail(exc.close_code, str(exc))
             return
+        if self._recorder is not None:
+            self._drain_recording()
         if self._exchange is None:
             self._dispatch(messages, recv_ns)
         elif decoder.controls:  # type: ignore[union-attr]
@@ -167,16 +185,26 @@ class WebSocketConnection(asyncio.Protocol):
             )
         else:
             stream = StreamDecoder(
-                self._exchange, max_message_size=self._max_message_size, deflate=params
+                self._exchange,
+                max_message_size=self._max_message_size,
+                deflate=params,
+                record_source=None if self._recorder is None else self._recorder.source,
             )
-            for symbol, (book, emit) in self._books.items():
-                stream.register_book(symbol, book, emit=emit)
+            for symbol, (book, emit, top_only) in self._books.items():
+                stream.register_book(symbol, book, emit=emit, top_only=top_only)
             self._decoder = stream
         self._encoder = WebSocketEncoder(deflate=params)
         rest = self._head[consumed:]
         self._head = b""
         self.opened.set_result(None)
         return rest
+
+    def _drain_recording(self) -> None:
+        """Hand the records the decoder appended (before decoding) to the recorder."""
+        assert self._recorder is not None and isinstance(self._decoder, StreamDecoder)
+        chunk = self._decoder.take_recording()
+        if chunk:
+            self._recorder.write(chunk)
 
     def _deliver(self, messages: list[Any], recv_ns: int) -> None:
         """Items decoded before a protocol violation, in either mode."""
@@ -246,17 +274,20 @@ class WebSocketConnection(asyncio.Protocol):
         """The fused decoder's exchange, or None for raw ``(opcode, payload)`` delivery."""
         return self._exchange
 
-    def register_book(self, symbol: str, book: OrderBook, *, emit: bool = True) -> None:
-        """Apply depth pushes for ``symbol`` to ``book`` inside the decoder (``exchange=`` only).
+    def register_book(
+        self, symbol: str, book: OrderBook, *, emit: bool = True, top_only: bool = False
+    ) -> None:
+        """Offer depth pushes for ``symbol`` to ``book`` inside the decoder (``exchange=``
+        only): applied, or held while the book waits for a snapshot.
 
-        Such pushes arrive as ``BookUpdate(symbol, status)`` items, or not at all with
-        ``emit=False``. Registrations made before the upgrade completes are kept.
+        Such pushes arrive as ``BookUpdate(symbol, status)`` items per the emit policy of
+        ``StreamDecoder.register_book``. Registrations made before the upgrade are kept.
         """
         if self._exchange is None:
             raise ValueError("register_book needs a connection created with exchange=")
-        self._books[symbol] = (book, emit)
+        self._books[symbol] = (book, emit, top_only)
         if isinstance(self._decoder, StreamDecoder):
-            self._decoder.register_book(symbol, book, emit=emit)
+            self._decoder.register_book(symbol, book, emit=emit, top_only=top_only)
 
     def unregister_book(self, symbol: str) -> bool:
         """Stop applying pushes for ``symbol``; True if it was registered."""
@@ -328,13 +359,17 @@ async def connect(
     open_timeout: float = 10.0,
     ssl_context: ssl.SSLContext | None = None,
     exchange: str | None = None,
-    books: Mapping[str, OrderBook | tuple[OrderBook, bool]] | None = None,
+    books: Mapping[str, OrderBook | tuple[OrderBook, bool] | tuple[OrderBook, bool, bool]]
+    | None = None,
+    recorder: Recorder | None = None,
 ) -> WebSocketConnection:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``) and complete the upgrade.
 
     With ``exchange`` ("mexc", "gateio", "gateio_futures") payloads are decoded in the same
     Rust call as the frames and ``on_messages`` receives typed events; ``books`` (symbol ->
-    ``OrderBook`` or ``(OrderBook, emit)``) are registered before the first byte is decoded.
+    ``OrderBook``, ``(OrderBook, emit)`` or ``(OrderBook, emit, top_only)``) are registered
+    before the first byte is decoded. With a ``recorder``, the decoder appends every data
+    message (with its receive time) to the recording before decoding it.
 
     Raises :class:`ConnectError` (an ``OSError``) with a one-line cause: DNS, refused,
     TLS, timeout or a refused upgrade.
@@ -356,10 +391,13 @@ async def connect(
         compression=compression,
         max_message_size=max_message_size,
         exchange=exchange,
+        recorder=recorder,
     )
     for symbol, entry in (books or {}).items():
-        book, emit = entry if isinstance(entry, tuple) else (entry, True)
-        conn.register_book(symbol, book, emit=emit)
+        book, emit, top_only = (
+            (entry, True, False) if not isinstance(entry, tuple) else (*entry, False)[:3]
+        )
+        conn.register_book(symbol, book, emit=emit, top_only=top_only)
     ctx = _ssl_context(parts.scheme, ssl_context)
     try:
         async with asyncio.timeout(open_timeout):

@@ -449,6 +449,11 @@ impl PyOrderBook {
     fn linked(&self) -> bool {
         self.book.linked()
     }
+    /// Deltas applied since the book was made.
+    #[getter]
+    fn applied(&self) -> u64 {
+        self.book.counts.applied
+    }
     /// Pushes held now while the book waits for a snapshot.
     #[getter]
     fn held(&self) -> usize {

@@ -33,7 +33,11 @@ async def assert_matches_truth(book: LocalBook, server, depth: int | None = None
     await wait_for(lambda: book.sequence == last and book.in_sync, timeout=5)
     truth = server.market.snapshot_at(book.symbol, book.sequence, 100_000)
     bids, asks = book.depth()
+    depth = depth or book.exact_depth
     n = depth or max(len(truth.bids), len(truth.asks))
+    if depth is not None:
+        assert len(bids) == min(depth, len(truth.bids)), "the book is exact to its depth"
+        assert len(asks) == min(depth, len(truth.asks))
     assert exact(bids) == exact(truth.bids[:n])
     assert exact(asks) == exact(truth.asks[:n])
     server.resume()
@@ -48,7 +52,7 @@ def manager_for(exchange: str, server) -> OrderBookManager:
 @pytest.mark.parametrize("exchange", ["mexc", "gateio", "gateio_futures"])
 async def test_book_equals_the_truth_after_thousands_of_pushes(exchange):
     async with SERVERS[exchange](rate=None) as server, manager_for(exchange, server) as books:
-        book = await books.watch(exchange, SYMBOL[exchange], limit=5000)
+        book = await books.watch(exchange, SYMBOL[exchange], depth=None)
         await wait_for(lambda: book.updates >= 2000, timeout=20)
         await assert_matches_truth(book, server)
         assert book.gaps == 0 and book.resyncs == 1
@@ -57,7 +61,7 @@ async def test_book_equals_the_truth_after_thousands_of_pushes(exchange):
 
 async def test_gate_obu_book_equals_the_truth_top_50():
     async with GateSpotServer(rate=None) as server, manager_for("gateio", server) as books:
-        book = await books.watch("gateio", "ETH_USDT", mode="obu", limit=50)
+        book = await books.watch("gateio", "ETH_USDT", mode="obu", depth=50)
         await wait_for(lambda: book.updates >= 1000, timeout=20)
         await assert_matches_truth(book, server, depth=50)
         # A gap in an obu stream: unsubscribe, resubscribe, re-seed from the next full push.
@@ -70,7 +74,7 @@ async def test_gate_obu_book_equals_the_truth_top_50():
 @pytest.mark.parametrize("exchange", ["mexc", "gateio"])
 async def test_gap_mid_stream_opens_and_closes_an_out_of_sync_window(exchange):
     async with SERVERS[exchange](rate=500) as server, manager_for(exchange, server) as books:
-        book = await books.watch(exchange, SYMBOL[exchange], limit=5000)
+        book = await books.watch(exchange, SYMBOL[exchange], depth=None)
         flips: list[bool] = []
         book.on_update(lambda b: flips.append(b.in_sync))
         server.faults.gap(5)
@@ -108,7 +112,7 @@ async def test_rate_limited_snapshot_waits_for_retry_after():
         server.faults.rest_status(429, retry_after=0.4)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        book = await books.watch("gateio", "BTC_USDT", limit=5000, timeout=10)
+        book = await books.watch("gateio", "BTC_USDT", depth=None, timeout=10)
         assert loop.time() - t0 >= 0.4
         assert book.snapshot_failures == 1
         await assert_matches_truth(book, server)

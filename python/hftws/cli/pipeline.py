@@ -3,13 +3,14 @@
 :class:`Pipeline` is the library's :class:`~hftws.books.OrderBookManager` with two additions
 the CLI needs, and nothing else changed on the path a frame takes:
 
-- **recording**: every connection gets a raw-frame tap (``BaseWebSocketInterface.on_raw``,
-  called before the frame is handled) and a state tap; the REST snapshots the books ask for
-  go through :class:`RecordingRest`, which writes each response into the same file at the
-  moment it arrived;
+- **recording**: every connection records through its own Rust decoder
+  (``BaseWebSocketInterface.record``: each data message is appended with its receive time
+  before it is decoded), plus a state tap; the REST snapshots the books ask for go through
+  :class:`RecordingRest`, which writes each response into the same file at the moment it
+  arrived;
 - **replay**: connections are built but never connected; :meth:`Pipeline.feed` hands a
-  recorded frame to the connection's own ``_on_messages`` (decode -> handler -> book routing,
-  exactly as a socket read would), recorded state changes go through ``_set_state`` (so a
+  recorded message to ``BaseWebSocketInterface.replay_message`` (the same Rust decoder, books
+  and handlers as a socket read), recorded state changes go through ``replay_state`` (so a
   recorded reconnect resyncs the books as it did live), and snapshots come from
   :class:`ReplayRest`, which serves each recorded response once the replay has reached it.
 """
@@ -168,13 +169,10 @@ class Pipeline(OrderBookManager):
         self._tapped.add(id(shard))
         source = self.sources[exchange]
 
-        def tap(opcode: int, payload: bytes, recv_ns: int) -> None:
-            writer.add(opcode, recv_ns, payload, source)
-
         def state(value: ConnectionState) -> None:
             writer.add(KIND_STATE, time.monotonic_ns(), value.value.encode(), source)
 
-        shard.on_raw(tap)
+        shard.record(writer.add_records, source)
         shard.on_state_change(state)
 
     # -- replay ------------------------------------------------------------------------------------
@@ -188,13 +186,9 @@ class Pipeline(OrderBookManager):
             assert self.replay_rest is not None
             self.replay_rest.offer(payload)
         elif kind == KIND_STATE:
-            conn = self.connection(exchange)
-            state = ConnectionState(payload.decode())
-            if state is ConnectionState.RECONNECTING:
-                conn.metrics.reconnects += 1  # counted by the supervisor when live
-            conn._set_state(state)
+            self.connection(exchange).replay_state(ConnectionState(payload.decode()))
         else:
-            self.connection(exchange)._on_messages([(kind, payload)], time.monotonic_ns())
+            self.connection(exchange).replay_message(kind, payload, time.monotonic_ns())
 
     @property
     def settling(self) -> bool:

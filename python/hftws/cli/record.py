@@ -43,6 +43,7 @@ KIND_REST = 16
 _HEADER = struct.Struct("<8sHHI")
 _BLOCK = struct.Struct("<4sIII")
 _RECORD = struct.Struct("<BHQI")
+_LEN = struct.Struct("<I")
 #: Largest block a reader accepts (a corrupt length must not make it allocate gigabytes).
 MAX_BLOCK = 64 << 20
 
@@ -128,6 +129,19 @@ class RecordingWriter:
         buf += payload
         self.records += 1
         if len(buf) >= self._block_bytes or (
+            time.monotonic() - self._last_flush >= self._flush_interval
+        ):
+            self.flush()
+
+    def add_records(self, raw: bytes) -> None:
+        """Append records already in the record format (a decoder's recording tap)."""
+        pos, n = 0, len(raw)
+        while pos < n:
+            (length,) = _LEN.unpack_from(raw, pos + _RECORD.size - 4)
+            pos += _RECORD.size + length
+            self.records += 1
+        self._buf += raw
+        if len(self._buf) >= self._block_bytes or (
             time.monotonic() - self._last_flush >= self._flush_interval
         ):
             self.flush()

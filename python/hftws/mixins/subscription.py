@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,7 @@ class SubscriptionMixin:
         self._active: set[Subscription] = set()
         self.refused: set[Subscription] = set()
         self._pending: dict[object, tuple[list[Subscription], asyncio.Future[AckOutcome]]] = {}
+        self._result_listeners: list[Callable[[Subscription, bool, str], Any]] = []
         self._limiter = RateLimiter(self.policy.max_messages_per_second)  # type: ignore[attr-defined]
 
     # -- exchange hooks -----------------------------------------------------------------------
@@ -89,6 +90,19 @@ class SubscriptionMixin:
         raise NotImplementedError
 
     # -- API ----------------------------------------------------------------------------------
+
+    def on_subscription_result(self, callback: Callable[[Subscription, bool, str], Any]) -> None:
+        """Call ``callback(subscription, ok, reason)`` for every confirmation or refusal, on
+        the first subscribe and on every re-subscribe after a reconnect."""
+        self._result_listeners.append(callback)
+
+    def _report(self, subs: Iterable[Subscription], ok: bool, reason: str) -> None:
+        for sub in subs:
+            for cb in self._result_listeners:
+                try:
+                    cb(sub, ok, reason)
+                except Exception:
+                    log.exception("subscription listener failed")
 
     @property
     def subscriptions(self) -> frozenset[Subscription]:
@@ -194,7 +208,9 @@ class SubscriptionMixin:
         finally:
             for key, _covered, _fut in waits:
                 self._pending.pop(key, None)
+        self._report([s for s in subs if s not in refused], True, "")
         if refused:
+            self._report(sorted(refused), False, "; ".join(reasons))
             self._active.difference_update(refused)
             self.refused.update(refused)
             self.metrics.errors["subscription_refused"] += len(refused)  # type: ignore[attr-defined]

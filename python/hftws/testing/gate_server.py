@@ -280,19 +280,59 @@ class _GateSub(Subscription):
         )
 
 
+class _TopWindow:
+    """The top-N window one subscription has been told about, and its diffs.
+
+    Gate.io's depth streams describe only the top N levels (``docs/gateio.md``): a level that
+    enters the window is sent even if it did not change, and one that leaves it is sent with
+    size 0, so a client that keeps N levels stays exact.
+    """
+
+    def __init__(self, server: _GateBase, symbol: str, n: int) -> None:
+        market = server.market
+        bids, asks = market.top(symbol, n)
+        self.n = n
+        self.bids: dict[Decimal, Decimal] = dict(bids)
+        self.asks: dict[Decimal, Decimal] = dict(asks)
+        self.u = market.last_id(symbol)
+
+    def diff(self, step: Step) -> tuple[list[Level], list[Level]] | None:
+        """The window's changes in this step (None: the step predates the window)."""
+        if step.change.last_id <= self.u:
+            return None
+        bids, asks = step.top(self.n)
+        new_bids, new_asks = dict(bids), dict(asks)
+        zero = Decimal(0)
+        out = []
+        for old, new, reverse in ((self.bids, new_bids, True), (self.asks, new_asks, False)):
+            diff = [(p, s) for p, s in new.items() if old.get(p) != s]
+            diff += [(p, zero) for p in old if p not in new]
+            diff.sort(reverse=reverse)
+            out.append(diff)
+        self.bids, self.asks = new_bids, new_asks
+        return out[0], out[1]
+
+
 class _BookSub(_GateSub):
-    """``*.order_book_update``: every change of the simulated book."""
+    """``*.order_book_update``: the changes of the top-N window (N = the stream's level)."""
+
+    shared = False
 
     def __init__(
         self, server: _GateBase, channel: str, pair: str, interval: str, level: str, decimal: bool
     ) -> None:
         super().__init__(server, channel, pair, decimal, (channel, pair), interval, level)
         self.level = level
+        self.window = _TopWindow(server, pair, int(level))
 
     def render(self, step: Step) -> list[Frame]:
         c, server = step.change, self.server
+        changed = self.window.diff(step)
+        if changed is None:
+            return []
         t = c.time_ns // 1_000_000
-        bids, asks = server.levels(c.bids, self.decimal), server.levels(c.asks, self.decimal)
+        bids = server.levels(tuple(changed[0]), self.decimal)
+        asks = server.levels(tuple(changed[1]), self.decimal)
         if server.FUTURES:
             result = {
                 "t": t,
@@ -329,9 +369,7 @@ class _ObuSub(_GateSub):
         super().__init__(server, channel, pair, decimal, (channel, stream), n)
         self.stream = stream
         self.n = n
-        self.bids: dict[Decimal, Decimal] = {}
-        self.asks: dict[Decimal, Decimal] = {}
-        self.u = 0
+        self.window = _TopWindow(server, pair, n)
 
     def _frame(self, result: dict[str, Any]) -> str:
         return _dumps(
@@ -343,43 +381,31 @@ class _ObuSub(_GateSub):
 
     def full(self) -> str:
         """The ``full: true`` push of the current window (resets this subscription's view)."""
-        market = self.server.market
-        bids, asks = market.top(self.symbol, self.n)
-        self.bids, self.asks = dict(bids), dict(asks)
-        self.u = market.last_id(self.symbol)
+        self.window = window = _TopWindow(self.server, self.symbol, self.n)
         return self._frame(
             {
                 "t": time.time_ns() // 1_000_000,
                 "full": True,
                 "s": self.stream,
-                "u": market.last_id(self.symbol),
-                "b": self._obu_levels(list(bids)),
-                "a": self._obu_levels(list(asks)),
+                "u": window.u,
+                "b": self._obu_levels(list(window.bids.items())),
+                "a": self._obu_levels(list(window.asks.items())),
             }
         )
 
     def render(self, step: Step) -> list[Frame]:
-        if step.change.last_id <= self.u:
+        changed = self.window.diff(step)
+        if changed is None:
             return []  # subscribed while this step was being published: the full push has it
-        bids, asks = step.top(self.n)
-        new_bids, new_asks = dict(bids), dict(asks)
-        zero = Decimal(0)
         result: dict[str, Any] = {
             "t": step.change.time_ns // 1_000_000,
             "s": self.stream,
             "U": step.change.first_id,
             "u": step.change.last_id,
         }
-        for key, old, new, reverse in (
-            ("b", self.bids, new_bids, True),
-            ("a", self.asks, new_asks, False),
-        ):
-            diff = [(p, s) for p, s in new.items() if old.get(p) != s]
-            diff += [(p, zero) for p in old if p not in new]
+        for key, diff in (("b", changed[0]), ("a", changed[1])):
             if diff:
-                diff.sort(reverse=reverse)
                 result[key] = self._obu_levels(diff)
-        self.bids, self.asks = new_bids, new_asks
         return [self._frame(result)]
 
 
