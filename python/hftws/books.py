@@ -122,6 +122,7 @@ class LocalBook:
         self.book.set_linked(False)
         self._venue = venue
         self._manager = manager
+        #: Times the book came into sync (the first sync included).
         self.resyncs = 0
         self.gaps = 0
         self.crossed = 0
@@ -258,7 +259,7 @@ class LocalBook:
         self.book.set_linked(linked)
         if linked:
             self.refused = None
-            self._changed.set()
+            self._sync_changed()
         else:
             self._lost(why)
 
@@ -273,6 +274,7 @@ class LocalBook:
         if now != self._was_in_sync:
             self._was_in_sync = now
             if now:
+                self.resyncs += 1
                 start, _ = self.out_of_sync_windows[-1]
                 self.out_of_sync_windows[-1] = (start, time.monotonic_ns())
             else:
@@ -306,7 +308,6 @@ class LocalBook:
             await self._wait(lambda: self.book.linked, None)
             if delay:
                 await asyncio.sleep(delay)
-            self.resyncs += 1
             try:
                 if self.mode == "obu":
                     await self._sync_obu()
@@ -342,8 +343,8 @@ class LocalBook:
         self._sync_changed()
 
     async def _sync_obu(self) -> None:
-        if self.resyncs > 1:
-            # The full push that re-seeds the book comes after a new subscribe.
+        if self.book.counts["snapshots"]:
+            # Seeded before: the full push that re-seeds the book comes after a new subscribe.
             shard = self._shard
             sub = self._manager._subscription(self)
             await shard.unsubscribe(sub)
