@@ -459,15 +459,22 @@ class OrderBookManager:
             try:
                 manager = await self._ensure_manager(exchange)
                 emit, top_only = book._emit_policy()
-                book._shard = await manager.subscribe_book(
-                    self._subscription(book), symbol, book.book, emit=emit, top_only=top_only
+
+                def placed(shard: BaseWebSocketInterface, book: LocalBook = book) -> None:
+                    book._shard = shard
+
+                await manager.subscribe_book(
+                    self._subscription(book),
+                    symbol,
+                    book.book,
+                    emit=emit,
+                    top_only=top_only,
+                    placed=placed,
                 )
             except BaseException:
                 # Nothing stays behind: a later watch() starts afresh.
                 self.books.pop(key, None)
                 raise
-            if self._subscription(book) in book._shard.subscriptions:
-                book._on_link(True, "subscribed")
             book._task = asyncio.create_task(book._run(), name=f"hftws-book-{exchange}-{symbol}")
         if timeout is not None:
             await book.wait_in_sync(timeout)

@@ -223,6 +223,10 @@ class BaseWebSocketInterface:
         )
         holder.append(conn)
         old, self._conn = self._conn, conn
+        if fused:
+            # Books registered while the upgrade was in flight went only into self._books.
+            for symbol, (book, emit, top_only) in self._books.items():
+                conn.register_book(symbol, book, emit=emit, top_only=top_only)
         self._lost.clear()
         self._last_ping = time.monotonic()
         self.close_code = None

@@ -215,13 +215,16 @@ class WebSocketManager:
         *,
         emit: bool = False,
         top_only: bool = False,
+        placed: Callable[[BaseWebSocketInterface], Any] | None = None,
     ) -> BaseWebSocketInterface:
         """Register ``book`` on the connection that carries ``sub`` (before subscribing, so
-        not one push is missed), subscribe, and return that connection. A refusal raises
-        ``SubscriptionError`` and leaves the book unregistered."""
+        not one push is missed), tell ``placed(connection)``, subscribe, and return that
+        connection. A refusal raises ``SubscriptionError`` and leaves the book unregistered."""
         for shard in self._shards:
             if sub in shard.subscriptions:  # type: ignore[attr-defined]
                 shard.register_book(symbol, book, emit=emit, top_only=top_only)
+                if placed is not None:
+                    placed(shard)
                 return shard
         shard = next(
             (s for s in self._shards if s.capacity is None or s.capacity > 0),  # type: ignore[attr-defined]
@@ -231,6 +234,8 @@ class WebSocketManager:
         if shard is None:
             shard = self._new_shard()
         shard.register_book(symbol, book, emit=emit, top_only=top_only)
+        if placed is not None:
+            placed(shard)
         try:
             if new and self._connected:
                 await shard.connect()
