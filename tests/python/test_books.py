@@ -12,6 +12,7 @@ from client_helpers import own_tasks, wait_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hftws import StreamDecoder
 from hftws.books import LocalBook, OrderBookManager
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.market import Market, SymbolSpec
@@ -194,7 +195,16 @@ def test_book_is_never_in_sync_while_it_differs_from_the_truth(seed, plan, snap_
     async def run() -> None:
         market = Market([SPEC], seed=seed)
         venue = FakeVenue(market)
-        book = LocalBook(venue, "gateio", "BTC_USDT", "classic", 1000, None)  # type: ignore[arg-type]
+        book = LocalBook(venue, "gateio", "BTC_USDT", "classic", 1000)  # type: ignore[arg-type]
+        book._on_link(True, "subscribed")
+        # The one pipeline: frames go through the Rust decoder the connection would use.
+        decoder = StreamDecoder("gateio")
+        decoder.register_book("BTC_USDT", book.book, emit=False)
+
+        def on_frame(frame: str) -> None:
+            for item in decoder.feed_message(1, frame.encode()):
+                book._on_status(item.status)
+
         changes = [market.step("BTC_USDT") for _ in range(len(plan) + 5)]
         frames = [gate_frame(c) for c in changes]
         task = None
@@ -207,13 +217,13 @@ def test_book_is_never_in_sync_while_it_differs_from_the_truth(seed, plan, snap_
                 venue.pending.append(at)
                 task = asyncio.ensure_future(book._sync_classic())
             if action == "push":
-                book._on_frame(frame)
+                on_frame(frame)
             elif action == "dup":
-                book._on_frame(frame)
-                book._on_frame(frame)
+                on_frame(frame)
+                on_frame(frame)
             elif action == "swap" and i + 1 < len(frames):
-                book._on_frame(frames[i + 1])
-                book._on_frame(frame)
+                on_frame(frames[i + 1])
+                on_frame(frame)
             await asyncio.sleep(0)
             if book.in_sync:
                 truth = market.snapshot_at("BTC_USDT", book.sequence, 1000)
