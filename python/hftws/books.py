@@ -322,7 +322,9 @@ class LocalBook:
                 delay = min(max(delay * 2, 0.1), 5.0) * (0.5 + random.random() / 2)
                 log.warning("%s %s: sync failed (%s)", self.exchange, self.symbol, exc)
                 continue
-            delay = 0.0 if self.in_sync else min(max(delay * 2, 0.05), 5.0)
+            # Back off only when the exchange gave a snapshot the stream could not use; a lost
+            # link is waited for above.
+            delay = 0.0 if self.in_sync or not self.book.linked else min(max(delay * 2, 0.05), 5.0)
 
     async def _sync_classic(self) -> None:
         # A first push held before the snapshot lets the replay check the snapshot against it.

@@ -307,6 +307,9 @@ class BaseWebSocketInterface:
         if state is ConnectionState.RECONNECTING:
             self.metrics.reconnects += 1  # counted by the supervisor when live
         self._set_state(state)
+        if state is ConnectionState.SUBSCRIBED:
+            # Live, this state follows the exchange's acks: the recorded streams were confirmed.
+            self._report(sorted(self._active), True, "")  # type: ignore[attr-defined]
 
     def _on_events(self, events: list[Any], recv_ns: int) -> None:
         """Items of one socket read already decoded by the transport's ``StreamDecoder``."""

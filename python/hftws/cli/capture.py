@@ -125,6 +125,7 @@ async def run_record(args: argparse.Namespace) -> int:
             await run_view(view, args.duration, until=stop.is_set)
             view.tick(force=True)
     finally:
+        monitor.freeze()
         await pipeline.close()
         writer.close()
     summary = print_summary(monitor, json_path=args.summary_json)
@@ -198,6 +199,7 @@ async def run_replay(args: argparse.Namespace) -> int:
             await asyncio.sleep(0)
             view.tick(force=True)
     finally:
+        monitor.freeze()
         await pipeline.close()
         reader.close()
     damage = (

@@ -174,6 +174,7 @@ async def run(args: argparse.Namespace) -> int:
             )
             view.tick(force=True)
     finally:
+        monitor.freeze()
         await pipeline.close()
         for server in servers.values():
             with contextlib.suppress(Exception):

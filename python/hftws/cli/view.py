@@ -85,6 +85,13 @@ class Monitor:
     depth: int = 0
     _last: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
     _rates: dict[tuple[str, str], float] = field(default_factory=dict)
+    _frozen: tuple[list[BookRow], dict[str, Any]] | None = None
+
+    def freeze(self) -> None:
+        """Keep the books' state as it is now for the summary: closing the connections
+        afterwards takes every book out of sync, which is not how the run ended."""
+        self._frozen = None
+        self._frozen = (self.rows(), self.summary())
 
     def event(self, text: str) -> None:
         """Note something that happened (shown under the table and in the summary)."""
@@ -95,6 +102,8 @@ class Monitor:
         return time.monotonic() - self.started
 
     def rows(self) -> list[BookRow]:
+        if self._frozen is not None:
+            return self._frozen[0]
         now = time.monotonic()
         out = []
         for key, book in sorted(self.books.items()):
@@ -146,6 +155,8 @@ class Monitor:
         return out
 
     def summary(self) -> dict[str, Any]:
+        if self._frozen is not None:
+            return self._frozen[1]
         rows = self.rows()
         books = []
         for r in rows:

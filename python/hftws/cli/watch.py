@@ -73,6 +73,7 @@ async def run(args: argparse.Namespace) -> int:
             await run_view(view, args.duration, until=stop.is_set)
             view.tick(force=True)
     finally:
+        monitor.freeze()
         await pipeline.close()
     summary = print_summary(monitor, json_path=args.summary_json)
     return EXIT_OK if summary["all_in_sync"] else EXIT_UNHEALTHY
