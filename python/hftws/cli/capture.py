@@ -125,6 +125,7 @@ async def run_record(args: argparse.Namespace) -> int:
             await run_view(view, args.duration, until=stop.is_set)
             view.tick(force=True)
     finally:
+        writer.stop()
         monitor.freeze()
         await pipeline.close()
         writer.close()

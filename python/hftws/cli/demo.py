@@ -174,6 +174,8 @@ async def run(args: argparse.Namespace) -> int:
             )
             view.tick(force=True)
     finally:
+        if writer is not None:
+            writer.stop()
         monitor.freeze()
         await pipeline.close()
         for server in servers.values():

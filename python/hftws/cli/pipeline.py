@@ -186,7 +186,10 @@ class Pipeline(OrderBookManager):
             assert self.replay_rest is not None
             self.replay_rest.offer(payload)
         elif kind == KIND_STATE:
-            self.connection(exchange).replay_state(ConnectionState(payload.decode()))
+            state = ConnectionState(payload.decode())
+            # CLOSED is the live run's own shutdown: the replay ends when it closes, not here.
+            if state is not ConnectionState.CLOSED:
+                self.connection(exchange).replay_state(state)
         else:
             self.connection(exchange).replay_message(kind, payload, time.monotonic_ns())
 

@@ -106,6 +106,8 @@ class RecordingWriter:
         self.path = Path(path)
         self._compressor = zstd.ZstdCompressor(level=level, write_checksum=True)
         self._buf = bytearray()
+        #: False after :meth:`stop`: later records are dropped (the run's end is fixed).
+        self.accepting = True
         self._flush_interval = flush_interval
         self._block_bytes = block_bytes
         self._fsync = fsync
@@ -122,8 +124,15 @@ class RecordingWriter:
         self._file.write(_HEADER.pack(MAGIC, VERSION, 0, len(head)) + head)
         self._file.flush()
 
+    def stop(self) -> None:
+        """Take no more records: what arrives while the connections close is not part of
+        the run its summary describes."""
+        self.accepting = False
+
     def add(self, kind: int, recv_ns: int, payload: bytes, source: int = 0) -> None:
         """Buffer one record; seals a block when the interval or size limit is reached."""
+        if not self.accepting:
+            return
         buf = self._buf
         buf += _RECORD.pack(kind, source, recv_ns, len(payload))
         buf += payload
@@ -135,6 +144,8 @@ class RecordingWriter:
 
     def add_records(self, raw: bytes) -> None:
         """Append records already in the record format (a decoder's recording tap)."""
+        if not self.accepting:
+            return
         pos, n = 0, len(raw)
         while pos < n:
             (length,) = _LEN.unpack_from(raw, pos + _RECORD.size - 4)
