@@ -322,6 +322,12 @@ class LocalBook:
                 delay = min(max(delay * 2, 0.1), 5.0) * (0.5 + random.random() / 2)
                 log.warning("%s %s: sync failed (%s)", self.exchange, self.symbol, exc)
                 continue
+            except Exception:
+                # A bug must not end the book's resyncs for good: report it and try again.
+                self.snapshot_failures += 1
+                delay = min(max(delay * 2, 0.1), 5.0)
+                log.exception("%s %s: sync failed", self.exchange, self.symbol)
+                continue
             # Back off only when the exchange gave a snapshot the stream could not use; a lost
             # link is waited for above.
             delay = 0.0 if self.in_sync or not self.book.linked else min(max(delay * 2, 0.05), 5.0)
@@ -338,8 +344,15 @@ class LocalBook:
         elif status is BookStatus.CROSSED:
             self.crossed += 1
         elif status is BookStatus.STALE:
-            # Ahead of the stream (or nothing held yet): in sync once a push bridges it.
-            if not await self._wait(lambda: self.in_sync or not self.book.linked, BRIDGE_TIMEOUT):
+            if 0 < self.book.stream_sequence < last_id:
+                # Ahead of every id the stream has delivered: nothing can vouch for its
+                # content (an exchange node ahead, or an id it has not reached). Fetch another
+                # once the stream has moved on.
+                self.unconfirmed_snapshots += 1
+                self.book.mark_out_of_sync()
+            elif not await self._wait(lambda: self.in_sync or not self.book.linked, BRIDGE_TIMEOUT):
+                # At the stream's last id (or nothing streamed yet): in sync once the next
+                # push bridges it, else fetch again.
                 self.unconfirmed_snapshots += 1
                 self.book.mark_out_of_sync()
         self._sync_changed()
@@ -455,6 +468,9 @@ class OrderBookManager:
                 f"{exchange} {symbol} is already watched with mode={book.mode!r}, "
                 f"depth={book.limit}"
             )
+        if book is not None and book.refused is not None and book._shard is not None:
+            # Refused earlier (on a re-subscribe, say): ask again; a refusal raises here.
+            await book._shard.subscribe(self._subscription(book))
         if book is None:
             book = LocalBook(self, exchange, symbol, mode, depth)
             self.books[key] = book

@@ -29,6 +29,9 @@ pub struct OrderBook {
     linked: bool,
     /// Pushes held while the book waits for a snapshot.
     pub pending: Pending,
+    /// The highest change id any stream push offered to the book has covered (applied,
+    /// stale, held or refused): how far the stream is known to have got.
+    stream_last: u64,
     max_depth: Option<usize>,
     scratch_bids: Vec<Level>,
     scratch_asks: Vec<Level>,
@@ -136,6 +139,7 @@ impl OrderBook {
             first_pending: true,
             linked: true,
             pending: Pending::default(),
+            stream_last: 0,
             max_depth,
             scratch_bids: Vec::new(),
             scratch_asks: Vec::new(),
@@ -179,6 +183,9 @@ impl OrderBook {
         unconfirmed: bool,
         fill: impl FnOnce(&mut SnapshotWriter<'_>) -> Result<(), E>,
     ) -> Result<Status, E> {
+        if !unconfirmed {
+            self.stream_last = self.stream_last.max(id);
+        }
         self.scratch_bids.clear();
         self.scratch_asks.clear();
         let filled = fill(&mut SnapshotWriter {
@@ -225,6 +232,7 @@ impl OrderBook {
         fill: impl FnOnce(&mut LevelWriter<'_>) -> Result<(), E>,
     ) -> Result<Status, E> {
         self.top_changed = false;
+        self.stream_last = self.stream_last.max(last);
         let verdict = self.check(first, last);
         match verdict {
             Status::Applied => {}
@@ -301,6 +309,13 @@ impl OrderBook {
             self.mark_out_of_sync();
         }
         self.linked = linked;
+    }
+
+    /// The highest change id the stream has delivered to this book (0: none yet). A REST
+    /// snapshot with a higher id is ahead of anything the stream has confirmed.
+    #[must_use]
+    pub fn stream_sequence(&self) -> u64 {
+        self.stream_last
     }
 
     /// Whether the book's connection is up with its subscription confirmed.

@@ -449,6 +449,12 @@ impl PyOrderBook {
     fn linked(&self) -> bool {
         self.book.linked()
     }
+    /// The highest change id any stream push has covered (0: none yet): a REST snapshot with
+    /// a higher id is ahead of anything the stream has confirmed.
+    #[getter]
+    fn stream_sequence(&self) -> u64 {
+        self.book.stream_sequence()
+    }
     /// Deltas applied since the book was made.
     #[getter]
     fn applied(&self) -> u64 {
