@@ -9,11 +9,14 @@ book's subscription active.
 from __future__ import annotations
 
 import asyncio
+import os
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from client_helpers import own_tasks, wait_for
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 from hftws.books import LocalBook, OrderBookManager
 from hftws.interface import ConnectionState
@@ -157,3 +160,109 @@ async def test_refused_watch_leaves_nothing_behind() -> None:
         book = await books.watch("mexc", "ETHUSDT")
         assert book.in_sync
     assert not own_tasks()
+
+
+# -- property: random interleavings of faults against the local exchanges ----------------------
+
+ACTIONS = [
+    "gap",
+    "drop_1006",
+    "drop_1005",
+    "refuse_upgrades",
+    "snapshot_behind",
+    "snapshot_ahead",
+    "slow_snapshot_and_drop",
+    "refuse_resubscribe",
+    "stall",
+    "snapshot_503",
+]
+CASES = {
+    "mexc": (MexcServer, "BTCUSDT", "classic", None),
+    "gateio": (GateSpotServer, "BTC_USDT", "classic", 100),
+    "gateio_obu": (GateSpotServer, "ETH_USDT", "obu", 50),
+}
+
+
+async def _act(action: str, server: Any, book: LocalBook) -> None:
+    f = server.faults
+    if action == "gap":
+        f.gap(3)
+    elif action == "drop_1006":
+        f.close_with(1006)
+    elif action == "drop_1005":
+        f.close_with(1005)
+    elif action == "refuse_upgrades":
+        f.refuse_upgrades(2)
+        f.close_with(1006)
+    elif action == "snapshot_behind":
+        f.rest_stale(5)
+        await book._manager.resync(book.exchange, book.symbol)
+    elif action == "snapshot_ahead":
+        f.rest_ahead(4)
+        await book._manager.resync(book.exchange, book.symbol)
+    elif action == "slow_snapshot_and_drop":
+        f.rest_delay(0.3)
+        await book._manager.resync(book.exchange, book.symbol)
+        await asyncio.sleep(0.1)
+        f.close_with(1006)
+    elif action == "refuse_resubscribe":
+        pattern = "*" + book.symbol + "*"
+        f.refuse(pattern)
+        f.close_with(1006)
+        await asyncio.sleep(0.3)
+        f.allow(pattern)
+        if book.refused is not None:
+            await book._manager.watch(
+                book.exchange, book.symbol, mode=book.mode, depth=book.limit, timeout=None
+            )
+    elif action == "stall":
+        f.stall()
+        await asyncio.sleep(0.3)
+        f.unstall()
+    elif action == "snapshot_503":
+        f.rest_status(503)
+        await book._manager.resync(book.exchange, book.symbol)
+
+
+# Each example runs a live exchange for seconds: no shrinking (it would take minutes); the
+# failing example is reported as generated.
+@settings(
+    max_examples=10 if os.environ.get("CI") else 3,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(
+    case=st.sampled_from(sorted(CASES)),
+    actions=st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=4),
+    pause=st.sampled_from([0.05, 0.2, 0.4]),
+)
+def test_books_never_report_in_sync_while_wrong_under_random_faults(
+    case: str, actions: list[str], pause: float
+) -> None:
+    server_cls, symbol, mode, depth = CASES[case]
+    exchange = "mexc" if case == "mexc" else "gateio"
+
+    async def run() -> None:
+        async with server_cls(rate=300) as server:
+            books = OrderBookManager(
+                urls={exchange: server.url},
+                rest_urls={exchange: server.rest_url},
+                ping_interval=0.2,
+                idle_timeout=0.6,
+            )
+            async with books:
+                book = await books.watch(exchange, symbol, mode=mode, depth=depth, timeout=15)
+                sentinel = Sentinel(book, server, depth=depth)
+                for action in actions:
+                    await _act(action, server, book)
+                    await asyncio.sleep(pause)
+                server.faults.reset()
+                if book.refused is not None:
+                    await books.watch(exchange, symbol, mode=mode, depth=depth, timeout=None)
+                await book.wait_in_sync(20)
+                start = book.updates
+                await wait_for(lambda: book.updates >= start + 20, timeout=10)
+                await sentinel.stop()
+                assert sentinel.checks > 0
+
+    asyncio.run(run())

@@ -59,6 +59,8 @@ class Faults:
         self._drop_random = False
         self._drop_code = 1006
         self._rest: list[RestFault] = []
+        self._upgrades_refused = 0
+        self._upgrade_status = 503
 
     # ------------------------------------------------------------------ actions (open conns)
 
@@ -130,6 +132,17 @@ class Faults:
 
     # ------------------------------------------------------------------ REST knobs
 
+    def refuse_upgrades(self, times: int = 1, *, status: int = 503) -> None:
+        """The next ``times`` WebSocket upgrades are answered with HTTP ``status``."""
+        self._upgrades_refused, self._upgrade_status = times, status
+
+    def take_upgrade_refusal(self) -> int | None:
+        """Server side: the HTTP status to refuse this upgrade with (consumes one), or None."""
+        if self._upgrades_refused <= 0:
+            return None
+        self._upgrades_refused -= 1
+        return self._upgrade_status
+
     def rest_stale(self, ids: int, *, times: int | None = 1) -> None:
         """Book snapshots describe the book ``ids`` update ids in the past (exact past content)."""
         self._rest.append(RestFault("stale", times, ids=ids))
@@ -167,6 +180,7 @@ class Faults:
 
     def reset(self) -> None:
         """Clear every standing knob, pending gap and REST fault (stalled connections resume)."""
+        self._upgrades_refused = 0
         self._refused.clear()
         self._gap_ids = 0
         self._rest.clear()

@@ -226,6 +226,7 @@ class ExchangeServer:
             ping_interval=self._ping_interval,
             compression=self._compression,
             close_timeout=1.0,
+            process_request=self._process_request,
         )
         port = self._ws.sockets[0].getsockname()[1]
         self.url = f"ws://{self.host}:{port}{self.ws_path()}"
@@ -234,6 +235,13 @@ class ExchangeServer:
         self.faults.attach(self._on_action)
         self._driver = asyncio.create_task(self._drive(), name=f"{type(self).__name__}.driver")
         return self
+
+    def _process_request(self, connection: Any, request: Any) -> Any:
+        """Refuses the upgrade when :meth:`Faults.refuse_upgrades` says so."""
+        status = self.faults.take_upgrade_refusal()
+        if status is None:
+            return None
+        return connection.respond(status, "upgrade refused by the fault knob\n")
 
     async def stop(self) -> None:
         """Stop the driver, close every connection and both servers; idempotent."""
