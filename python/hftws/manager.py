@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hftws import exchanges
+from hftws.errors import UnknownExchange
 from hftws.event_queue import EventQueue
 from hftws.events import MessageType
 from hftws.interface import BaseWebSocketInterface
 from hftws.metrics import Metrics
-from hftws.mixins.subscription import Subscription
+from hftws.subscriptions import Subscription
 
 #: Exchange name -> handler class name in ``hftws.exchanges``.
 EXCHANGES: dict[str, str] = {
@@ -50,7 +51,7 @@ class WebSocketConfig:
 def _handler_class(exchange: str) -> type[BaseWebSocketInterface]:
     name = ALIASES.get(exchange.lower(), exchange.lower())
     if name not in EXCHANGES:
-        raise ValueError(
+        raise UnknownExchange(
             f"unknown exchange {exchange!r}; valid choices: {', '.join(sorted(EXCHANGES))}"
         )
     cls: type[BaseWebSocketInterface] = getattr(exchanges, EXCHANGES[name])
@@ -79,7 +80,7 @@ def create_websocket_handler_direct(
 
     Keyword arguments override ``config``: ``url``, ``rest_url``, ``queue_size``,
     ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad name is a
-    ``ValueError``/``TypeError`` listing the valid choices. Private streams (``"mexc_private"``,
+    ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``) or ``TypeError`` listing the valid choices. Private streams (``"mexc_private"``,
     ``"gateio_private"``, ``"gateio_futures_private"``) take ``credentials=`` (default: from
     the environment, see ``hftws.Credentials.from_env``).
     """

@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import hftws
-from hftws import BookStatus, BookUpdate, OrderBook, ProtocolError, StreamDecoder, gateio, mexc
+from hftws import BookStatus, BookUpdate, OrderBook, ProtocolError, gateio, mexc
 from hftws.testing.mexc_proto import encode
+from hftws.ws import StreamDecoder
 
 PAIR, SYMBOL = "BTC_USDT", "BTCUSDT"
 

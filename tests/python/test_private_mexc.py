@@ -243,16 +243,21 @@ async def test_connect_errors_do_not_quote_the_listen_key(mexc_server, monkeypat
     from hftws.interface import BaseWebSocketInterface
     from hftws.transport import ConnectError
 
+    keys = []
+
     async def failing_open(self):
         url = await self._connection_url()
+        keys.append(url.partition("listenKey=")[2])
         raise ConnectError(f"timed out after 1s connecting to {url}")
 
     monkeypatch.setattr(BaseWebSocketInterface, "_open", failing_open)
     ws = make(mexc_server)
     with pytest.raises(ConnectError) as info:
         await ws.connect()
-    (key,) = mexc_server.private.listen_keys
-    assert key not in str(info.value) and "<listenKey>" in str(info.value)
+    (key,) = keys
+    assert key and key not in str(info.value) and "<listenKey>" in str(info.value)
+    # The failed first connect released what it acquired: the key is deleted.
+    assert mexc_server.private.listen_keys == frozenset()
     await ws.close()
 
 

@@ -22,8 +22,10 @@ from ws_support import (
 )
 
 import hftws
-from hftws import Opcode as Op
-from hftws import ProtocolError, WebSocketDecoder, WebSocketEncoder
+import hftws.ws
+from hftws import ProtocolError
+from hftws.ws import Opcode as Op
+from hftws.ws import WebSocketDecoder, WebSocketEncoder
 
 SIZES = [0, 1, 125, 126, 127, 65535, 65536, 300_000]
 
@@ -281,7 +283,7 @@ class TestRandomInput:
 
     @given(data=st.binary(max_size=3000), cuts=st.lists(st.integers(1, 300), max_size=20))
     def test_random_bytes(self, data: bytes, cuts: list[int]) -> None:
-        for deflate in (None, hftws.DeflateParams()):
+        for deflate in (None, hftws.ws.DeflateParams()):
             dec = WebSocketDecoder(max_message_size=1 << 16, deflate=deflate)
             pos = 0
             try:

@@ -20,11 +20,10 @@ from websockets.server import ServerProtocol
 from ws_support import chunks, reference_client_messages, reference_server_parse, server_deflate
 from ws_support import server_stream as make_stream
 
-from hftws import (
+from hftws import HandshakeError, ProtocolError
+from hftws.ws import (
     DeflateOffer,
     DeflateParams,
-    HandshakeError,
-    ProtocolError,
     WebSocketDecoder,
     WebSocketEncoder,
     build_handshake_request,

@@ -16,12 +16,11 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Response
 
-from hftws import (
+from hftws import HandshakeError, ProtocolError
+from hftws.ws import (
     DeflateOffer,
     DeflateParams,
-    HandshakeError,
     Opcode,
-    ProtocolError,
     WebSocketDecoder,
     WebSocketEncoder,
     build_handshake_request,

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hftws import mexc
+from hftws._core import BookUpdate, MexcControl
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
 from hftws.mixins.connection import MexcConnectionMixin
-from hftws.mixins.subscription import Subscription, SubscriptionMixin
+from hftws.mixins.subscription import SubscriptionMixin
 
 OP_TEXT = 1
+#: What callbacks and ``async for`` of a MEXC public connection receive.
+MexcPublicEvent = mexc.MexcEvent | MexcControl | BookUpdate
 
 
 class MexcPublicMessageHandler(PublicMessageHandler):
@@ -29,7 +32,7 @@ def parse_frame(raw: Any) -> Any:
 
 
 class MexcPublicHandler(
-    MexcConnectionMixin, NoAuthMixin, SubscriptionMixin, BaseWebSocketInterface
+    MexcConnectionMixin, NoAuthMixin, SubscriptionMixin, BaseWebSocketInterface[MexcPublicEvent]
 ):
     """A MEXC spot public connection (up to 30 streams; use a manager for more)."""
 
@@ -39,18 +42,3 @@ class MexcPublicHandler(
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         # Control frames are rare; decoding them to str tells them apart from protobuf.
         return payload.decode("utf-8", "replace") if opcode == OP_TEXT else payload
-
-    @classmethod
-    def depth_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
-        """Aggregated incremental depth (body 313)."""
-        return Subscription(mexc.depth_channel(symbol, interval))
-
-    @classmethod
-    def trades_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
-        """Aggregated trades (body 314)."""
-        return Subscription(mexc.deals_channel(symbol, interval))
-
-    @classmethod
-    def ticker_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
-        """Aggregated best bid/ask (body 315)."""
-        return Subscription(mexc.book_ticker_channel(symbol, interval))
