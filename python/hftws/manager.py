@@ -79,8 +79,9 @@ def create_websocket_handler_direct(
     """One exchange connection (no sharding): ``"mexc"``, ``"gateio"`` or ``"gateio_futures"``.
 
     Keyword arguments override ``config``: ``url``, ``rest_url``, ``queue_size``,
-    ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad name is a
-    ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``) or ``TypeError`` listing the valid choices. Private streams (``"mexc_private"``,
+    ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad name is an
+    ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``) or a ``TypeError`` listing
+    the valid choices. Private streams (``"mexc_private"``,
     ``"gateio_private"``, ``"gateio_futures_private"``) take ``credentials=`` (default: from
     the environment, see ``hftws.Credentials.from_env``).
     """

@@ -23,7 +23,7 @@ CREDS = Credentials(ACCOUNT.api_key, ACCOUNT.api_secret, uid=ACCOUNT.uid)
 
 def spot(server, creds=CREDS, **kw):
     return GateioSpotPrivateHandler(
-        url=server.url, rest_url=f"{server.rest_url}/api/v4", credentials=creds, **FAST, **kw
+        url=server.url, rest_url=server.rest_url, credentials=creds, **FAST, **kw
     )
 
 
@@ -99,7 +99,7 @@ async def test_futures_uid_first_and_positions(gate_futures_server):
         "gateio_futures_private",
         credentials=CREDS,
         url=gate_futures_server.url,
-        rest_url=f"{gate_futures_server.rest_url}/api/v4",
+        rest_url=gate_futures_server.rest_url,
         **FAST,
     )
     assert isinstance(ws, GateioFuturesPrivateHandler)
@@ -127,7 +127,7 @@ async def test_futures_wrong_uid_is_refused(gate_futures_server):
     creds = Credentials(ACCOUNT.api_key, ACCOUNT.api_secret, uid="999")
     ws = GateioFuturesPrivateHandler(
         url=gate_futures_server.url,
-        rest_url=f"{gate_futures_server.rest_url}/api/v4",
+        rest_url=gate_futures_server.rest_url,
         credentials=creds,
         **FAST,
     )
@@ -186,7 +186,7 @@ async def test_expired_with_no_server_time_is_an_auth_error(gate_spot_server):
     gate_spot_server.private.clock_skew = 120.0
     # REST unreachable: the clock cannot be fixed, so the refusal stands after one retry.
     ws = GateioSpotPrivateHandler(
-        url=gate_spot_server.url, rest_url="http://127.0.0.1:9/api/v4", credentials=CREDS, **FAST
+        url=gate_spot_server.url, rest_url="http://127.0.0.1:9", credentials=CREDS, **FAST
     )
     async with ws:
         with pytest.raises(AuthenticationError) as info:

@@ -157,7 +157,9 @@ async def test_keepalive_rejected_moves_to_a_new_key_and_socket(mexc_server):
         (old_key,) = mexc_server.private.listen_keys
         mexc_server.private.expire(old_key, close_sockets=False)  # server forgets, socket stays
         await wait_for(lambda: ws.listen_key_stats["created"] == 2, 10.0)
-        # Make-before-break: the new socket is subscribed, then the old one is closed.
+        # Make-before-break: the new socket is subscribed, then the old one is closed (the old
+        # socket alone also counts 1 while the new one opens: wait for the rollover first).
+        await wait_for(lambda: ws.metrics.rollovers == 1, 10.0)
         await wait_for(lambda: mexc_server.private.private_connections == 1, 10.0)
         assert ws.state is ConnectionState.SUBSCRIBED and ws.metrics.reconnects == 0
         (new_key,) = mexc_server.private.listen_keys

@@ -103,7 +103,7 @@ def test_gate_signature_matches_hmac(secret, channel, event, t):
 def test_gate_mixin_signs_private_requests_only():
     creds = Credentials("the-key", "the-secret", uid="77")
     ws = GateioSpotPrivateHandler(credentials=creds, url="ws://127.0.0.1:9/ws/v4/")
-    ws._clock_offset = 100.0
+    ws.gate_auth.clock_offset = 100.0
     public = {"time": 1, "id": 1, "channel": "spot.trades", "event": "subscribe"}
     assert "auth" not in ws._sign_request(dict(public))
     req = ws._sign_request({"time": 1, "id": 2, "channel": "spot.orders", "event": "unsubscribe"})

@@ -6,7 +6,7 @@ talks to its connection only through :class:`AuthHost`. Public streams use :clas
 Credentials (and tokens such as a listenKey) never appear in reprs, logs or exceptions.
 """
 
-from hftws.auth.base import AuthHost, Authenticator, NoAuth, UnsupportedAuth
+from hftws.auth.base import Authenticator, AuthHost, NoAuth, UnsupportedAuth
 from hftws.auth.gateio import GateioAuthenticator
 from hftws.auth.mexc import ListenKeyRejected, MexcListenKeyAuthenticator
 

@@ -6,7 +6,7 @@ ping. It does no I/O. Adding an exchange = an exchange protocol here + an authen
 ``hftws.auth`` + a message handler; the connection (``hftws.interface``) composes them.
 """
 
-from hftws.venues.base import ExchangeProtocol, SubscriptionRequest, USER_AGENT
+from hftws.venues.base import USER_AGENT, ExchangeProtocol, SubscriptionRequest
 from hftws.venues.gateio import GateioFuturesProtocol, GateioProtocol
 from hftws.venues.mexc import MexcProtocol
 
