@@ -24,13 +24,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from hftws import gateio, mexc
 from hftws._core import BookStatus, HftwsError, OrderBook
 from hftws.events import MessageType
 from hftws.interface import ConnectionState
-from hftws.manager import WebSocketManager, create_websocket_manager
+from hftws.manager import AnyWebSocketManager, create_websocket_manager
 from hftws.mixins.subscription import Subscription
 from hftws.rest import RateLimited, RestClient, RestError
 
@@ -44,13 +44,13 @@ BookListener = Callable[["LocalBook"], Any]
 class _Venue:
     """How one exchange serves books."""
 
-    rule: str
+    rule: Literal["mexc", "gate"]
     snapshot_path: str
     symbol_param: str
     default_limit: int
     #: Trim the book to the snapshot depth (Gate streams only describe the top N levels).
     trim: bool
-    apply: Callable[[Any, OrderBook], BookStatus]
+    apply: Callable[[Any, OrderBook], BookStatus | None]
 
 
 VENUES = {
@@ -182,7 +182,7 @@ class LocalBook:
             return
         self._after(status)
 
-    def _after(self, status: BookStatus) -> None:
+    def _after(self, status: BookStatus | None) -> None:
         if status == BookStatus.APPLIED:
             self.updates += 1
             self.last_update_ns = time.monotonic_ns()
@@ -242,7 +242,8 @@ class LocalBook:
                     delay = min(max(delay * 2, 0.1), 5.0) * (0.5 + random.random() / 2)
                     log.warning("%s %s: sync failed (%s)", self.exchange, self.symbol, exc)
                     continue
-                if self.state != "in_sync":
+                # The awaits above let callbacks change the state: read it afresh.
+                if cast(str, self.state) != "in_sync":
                     delay = min(max(delay * 2, 0.05), 5.0)
                     continue
             self._wake.clear()
@@ -275,7 +276,7 @@ class LocalBook:
                 # The snapshot predates the buffer (or the buffer has a hole): refetch.
                 self.gaps += 1
                 return
-            if not status.ok:
+            if status is None or not status.ok:  # None: not a depth frame
                 return
         self._mark_synced()
 
@@ -294,10 +295,10 @@ class LocalBook:
                 while self._buffer:
                     frame = self._buffer.pop(0)
                     status = self._venue.apply(frame, self.book)
-                    if status.ok and self.book.in_sync:
+                    if status is not None and status.ok and self.book.in_sync:
                         for rest in self._buffer:
                             status = self._venue.apply(rest, self.book)
-                            if not status.ok:
+                            if status is None or not status.ok:
                                 return
                         self._buffer.clear()
                         self._mark_synced()
@@ -322,7 +323,7 @@ class OrderBookManager:
         self._policy = policy_overrides
         self._rest = rest or RestClient()
         self._own_rest = rest is None
-        self.managers: dict[str, WebSocketManager] = {}
+        self.managers: dict[str, AnyWebSocketManager] = {}
         self.books: dict[tuple[str, str], LocalBook] = {}
         self.events: dict[str, int] = {}
         self._started = False
@@ -408,12 +409,13 @@ class OrderBookManager:
             level = "400" if book.limit > 50 else "50"
             return Subscription(f"{prefix}.obu", (f"ob.{book.symbol}.{level}",))
         handler = self._manager_for(book.exchange).handler
-        return handler.depth_subscription(book.symbol)  # type: ignore[attr-defined]
+        sub: Subscription = handler.depth_subscription(book.symbol)
+        return sub
 
-    def _manager_for(self, exchange: str) -> WebSocketManager:
+    def _manager_for(self, exchange: str) -> AnyWebSocketManager:
         return self.managers[exchange]
 
-    async def _ensure_manager(self, exchange: str) -> WebSocketManager:
+    async def _ensure_manager(self, exchange: str) -> AnyWebSocketManager:
         manager = self.managers.get(exchange)
         if manager is not None:
             return manager
@@ -459,7 +461,7 @@ class OrderBookManager:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise SnapshotError(f"malformed snapshot for {book.symbol}: {exc!r}") from None
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, dict[str, Any]]:
         """Per-book state and counters."""
         return {
             f"{ex}:{sym}": {

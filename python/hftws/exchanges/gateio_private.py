@@ -72,6 +72,7 @@ class GateioSpotPrivateHandler(GateioConnectionMixin, _GateioPrivate):
     """
 
     handler_class = GateioSpotPrivateMessageHandler
+    handler: GateioSpotPrivateMessageHandler
 
     @staticmethod
     def _pairs(pairs: tuple[str, ...]) -> tuple[str, ...]:
@@ -107,6 +108,7 @@ class GateioFuturesPrivateHandler(GateioFuturesConnectionMixin, _GateioPrivate):
     """
 
     handler_class = GateioFuturesPrivateMessageHandler
+    handler: GateioFuturesPrivateMessageHandler
     REQUIRE_UID: ClassVar[bool] = True
 
     def _sub(self, channel: str, contract: str | None) -> Subscription:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hftws import mexc
-from hftws._core import BookUpdate, MexcControl
+from hftws._core import (
+    BookUpdate,
+    MexcBookTicker,
+    MexcBookTickers,
+    MexcControl,
+    MexcDepthBatch,
+    MexcDepthUpdate,
+    MexcKline,
+    MexcMiniTicker,
+    MexcMiniTickers,
+    MexcTrades,
+)
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
@@ -13,11 +24,18 @@ from hftws.mixins.connection import MexcConnectionMixin
 from hftws.mixins.subscription import SubscriptionMixin
 
 OP_TEXT = 1
-#: What callbacks and ``async for`` of a MEXC public connection receive.
+#: What callbacks and ``async for`` of a MEXC public connection receive, all routes together.
 MexcPublicEvent = mexc.MexcEvent | MexcControl | BookUpdate
+#: ... and per route (``on_orderbook``, ``on_trade``, ``on_ticker``, ``on_kline``).
+MexcBookEvent = MexcDepthUpdate | MexcDepthBatch | BookUpdate
+MexcTradeEvent = MexcTrades
+MexcTickerEvent = MexcBookTicker | MexcBookTickers | MexcMiniTicker | MexcMiniTickers
+MexcKlineEvent = MexcKline
 
 
-class MexcPublicMessageHandler(PublicMessageHandler):
+class MexcPublicMessageHandler(
+    PublicMessageHandler[MexcBookEvent, MexcTradeEvent, MexcTickerEvent, MexcKlineEvent]
+):
     """Decodes MEXC frames in Rust: binary -> typed push, text -> control (ack, PONG, refusal)."""
 
     exchange: ClassVar[str] = "mexc"
@@ -37,6 +55,7 @@ class MexcPublicHandler(
     """A MEXC spot public connection (up to 30 streams; use a manager for more)."""
 
     handler_class = MexcPublicMessageHandler
+    handler: MexcPublicMessageHandler
     stream_decoder: ClassVar[str | None] = "mexc"
 
     def _message_raw(self, opcode: int, payload: bytes) -> Any:

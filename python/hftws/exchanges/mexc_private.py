@@ -58,6 +58,7 @@ class MexcPrivateHandler(
     """
 
     handler_class = MexcPrivateMessageHandler
+    handler: MexcPrivateMessageHandler
     exchange: ClassVar[str] = "mexc"
 
     def __init__(

@@ -225,7 +225,7 @@ class MexcPrivate(_Accounts):
         verified = await self._verify(request)
         method = request.method
         if isinstance(verified, web.Response):
-            self.calls.append((method, str(json.loads(verified.body)["code"])))  # type: ignore[arg-type]
+            self.calls.append((method, str(json.loads(verified.text or "{}")["code"])))
             return verified
         account, params = verified
         if method == "POST":
