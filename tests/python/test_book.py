@@ -1,6 +1,7 @@
 """The Rust order book against a plain Python model, plus API behaviour."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
@@ -9,7 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from hftws import BookStatus, DecimalParseError, OrderBook
 
 
-def test_snapshot_then_deltas_track_levels_and_sequence():
+def test_snapshot_then_deltas_track_levels_and_sequence() -> None:
     book = OrderBook("mexc", symbol="BTCUSDT")
     assert book.state == "empty" and not book.in_sync
     assert book.best_bid() is None
@@ -34,7 +35,7 @@ def test_snapshot_then_deltas_track_levels_and_sequence():
     assert book.sequence == 105
 
 
-def test_mexc_gap_and_gate_straddle_differ():
+def test_mexc_gap_and_gate_straddle_differ() -> None:
     for seq_rule, want in (("mexc", BookStatus.GAP), ("gate", BookStatus.APPLIED)):
         book = OrderBook(seq_rule)
         book.load_snapshot([("1", "1")], [("2", "1")], 10)
@@ -42,7 +43,7 @@ def test_mexc_gap_and_gate_straddle_differ():
         assert book.apply([], [], 12, 14) == want, seq_rule
 
 
-def test_gap_refuses_until_snapshot_and_is_counted():
+def test_gap_refuses_until_snapshot_and_is_counted() -> None:
     book = OrderBook("gate")
     book.load_snapshot([("1", "1")], [("2", "1")], 10)
     assert book.apply([("1.5", "1")], [], 12, 13) == BookStatus.GAP
@@ -61,14 +62,14 @@ def test_gap_refuses_until_snapshot_and_is_counted():
     }
 
 
-def test_crossed_book_is_reported():
+def test_crossed_book_is_reported() -> None:
     book = OrderBook("gate")
     book.load_snapshot([("1", "1")], [("2", "1")], 10)
     status = book.apply([("2", "5")], [], 11, 11)
     assert status == BookStatus.CROSSED and not status.ok and not book.in_sync
 
 
-def test_malformed_level_raises_typed_error_and_desyncs():
+def test_malformed_level_raises_typed_error_and_desyncs() -> None:
     book = OrderBook("gate")
     book.load_snapshot([("1", "1")], [("2", "1")], 10)
     with pytest.raises(DecimalParseError):
@@ -82,13 +83,13 @@ def test_malformed_level_raises_typed_error_and_desyncs():
     assert not book.in_sync
 
 
-def test_max_depth_keeps_only_top_levels():
+def test_max_depth_keeps_only_top_levels() -> None:
     book = OrderBook("gate", max_depth=2)
     book.load_snapshot([(str(p), "1") for p in range(1, 6)], [], 1)
     assert book.depth()[0] == [("5", "1"), ("4", "1")]
 
 
-def test_apply_many_stops_at_the_first_gap():
+def test_apply_many_stops_at_the_first_gap() -> None:
     book = OrderBook("mexc")
     book.load_snapshot([("1", "1")], [("3", "1")], 10)
     updates = [([("1.1", "1")], [], 11, 11), ([], [], 13, 13), ([("1.2", "1")], [], 14, 14)]
@@ -96,7 +97,7 @@ def test_apply_many_stops_at_the_first_gap():
     assert book.best_bid() == (1.1, 1.0)
 
 
-def test_invalid_rule_and_depth_are_clear_errors():
+def test_invalid_rule_and_depth_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="mexc"):
         OrderBook("binance")
     with pytest.raises(ValueError):
@@ -125,7 +126,7 @@ class Model:
     def crossed(self) -> bool:
         return bool(self.bids and self.asks and max(self.bids) >= min(self.asks))
 
-    def snapshot(self, bids, asks, seq) -> BookStatus:
+    def snapshot(self, bids: Any, asks: Any, seq: Any) -> BookStatus:
         # A repeated price: the last pair wins, then zero sizes are dropped.
         self.bids = {p: s for p, s in {Decimal(p): Decimal(s) for p, s in bids}.items() if s}
         self.asks = {p: s for p, s in {Decimal(p): Decimal(s) for p, s in asks}.items() if s}
@@ -138,7 +139,7 @@ class Model:
             return BookStatus.CROSSED
         return ok
 
-    def delta(self, bids, asks, first, last) -> BookStatus:
+    def delta(self, bids: Any, asks: Any, first: Any, last: Any) -> BookStatus:
         if self.state != "synced":
             return BookStatus.NOT_SYNCED
         if first > last:
@@ -165,12 +166,12 @@ class Model:
 
 class BookMachine(RuleBasedStateMachine):
     @initialize(rule_=st.sampled_from(["mexc", "gate"]))
-    def start(self, rule_):
+    def start(self, rule_: Any) -> None:
         self.book = OrderBook(rule_)
         self.model = Model(rule_)
 
     @rule(bids=levels, asks=levels, seq=st.integers(0, 2**64 - 100))
-    def snapshot(self, bids, asks, seq):
+    def snapshot(self, bids: Any, asks: Any, seq: Any) -> None:
         # Snapshots are mostly uncrossed: bids low, asks high.
         bids = [(p, s) for p, s in bids if float(p) < 106]
         asks = [(p, s) for p, s in asks if float(p) >= 106]
@@ -183,7 +184,7 @@ class BookMachine(RuleBasedStateMachine):
         kind=st.sampled_from(["next", "next", "next", "straddle", "stale", "gap", "reversed"]),
         span=st.integers(0, 5),
     )
-    def delta(self, bids, asks, kind, span):
+    def delta(self, bids: Any, asks: Any, kind: Any, span: Any) -> None:
         last_id = self.model.last
         first = {
             "next": last_id + 1,
@@ -201,7 +202,7 @@ class BookMachine(RuleBasedStateMachine):
         assert self.book.apply(bids, asks, first, last) == want, (kind, first, last)
 
     @invariant()
-    def agree(self):
+    def agree(self) -> None:
         if not hasattr(self, "book"):
             return
         assert self.book.state == self.model.state

@@ -12,11 +12,12 @@ from hftws.exchanges import GateioFuturesPublicHandler, GateioSpotPublicHandler
 from hftws.interface import ConnectionState
 from hftws.manager import create_websocket_handler_direct
 from hftws.mixins.subscription import Subscription, SubscriptionError
+from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 
 FAST = {"ping_interval": 0.5, "idle_timeout": 2.0}
 
 
-async def test_spot_streams_arrive_typed_and_continuous(gate_spot_server):
+async def test_spot_streams_arrive_typed_and_continuous(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
     depth, trades, tickers, pongs = [], [], [], []
     ws.handler.on_orderbook(depth.append)
@@ -41,7 +42,9 @@ async def test_spot_streams_arrive_typed_and_continuous(gate_spot_server):
     assert not own_tasks()
 
 
-async def test_futures_streams_and_integer_contract_sizes(gate_futures_server):
+async def test_futures_streams_and_integer_contract_sizes(
+    gate_futures_server: GateFuturesServer,
+) -> None:
     ws = create_websocket_handler_direct("gateio_futures", url=gate_futures_server.url, **FAST)
     assert isinstance(ws, GateioFuturesPublicHandler)
     depth, trades = [], []
@@ -57,7 +60,7 @@ async def test_futures_streams_and_integer_contract_sizes(gate_futures_server):
     assert all(t.size_decimal == t.size_decimal.to_integral_value() for t in trades)
 
 
-async def test_refusal_by_error_object_is_reported(gate_spot_server):
+async def test_refusal_by_error_object_is_reported(gate_spot_server: GateSpotServer) -> None:
     gate_spot_server.faults.refuse("spot.trades:ETH_USDT")
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
     errors = []
@@ -71,7 +74,7 @@ async def test_refusal_by_error_object_is_reported(gate_spot_server):
         assert ws.subscriptions == {Subscription("spot.trades", ("BTC_USDT",))}
 
 
-async def test_abnormal_close_reconnects_and_resubscribes(gate_spot_server):
+async def test_abnormal_close_reconnects_and_resubscribes(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
     depth = []
     ws.handler.on_orderbook(depth.append)
@@ -85,7 +88,7 @@ async def test_abnormal_close_reconnects_and_resubscribes(gate_spot_server):
     assert not own_tasks()
 
 
-async def test_invalid_json_is_counted_not_fatal(gate_spot_server):
+async def test_invalid_json_is_counted_not_fatal(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
     depth = []
     ws.handler.on_orderbook(depth.append)
@@ -98,7 +101,7 @@ async def test_invalid_json_is_counted_not_fatal(gate_spot_server):
         assert ws.metrics.reconnects == 0
 
 
-def test_factories_reject_unknown_names_with_the_choices():
+def test_factories_reject_unknown_names_with_the_choices() -> None:
     with pytest.raises(ValueError, match=r"gateio, gateio_futures, .*mexc, mexc_private"):
         create_websocket_handler_direct("binance")
     with pytest.raises(TypeError, match="valid:"):

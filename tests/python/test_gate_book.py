@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,13 @@ S = hftws.BookStatus
 
 
 def upd(
-    first: int | None, last: int, bids=(), asks=(), *, channel="spot.order_book_update", **extra
+    first: int | None,
+    last: int,
+    bids: Any = (),
+    asks: Any = (),
+    *,
+    channel: Any = "spot.order_book_update",
+    **extra: Any,
 ) -> str:
     result: dict[str, object] = {
         "t": 1,

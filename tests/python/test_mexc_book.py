@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,7 +15,7 @@ from hftws.testing import mexc_proto
 CHANNEL = "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"
 
 
-def aggre(first: int, last: int, bids=(), asks=()) -> bytes:
+def aggre(first: int, last: int, bids: Any = (), asks: Any = ()) -> bytes:
     lv = lambda levels: [{"price": p, "quantity": q} for p, q in levels]  # noqa: E731
     return mexc_proto.encode(
         {
@@ -80,7 +81,7 @@ def test_reference_vector_applies_after_a_snapshot() -> None:
 
 
 def test_limit_depth_is_a_snapshot() -> None:
-    def limit(version: int, bids) -> bytes:
+    def limit(version: int, bids: Any) -> bytes:
         return mexc_proto.encode(
             {
                 "channel": "spot@public.limit.depth.v3.api.pb@BTCUSDT@5",

@@ -32,7 +32,7 @@ A, B, C = (Subscription("ch", (s,)) for s in "abc")
 # -- subscription set ----------------------------------------------------------------------------
 
 
-def test_subscription_set_tracks_active_pending_refused_and_reports():
+def test_subscription_set_tracks_active_pending_refused_and_reports() -> None:
     results: list[tuple[Subscription, bool, str]] = []
     subs = SubscriptionSet(max_subscriptions=3)
     subs.on_result(lambda s, ok, why: results.append((s, ok, why)))
@@ -55,7 +55,7 @@ def test_subscription_set_tracks_active_pending_refused_and_reports():
     assert subs.snapshot() == [A]
 
 
-def test_subscription_set_cap_is_a_subscription_error():
+def test_subscription_set_cap_is_a_subscription_error() -> None:
     subs = SubscriptionSet(max_subscriptions=2)
     subs.add([A, B])
     with pytest.raises(SubscriptionError, match="limit of 2"):
@@ -63,7 +63,7 @@ def test_subscription_set_cap_is_a_subscription_error():
     assert subs.active == {A, B}
 
 
-def test_a_failing_result_listener_does_not_stop_the_others():
+def test_a_failing_result_listener_does_not_stop_the_others() -> None:
     seen: list[Subscription] = []
     subs = SubscriptionSet()
 
@@ -81,7 +81,7 @@ def test_a_failing_result_listener_does_not_stop_the_others():
 S = ConnectionState
 
 
-def test_connection_lifecycle_follows_the_table_and_rejects_the_rest():
+def test_connection_lifecycle_follows_the_table_and_rejects_the_rest() -> None:
     machine = StateMachine(S.IDLE, CONNECTION_TRANSITIONS)
     seen: list[ConnectionState] = []
     machine.listen(seen.append)
@@ -105,14 +105,14 @@ def test_connection_lifecycle_follows_the_table_and_rejects_the_rest():
         (S.CLOSED, S.RECONNECTING),
     ],
 )
-def test_illegal_connection_moves(start, target):
+def test_illegal_connection_moves(start: Any, target: Any) -> None:
     machine = StateMachine(start, CONNECTION_TRANSITIONS)
     assert not machine.can(target)
     with pytest.raises(IllegalTransition):
         machine.move(target)
 
 
-def test_every_state_can_reach_closed():
+def test_every_state_can_reach_closed() -> None:
     for state, targets in CONNECTION_TRANSITIONS.items():
         assert state is S.CLOSED or S.CLOSED in targets
 
@@ -128,7 +128,7 @@ class Ack:
         return self.__dict__["bad"]
 
 
-def test_mexc_requests_chunk_by_30_and_acks_match_channel_lists():
+def test_mexc_requests_chunk_by_30_and_acks_match_channel_lists() -> None:
     proto = MexcProtocol()
     subs = [Subscription(f"spot@x.{i}") for i in range(31)]
     first, second = proto.subscription_requests(subs, False)
@@ -142,7 +142,7 @@ def test_mexc_requests_chunk_by_30_and_acks_match_channel_lists():
     assert key == first.key and refused == {subs[3]} and len(good) == 29 and why == "Blocked!"
 
 
-def test_gate_requests_are_signed_when_built_and_acks_match_ids():
+def test_gate_requests_are_signed_when_built_and_acks_match_ids() -> None:
     proto = GateioProtocol()
     signed: list[str] = []
 
@@ -160,7 +160,7 @@ def test_gate_requests_are_signed_when_built_and_acks_match_ids():
     assert proto.ack_outcome(Ack(id=-1, success=True), pending) == []
 
 
-def test_stream_names_come_from_the_exchange_protocol():
+def test_stream_names_come_from_the_exchange_protocol() -> None:
     assert MexcProtocol.depth_subscription("BTCUSDT").channel.startswith("spot@public.aggre")
     assert GateioProtocol.depth_subscription("BTC_USDT").params == ("BTC_USDT", "100ms")
     assert GateioFuturesProtocol.trades_subscription("BTC_USDT").channel == "futures.trades"
@@ -217,7 +217,7 @@ class Rest:
 CREDS = Credentials("the-key", "the-secret", uid="7")
 
 
-def test_no_auth_is_the_identity():
+def test_no_auth_is_the_identity() -> None:
     auth = NoAuth()
     request = {"channel": "spot.orders"}
     assert auth.sign(request) is request and auth.redact("abc") == "abc"
@@ -226,7 +226,7 @@ def test_no_auth_is_the_identity():
         auth.host  # noqa: B018
 
 
-async def test_gate_authenticator_syncs_the_clock_from_the_host_root():
+async def test_gate_authenticator_syncs_the_clock_from_the_host_root() -> None:
     auth = GateioAuthenticator(CREDS)
     host = Host()
     auth.bind(host)
@@ -245,7 +245,7 @@ async def test_gate_authenticator_syncs_the_clock_from_the_host_root():
     assert rest.closed
 
 
-async def test_gate_authenticator_judges_refusals():
+async def test_gate_authenticator_judges_refusals() -> None:
     auth = GateioAuthenticator(CREDS, sync_time=False)
     host = Host()
     auth.bind(host)
@@ -289,7 +289,9 @@ def body(code: int, msg: str) -> str:
         (410, 999999, ""),
     ],
 )
-async def test_any_4xx_about_the_listen_key_makes_a_new_key(status, code, msg):
+async def test_any_4xx_about_the_listen_key_makes_a_new_key(
+    status: Any, code: Any, msg: Any
+) -> None:
     auth, _host, rest = listen_key_auth(
         {"listenKey": "k1"},
         RestError("PUT /api/v3/userDataStream: HTTP", status, body(code, msg)),
@@ -302,7 +304,7 @@ async def test_any_4xx_about_the_listen_key_makes_a_new_key(status, code, msg):
     assert auth.stats["created"] == 2 and auth.stats["rejected"] == 1
 
 
-async def test_listen_key_auth_errors_are_not_mistaken_for_an_expired_key():
+async def test_listen_key_auth_errors_are_not_mistaken_for_an_expired_key() -> None:
     auth, host, _rest = listen_key_auth(
         {"listenKey": "k1"}, RestError("PUT: HTTP 400", 400, body(700002, "Signature invalid"))
     )
@@ -318,7 +320,7 @@ async def test_listen_key_auth_errors_are_not_mistaken_for_an_expired_key():
             await auth2.connection_url("wss://x/ws")
 
 
-async def test_listen_key_rejected_on_the_socket_fails_pending_and_needs_a_new_key():
+async def test_listen_key_rejected_on_the_socket_fails_pending_and_needs_a_new_key() -> None:
     auth, host, _rest = listen_key_auth({"listenKey": "secret-key"})
     await auth.connection_url("wss://x/ws")
 
@@ -338,7 +340,7 @@ async def test_listen_key_rejected_on_the_socket_fails_pending_and_needs_a_new_k
     assert auth2.session_valid and not host2.failed
 
 
-async def test_listen_key_keepalive_refused_rolls_over():
+async def test_listen_key_keepalive_refused_rolls_over() -> None:
     import asyncio
 
     auth, host, _rest = listen_key_auth({"listenKey": "k1"}, RestError("PUT", 400, body(1, "gone")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import pytest
 
@@ -66,7 +67,7 @@ def opened(exchange: str | None = None) -> ClientProtocol:
     return proto
 
 
-def test_handshake_in_pieces_then_messages_in_the_same_read():
+def test_handshake_in_pieces_then_messages_in_the_same_read() -> None:
     proto = ClientProtocol("example.com", "/", key=KEY)
     proto.data_to_send()
     assert proto.receive_data(OK[:10]) == []
@@ -76,7 +77,7 @@ def test_handshake_in_pieces_then_messages_in_the_same_read():
     assert items == [(1, b"hello"), (2, b"\x01\x02")]
 
 
-def test_refused_upgrade_is_an_event_and_ends_the_transport():
+def test_refused_upgrade_is_an_event_and_ends_the_transport() -> None:
     proto = ClientProtocol("example.com", "/", key=KEY)
     proto.data_to_send()
     assert proto.receive_data(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n") == []
@@ -86,7 +87,7 @@ def test_refused_upgrade_is_an_event_and_ends_the_transport():
     assert proto.receive_data(frame(b"late")) == []  # nothing after a refusal
 
 
-def test_ping_is_answered_with_the_same_payload_and_not_delivered():
+def test_ping_is_answered_with_the_same_payload_and_not_delivered() -> None:
     proto = opened()
     items = proto.receive_data(frame(b"a") + frame(b"hb", 9) + frame(b"b"))
     assert items == [(1, b"a"), (1, b"b")]
@@ -102,7 +103,7 @@ def test_ping_is_answered_with_the_same_payload_and_not_delivered():
         (b"", 1005, b""),  # no code: reported as 1005, echoed as an empty close
     ],
 )
-def test_close_is_echoed_and_mapped(payload, code, echo):
+def test_close_is_echoed_and_mapped(payload: Any, code: Any, echo: Any) -> None:
     proto = opened()
     assert proto.receive_data(frame(payload, 8)) == []
     assert client_frames(proto.data_to_send()) == [(8, echo)]
@@ -112,13 +113,13 @@ def test_close_is_echoed_and_mapped(payload, code, echo):
     assert proto.state is ProtocolState.CLOSED
 
 
-def test_eof_without_close_frame_is_1006():
+def test_eof_without_close_frame_is_1006() -> None:
     proto = opened()
     assert proto.receive_eof() == (1006, "")
     assert proto.state is ProtocolState.CLOSED
 
 
-def test_our_close_then_the_echo_keeps_our_code():
+def test_our_close_then_the_echo_keeps_our_code() -> None:
     proto = opened()
     proto.send_close(1000, "bye")
     assert client_frames(proto.data_to_send()) == [(8, struct.pack(">H", 1000) + b"bye")]
@@ -130,7 +131,7 @@ def test_our_close_then_the_echo_keeps_our_code():
     assert proto.receive_eof() == (1000, "bye")
 
 
-def test_protocol_violation_closes_with_its_code_after_delivering_what_came_before():
+def test_protocol_violation_closes_with_its_code_after_delivering_what_came_before() -> None:
     proto = opened()
     masked = bytes([0x81, 0x80 | 1]) + b"\x00\x00\x00\x00" + b"x"  # servers must not mask
     items = proto.receive_data(frame(b"ok") + masked)
@@ -141,7 +142,7 @@ def test_protocol_violation_closes_with_its_code_after_delivering_what_came_befo
     assert proto.close_transport and proto.receive_eof()[0] == 1002
 
 
-def test_sending_encodes_masked_frames():
+def test_sending_encodes_masked_frames() -> None:
     proto = opened()
     proto.send_text('{"method":"PING"}')
     proto.send_binary(b"\x00")
@@ -153,7 +154,7 @@ def test_sending_encodes_masked_frames():
     ]
 
 
-def test_fused_decoder_types_events_applies_books_and_keeps_controls_out():
+def test_fused_decoder_types_events_applies_books_and_keeps_controls_out() -> None:
     trade = (
         b'{"time":1,"time_ms":1,"channel":"spot.trades","event":"update","result":'
         b'{"id":1,"create_time":1,"create_time_ms":"1.0","side":"buy",'
@@ -177,7 +178,7 @@ def test_fused_decoder_types_events_applies_books_and_keeps_controls_out():
     assert proto.unregister_book("BTC_USDT") and not proto.unregister_book("BTC_USDT")
 
 
-def test_unknown_exchange_is_refused_up_front():
+def test_unknown_exchange_is_refused_up_front() -> None:
     from hftws import HftwsError, UnknownExchange
 
     with pytest.raises(UnknownExchange) as info:
@@ -187,7 +188,7 @@ def test_unknown_exchange_is_refused_up_front():
         ClientProtocol("h").register_book("X", OrderBook("gate"))
 
 
-def test_protocol_state_table_rejects_illegal_moves():
+def test_protocol_state_table_rejects_illegal_moves() -> None:
     machine = StateMachine(ProtocolState.CONNECTING, PROTOCOL_TRANSITIONS)
     with pytest.raises(IllegalTransition, match="connecting -> closing"):
         machine.move(ProtocolState.CLOSING)
@@ -199,7 +200,7 @@ def test_protocol_state_table_rejects_illegal_moves():
                 machine.move(target)
 
 
-def test_replay_without_a_socket_matches_the_plain_decoder():
+def test_replay_without_a_socket_matches_the_plain_decoder() -> None:
     # A recording replayed through the protocol gives what the bare codec gives.
     wire = b"".join(frame(f"m{i}".encode()) for i in range(50))
     proto = opened()

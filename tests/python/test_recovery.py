@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -25,6 +26,8 @@ from hftws import (
 )
 from hftws.auth import GateioAuthenticator
 from hftws.exchanges import GateioSpotPrivateHandler, MexcPrivateHandler
+from hftws.testing.gate_server import GateSpotServer
+from hftws.testing.mexc_server import MexcServer
 from hftws.testing.private import DEFAULT_ACCOUNT as ACCOUNT
 
 FAST = {"ping_interval": 0.5, "idle_timeout": 3.0}
@@ -36,14 +39,16 @@ def open_sessions() -> int:
     return sum(1 for o in gc.get_objects() if isinstance(o, aiohttp.ClientSession) and not o.closed)
 
 
-def mexc(server, creds=CREDS, **kw):
+def mexc(server: Any, creds: Any = CREDS, **kw: Any):
     return MexcPrivateHandler(
         url=server.url, rest_url=server.rest_url, credentials=creds, **FAST, **kw
     )
 
 
 @pytest.mark.parametrize("close_sockets", [True, False], ids=["socket-closed", "keepalive"])
-async def test_listen_key_expiry_with_an_unknown_answer_makes_a_new_key(mexc_server, close_sockets):
+async def test_listen_key_expiry_with_an_unknown_answer_makes_a_new_key(
+    mexc_server: MexcServer, close_sockets: Any
+) -> None:
     private = mexc_server.private
     # Neither the code nor the wording the library used to look for.
     private.invalid_key_answer = (400, 10001, "Key does not exist for this account")
@@ -67,7 +72,9 @@ async def test_listen_key_expiry_with_an_unknown_answer_makes_a_new_key(mexc_ser
         assert ws.metrics.errors["reconnect_failed"] <= 1
 
 
-async def test_gate_clock_sync_works_with_the_default_rest_url_meaning(gate_spot_server):
+async def test_gate_clock_sync_works_with_the_default_rest_url_meaning(
+    gate_spot_server: GateSpotServer,
+) -> None:
     # The defaults: rest_url is the host root for books and private streams alike.
     ws = GateioSpotPrivateHandler(credentials=CREDS)
     assert ws.rest_url == "https://api.gateio.ws"
@@ -87,7 +94,9 @@ async def test_gate_clock_sync_works_with_the_default_rest_url_meaning(gate_spot
     assert live.metrics.errors["time_sync_failed"] == 0
 
 
-async def test_auth_failure_inside_async_with_leaks_nothing(mexc_server, gate_spot_server):
+async def test_auth_failure_inside_async_with_leaks_nothing(
+    mexc_server: MexcServer, gate_spot_server: GateSpotServer
+) -> None:
     before = open_sessions()
     bad = mexc(mexc_server, Credentials(ACCOUNT.api_key, "wrong-secret"))
     with pytest.raises(AuthenticationError):
@@ -109,7 +118,7 @@ async def test_auth_failure_inside_async_with_leaks_nothing(mexc_server, gate_sp
     assert not own_tasks()
 
 
-async def drops_and_gaps(server, reset_after_reads: int | None) -> list[float]:
+async def drops_and_gaps(server: Any, reset_after_reads: int | None) -> list[float]:
     """Drop a subscribed, flowing connection 4 times; seconds from each drop to resubscribed."""
     policy = ReconnectPolicy(
         initial_delay=0.2, max_delay=5.0, jitter=0.0, reset_after=60.0,
@@ -133,7 +142,9 @@ async def drops_and_gaps(server, reset_after_reads: int | None) -> list[float]:
     return gaps
 
 
-async def test_backoff_resets_after_each_healthy_reconnect(gate_spot_server):
+async def test_backoff_resets_after_each_healthy_reconnect(
+    gate_spot_server: GateSpotServer,
+) -> None:
     gaps = await drops_and_gaps(gate_spot_server, reset_after_reads=1)
     # Every drop waits the first delay (0.2 s), not 0.2, 0.4, 0.8, 1.6 s.
     assert max(gaps) < 1.0, gaps
@@ -142,7 +153,9 @@ async def test_backoff_resets_after_each_healthy_reconnect(gate_spot_server):
     assert grown[-1] >= 1.6, grown
 
 
-async def test_storm_against_a_dead_server_stays_throttled(gate_spot_server):
+async def test_storm_against_a_dead_server_stays_throttled(
+    gate_spot_server: GateSpotServer,
+) -> None:
     policy = ReconnectPolicy(initial_delay=0.05, max_delay=5.0)
     ws = create_websocket_handler_direct(
         "gateio", url=gate_spot_server.url, reconnect=policy, **FAST

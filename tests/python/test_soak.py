@@ -14,6 +14,7 @@ import gc
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from client_helpers import own_tasks, wait_for
 from websockets.asyncio.server import serve
@@ -84,11 +85,11 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-async def test_a_million_messages_with_periodic_drops_keep_memory_flat():
+async def test_a_million_messages_with_periodic_drops_keep_memory_flat() -> None:
     blob = pushes()
     sent = 0
 
-    async def handler(ws):
+    async def handler(ws: Any) -> None:
         nonlocal sent
         subscribed = 0
         async for raw in ws:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import struct
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -30,7 +31,7 @@ from hftws.ws import WebSocketDecoder, WebSocketEncoder
 SIZES = [0, 1, 125, 126, 127, 65535, 65536, 300_000]
 
 
-def feed_all(dec: WebSocketDecoder, parts) -> list[tuple[int, bytes]]:
+def feed_all(dec: WebSocketDecoder, parts: Any) -> list[tuple[int, bytes]]:
     out: list[tuple[int, bytes]] = []
     for part in parts:
         out.extend(dec.feed(part))
