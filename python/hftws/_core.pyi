@@ -2,65 +2,65 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal, final, overload
+from typing import Any, Literal, Self, final, overload
 
-from typing_extensions import Buffer, Self
+from typing_extensions import Buffer
 
 __all__ = [
-    "HftwsError",
-    "DecodeError",
-    "DecimalParseError",
-    "ProtocolError",
-    "HandshakeError",
-    "MexcDecodeError",
-    "GateDecodeError",
-    "OrderBook",
     "BookStatus",
-    "LatencyHistogram",
-    "parse_decimal",
-    "normalize_decimal",
-    "Opcode",
+    "BookUpdate",
+    "DecimalParseError",
+    "DecodeError",
     "DeflateOffer",
     "DeflateParams",
-    "WebSocketDecoder",
-    "WebSocketEncoder",
-    "build_handshake_request",
-    "validate_handshake_response",
-    "decode",
-    "apply_depth",
-    "apply_depth_many",
-    "parse_control",
-    "MexcControl",
-    "MexcTrades",
-    "MexcTrade",
-    "MexcDepthUpdate",
-    "MexcDepthBatch",
+    "GateAck",
+    "GateBalance",
+    "GateBookTicker",
+    "GateCandle",
+    "GateDecodeError",
+    "GateDepthUpdate",
+    "GateError",
+    "GateOrder",
+    "GateOther",
+    "GatePong",
+    "GatePosition",
+    "GateTicker",
+    "GateTrade",
+    "GateUserTrade",
+    "HandshakeError",
+    "HftwsError",
+    "LatencyHistogram",
+    "MexcAccountUpdate",
     "MexcBookTicker",
     "MexcBookTickers",
+    "MexcControl",
+    "MexcDeal",
+    "MexcDecodeError",
+    "MexcDepthBatch",
+    "MexcDepthUpdate",
     "MexcKline",
     "MexcMiniTicker",
     "MexcMiniTickers",
     "MexcOrder",
-    "MexcDeal",
-    "MexcAccountUpdate",
-    "GateDepthUpdate",
-    "GateTrade",
-    "GateBookTicker",
-    "GateTicker",
-    "GateCandle",
-    "GateOrder",
-    "GateUserTrade",
-    "GatePosition",
-    "GateBalance",
-    "GateAck",
-    "GateError",
-    "GatePong",
-    "GateOther",
-    "gate_parse",
+    "MexcTrade",
+    "MexcTrades",
+    "Opcode",
+    "OrderBook",
+    "ProtocolError",
+    "StreamDecoder",
+    "WebSocketDecoder",
+    "WebSocketEncoder",
+    "apply_depth",
+    "apply_depth_many",
+    "build_handshake_request",
+    "decode",
     "gate_apply_depth",
     "gate_apply_depth_many",
-    "StreamDecoder",
-    "BookUpdate",
+    "gate_parse",
+    "normalize_decimal",
+    "parse_control",
+    "parse_decimal",
+    "validate_handshake_response",
 ]
 
 _DecimalLike = str | bytes | int | Decimal
@@ -202,6 +202,8 @@ class Opcode:
     PING: Opcode
     PONG: Opcode
     def __int__(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
 
 @final
 class DeflateOffer:
@@ -2010,7 +2012,7 @@ class BookUpdate:
     """A depth push applied to a registered book; ``symbol, status = update``."""
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Literal["book"]:
         """Always ``"book"`` (routed as ORDERBOOK)."""
     @property
     def symbol(self) -> str: ...

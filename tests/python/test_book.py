@@ -1,7 +1,7 @@
 """The Rust order book against a plain Python model, plus API behaviour."""
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import strategies as st
@@ -36,7 +36,11 @@ def test_snapshot_then_deltas_track_levels_and_sequence() -> None:
 
 
 def test_mexc_gap_and_gate_straddle_differ() -> None:
-    for seq_rule, want in (("mexc", BookStatus.GAP), ("gate", BookStatus.APPLIED)):
+    rules: tuple[tuple[Literal["mexc", "gate"], BookStatus], ...] = (
+        ("mexc", BookStatus.GAP),
+        ("gate", BookStatus.APPLIED),
+    )
+    for seq_rule, want in rules:
         book = OrderBook(seq_rule)
         book.load_snapshot([("1", "1")], [("2", "1")], 10)
         assert book.apply([], [], 11, 12) == BookStatus.APPLIED
@@ -92,14 +96,19 @@ def test_max_depth_keeps_only_top_levels() -> None:
 def test_apply_many_stops_at_the_first_gap() -> None:
     book = OrderBook("mexc")
     book.load_snapshot([("1", "1")], [("3", "1")], 10)
-    updates = [([("1.1", "1")], [], 11, 11), ([], [], 13, 13), ([("1.2", "1")], [], 14, 14)]
+    updates: list[Any] = [
+        ([("1.1", "1")], [], 11, 11),
+        ([], [], 13, 13),
+        ([("1.2", "1")], [], 14, 14),
+    ]
     assert book.apply_many(updates) == BookStatus.GAP
     assert book.best_bid() == (1.1, 1.0)
 
 
 def test_invalid_rule_and_depth_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="mexc"):
-        OrderBook("binance")
+        unknown: Any = "binance"
+        OrderBook(unknown)
     with pytest.raises(ValueError):
         OrderBook("gate", max_depth=0)
 

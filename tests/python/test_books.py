@@ -18,7 +18,7 @@ from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.market import Market, SymbolSpec
 from hftws.testing.mexc_server import MexcServer
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 2.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
 SERVERS = {"mexc": MexcServer, "gateio": GateSpotServer, "gateio_futures": GateFuturesServer}
 SYMBOL = {"mexc": "BTCUSDT", "gateio": "BTC_USDT", "gateio_futures": "BTC_USDT"}
 
@@ -150,7 +150,7 @@ SPEC = SymbolSpec("BTC_USDT", Decimal("0.1"), Decimal("0.001"), Decimal("100"), 
 
 
 def gate_frame(change: Any) -> str:
-    def side(levels: Any):
+    def side(levels: Any) -> list[list[str]]:
         return [[str(p), str(s)] for p, s in levels]
 
     result = {
@@ -174,7 +174,7 @@ class FakeVenue:
     def _metrics_note(self, what: str) -> None:
         pass
 
-    async def _snapshot(self, book: LocalBook):
+    async def _snapshot(self, book: LocalBook) -> tuple[list[Any], list[Any], int]:
         snap = self.market.snapshot_at("BTC_USDT", self.pending.pop(0), 1000)
         return list(snap.bids), list(snap.asks), snap.last_id
 

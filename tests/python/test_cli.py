@@ -100,7 +100,9 @@ async def test_record_then_replay_matches_the_live_books(
         )
     assert b["exchanges"]["mexc"]["messages"] == a["exchanges"]["mexc"]["messages"]
     assert b["damage"] is None
-    total = int(re.search(r"replayed ([\d,]+) records", out).group(1).replace(",", ""))
+    found = re.search(r"replayed ([\d,]+) records", out)
+    assert found is not None
+    total = int(found.group(1).replace(",", ""))
 
     # At 4x the recorded pace a ~2 s recording takes at least ~0.5 s, and ends the same.
     t0 = time.monotonic()
@@ -281,6 +283,6 @@ async def test_ctrl_c_ends_a_recording_cleanly(
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
     assert "recorded" in out.decode() and "Traceback" not in err.decode()
-    rc, out, err = await ahftws("replay", str(path), "--no-tui")
-    assert rc == 0, err
-    assert re.search(r"gateio_futures\s+│\s+BTC_USDT .* in sync", out)
+    rc, text, errors = await ahftws("replay", str(path), "--no-tui")
+    assert rc == 0, errors
+    assert re.search(r"gateio_futures\s+│\s+BTC_USDT .* in sync", text)

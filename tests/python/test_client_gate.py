@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from client_helpers import own_tasks, wait_for
@@ -14,12 +15,15 @@ from hftws.manager import create_websocket_handler_direct
 from hftws.mixins.subscription import Subscription, SubscriptionError
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 2.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
 
 
 async def test_spot_streams_arrive_typed_and_continuous(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
-    depth, trades, tickers, pongs = [], [], [], []
+    depth: list[Any] = []
+    trades: list[Any] = []
+    tickers: list[Any] = []
+    pongs: list[Any] = []
     ws.handler.on_orderbook(depth.append)
     ws.handler.on_trade(trades.append)
     ws.handler.on_ticker(tickers.append)
@@ -47,7 +51,8 @@ async def test_futures_streams_and_integer_contract_sizes(
 ) -> None:
     ws = create_websocket_handler_direct("gateio_futures", url=gate_futures_server.url, **FAST)
     assert isinstance(ws, GateioFuturesPublicHandler)
-    depth, trades = [], []
+    depth: list[Any] = []
+    trades: list[Any] = []
     ws.handler.on_orderbook(depth.append)
     ws.handler.on_trade(trades.append)
     async with ws:
@@ -63,7 +68,7 @@ async def test_futures_streams_and_integer_contract_sizes(
 async def test_refusal_by_error_object_is_reported(gate_spot_server: GateSpotServer) -> None:
     gate_spot_server.faults.refuse("spot.trades:ETH_USDT")
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
-    errors = []
+    errors: list[Any] = []
     ws.handler.on_error(errors.append)
     async with ws:
         await ws.subscribe_trades("BTC_USDT")
@@ -76,7 +81,7 @@ async def test_refusal_by_error_object_is_reported(gate_spot_server: GateSpotSer
 
 async def test_abnormal_close_reconnects_and_resubscribes(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
-    depth = []
+    depth: list[Any] = []
     ws.handler.on_orderbook(depth.append)
     async with ws:
         await ws.subscribe_depth("BTC_USDT")
@@ -90,7 +95,7 @@ async def test_abnormal_close_reconnects_and_resubscribes(gate_spot_server: Gate
 
 async def test_invalid_json_is_counted_not_fatal(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
-    depth = []
+    depth: list[Any] = []
     ws.handler.on_orderbook(depth.append)
     async with ws:
         await ws.subscribe_depth("BTC_USDT")

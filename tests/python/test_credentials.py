@@ -88,9 +88,10 @@ def test_futures_need_the_uid(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_factory_passes_credentials_and_reprs_stay_clean() -> None:
     creds = Credentials(KEY, SECRET, uid="5")
     for name in ("mexc_private", "gateio_private", "gateio_futures_private"):
-        ws = create_websocket_handler_direct(name, credentials=creds)
-        assert ws._credentials is creds
+        ws: Any = create_websocket_handler_direct(name, credentials=creds)
+        assert ws.auth.credentials is creds
         for text in (repr(ws), str(ws), repr(ws.stats())):
             assert KEY not in text and SECRET not in text
     with pytest.raises(TypeError):
-        create_websocket_handler_direct("mexc_private", credentials=(KEY, SECRET))
+        not_credentials: Any = (KEY, SECRET)
+        create_websocket_handler_direct("mexc_private", credentials=not_credentials)

@@ -138,7 +138,7 @@ def test_spot_order_book_update_example_4() -> None:
 
 
 def test_example_4_applies_onto_its_rest_snapshot() -> None:
-    snap = {
+    snap: dict[str, Any] = {
         "id": 41886301,
         "asks": [["63250.2", "0.00870"], ["63250.9", "1.20000"]],
         "bids": [["63250.1", "0.41230"], ["63248.0", "0.05000"]],
@@ -545,8 +545,8 @@ def test_requests_are_built_and_signed_as_documented() -> None:
 def test_events_are_immutable_and_bytes_work() -> None:
     ev = any_parse(SPOT_UPDATE.encode())
     with pytest.raises(AttributeError):
-        ev.symbol = "x"  # type: ignore[misc]
+        ev.symbol = "x"
     assert "GateDepthUpdate" in repr(ev)
     assert any_parse(bytearray(SPOT_UPDATE.encode())).last_id == 41886309
     with pytest.raises(TypeError):
-        any_parse(123)  # type: ignore[arg-type]
+        any_parse(123)

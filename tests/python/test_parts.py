@@ -23,7 +23,7 @@ from hftws.gateio import sign_channel
 from hftws.lifecycle import CONNECTION_TRANSITIONS, StateMachine
 from hftws.metrics import Metrics
 from hftws.policy import ConnectionPolicy
-from hftws.rest import RateLimited, RestError
+from hftws.rest import RateLimited, RestClient, RestError
 from hftws.subscriptions import SubscriptionSet
 from hftws.venues import GateioFuturesProtocol, GateioProtocol, MexcProtocol
 
@@ -125,7 +125,8 @@ class Ack:
         self.__dict__.update(fields)
 
     def refused_channels(self) -> list[str]:
-        return self.__dict__["bad"]
+        bad: list[str] = self.__dict__["bad"]
+        return bad
 
 
 def test_mexc_requests_chunk_by_30_and_acks_match_channel_lists() -> None:
@@ -192,10 +193,11 @@ class Host:
         self.rollovers += 1
 
 
-class Rest:
-    """A stand-in RestClient: answers from a script, records the calls."""
+class Rest(RestClient):
+    """A stand-in RestClient: answers from a script, records the calls (no socket)."""
 
     def __init__(self, *answers: Any) -> None:
+        super().__init__()
         self.answers = list(answers)
         self.calls: list[tuple[str, str]] = []
         self.closed = False
@@ -231,7 +233,7 @@ async def test_gate_authenticator_syncs_the_clock_from_the_host_root() -> None:
     host = Host()
     auth.bind(host)
     rest = Rest({"server_time": 4_000_000_000_000})
-    auth._rest_client = rest  # type: ignore[assignment]
+    auth._rest_client = rest
     await auth.after_connect()
     assert rest.calls == [("GET", "https://api.example.com/api/v4/spot/time")]
     assert auth.clock_offset > 1_000_000  # the server's clock, far ahead of ours
@@ -258,7 +260,7 @@ async def test_gate_authenticator_judges_refusals() -> None:
         code = 2
         label = "REQUEST_EXPIRED"
 
-    auth._rest_client = Rest({"server_time": 1_000})  # type: ignore[assignment]
+    auth._rest_client = Rest({"server_time": 1_000})
     auth.on_server_error(GateError())
     assert host.metrics.errors["auth"] == 1
     assert await auth.judge_refusal(refusal, 0)  # expired: clock re-read, retry once
@@ -272,7 +274,7 @@ def listen_key_auth(*answers: Any) -> tuple[MexcListenKeyAuthenticator, Host, Re
     host = Host()
     auth.bind(host)
     rest = Rest(*answers)
-    auth._rest_client = rest  # type: ignore[assignment]
+    auth._rest_client = rest
     return auth, host, rest
 
 

@@ -19,18 +19,18 @@ from hftws.private_events import BalanceUpdate, Execution, OrderUpdate, Position
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.private import DEFAULT_ACCOUNT as ACCOUNT
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 3.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 3.0}
 CREDS = Credentials(ACCOUNT.api_key, ACCOUNT.api_secret, uid=ACCOUNT.uid)
 
 
-def spot(server: Any, creds: Any = CREDS, **kw: Any):
+def spot(server: Any, creds: Any = CREDS, **kw: Any) -> GateioSpotPrivateHandler:
     return GateioSpotPrivateHandler(
         url=server.url, rest_url=server.rest_url, credentials=creds, **FAST, **kw
     )
 
 
-def collect(ws: Any):
-    got: list = []
+def collect(ws: Any) -> list[Any]:
+    got: list[Any] = []
     for register in (ws.handler.on_order, ws.handler.on_execution, ws.handler.on_balance):
         register(got.append)
     ws.handler.on_position(got.append)
@@ -85,6 +85,7 @@ async def test_spot_login_and_typed_events(gate_spot_server: GateSpotServer) -> 
     )
     assert (done.status, done.order_id) == ("filled", "124")
     assert isinstance(fill, Execution) and isinstance(fill.raw, GateUserTrade)
+    assert fill.quantity is not None and fill.price is not None
     assert fill.quantity + fill.price == Decimal("0.3") and fill.is_maker is True
     assert isinstance(bal, BalanceUpdate) and isinstance(bal.raw, GateBalance)
     assert (bal.total, bal.available, bal.frozen) == (
@@ -117,11 +118,11 @@ async def test_futures_uid_first_and_positions(gate_futures_server: GateFuturesS
         await wait_for(lambda: len(got) == 4)
     order, fill, pos, bal = got
     assert isinstance(order.raw, GateOrder)
-    assert (order.side, order.quantity, order.filled_quantity) == ("sell", 5, 3)
+    assert (order.side, order.quantity, order.filled_quantity) == ("sell", Decimal(5), Decimal(3))
     assert order.status == "partially_filled" and order.price == Decimal("63240.3")
-    assert (fill.side, fill.quantity, fill.fee) == ("sell", 3, Decimal("0.01"))
+    assert (fill.side, fill.quantity, fill.fee) == ("sell", Decimal(3), Decimal("0.01"))
     assert isinstance(pos, PositionUpdate) and isinstance(pos.raw, GatePosition)
-    assert (pos.side, pos.size, pos.leverage) == ("short", -3, 10)
+    assert (pos.side, pos.size, pos.leverage) == ("short", Decimal(-3), Decimal(10))
     assert bal.total == Decimal("1000.123") and bal.change_type == "fee"
 
 
@@ -152,7 +153,7 @@ async def test_login_failure_is_reported_once_and_not_retried(
 ) -> None:
     private = gate_spot_server.private
     ws = spot(gate_spot_server, creds)
-    errors: list = []
+    errors: list[Any] = []
     ws.handler.on_error(errors.append)
     async with ws:
         with pytest.raises(AuthenticationError) as info:
@@ -297,6 +298,7 @@ async def test_server_refuses_unsigned_and_stale_requests(gate_spot_server: Gate
             )
         )
         expired = gateio.parse(await raw.recv())
+        assert isinstance(expired, gateio.GateError)
         assert (expired.code, expired.label, expired.is_auth) == (2, "REQUEST_EXPIRED", True)
         await raw.send(
             gateio.subscribe_message(

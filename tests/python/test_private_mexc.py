@@ -20,18 +20,18 @@ from hftws.private_events import BalanceUpdate, Execution, OrderUpdate
 from hftws.testing.mexc_server import MexcServer
 from hftws.testing.private import DEFAULT_ACCOUNT as ACCOUNT
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 3.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 3.0}
 CREDS = Credentials(ACCOUNT.api_key, ACCOUNT.api_secret)
 
 
-def make(server: Any, creds: Any = CREDS, **kw: Any):
+def make(server: Any, creds: Any = CREDS, **kw: Any) -> MexcPrivateHandler:
     return MexcPrivateHandler(
         url=server.url, rest_url=server.rest_url, credentials=creds, **FAST, **kw
     )
 
 
-def collect(ws: Any):
-    got: list = []
+def collect(ws: Any) -> list[Any]:
+    got: list[Any] = []
     ws.handler.on_order(got.append)
     ws.handler.on_execution(got.append)
     ws.handler.on_balance(got.append)
@@ -75,6 +75,7 @@ async def test_login_and_typed_events_with_exact_decimals(mexc_server: MexcServe
     assert (order.side, order.status, order.client_order_id) == ("sell", "partially_filled", "my-1")
     assert order.filled_quantity == Decimal("0.0000005") and order.symbol == "BTCUSDT"
     assert isinstance(fill, Execution) and isinstance(fill.raw, MexcDeal)
+    assert fill.price is not None and fill.quantity is not None
     assert fill.price + fill.quantity == Decimal("0.3")  # exact, not float
     assert (fill.is_maker, fill.fee, fill.trade_id) == (True, Decimal("0.00000001"), "T9")
     assert isinstance(balance, BalanceUpdate) and isinstance(balance.raw, MexcAccountUpdate)
@@ -253,9 +254,9 @@ async def test_connect_errors_do_not_quote_the_listen_key(
     from hftws.interface import BaseWebSocketInterface
     from hftws.transport import ConnectError
 
-    keys = []
+    keys: list[str] = []
 
-    async def failing_open(self) -> None:
+    async def failing_open(self: BaseWebSocketInterface[Any]) -> None:
         url = await self._connection_url()
         keys.append(url.partition("listenKey=")[2])
         raise ConnectError(f"timed out after 1s connecting to {url}")

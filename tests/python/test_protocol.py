@@ -55,13 +55,18 @@ def client_frames(data: bytes) -> list[tuple[int, bytes]]:
     return out
 
 
+def state(proto: ClientProtocol) -> ProtocolState:
+    """The state now (a call, so the type checker does not keep an earlier narrowing)."""
+    return proto.state
+
+
 def opened(exchange: str | None = None) -> ClientProtocol:
     proto = ClientProtocol("example.com", "/ws", key=KEY, exchange=exchange)
     request = proto.data_to_send()
     assert request.startswith(b"GET /ws HTTP/1.1\r\n") and KEY.encode() in request
-    assert proto.state is ProtocolState.CONNECTING
+    assert state(proto) is ProtocolState.CONNECTING
     assert proto.receive_data(OK) == []
-    assert proto.state is ProtocolState.OPEN
+    assert state(proto) is ProtocolState.OPEN
     assert proto.events == [Opened(None)]
     proto.events.clear()
     return proto
@@ -71,9 +76,9 @@ def test_handshake_in_pieces_then_messages_in_the_same_read() -> None:
     proto = ClientProtocol("example.com", "/", key=KEY)
     proto.data_to_send()
     assert proto.receive_data(OK[:10]) == []
-    assert proto.state is ProtocolState.CONNECTING
+    assert state(proto) is ProtocolState.CONNECTING
     items = proto.receive_data(OK[10:] + frame(b"hello") + frame(b"\x01\x02", 2))
-    assert proto.state is ProtocolState.OPEN
+    assert state(proto) is ProtocolState.OPEN
     assert items == [(1, b"hello"), (2, b"\x01\x02")]
 
 
@@ -83,7 +88,7 @@ def test_refused_upgrade_is_an_event_and_ends_the_transport() -> None:
     assert proto.receive_data(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n") == []
     (event,) = proto.events
     assert isinstance(event, HandshakeFailed) and "example.com" in event.reason
-    assert proto.state is ProtocolState.CLOSED and proto.close_transport
+    assert state(proto) is ProtocolState.CLOSED and proto.close_transport
     assert proto.receive_data(frame(b"late")) == []  # nothing after a refusal
 
 
@@ -107,23 +112,23 @@ def test_close_is_echoed_and_mapped(payload: Any, code: Any, echo: Any) -> None:
     proto = opened()
     assert proto.receive_data(frame(payload, 8)) == []
     assert client_frames(proto.data_to_send()) == [(8, echo)]
-    assert proto.state is ProtocolState.CLOSING and proto.close_transport
+    assert state(proto) is ProtocolState.CLOSING and proto.close_transport
     assert isinstance(proto.events[-1], CloseReceived) and proto.events[-1].code == code
     assert proto.receive_eof()[0] == code
-    assert proto.state is ProtocolState.CLOSED
+    assert state(proto) is ProtocolState.CLOSED
 
 
 def test_eof_without_close_frame_is_1006() -> None:
     proto = opened()
     assert proto.receive_eof() == (1006, "")
-    assert proto.state is ProtocolState.CLOSED
+    assert state(proto) is ProtocolState.CLOSED
 
 
 def test_our_close_then_the_echo_keeps_our_code() -> None:
     proto = opened()
     proto.send_close(1000, "bye")
     assert client_frames(proto.data_to_send()) == [(8, struct.pack(">H", 1000) + b"bye")]
-    assert proto.state is ProtocolState.CLOSING
+    assert state(proto) is ProtocolState.CLOSING
     proto.send_text("dropped")  # nothing is sent once closing
     assert proto.data_to_send() == b""
     proto.receive_data(frame(struct.pack(">H", 1000), 8))

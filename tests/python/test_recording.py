@@ -173,7 +173,7 @@ async def test_replay_rest_serves_in_order_and_waits_for_the_stream() -> None:
 
 async def _record(
     server: Any, exchange: Any, symbols: Any, path: Any, *, mode: Any = "classic", fault: Any = None
-):
+) -> Any:
     writer = RecordingWriter(path, {"sources": [exchange]}, overwrite=True)
     live = Pipeline(
         writer=writer, urls={exchange: server.url}, rest_urls={exchange: server.rest_url}
@@ -195,7 +195,7 @@ async def _record(
     return live
 
 
-async def _replay(path: Any, exchange: Any, symbols: Any, mode: Any = "classic"):
+async def _replay(path: Any, exchange: Any, symbols: Any, mode: Any = "classic") -> Any:
     replay = Pipeline(replay=True)
     with RecordingReader(path) as reader:
         await replay.manager(exchange)
@@ -208,6 +208,7 @@ async def _replay(path: Any, exchange: Any, symbols: Any, mode: Any = "classic")
                 await asyncio.sleep(0)
                 await asyncio.sleep(0)
         assert reader.damage is None
+    assert replay.replay_rest is not None
     replay.replay_rest.end()
     await replay.close()
     return replay

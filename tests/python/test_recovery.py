@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -30,7 +31,7 @@ from hftws.testing.gate_server import GateSpotServer
 from hftws.testing.mexc_server import MexcServer
 from hftws.testing.private import DEFAULT_ACCOUNT as ACCOUNT
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 3.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 3.0}
 CREDS = Credentials(ACCOUNT.api_key, ACCOUNT.api_secret, uid=ACCOUNT.uid)
 
 
@@ -39,7 +40,7 @@ def open_sessions() -> int:
     return sum(1 for o in gc.get_objects() if isinstance(o, aiohttp.ClientSession) and not o.closed)
 
 
-def mexc(server: Any, creds: Any = CREDS, **kw: Any):
+def mexc(server: Any, creds: Any = CREDS, **kw: Any) -> MexcPrivateHandler:
     return MexcPrivateHandler(
         url=server.url, rest_url=server.rest_url, credentials=creds, **FAST, **kw
     )
@@ -118,6 +119,10 @@ async def test_auth_failure_inside_async_with_leaks_nothing(
     assert not own_tasks()
 
 
+def flowing(trades: list[object], seen: int) -> bool:
+    return len(trades) > seen + 2
+
+
 async def drops_and_gaps(server: Any, reset_after_reads: int | None) -> list[float]:
     """Drop a subscribed, flowing connection 4 times; seconds from each drop to resubscribed."""
     policy = ReconnectPolicy(
@@ -131,9 +136,7 @@ async def drops_and_gaps(server: Any, reset_after_reads: int | None) -> list[flo
     async with ws:
         await ws.subscribe_trades("BTC_USDT")
         for i in range(4):
-            seen = len(trades)
-            # Subscribed and data flowing.
-            await wait_for(lambda seen=seen: len(trades) > seen + 2)
+            await wait_for(partial(flowing, trades, len(trades)))  # subscribed, data flowing
             start = time.monotonic()
             server.faults.close_with(1011)  # not an "immediate" code for Gate
             await wait_for(lambda: ws.metrics.reconnects == i + 1, 10.0)  # noqa: B023

@@ -127,7 +127,7 @@ async def test_stall_goes_silent_keeps_tcp_and_ignores_both_pings(mexc_server: M
         mexc_server.faults.stall()
         await quiet_for(ws, 0.05)  # frames already in flight
         await ws.send(json.dumps({"method": "PING"}))
-        pong_waiter = await ws.ping()
+        pong_waiter: Any = await ws.ping()
         assert await quiet_for(ws, 0.4) == []
         assert not pong_waiter.done()
         assert mexc_server.connections == 1  # TCP still open
@@ -274,7 +274,9 @@ async def test_drop_after_random_stays_within_bounds_and_can_be_disarmed() -> No
 # --------------------------------------------------------------------------- REST
 
 
-async def get(server: MexcServer, path: str = SNAPSHOT) -> tuple[int, dict[str, str], bytes]:
+async def get(
+    server: MexcServer | GateSpotServer, path: str = SNAPSHOT
+) -> tuple[int, dict[str, str], bytes]:
     async with aiohttp.ClientSession() as http, http.get(server.rest_url + path) as resp:
         return resp.status, dict(resp.headers), await resp.read()
 

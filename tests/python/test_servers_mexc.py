@@ -30,9 +30,9 @@ def sub(*channels: str, **extra: object) -> str:
     return json.dumps({"method": "SUBSCRIPTION", "params": list(channels), **extra})
 
 
-async def pushes(ws: Any, count: int, timeout: float = 5.0) -> list:
+async def pushes(ws: Any, count: int, timeout: float = 5.0) -> list[Any]:
     """The next ``count`` binary pushes, decoded with Google's protobuf runtime."""
-    out = []
+    out: list[Any] = []
     async with asyncio.timeout(timeout):
         while len(out) < count:
             frame = await ws.recv()
@@ -132,7 +132,7 @@ async def test_push_shapes_follow_the_schema(mexc_server: MexcServer) -> None:
     async with connect(mexc_server.url) as ws:
         await ws.send(sub(DEPTH, DEALS, TICKER, LIMIT))
         await recv_json(ws)
-        seen = {}
+        seen: dict[str, Any] = {}
         async with asyncio.timeout(5):
             while len(seen) < 4:
                 for push in await pushes(ws, 1):

@@ -6,7 +6,7 @@ mixin says which one to build and keeps a few old names readable on the connecti
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from hftws.auth.base import Authenticator, NoAuth
 from hftws.auth.gateio import GateioAuthenticator
@@ -22,14 +22,25 @@ __all__ = [
 ]
 
 
+A = TypeVar("A", bound=Authenticator)
+
+
 class AuthMixin:
     """Base of the auth mixins: builds the connection's authenticator."""
 
     #: True when the streams need credentials.
     requires_auth: ClassVar[bool] = False
+    auth: Authenticator
 
     def _make_authenticator(self) -> Authenticator:
         return NoAuth()
+
+    def _auth_as(self, kind: type[A]) -> A:
+        """The authenticator, checked to be a ``kind`` (what this mixin's class builds)."""
+        auth = self.auth
+        if not isinstance(auth, kind):
+            raise HftwsError(f"{type(self).__name__} was built with {type(auth).__name__}")
+        return auth
 
 
 class NoAuthMixin(AuthMixin):
@@ -80,14 +91,10 @@ class GateioAuthMixin(AuthMixin):
     requires_auth: ClassVar[bool] = True
     PRIVATE_CHANNELS: ClassVar[frozenset[str]] = GateioAuthenticator.PRIVATE_CHANNELS
     TIME_PATH: ClassVar[str] = GateioAuthenticator.TIME_PATH
-    auth: Authenticator
 
     @property
     def gate_auth(self) -> GateioAuthenticator:
-        auth = self.auth
-        if not isinstance(auth, GateioAuthenticator):
-            raise HftwsError(f"{type(self).__name__} was built with {type(auth).__name__}")
-        return auth
+        return self._auth_as(GateioAuthenticator)
 
     @property
     def _credentials(self) -> Credentials:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from hftws.auth.base import Authenticator
 from hftws.auth.mexc import (
     AUTH_CODES,
     INVALID_LISTEN_KEY,
@@ -16,7 +15,6 @@ from hftws.auth.mexc import (
     MexcListenKeyAuthenticator,
 )
 from hftws.credentials import Credentials
-from hftws.errors import HftwsError
 from hftws.mixins.auth import AuthMixin
 
 __all__ = [
@@ -31,14 +29,10 @@ class MexcListenKeyAuthMixin(AuthMixin):
     """listenKey create / keepalive / recreate / delete around a MEXC private connection."""
 
     requires_auth: ClassVar[bool] = True
-    auth: Authenticator
 
     @property
     def listen_key_auth(self) -> MexcListenKeyAuthenticator:
-        auth = self.auth
-        if not isinstance(auth, MexcListenKeyAuthenticator):
-            raise HftwsError(f"{type(self).__name__} was built with {type(auth).__name__}")
-        return auth
+        return self._auth_as(MexcListenKeyAuthenticator)
 
     @property
     def listen_key_stats(self) -> dict[str, int]:
