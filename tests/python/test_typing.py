@@ -9,16 +9,14 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import pytest
-
-api = pytest.importorskip("mypy.api")
+from mypy import api
 
 
 def check(tmp_path: Path, source: str) -> str:
     path = tmp_path / "snippet.py"
     path.write_text(textwrap.dedent(source))
     out, err, _status = api.run(["--strict", "--follow-imports=silent", str(path)])
-    return out + err
+    return f"{out}{err}"
 
 
 STRATEGY = """
