@@ -24,7 +24,7 @@ number of messages in it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -133,13 +133,21 @@ class ClientProtocol:
         #: symbol -> (book, emit): kept here so registrations survive until the decoder exists.
         self._books: dict[str, tuple[OrderBook, bool]] = {}
         self._decoder: Decoder | None = None
+        #: ``decoder.feed`` while the socket may carry frames (open or closing), else None: the
+        #: one check a read needs.
+        self._feed: Callable[[bytes], list[Any]] | None = None
         #: The same object as ``_decoder`` when it is a StreamDecoder (typed access, no check).
         self._stream: StreamDecoder | None = None
         self._encoder = WebSocketEncoder()
         self._head = b""
-        self._out: list[bytes] = []
+        #: Encoded bytes waiting for the socket; ``data_to_send()`` takes them (the owner may
+        #: test this list's truthiness per read: cheaper than a call).
+        self.outgoing: list[bytes] = []
         #: Rare events since the last look (the owner clears it).
         self.events: list[Event] = []
+        #: True when a read left something for the owner (events, bytes to send, a transport to
+        #: end): one flag to test per read instead of three.
+        self.attention = False
         #: True once the owner should end the TCP connection (after a close or a failure).
         self.close_transport = False
         self.close_code: int | None = None
@@ -149,7 +157,7 @@ class ClientProtocol:
         request, self._key = build_handshake_request(
             host, target, deflate=compression, headers=tuple(headers), key=key
         )
-        self._out.append(request)
+        self.outgoing.append(request)
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -159,11 +167,11 @@ class ClientProtocol:
 
     @property
     def pending_output(self) -> bool:
-        return bool(self._out)
+        return bool(self.outgoing)
 
     def data_to_send(self) -> bytes:
         """Everything queued for the socket since the last call (may be empty)."""
-        out = self._out
+        out = self.outgoing
         if not out:
             return b""
         data = out[0] if len(out) == 1 else b"".join(out)
@@ -174,18 +182,11 @@ class ClientProtocol:
 
     def receive_data(self, data: bytes) -> list[Any]:
         """Feed one socket read; returns the data messages it completed (maybe none)."""
-        decoder = self._decoder
-        if decoder is None:
-            if self._machine.state is not ProtocolState.CONNECTING:
-                return []
-            data = self._handshake(data)
-            decoder = self._decoder
-            if not data or decoder is None:
-                return []
-        elif self._machine.state is ProtocolState.CLOSED:
-            return []
+        feed = self._feed
+        if feed is None:  # upgrade not done yet, or closed
+            return self._receive_outside_open(data)
         try:
-            items = decoder.feed(data)
+            items = feed(data)
         except ProtocolError as exc:
             self.fail(exc.close_code, str(exc))
             return self._split(exc.messages)
@@ -200,10 +201,17 @@ class ClientProtocol:
             return self._split(items)
         return items
 
+    def _receive_outside_open(self, data: bytes) -> list[Any]:
+        if self._machine.state is not ProtocolState.CONNECTING:
+            return []  # closed: late bytes are dropped
+        rest = self._handshake(data)
+        return self.receive_data(rest) if rest and self._feed is not None else []
+
     def receive_eof(self) -> tuple[int, str]:
         """TCP ended; returns the close code and reason to report (1006 without a close)."""
         if self.close_code is None:
             self.close_code = ABNORMAL
+        self._feed = None
         self._machine.move(ProtocolState.CLOSED)
         return self.close_code, self.close_reason
 
@@ -212,21 +220,21 @@ class ClientProtocol:
     def send_text(self, text: str) -> None:
         """Queue a text message (dropped once closing, as the peer would not read it)."""
         if self._machine.state is ProtocolState.OPEN:
-            self._out.append(self._encoder.encode_text(text))
+            self.outgoing.append(self._encoder.encode_text(text))
 
     def send_binary(self, data: bytes) -> None:
         if self._machine.state is ProtocolState.OPEN:
-            self._out.append(self._encoder.encode_binary(data))
+            self.outgoing.append(self._encoder.encode_binary(data))
 
     def send_ping(self, payload: bytes = b"") -> None:
         if self._machine.state is ProtocolState.OPEN:
-            self._out.append(self._encoder.encode_ping(payload))
+            self.outgoing.append(self._encoder.encode_ping(payload))
 
     def send_close(self, code: int | None = 1000, reason: str = "") -> None:
         """Start the closing handshake (no-op when a close already went out)."""
         if self._close_sent or self._machine.state is not ProtocolState.OPEN:
             return
-        self._out.append(self._encoder.encode_close(code, reason[:120]))
+        self.outgoing.append(self._encoder.encode_close(code, reason[:120]))
         self._close_sent = True
         if self.close_code is None:
             self.close_code = NO_STATUS if code is None else code
@@ -239,6 +247,7 @@ class ClientProtocol:
         self.send_close(code, reason[:100])
         self.close_transport = True
         self.events.append(Failed(code, reason))
+        self.attention = True
 
     # -- books (fused decoding) -----------------------------------------------------------------
 
@@ -282,11 +291,13 @@ class ClientProtocol:
         self.deflate = params
         decoder = self._decoder = self._new_decoder(params)
         self._stream = decoder if isinstance(decoder, StreamDecoder) else None
+        self._feed = decoder.feed
         self._encoder = WebSocketEncoder(deflate=params)
         rest = self._head[consumed:]
         self._head = b""
         self._machine.move(ProtocolState.OPEN)
         self.events.append(Opened(params))
+        self.attention = True
         return rest
 
     def _refuse(self, reason: str) -> bytes:
@@ -294,10 +305,12 @@ class ClientProtocol:
         self._machine.move(ProtocolState.CLOSED)
         self.events.append(HandshakeFailed(reason))
         self.close_transport = True
+        self.attention = True
         return b""
 
     def _split(self, items: Sequence[Any]) -> list[Any]:
         """Handle the control items of a read; return the data items in order."""
+        self.attention = True
         data = []
         for item in items:
             if type(item) is tuple and len(item) == 2 and type(item[0]) is int:
@@ -312,7 +325,7 @@ class ClientProtocol:
     def _control(self, opcode: int, payload: bytes) -> None:
         if opcode == OP_PING:
             if self._machine.state is ProtocolState.OPEN:
-                self._out.append(self._encoder.encode_pong(payload))
+                self.outgoing.append(self._encoder.encode_pong(payload))
         elif opcode == OP_PONG:
             self.events.append(PongReceived(payload))
         elif opcode == OP_CLOSE:
@@ -325,7 +338,7 @@ class ClientProtocol:
                 self.close_reason = reason
             if not self._close_sent:
                 # Echo the code (RFC 6455 §5.5.1); an empty close gets an empty close.
-                self._out.append(self._encoder.encode_close(code, ""))
+                self.outgoing.append(self._encoder.encode_close(code, ""))
                 self._close_sent = True
                 self._machine.move(ProtocolState.CLOSING)
             self.events.append(CloseReceived(self.close_code, self.close_reason))

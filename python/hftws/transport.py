@@ -115,12 +115,8 @@ class WebSocketConnection(asyncio.Protocol):
         self.reads += 1
         proto = self.protocol
         items = proto.receive_data(data)
-        if proto.events:
-            self._events()
-        if proto.pending_output:
-            self._flush()
-        if proto.close_transport and self._transport is not None:
-            self._transport.close()
+        if proto.attention:
+            self._attend()
         if items:
             self._on_messages(items, recv_ns)
 
@@ -136,6 +132,17 @@ class WebSocketConnection(asyncio.Protocol):
                 self._on_closed(code, reason)
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _attend(self) -> None:
+        """What a read left besides messages: events, bytes to send, a transport to end."""
+        proto = self.protocol
+        proto.attention = False
+        if proto.events:
+            self._events()
+        if proto.outgoing:
+            self._flush()
+        if proto.close_transport and self._transport is not None:
+            self._transport.close()
 
     def _events(self) -> None:
         events = self.protocol.events
