@@ -432,15 +432,19 @@ class BaseWebSocketInterface(Generic[E]):
         task.add_done_callback(self._tasks.discard)
 
     async def _open_checked(self) -> WebSocketConnection:
-        """``_open`` with the authenticator's tokens removed from any ConnectError text."""
+        """``_open`` with ConnectError texts naming the exchange and holding no token of the
+        authenticator's (a URL in the text may carry a listenKey)."""
         try:
             return await self._open()
         except ConnectError as exc:
             text = str(exc)
             clean = self.auth.redact(text)
-            if clean != text:
-                raise ConnectError(clean) from None
-            raise
+            prefix = f"{self.exchange}: "
+            if not clean.startswith(prefix):
+                clean = prefix + clean
+            if clean == text:
+                raise
+            raise type(exc)(clean) from None
 
     async def _connection_url(self) -> str:
         """URL of the next connection (the authenticator may add a token, e.g. a listenKey)."""
