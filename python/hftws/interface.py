@@ -140,7 +140,7 @@ class BaseWebSocketInterface(Generic[E]):
         self._closing = False
         self._lost = asyncio.Event()
         self._backoff = Backoff(self.policy.reconnect)
-        #: (connection, its read count) when it became SUBSCRIBED: data since then resets
+        #: (connection, its data-read count) when it became SUBSCRIBED: data since then resets
         #: the backoff when it drops.
         self._subscribed_mark: tuple[WebSocketConnection, int] | None = None
         self._events: EventQueue | None = None
@@ -552,13 +552,19 @@ class BaseWebSocketInterface(Generic[E]):
             log.warning("%s connection closed (%s %s); reconnecting", self.exchange, code, reason)
         self._lost.set()
 
+    def _data_reads(self, conn: WebSocketConnection) -> int:
+        """Reads of ``conn`` that carried data: not only control frames, not an app pong
+        (a server that only answers pings is not healthy)."""
+        pongs = self.metrics.messages.get(MessageType.PING, 0)
+        return conn.reads - conn.control_reads - pongs
+
     def _healthy(self, conn: WebSocketConnection) -> bool:
         """Did ``conn`` get subscribed and then receive data? (Resets the backoff.)"""
         needed = self.policy.reconnect.reset_after_reads
         mark = self._subscribed_mark
         if needed is None or mark is None or mark[0] is not conn:
             return False
-        return conn.reads - mark[1] >= needed
+        return self._data_reads(conn) - mark[1] >= needed
 
     async def _supervise(self) -> None:
         while not self._closing:
@@ -644,7 +650,7 @@ class BaseWebSocketInterface(Generic[E]):
             if target is ConnectionState.SUBSCRIBED and conn is not None:
                 mark = self._subscribed_mark
                 if mark is None or mark[0] is not conn:
-                    self._subscribed_mark = (conn, conn.reads)
+                    self._subscribed_mark = (conn, self._data_reads(conn))
             self._set_state(target)
 
     def _connection_ready(self) -> bool:

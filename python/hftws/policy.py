@@ -23,9 +23,10 @@ class ReconnectPolicy:
     jitter: float = 0.5
     #: A connection that stayed up this long resets the backoff.
     reset_after: float = 30.0
-    #: A connection that got subscribed and then received this many socket reads of data
-    #: resets the backoff when it drops (None: only ``reset_after`` counts). HFT wants the
-    #: next drop to reconnect fast, not after a delay grown by drops that each recovered.
+    #: A connection that got subscribed and then received this many socket reads of data (not
+    #: control frames, not application pongs) resets the backoff when it drops (None: only
+    #: ``reset_after`` counts). HFT wants the next drop to reconnect fast, not after a delay
+    #: grown by drops that each recovered.
     reset_after_reads: int | None = 1
     #: Close codes after which the first reconnect attempt is immediate.
     immediate_codes: frozenset[int] = frozenset()

@@ -100,6 +100,8 @@ class WebSocketConnection(asyncio.Protocol):
         self.opened_at = time.monotonic()
         self.bytes_received = 0
         self.reads = 0
+        #: Reads that held only control frames (pings, pongs, close): not data.
+        self.control_reads = 0
 
     # -- asyncio.Protocol ---------------------------------------------------------------------
 
@@ -116,7 +118,7 @@ class WebSocketConnection(asyncio.Protocol):
         proto = self.protocol
         items = proto.receive_data(data)
         if proto.attention:
-            self._attend()
+            self._attend(control_only=not items)
         if items:
             self._on_messages(items, recv_ns)
 
@@ -133,10 +135,12 @@ class WebSocketConnection(asyncio.Protocol):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _attend(self) -> None:
+    def _attend(self, control_only: bool) -> None:
         """What a read left besides messages: events, bytes to send, a transport to end."""
         proto = self.protocol
         proto.attention = False
+        if control_only:
+            self.control_reads += 1
         if proto.events:
             self._events()
         if proto.outgoing:
