@@ -38,6 +38,8 @@ lint: setup
 	cargo fmt --check
 	$(VENV)/bin/ruff check python tests benches examples
 	$(VENV)/bin/ruff format --check python tests benches examples
+	$(PY) -m mypy --strict python/hftws tests/python
+	$(PY) -m mypy.stubtest hftws._core
 
 clean:
 	rm -rf $(VENV) target

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus as C
 import hftws
+import hftws.ws
 from _harness import measure, save, table
 from hftws import gateio, mexc
 
@@ -68,7 +69,7 @@ def main() -> None:
     framed = C.server_frame(msg)
     book = C.hftws_book(c, "gate")
     mv = memoryview(msg * 1)
-    nothing = hftws.WebSocketDecoder().feed_count
+    nothing = hftws.ws.WebSocketDecoder().feed_count
 
     def rust_call() -> int:
         for _ in range(n):
@@ -85,10 +86,10 @@ def main() -> None:
             pass
         return n
 
-    dec = hftws.WebSocketDecoder()
+    dec = hftws.ws.WebSocketDecoder()
     count = dec.feed_count
 
-    stream = hftws.StreamDecoder("gateio")
+    stream = hftws.ws.StreamDecoder("gateio")
     stream.register_book(C.GATE_PAIR, book)
     stream_feed = stream.feed
 

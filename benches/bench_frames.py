@@ -33,7 +33,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import Protocol, Side, State
 
 from _harness import measure, save, table
-from hftws import WebSocketDecoder, WebSocketEncoder
+from hftws.ws import WebSocketDecoder, WebSocketEncoder
 
 CHUNK = 64 * 1024
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

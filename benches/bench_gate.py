@@ -35,6 +35,7 @@ from sortedcontainers import SortedDict
 
 import corpus as C
 import hftws
+import hftws.ws
 from _harness import measure, save, table
 from hftws import gateio
 
@@ -208,8 +209,8 @@ def run_ccxt(ex, book, frames) -> int:
     return len(frames)
 
 
-def stream_decoder(book) -> hftws.StreamDecoder:
-    dec = hftws.StreamDecoder("gateio")
+def stream_decoder(book) -> hftws.ws.StreamDecoder:
+    dec = hftws.ws.StreamDecoder("gateio")
     dec.register_book(PAIR, book)
     return dec
 

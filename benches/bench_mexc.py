@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus as C
 from _harness import measure, save, table
-from hftws import BookStatus, OrderBook, StreamDecoder, mexc
+from hftws import BookStatus, OrderBook, mexc
 from hftws.testing.mexc_proto import load
+from hftws.ws import StreamDecoder
 
 SYMBOL = C.MEXC_SYMBOL
 START_VERSION = C.SNAPSHOT_ID

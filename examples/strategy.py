@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hftws.books import OrderBookManager
-from hftws.manager import create_websocket_manager
+from hftws import OrderBookManager, create_websocket_manager
 from hftws.testing.gate_server import GateSpotServer
 
 

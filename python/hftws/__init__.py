@@ -1,7 +1,10 @@
 """hftws: exchange WebSockets for high-frequency trading, with a Rust core.
 
 The native module ``hftws._core`` does the byte work (decimals, order books, frames,
-exchange decoders); this package re-exports its public names and adds the asyncio layer.
+exchange decoders); this package is the public API over it and the asyncio layer. Start from
+:func:`create_websocket_manager` (streams) and :class:`OrderBookManager` (synced books). The
+frame codec is in :mod:`hftws.ws`, the exchange decoders in :mod:`hftws.mexc` and
+:mod:`hftws.gateio`. Every error raised to users is an :class:`HftwsError`.
 """
 
 from hftws._core import (
@@ -9,51 +12,81 @@ from hftws._core import (
     BookUpdate,
     DecimalParseError,
     DecodeError,
-    DeflateOffer,
-    DeflateParams,
     GateDecodeError,
     HandshakeError,
     HftwsError,
     LatencyHistogram,
     MexcDecodeError,
-    Opcode,
     OrderBook,
     ProtocolError,
-    StreamDecoder,
-    WebSocketDecoder,
-    WebSocketEncoder,
-    build_handshake_request,
     normalize_decimal,
     parse_decimal,
-    validate_handshake_response,
 )
+from hftws.books import OrderBookManager, SnapshotError
 from hftws.credentials import AuthenticationError, Credentials, MissingCredentials
+from hftws.errors import (
+    ConnectError,
+    ConnectTimeout,
+    HftwsTimeoutError,
+    IllegalTransition,
+    SubscriptionError,
+    UnknownExchange,
+)
+from hftws.events import MessageType
+from hftws.interface import BaseWebSocketInterface
+from hftws.lifecycle import ConnectionState
+from hftws.manager import (
+    WebSocketConfig,
+    WebSocketManager,
+    create_websocket_handler_direct,
+    create_websocket_manager,
+)
+from hftws.policy import ConnectionPolicy, ReconnectPolicy
+from hftws.private_events import BalanceUpdate, Execution, OrderUpdate, PositionUpdate
+from hftws.rest import RateLimited, RestError
+from hftws.subscriptions import Subscription
 
 __all__ = [
     "AuthenticationError",
+    "BalanceUpdate",
+    "BaseWebSocketInterface",
     "BookStatus",
     "BookUpdate",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConnectionPolicy",
+    "ConnectionState",
     "Credentials",
     "DecimalParseError",
     "DecodeError",
-    "DeflateOffer",
-    "DeflateParams",
+    "Execution",
     "GateDecodeError",
     "HandshakeError",
     "HftwsError",
+    "HftwsTimeoutError",
+    "IllegalTransition",
     "LatencyHistogram",
+    "MessageType",
     "MexcDecodeError",
     "MissingCredentials",
-    "Opcode",
     "OrderBook",
+    "OrderBookManager",
+    "OrderUpdate",
+    "PositionUpdate",
     "ProtocolError",
-    "StreamDecoder",
-    "WebSocketDecoder",
-    "WebSocketEncoder",
-    "build_handshake_request",
+    "RateLimited",
+    "ReconnectPolicy",
+    "RestError",
+    "SnapshotError",
+    "Subscription",
+    "SubscriptionError",
+    "UnknownExchange",
+    "WebSocketConfig",
+    "WebSocketManager",
+    "create_websocket_handler_direct",
+    "create_websocket_manager",
     "normalize_decimal",
     "parse_decimal",
-    "validate_handshake_response",
 ]
 
 __version__ = "0.1.0"

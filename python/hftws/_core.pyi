@@ -2,12 +2,69 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal, final, overload
+from typing import Any, Literal, Self, final, overload
 
 from typing_extensions import Buffer
 
-DecimalLike = str | bytes | int | Decimal
-Level = tuple[DecimalLike, DecimalLike] | Sequence[DecimalLike]
+__all__ = [
+    "BookStatus",
+    "BookUpdate",
+    "DecimalParseError",
+    "DecodeError",
+    "DeflateOffer",
+    "DeflateParams",
+    "GateAck",
+    "GateBalance",
+    "GateBookTicker",
+    "GateCandle",
+    "GateDecodeError",
+    "GateDepthUpdate",
+    "GateError",
+    "GateOrder",
+    "GateOther",
+    "GatePong",
+    "GatePosition",
+    "GateTicker",
+    "GateTrade",
+    "GateUserTrade",
+    "HandshakeError",
+    "HftwsError",
+    "LatencyHistogram",
+    "MexcAccountUpdate",
+    "MexcBookTicker",
+    "MexcBookTickers",
+    "MexcControl",
+    "MexcDeal",
+    "MexcDecodeError",
+    "MexcDepthBatch",
+    "MexcDepthUpdate",
+    "MexcKline",
+    "MexcMiniTicker",
+    "MexcMiniTickers",
+    "MexcOrder",
+    "MexcTrade",
+    "MexcTrades",
+    "Opcode",
+    "OrderBook",
+    "ProtocolError",
+    "StreamDecoder",
+    "WebSocketDecoder",
+    "WebSocketEncoder",
+    "apply_depth",
+    "apply_depth_many",
+    "build_handshake_request",
+    "decode",
+    "gate_apply_depth",
+    "gate_apply_depth_many",
+    "gate_parse",
+    "normalize_decimal",
+    "parse_control",
+    "parse_decimal",
+    "validate_handshake_response",
+]
+
+_DecimalLike = str | bytes | int | Decimal
+_Level = tuple[_DecimalLike, _DecimalLike] | Sequence[_DecimalLike]
 
 class HftwsError(Exception):
     """Base class of every hftws error."""
@@ -18,10 +75,10 @@ class DecodeError(HftwsError):
 class DecimalParseError(DecodeError):
     """A price or size is not an exact decimal in the supported range."""
 
-def parse_decimal(text: DecimalLike, /) -> Decimal:
+def parse_decimal(text: _DecimalLike) -> Decimal:
     """Parse a decimal string exactly; raises DecimalParseError."""
 
-def normalize_decimal(text: DecimalLike, /) -> str:
+def normalize_decimal(text: _DecimalLike) -> str:
     """Parse a decimal string and return its canonical spelling."""
 
 @final
@@ -38,23 +95,24 @@ class BookStatus:
         """True for APPLIED and STALE: the book is still in sync."""
     def __int__(self) -> int: ...
 
+@final
 class OrderBook:
     """A local L2 order book with exchange sequence rules (``'mexc'`` or ``'gate'``)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         rule: Literal["mexc", "gate", "gateio"] = "gate",
         max_depth: int | None = None,
-        symbol: str = "",
-    ) -> None: ...
+        symbol: str = ...,  # default "" (PyO3 shows no default value)
+    ) -> Self: ...
     def load_snapshot(
-        self, bids: Iterable[Level], asks: Iterable[Level], sequence: int
+        self, bids: Iterable[_Level], asks: Iterable[_Level], sequence: int
     ) -> BookStatus: ...
     def apply(
-        self, bids: Iterable[Level], asks: Iterable[Level], first_seq: int, last_seq: int
+        self, bids: Iterable[_Level], asks: Iterable[_Level], first_seq: int, last_seq: int
     ) -> BookStatus: ...
     def apply_many(
-        self, updates: Iterable[tuple[Iterable[Level], Iterable[Level], int, int]]
+        self, updates: Iterable[tuple[Iterable[_Level], Iterable[_Level], int, int]]
     ) -> BookStatus: ...
     def check(self, first_seq: int, last_seq: int) -> BookStatus: ...
     def best_bid(self) -> tuple[float, float] | None: ...
@@ -71,7 +129,7 @@ class OrderBook:
     def depth(
         self, n: int | None = None
     ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]: ...
-    def size_at(self, side: Literal["bid", "ask"], price: DecimalLike) -> Decimal: ...
+    def size_at(self, side: Literal["bid", "ask"], price: _DecimalLike) -> Decimal: ...
     def mark_out_of_sync(self) -> None: ...
     def clear(self) -> None: ...
     @property
@@ -95,6 +153,7 @@ class OrderBook:
     @property
     def counts(self) -> dict[str, int]: ...
 
+@final
 class LatencyHistogram:
     """Log-linear latency histogram in nanoseconds (about 3% resolution)."""
 
@@ -143,19 +202,21 @@ class Opcode:
     PING: Opcode
     PONG: Opcode
     def __int__(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
 
 @final
 class DeflateOffer:
     """The permessage-deflate offer sent in the upgrade request."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         client_max_window_bits: bool = True,
         server_no_context_takeover: bool = False,
         client_no_context_takeover: bool = False,
         server_max_window_bits: int | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     def header_value(self) -> str:
         """The ``Sec-WebSocket-Extensions`` header value."""
 
@@ -163,14 +224,14 @@ class DeflateOffer:
 class DeflateParams:
     """Agreed permessage-deflate parameters (RFC 7692 §7.1)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         server_no_context_takeover: bool = False,
         client_no_context_takeover: bool = False,
         server_max_window_bits: int = 15,
         client_max_window_bits: int = 15,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def server_no_context_takeover(self) -> bool: ...
     @property
@@ -180,21 +241,25 @@ class DeflateParams:
     @property
     def client_max_window_bits(self) -> int: ...
 
+@final
 class WebSocketDecoder:
     """Streaming RFC 6455 client decoder: feed socket reads, get whole messages.
 
     ``max_message_size`` (default 4 MiB) bounds a message after reassembly and decompression.
     """
 
-    def __init__(
-        self, *, max_message_size: int = 4194304, deflate: DeflateParams | None = None
-    ) -> None: ...
-    def feed(self, data: Buffer, /) -> list[tuple[int, bytes]]:
+    def __new__(
+        cls,
+        *,
+        max_message_size: int = ...,  # default 4 MiB (4194304)
+        deflate: DeflateParams | None = None,
+    ) -> Self: ...
+    def feed(self, data: Buffer) -> list[tuple[int, bytes]]:
         """Decode a chunk; ``[(opcode, payload), ...]`` for each complete message.
 
         Raises ProtocolError; the decoder then stays failed.
         """
-    def feed_count(self, data: Buffer, /) -> int:
+    def feed_count(self, data: Buffer) -> int:
         """Decode and validate a chunk without building Python objects; message count."""
     @property
     def close_code(self) -> int | None: ...
@@ -207,15 +272,17 @@ class WebSocketDecoder:
     @property
     def max_message_size(self) -> int: ...
 
+@final
 class WebSocketEncoder:
     """RFC 6455 client frames, masked with OS randomness, compressed if deflate is given."""
 
-    def __init__(self, *, deflate: DeflateParams | None = None) -> None: ...
-    def encode_text(self, data: str | Buffer, /) -> bytes: ...
-    def encode_binary(self, data: Buffer | str, /) -> bytes: ...
-    def encode_ping(self, data: Buffer | str | None = None, /) -> bytes: ...
-    def encode_pong(self, data: Buffer | str | None = None, /) -> bytes: ...
-    def encode_close(self, code: int | None = 1000, reason: str = "") -> bytes: ...
+    def __new__(cls, *, deflate: DeflateParams | None = None) -> Self: ...
+    def encode_text(self, data: str | Buffer) -> bytes: ...
+    def encode_binary(self, data: Buffer | str) -> bytes: ...
+    def encode_ping(self, data: Buffer | str | None = None) -> bytes: ...
+    def encode_pong(self, data: Buffer | str | None = None) -> bytes: ...
+    def encode_close(self, code: int | None = ..., reason: str = "") -> bytes:
+        """``code`` defaults to 1000; None sends an empty close."""
     @property
     def compresses(self) -> bool: ...
 
@@ -1044,7 +1111,7 @@ class GateDecodeError(DecodeError):
     pos: int
     """Byte offset in the frame."""
 
-GateFrame = bytes | bytearray | str
+_GateFrame = bytes | bytearray | str
 
 class _GateEvent:
     """Fields every Gate.io event has (envelope of the frame)."""
@@ -1908,7 +1975,7 @@ class GateBalance(_GateEvent):
     @property
     def user(self) -> str | int | float | bool | None: ...
 
-GateRecord = (
+_GateRecord = (
     GateTrade
     | GateBookTicker
     | GateTicker
@@ -1920,31 +1987,32 @@ GateRecord = (
 )
 
 def gate_parse(
-    data: GateFrame, /
+    data: _GateFrame,
 ) -> (
     GateDepthUpdate
-    | GateRecord
+    | _GateRecord
     | GateAck
     | GateError
     | GatePong
     | GateOther
-    | tuple[GateRecord, ...]
+    | tuple[_GateRecord, ...]
 ):
     """Decode one Gate.io text frame (``hftws.gateio.parse``); a list ``result`` gives a tuple."""
 
-def gate_apply_depth(data: GateFrame, book: OrderBook, /) -> BookStatus | None:
+def gate_apply_depth(data: _GateFrame, book: OrderBook) -> BookStatus | None:
     """Apply a depth frame to ``book`` (``hftws.gateio.apply_depth``); None for other frames."""
 
-def gate_apply_depth_many(frames: Iterable[GateFrame], book: OrderBook, /) -> BookStatus | None:
+def gate_apply_depth_many(frames: Iterable[_GateFrame], book: OrderBook) -> BookStatus | None:
     """Apply one socket read's frames in order (``hftws.gateio.apply_depth_many``)."""
 
 # --- fused receive pipeline (rust/py/pipeline.rs) ----------------------------------------------
 
+@final
 class BookUpdate:
     """A depth push applied to a registered book; ``symbol, status = update``."""
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Literal["book"]:
         """Always ``"book"`` (routed as ORDERBOOK)."""
     @property
     def symbol(self) -> str: ...
@@ -1955,20 +2023,21 @@ class BookUpdate:
     def __len__(self) -> int: ...
     def __getitem__(self, i: int, /) -> str | BookStatus: ...
 
+@final
 class StreamDecoder:
     """WebSocket frames and exchange payloads decoded in one call per socket read.
 
     ``exchange``: ``"mexc"``, ``"gateio"`` or ``"gateio_futures"``.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         exchange: str,
         *,
-        max_message_size: int = 4194304,
+        max_message_size: int = ...,  # default 4 MiB (4194304)
         deflate: DeflateParams | None = None,
-    ) -> None: ...
-    def feed(self, data: Buffer, /) -> list[Any]:
+    ) -> Self: ...
+    def feed(self, data: Buffer) -> list[Any]:
         """One item per message: a typed event (MEXC: ``mexc.decode`` event or ``MexcControl``;
         Gate.io: what ``gateio.parse`` returns), a ``BookUpdate`` for a registered book, the
         raw payload when the exchange decoder refused it, or ``(opcode, payload)`` for ping,

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from hftws._core import BookStatus, BookUpdate, HftwsError, OrderBook
+from hftws.errors import SubscriptionError, UnknownExchange
 from hftws.events import MessageType
 from hftws.interface import BaseWebSocketInterface, ConnectionState
-from hftws.manager import WebSocketManager, create_websocket_manager
-from hftws.mixins.subscription import Subscription, SubscriptionError
+from hftws.manager import AnyWebSocketManager, create_websocket_manager
 from hftws.rest import RateLimited, RestClient, RestError
+from hftws.subscriptions import Subscription
 
 log = logging.getLogger("hftws.books")
 
@@ -385,7 +386,7 @@ class OrderBookManager:
         self._policy = policy_overrides
         self._rest = rest or RestClient()
         self._own_rest = rest is None
-        self.managers: dict[str, WebSocketManager] = {}
+        self.managers: dict[str, AnyWebSocketManager] = {}
         self.books: dict[tuple[str, str], LocalBook] = {}
         self.events: dict[str, int] = {}
         self._started = False
@@ -440,7 +441,9 @@ class OrderBookManager:
         """
         exchange = {"gate": "gateio", "gate_futures": "gateio_futures"}.get(exchange, exchange)
         if exchange not in VENUES:
-            raise ValueError(f"unknown exchange {exchange!r}; valid: {', '.join(sorted(VENUES))}")
+            raise UnknownExchange(
+                f"unknown exchange {exchange!r}; valid: {', '.join(sorted(VENUES))}"
+            )
         if mode not in ("classic", "obu"):
             raise ValueError(f"unknown mode {mode!r}: use 'classic' or 'obu'")
         if mode == "obu" and exchange == "mexc":
@@ -519,23 +522,26 @@ class OrderBookManager:
             prefix = "spot" if book.exchange == "gateio" else "futures"
             return Subscription(f"{prefix}.obu", (f"ob.{book.symbol}.{book.limit}",))
         handler: Any = self._manager_for(book.exchange).handler
+        sub: Subscription
         if book.exchange == "gateio":
             # The interval picks the depth: 20 ms carries the top 20, 100 ms the top 100.
-            return handler.depth_subscription(  # type: ignore[no-any-return]
+            sub = handler.depth_subscription(
                 book.symbol, interval="20ms" if book.limit == 20 else "100ms"
             )
-        if book.exchange == "gateio_futures":
-            return handler.depth_subscription(  # type: ignore[no-any-return]
+        elif book.exchange == "gateio_futures":
+            sub = handler.depth_subscription(
                 book.symbol,
                 interval="20ms" if book.limit == 20 else "100ms",
                 level=str(book.limit),
             )
-        return handler.depth_subscription(book.symbol)  # type: ignore[no-any-return]
+        else:
+            sub = handler.depth_subscription(book.symbol)
+        return sub
 
-    def _manager_for(self, exchange: str) -> WebSocketManager:
+    def _manager_for(self, exchange: str) -> AnyWebSocketManager:
         return self.managers[exchange]
 
-    async def _ensure_manager(self, exchange: str) -> WebSocketManager:
+    async def _ensure_manager(self, exchange: str) -> AnyWebSocketManager:
         manager = self.managers.get(exchange)
         if manager is not None:
             return manager
@@ -581,7 +587,7 @@ class OrderBookManager:
                         book.refused = reason or "refused"
                         book._on_link(False, "refused")
 
-        shard.on_subscription_result(on_result)  # type: ignore[attr-defined]
+        shard.on_subscription_result(on_result)
 
     async def _snapshot(self, book: LocalBook) -> tuple[list[Any], list[Any], int]:
         venue = book._venue

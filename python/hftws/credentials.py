@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from hftws._core import HftwsError
 
@@ -80,7 +81,7 @@ class Credentials:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[Any, ...]:
         # Pickling would copy the secret into whatever reads the pickle.
         raise TypeError("Credentials cannot be pickled")
 

@@ -1,19 +1,32 @@
-"""``BaseWebSocketInterface``: the lifecycle of one exchange connection.
+"""``BaseWebSocketInterface``: one exchange connection, composed of four parts.
 
-The interface owns the connection and its tasks and obeys the policy its connection mixin
-supplies; messages go to its handler. Its parts:
+- the **policy** (:class:`~hftws.policy.ConnectionPolicy`): endpoints, heartbeat, limits,
+  backoff; plain data;
+- the **exchange protocol** (:class:`~hftws.venues.ExchangeProtocol`): request formats, ack
+  matching, the application ping (in the policy it builds);
+- the **authenticator** (:class:`~hftws.auth.Authenticator`): the URL, the steps after
+  connecting, request signing, what an auth error means, its own keep-alive task;
+- the **subscription set** (:class:`~hftws.subscriptions.SubscriptionSet`): active, pending
+  and refused streams, as data.
 
-- reader: the transport protocol (``hftws.transport``), which hands every socket read to the
-  Rust codec and calls back with whole messages;
+The connection itself owns the socket and the tasks:
+
+- reader: the transport (``hftws.transport``, an asyncio shell over the sans-I/O
+  ``hftws.protocol.ClientProtocol``) hands every socket read to the Rust codec and calls back
+  with whole messages;
 - processor: runs synchronously in that callback: each message goes through the handler's
-  template method to the user's callbacks, and, for ``async for`` consumers, into a bounded
+  template method to the user's callbacks and, for ``async for`` consumers, into a bounded
   queue whose overflow policy is explicit and counted;
 - heartbeat task: application pings on the policy's interval, an idle watchdog (no byte for
   ``idle_timeout`` aborts the socket) and the connection-age limit (make-before-break);
 - supervisor task: after any close it reconnects with backoff (immediately for the close
-  codes the policy names), re-authenticates and re-subscribes.
+  codes the policy names), re-authenticates and re-subscribes. The backoff resets once a
+  connection is subscribed and data flows (``ReconnectPolicy.reset_after_reads``).
 
-States: idle -> connecting -> connected -> subscribed -> reconnecting -> ... -> closed.
+States (``hftws.lifecycle.CONNECTION_TRANSITIONS``, nothing else changes them): idle ->
+connecting -> connected -> subscribed -> reconnecting -> ... -> closed.
+
+The parts are consulted on connect, subscribe, ack and ping, never per data message.
 """
 
 from __future__ import annotations
@@ -23,46 +36,63 @@ import dataclasses
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
-from enum import StrEnum
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, ClassVar, Generic, TypeVar
 
-from hftws._core import HftwsError, StreamDecoder
+from hftws._core import OrderBook, StreamDecoder
+from hftws.auth.base import Authenticator, NoAuth
+from hftws.errors import ConnectError, HftwsError, SubscriptionError
 from hftws.event_queue import EventQueue, Overflow
 from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler
+from hftws.lifecycle import CONNECTION_TRANSITIONS, ConnectionState, StateMachine
 from hftws.policy import Backoff, ConnectionPolicy
+from hftws.rate_limit import RateLimiter
+from hftws.subscriptions import (
+    AckOutcome,
+    ResultCallback,
+    Subscription,
+    SubscriptionSet,
+)
 from hftws.transport import Recorder, WebSocketConnection, connect
+from hftws.venues.base import ExchangeProtocol
+
+__all__ = ["ACK_TIMEOUT", "BaseWebSocketInterface", "ConnectionState", "rest_root"]
 
 log = logging.getLogger("hftws.interface")
 
-
-class ConnectionState(StrEnum):
-    """Where a connection is in its lifecycle."""
-
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    SUBSCRIBED = "subscribed"
-    RECONNECTING = "reconnecting"
-    CLOSED = "closed"
+ACK_TIMEOUT = 5.0
+E = TypeVar("E")
 
 
-class BaseWebSocketInterface:
+def rest_root(url: str) -> str:
+    """The REST host root: ``rest_url`` means the same everywhere (books, private streams).
+
+    A trailing ``/api/v4`` (what Gate private handlers used to expect) is dropped, so old
+    configurations keep working; every REST path is absolute from the root.
+    """
+    url = url.rstrip("/")
+    return url.removesuffix("/api/v4")
+
+
+class BaseWebSocketInterface(Generic[E]):
     """One exchange connection: connect, subscribe, read, process, heartbeat, reconnect, close.
 
-    Compose it with a connection mixin, an auth mixin and the subscription mixin; see
-    ``hftws.exchanges``.
+    ``E`` is the type of the events its callbacks and ``async for`` receive. The parts come
+    from the class (``protocol_class``, ``_make_authenticator``: the connection and auth mixins
+    provide them) or are passed in (``exchange_protocol=``, ``authenticator=``).
     """
 
     #: Message handler built when none is given.
     handler_class: ClassVar[type[BaseMessageHandler]]
-    exchange: ClassVar[str]
-    #: Exchange of the fused Rust decoder (``hftws.StreamDecoder``): when set, payloads are
+    #: The exchange protocol built when none is given (connection mixins set it).
+    protocol_class: ClassVar[type[ExchangeProtocol]] = ExchangeProtocol
+    exchange: ClassVar[str] = ""
+    #: Exchange of the fused Rust decoder (``hftws.ws.StreamDecoder``): when set, payloads are
     #: decoded in the transport's call and the handler receives typed events, not bytes.
     stream_decoder: ClassVar[str | None] = None
-    DEFAULT_URL: ClassVar[str]
-    DEFAULT_REST_URL: ClassVar[str]
+    DEFAULT_URL: ClassVar[str] = ""
+    DEFAULT_REST_URL: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -74,9 +104,13 @@ class BaseWebSocketInterface:
         queue_size: int = 10_000,
         overflow: Overflow = "drop_oldest",
         ssl_context: ssl.SSLContext | None = None,
+        exchange_protocol: ExchangeProtocol | None = None,
+        authenticator: Authenticator | None = None,
         **policy_overrides: Any,
     ) -> None:
-        base = policy or self._default_policy(url or self.DEFAULT_URL)  # type: ignore[attr-defined]
+        self.exchange_protocol = exchange_protocol or self.protocol_class()
+        proto = self.exchange_protocol
+        base = policy or proto.default_policy(url or self.DEFAULT_URL or proto.default_url)
         if url is not None and policy is not None:
             base = dataclasses.replace(base, url=url)
         if policy_overrides:
@@ -90,10 +124,15 @@ class BaseWebSocketInterface:
             base = dataclasses.replace(base, **policy_overrides)
         EventQueue(queue_size, overflow, lambda: None)  # validates the options up front
         self.policy: ConnectionPolicy = base
-        self.rest_url = (rest_url or self.DEFAULT_REST_URL).rstrip("/")
+        self._rest_url = rest_root(rest_url or self.DEFAULT_REST_URL or proto.default_rest_url)
         self.handler = handler or self.handler_class()
         self.metrics = self.handler.metrics
-        self.state = ConnectionState.IDLE
+        self.subscription_set = SubscriptionSet(self.policy.max_subscriptions)
+        self.auth: Authenticator = authenticator or self._make_authenticator()
+        self.auth.bind(self)
+        self._lifecycle: StateMachine[ConnectionState] = StateMachine(
+            ConnectionState.IDLE, CONNECTION_TRANSITIONS
+        )
         self.close_code: int | None = None
         self._ssl = ssl_context
         self._conn: WebSocketConnection | None = None
@@ -101,39 +140,68 @@ class BaseWebSocketInterface:
         self._closing = False
         self._lost = asyncio.Event()
         self._backoff = Backoff(self.policy.reconnect)
+        #: (connection, its data-read count) when it became SUBSCRIBED: data since then resets
+        #: the backoff when it drops.
+        self._subscribed_mark: tuple[WebSocketConnection, int] | None = None
         self._events: EventQueue | None = None
         self._queue_size = queue_size
         self._overflow = overflow
-        self._state_listeners: list[Callable[[ConnectionState], Any]] = []
         self._raw_listeners: list[Callable[[int, bytes, int], Any]] = []
         self._last_ping = 0.0
-        self._books: dict[str, tuple[Any, bool, bool]] = {}
+        self._books: dict[str, tuple[OrderBook, bool, bool]] = {}
         self._recorder: Recorder | None = None
         #: The decoder a replay feeds (built on first use, with the registered books).
         self._replay_decoder: StreamDecoder | None = None
-        self._init_subscriptions()  # type: ignore[attr-defined]
-        # Refusals arrive as acks (MEXC) or as error objects echoing the request id (Gate).
-        self.handler._on_internal(MessageType.SUBSCRIBE, self._on_ack)  # type: ignore[attr-defined]
-        self.handler._on_internal(MessageType.ERROR, self._on_ack)  # type: ignore[attr-defined]
+        self._waiters: dict[object, asyncio.Future[AckOutcome]] = {}
+        self._limiter = RateLimiter(self.policy.max_messages_per_second)
+        # The authenticator sees errors first (a rejected token fails the pending requests);
+        # refusals arrive as acks (MEXC) or as error objects echoing the request id (Gate).
+        self.handler._on_internal(MessageType.ERROR, self.auth.on_server_error)
+        self.handler._on_internal(MessageType.SUBSCRIBE, self._on_ack)
+        self.handler._on_internal(MessageType.ERROR, self._on_ack)
+
+    def _make_authenticator(self) -> Authenticator:
+        """The authenticator built when none is given (auth mixins override; default public)."""
+        return NoAuth()
+
+    # -- parts, as the authenticator sees them (hftws.auth.AuthHost) ------------------------------
+
+    @property
+    def rest_url(self) -> str:
+        """REST host root of this exchange (``https://api.gateio.ws``)."""
+        return self._rest_url
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._lifecycle.state
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def connect(self) -> None:
         """Open the connection, authenticate and subscribe; then keep it alive.
 
-        Raises ``hftws.transport.ConnectError`` (an ``OSError``) if the first attempt fails;
-        later drops are handled by reconnecting.
+        Raises a :class:`~hftws.errors.ConnectError` (an ``HftwsError``) or another
+        ``HftwsError`` (``AuthenticationError``...) if the first attempt fails; everything
+        acquired for it (REST sessions, tokens) is released. Later drops reconnect.
         """
         if self.state not in (ConnectionState.IDLE, ConnectionState.CLOSED):
             return
         self._closing = False
         try:
-            await self._open()
+            await self._open_checked()
         except BaseException:
             self._set_state(ConnectionState.CLOSED)
+            await self.auth.close()
             raise
         self._spawn(self._supervise(), "supervisor")
         self._spawn(self._heartbeat(), "heartbeat")
+        keepalive = self.auth.keepalive()
+        if keepalive is not None:
+            self._spawn(keepalive, "auth")
 
     async def close(self) -> None:
         """Close the connection and stop every task (idempotent)."""
@@ -147,10 +215,11 @@ class BaseWebSocketInterface:
         if conn is not None:
             await conn.close(timeout=self.policy.close_timeout)
         await self.handler.drain()
+        await self.auth.close()
         self._set_state(ConnectionState.CLOSED)
         self._end_queue()
 
-    async def __aenter__(self) -> BaseWebSocketInterface:
+    async def __aenter__(self) -> BaseWebSocketInterface[E]:
         await self.connect()
         return self
 
@@ -159,7 +228,12 @@ class BaseWebSocketInterface:
 
     def on_state_change(self, callback: Callable[[ConnectionState], Any]) -> None:
         """Call ``callback(state)`` on every state change (books use it to resync)."""
-        self._state_listeners.append(callback)
+        self._lifecycle.listen(callback)
+
+    def on_subscription_result(self, callback: ResultCallback) -> None:
+        """Call ``callback(subscription, ok, reason)`` whenever the exchange confirms or refuses
+        a subscription (first subscribe and every re-subscribe after a reconnect)."""
+        self.subscription_set.on_result(callback)
 
     def on_raw(self, callback: Callable[[int, bytes, int], Any]) -> None:
         """Call ``callback(opcode, payload, recv_ns)`` for every message before it is handled
@@ -170,9 +244,14 @@ class BaseWebSocketInterface:
     def connected(self) -> bool:
         return self._conn is not None and self._conn.is_open
 
-    # -- async iteration ------------------------------------------------------------------------
+    # -- callbacks and async iteration ----------------------------------------------------------
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def on(self, mtype: MessageType, callback: Callable[[E], Any]) -> Callable[[E], Any]:
+        """Call ``callback(event)`` for every message of type ``mtype``."""
+        self.handler.on(mtype, callback)
+        return callback
+
+    def __aiter__(self) -> AsyncIterator[E]:
         if self._events is None:
             self._events = EventQueue(self._queue_size, self._overflow, self._count_drop)
             self.handler.on_any(self._events.put)
@@ -185,33 +264,210 @@ class BaseWebSocketInterface:
         if self._events is not None:
             self._events.close()
 
+    # -- subscriptions --------------------------------------------------------------------------
+
+    @property
+    def subscriptions(self) -> frozenset[Subscription]:
+        """Streams this connection keeps (re)subscribed."""
+        return frozenset(self.subscription_set.active)
+
+    @property
+    def refused(self) -> set[Subscription]:
+        """Streams the exchange refused (never retried)."""
+        return self.subscription_set.refused
+
+    @property
+    def capacity(self) -> int | None:
+        """How many more subscriptions this connection takes (None: unlimited)."""
+        return self.subscription_set.capacity
+
+    async def subscribe(self, *subs: Subscription, timeout: float = ACK_TIMEOUT) -> None:
+        """Subscribe (or remember, when not connected yet) and wait for the acks.
+
+        Raises SubscriptionError naming refused or unconfirmed streams (the others stay), or
+        ``AuthenticationError`` when the refusal was about our credentials.
+        """
+        new = self.subscription_set.add(subs)
+        if not new or not self._connection_ready():
+            return
+        try:
+            for attempt in (0, 1):
+                self.auth.begin_request()
+                try:
+                    await self._send_and_confirm(new, timeout=timeout, raise_on_refusal=True)
+                    return
+                except SubscriptionError as exc:
+                    if not await self.auth.judge_refusal(exc, attempt):
+                        raise
+                    new = sorted(exc.refused)
+                    self.subscription_set.restore(new)
+        finally:
+            self._subscriptions_changed()
+
+    async def unsubscribe(self, *subs: Subscription, timeout: float = ACK_TIMEOUT) -> None:
+        """Stop streams; they are not re-sent after a reconnect."""
+        gone = self.subscription_set.remove(subs)
+        if gone and self._connection_ready():
+            sign = self.auth.sign
+            for request in self.exchange_protocol.subscription_requests(gone, True, sign):
+                await self._send_text(request.text)
+        self._subscriptions_changed()
+
+    @classmethod
+    def depth_subscription(cls, symbol: str, **options: str) -> Subscription:
+        """The incremental depth stream of ``symbol`` (exchange options: interval...)."""
+        return cls.protocol_class.depth_subscription(symbol, **options)
+
+    @classmethod
+    def trades_subscription(cls, symbol: str, **options: str) -> Subscription:
+        """The public trade stream of ``symbol``."""
+        return cls.protocol_class.trades_subscription(symbol, **options)
+
+    @classmethod
+    def ticker_subscription(cls, symbol: str, **options: str) -> Subscription:
+        """The best bid/ask stream of ``symbol``."""
+        return cls.protocol_class.ticker_subscription(symbol, **options)
+
+    async def subscribe_depth(self, symbol: str, **options: str) -> None:
+        """Incremental depth of ``symbol`` (exchange options such as the interval)."""
+        await self.subscribe(self.depth_subscription(symbol, **options))
+
+    async def subscribe_trades(self, symbol: str, **options: str) -> None:
+        """Public trades of ``symbol``."""
+        await self.subscribe(self.trades_subscription(symbol, **options))
+
+    async def subscribe_ticker(self, symbol: str, **options: str) -> None:
+        """Best bid/ask of ``symbol``."""
+        await self.subscribe(self.ticker_subscription(symbol, **options))
+
+    async def _resubscribe(self) -> None:
+        """Send the whole set again (after a (re)connect); refusals are reported, not raised."""
+        subs = self.subscription_set
+        wanted = subs.snapshot()
+        if wanted and self.auth.session_valid:
+            await self._send_and_confirm(wanted, timeout=ACK_TIMEOUT, raise_on_refusal=False)
+        if not self.auth.session_valid:
+            # The socket's credentials died (a stale listenKey): keep the wanted streams for
+            # the next attempt and fail this one.
+            subs.restore(wanted)
+            raise self.auth.session_error()
+
+    async def _send_and_confirm(
+        self, subs: list[Subscription], *, timeout: float, raise_on_refusal: bool
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        subset = self.subscription_set
+        waits: list[tuple[object, list[Subscription], asyncio.Future[AckOutcome]]] = []
+        requests = self.exchange_protocol.subscription_requests(subs, False, self.auth.sign)
+        confirmed: set[Subscription] = set()
+        refused: set[Subscription] = set()
+        reasons: list[str] = []
+        try:
+            for request in requests:
+                fut: asyncio.Future[AckOutcome] = loop.create_future()
+                subset.track(request.key, request.covered)
+                self._waiters[request.key] = fut
+                waits.append((request.key, request.covered, fut))
+                await self._send_text(request.text)
+            async with asyncio.timeout(timeout):
+                for _key, _covered, fut in waits:
+                    _, ok, bad, reason = await asyncio.shield(fut)
+                    confirmed.update(ok)
+                    if bad:
+                        refused.update(bad)
+                        reasons.append(reason)
+        except TimeoutError:
+            for _key, covered, fut in waits:
+                if not fut.done():
+                    refused.update(covered)
+                    reasons.append(f"no ack within {timeout:g}s")
+        finally:
+            for key, _covered, _fut in waits:
+                subset.untrack(key)
+                self._waiters.pop(key, None)
+        subset.confirm(sorted(confirmed - refused))
+        if refused:
+            reason = "; ".join(dict.fromkeys(reasons))
+            subset.refuse(refused, reason)
+            self.metrics.errors["subscription_refused"] += len(refused)
+            names = ", ".join(sorted(map(str, refused)))
+            log.warning("%s: subscription refused: %s (%s)", self.exchange, names, reason)
+            if raise_on_refusal:
+                raise SubscriptionError(
+                    f"{self.exchange}: refused by {self._endpoint()}: {names} ({reason})",
+                    refused,
+                )
+
+    def _on_ack(self, event: Any) -> None:
+        """Internal SUBSCRIBE/ERROR listener: resolve the request an ack answers."""
+        outcomes = self.exchange_protocol.ack_outcome(event, self.subscription_set.pending)
+        for outcome in outcomes:
+            fut = self._waiters.get(outcome[0])
+            if fut is not None and not fut.done():
+                fut.set_result(outcome)
+
+    def fail_pending(self, reason: str) -> None:
+        """Refuse every pending request now (the socket will never answer them)."""
+        for key, covered in list(self.subscription_set.pending.items()):
+            fut = self._waiters.get(key)
+            if fut is not None and not fut.done():
+                fut.set_result((key, frozenset(), frozenset(covered), reason))
+
     # -- connection internals -------------------------------------------------------------------
 
     def _set_state(self, state: ConnectionState) -> None:
-        if state is self.state:
-            return
-        self.state = state
-        for cb in self._state_listeners:
-            try:
-                cb(state)
-            except Exception:
-                log.exception("state listener failed")
+        self._lifecycle.move(state)
 
-    def _spawn(self, coro: Any, name: str) -> None:
-        task = asyncio.create_task(coro, name=f"hftws-{self.exchange}-{name}")
+    def _endpoint(self) -> str:
+        """host:port of the WebSocket endpoint (never the query: it may carry a token)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.policy.url)
+        return parts.netloc or self.policy.url
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        full = f"hftws-{self.exchange}-{name}"
+        if any(t.get_name() == full and not t.done() for t in self._tasks):
+            coro.close()  # already running (a reconnect after close + connect)
+            return
+        task = asyncio.create_task(coro, name=full)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _open_checked(self) -> WebSocketConnection:
+        """``_open`` with ConnectError texts naming the exchange and holding no token of the
+        authenticator's (a URL in the text may carry a listenKey)."""
+        try:
+            return await self._open()
+        except ConnectError as exc:
+            text = str(exc)
+            clean = self.auth.redact(text)
+            prefix = f"{self.exchange}: "
+            if not clean.startswith(prefix):
+                clean = prefix + clean
+            if clean == text:
+                raise
+            raise type(exc)(clean) from None
+
+    async def _connection_url(self) -> str:
+        """URL of the next connection (the authenticator may add a token, e.g. a listenKey)."""
+        return await self.auth.connection_url(self.policy.url)
 
     async def _open(self) -> WebSocketConnection:
         self._set_state(ConnectionState.CONNECTING)
         holder: list[WebSocketConnection] = []
+
+        def closed(code: int, reason: str) -> None:
+            # A failed handshake closes before `connect` returns: nothing to report then.
+            if holder:
+                self._on_closed(holder[0], code, reason)
+
         # Raw taps (recording) need the payload bytes, so such connections decode in Python.
         fused = self.stream_decoder if not self._raw_listeners else None
         conn = await connect(
             await self._connection_url(),
             on_messages=self._on_events if fused else self._on_messages,
-            # A failed handshake closes before `connect` returns: nothing to report then.
-            on_closed=lambda code, reason: holder and self._on_closed(holder[0], code, reason),
+            on_closed=closed,
             headers=self.policy.headers,
             compression=self.policy.compression,
             max_message_size=self.policy.max_message_size,
@@ -232,8 +488,8 @@ class BaseWebSocketInterface:
         self.close_code = None
         self._set_state(ConnectionState.CONNECTED)
         try:
-            await self._authenticate()  # type: ignore[attr-defined]
-            await self._resubscribe()  # type: ignore[attr-defined]
+            await self.auth.after_connect()
+            await self._resubscribe()
         except BaseException:
             self._conn = old
             conn.abort()
@@ -243,16 +499,12 @@ class BaseWebSocketInterface:
         self._subscriptions_changed()
         return conn
 
-    async def _connection_url(self) -> str:
-        """URL of the next connection (auth mixins may add a token, e.g. a listenKey)."""
-        return self.policy.url
-
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         """What the handler receives for one message (exchanges may wrap text frames)."""
         return payload
 
     def register_book(
-        self, symbol: str, book: Any, *, emit: bool = True, top_only: bool = False
+        self, symbol: str, book: OrderBook, *, emit: bool = True, top_only: bool = False
     ) -> None:
         """Keep ``book`` (an ``OrderBook``) for ``symbol`` inside the Rust decoder.
 
@@ -270,13 +522,14 @@ class BaseWebSocketInterface:
         if self._replay_decoder is not None:
             self._replay_decoder.register_book(symbol, book, emit=emit, top_only=top_only)
 
-    def unregister_book(self, symbol: str) -> None:
-        """Stop feeding ``symbol``'s book."""
-        self._books.pop(symbol, None)
+    def unregister_book(self, symbol: str) -> bool:
+        """Stop applying pushes for ``symbol`` in the decoder; True if it was registered."""
+        found = self._books.pop(symbol, None) is not None
         if self._conn is not None and self._conn.exchange is not None:
             self._conn.unregister_book(symbol)
         if self._replay_decoder is not None:
             self._replay_decoder.unregister_book(symbol)
+        return found
 
     def record(self, write: Callable[[bytes], Any], source: int) -> None:
         """Record every data message of this connection's next sockets: the Rust decoder
@@ -309,7 +562,7 @@ class BaseWebSocketInterface:
         self._set_state(state)
         if state is ConnectionState.SUBSCRIBED:
             # Live, this state follows the exchange's acks: the recorded streams were confirmed.
-            self._report(sorted(self._active), True, "")  # type: ignore[attr-defined]
+            self.subscription_set.confirm(self.subscription_set.snapshot())
 
     def _on_events(self, events: list[Any], recv_ns: int) -> None:
         """Items of one socket read already decoded by the transport's ``StreamDecoder``."""
@@ -347,6 +600,20 @@ class BaseWebSocketInterface:
             log.warning("%s connection closed (%s %s); reconnecting", self.exchange, code, reason)
         self._lost.set()
 
+    def _data_reads(self, conn: WebSocketConnection) -> int:
+        """Reads of ``conn`` that carried data: not only control frames, not an app pong
+        (a server that only answers pings is not healthy)."""
+        pongs = self.metrics.messages.get(MessageType.PING, 0)
+        return conn.reads - conn.control_reads - pongs
+
+    def _healthy(self, conn: WebSocketConnection) -> bool:
+        """Did ``conn`` get subscribed and then receive data? (Resets the backoff.)"""
+        needed = self.policy.reconnect.reset_after_reads
+        mark = self._subscribed_mark
+        if needed is None or mark is None or mark[0] is not conn:
+            return False
+        return self._data_reads(conn) - mark[1] >= needed
+
     async def _supervise(self) -> None:
         while not self._closing:
             await self._lost.wait()
@@ -355,6 +622,8 @@ class BaseWebSocketInterface:
             conn = self._conn
             if conn is not None:
                 self._backoff.connection_lasted(time.monotonic() - conn.opened_at)
+                if self._healthy(conn):
+                    self._backoff.reset()
             self.metrics.reconnects += 1
             self._set_state(ConnectionState.RECONNECTING)
             code = self.close_code
@@ -369,7 +638,7 @@ class BaseWebSocketInterface:
                 await asyncio.sleep(self._backoff.next_delay(code))
                 code = None
                 try:
-                    await self._open()
+                    await self._open_checked()
                     break
                 except (OSError, HftwsError) as exc:
                     self._set_state(ConnectionState.RECONNECTING)
@@ -399,41 +668,52 @@ class BaseWebSocketInterface:
                     await self._send_text(p.ping_message())
                 conn.ping()
             if p.max_connection_age is not None and now - conn.opened_at >= p.max_connection_age:
-                await self._rollover()
+                await self.rollover()
 
-    async def _rollover(self) -> None:
+    async def rollover(self) -> None:
         """Make-before-break: open and subscribe a new connection, then retire the old one."""
         try:
-            await self._open()
+            await self._open_checked()
             self.metrics.rollovers += 1
         except (OSError, HftwsError) as exc:
             log.warning("%s: rollover failed (%s); keeping the old connection", self.exchange, exc)
             self.metrics.errors["rollover_failed"] += 1
-            if self._conn is not None:
+            live = (
+                ConnectionState.CONNECTING,
+                ConnectionState.CONNECTED,
+                ConnectionState.SUBSCRIBED,
+            )
+            if self._conn is not None and self.state in live:
                 self._set_state(
                     ConnectionState.SUBSCRIBED if self.subscriptions else ConnectionState.CONNECTED
-                )  # type: ignore[attr-defined]
+                )
 
-    # -- hooks used by the mixins ---------------------------------------------------------------
+    _rollover = rollover
 
     def _subscriptions_changed(self) -> None:
         if self.state in (ConnectionState.CONNECTED, ConnectionState.SUBSCRIBED):
-            has = bool(self.subscriptions)  # type: ignore[attr-defined]
-            self._set_state(ConnectionState.SUBSCRIBED if has else ConnectionState.CONNECTED)
+            has = bool(self.subscription_set.active)
+            target = ConnectionState.SUBSCRIBED if has else ConnectionState.CONNECTED
+            conn = self._conn
+            if target is ConnectionState.SUBSCRIBED and conn is not None:
+                mark = self._subscribed_mark
+                if mark is None or mark[0] is not conn:
+                    self._subscribed_mark = (conn, self._data_reads(conn))
+            self._set_state(target)
 
     def _connection_ready(self) -> bool:
         return self._conn is not None and self._conn.is_open
 
     async def _send_text(self, text: str) -> None:
-        await self._limiter.acquire()  # type: ignore[attr-defined]
+        await self._limiter.acquire()
         conn = self._conn
         if conn is None:
-            raise HftwsError("not connected")
+            raise ConnectError(f"{self.exchange}: not connected to {self._endpoint()}")
         conn.send_text(text)
 
     def stats(self) -> dict[str, object]:
         """Metrics and state as plain data."""
         snap = self.metrics.snapshot()
         snap["state"] = self.state.value
-        snap["subscriptions"] = sorted(map(str, self.subscriptions))  # type: ignore[attr-defined]
+        snap["subscriptions"] = sorted(map(str, self.subscriptions))
         return snap

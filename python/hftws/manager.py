@@ -1,9 +1,13 @@
 """``WebSocketManager`` and the factories users start from.
 
-A manager is a thin wrapper over exchange handlers: it registers callbacks, connects,
+A manager is a thin wrapper over exchange connections: it registers callbacks, connects,
 subscribes and reports stats. When an exchange caps subscriptions per connection (MEXC: 30)
 the manager opens another connection (a shard) for the overflow, so callers never see the
 limit; every shard shares the manager's callbacks and ``async for`` queue.
+
+The factories are overloaded per exchange name, so ``create_websocket_manager("gateio")``
+is a ``WebSocketManager`` whose ``on_trade`` callbacks take a ``GateTrade``: a misspelled
+event attribute is a type error, not a runtime ``AttributeError``.
 """
 
 from __future__ import annotations
@@ -13,14 +17,45 @@ import dataclasses
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar, overload
 
 from hftws import exchanges
+from hftws.credentials import Credentials
+from hftws.errors import UnknownExchange
 from hftws.event_queue import EventQueue
 from hftws.events import MessageType
 from hftws.interface import BaseWebSocketInterface
 from hftws.metrics import Metrics
-from hftws.mixins.subscription import Subscription
+from hftws.subscriptions import Subscription
+
+if TYPE_CHECKING:
+    from hftws.exchanges.gateio import (
+        GateBookEvent,
+        GateEvent,
+        GateioFuturesPublicHandler,
+        GateioSpotPublicHandler,
+        GateTickerEvent,
+        GateTradeEvent,
+    )
+    from hftws.exchanges.gateio_private import (
+        GateioFuturesPrivateHandler,
+        GateioSpotPrivateHandler,
+    )
+    from hftws.exchanges.mexc import (
+        MexcBookEvent,
+        MexcPublicEvent,
+        MexcPublicHandler,
+        MexcTickerEvent,
+        MexcTradeEvent,
+    )
+    from hftws.exchanges.mexc_private import MexcPrivateHandler
+    from hftws.private_events import PrivateEvent
+
+C = TypeVar("C", bound=BaseWebSocketInterface[Any])
+E = TypeVar("E")
+BookT = TypeVar("BookT")
+TradeT = TypeVar("TradeT")
+TickerT = TypeVar("TickerT")
 
 #: Exchange name -> handler class name in ``hftws.exchanges``.
 EXCHANGES: dict[str, str] = {
@@ -47,13 +82,13 @@ class WebSocketConfig:
     policy: dict[str, Any] = field(default_factory=dict)
 
 
-def _handler_class(exchange: str) -> type[BaseWebSocketInterface]:
+def _handler_class(exchange: str) -> type[BaseWebSocketInterface[Any]]:
     name = ALIASES.get(exchange.lower(), exchange.lower())
     if name not in EXCHANGES:
-        raise ValueError(
+        raise UnknownExchange(
             f"unknown exchange {exchange!r}; valid choices: {', '.join(sorted(EXCHANGES))}"
         )
-    cls: type[BaseWebSocketInterface] = getattr(exchanges, EXCHANGES[name])
+    cls: type[BaseWebSocketInterface[Any]] = getattr(exchanges, EXCHANGES[name])
     return cls
 
 
@@ -68,42 +103,167 @@ def _config(config: WebSocketConfig | None, kwargs: dict[str, Any]) -> WebSocket
     return cfg
 
 
+MexcName = Literal["mexc"]
+GateioName = Literal["gateio", "gate"]
+GateioFuturesName = Literal["gateio_futures", "gate_futures", "gateio-futures"]
+
+if TYPE_CHECKING:
+    MexcManager: TypeAlias = "WebSocketManager[MexcPublicHandler, MexcPublicEvent, MexcBookEvent, MexcTradeEvent, MexcTickerEvent]"  # noqa: E501
+    GateioManager: TypeAlias = "WebSocketManager[GateioSpotPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
+    GateioFuturesManager: TypeAlias = "WebSocketManager[GateioFuturesPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
+    PrivateManager: TypeAlias = "WebSocketManager[C, PrivateEvent, Any, Any, Any]"
+
+
+@overload
+def create_websocket_handler_direct(
+    exchange: MexcName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> MexcPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: GateioName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> GateioSpotPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: GateioFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> GateioFuturesPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["mexc_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> MexcPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["gateio_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> GateioSpotPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["gateio_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> GateioFuturesPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: str,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BaseWebSocketInterface[Any]: ...
 def create_websocket_handler_direct(
     exchange: str,
     config: WebSocketConfig | None = None,
     *,
-    credentials: Any = None,
+    credentials: Credentials | None = None,
     **kwargs: Any,
-) -> BaseWebSocketInterface:
+) -> BaseWebSocketInterface[Any]:
     """One exchange connection (no sharding): ``"mexc"``, ``"gateio"`` or ``"gateio_futures"``.
 
-    Keyword arguments override ``config``: ``url``, ``rest_url``, ``queue_size``,
-    ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad name is a
-    ``ValueError``/``TypeError`` listing the valid choices. Private streams (``"mexc_private"``,
+    Keyword arguments override ``config``: ``url``, ``rest_url`` (the REST host root),
+    ``queue_size``, ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad
+    name is an ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``), a bad option a
+    ``TypeError``, each listing the valid choices. Private streams (``"mexc_private"``,
     ``"gateio_private"``, ``"gateio_futures_private"``) take ``credentials=`` (default: from
     the environment, see ``hftws.Credentials.from_env``).
     """
     cls = _handler_class(exchange)
     cfg = _config(config, kwargs)
-    extra = {} if credentials is None else {"credentials": credentials}
-    return cls(  # type: ignore[call-arg]
-        **extra,
+    options: dict[str, Any] = dict(cfg.policy)
+    if credentials is not None:
+        options["credentials"] = credentials  # a public stream refuses it (TypeError)
+    return cls(
         url=cfg.url,
         rest_url=cfg.rest_url,
         queue_size=cfg.queue_size,
         overflow=cfg.overflow,
         ssl_context=cfg.ssl_context,
-        **cfg.policy,
+        **options,
     )
 
 
+@overload
+def create_websocket_manager(
+    exchange: MexcName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> MexcManager: ...
+@overload
+def create_websocket_manager(
+    exchange: GateioName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> GateioManager: ...
+@overload
+def create_websocket_manager(
+    exchange: GateioFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> GateioFuturesManager: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["mexc_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[MexcPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["gateio_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[GateioSpotPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["gateio_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[GateioFuturesPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: str,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> WebSocketManager[Any, Any, Any, Any, Any]: ...
 def create_websocket_manager(
     exchange: str,
     config: WebSocketConfig | None = None,
     *,
-    credentials: Any = None,
+    credentials: Credentials | None = None,
     **kwargs: Any,
-) -> WebSocketManager:
+) -> WebSocketManager[Any, Any, Any, Any, Any]:
     """A manager for ``exchange`` (same options as :func:`create_websocket_handler_direct`)."""
     _handler_class(exchange)
     cfg = _config(config, kwargs)
@@ -114,45 +274,49 @@ def create_websocket_manager(
     )
 
 
-class WebSocketManager:
-    """Callbacks, subscriptions and stats over one or more connections of one exchange."""
+class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
+    """Callbacks, subscriptions and stats over one or more connections of one exchange.
+
+    Type parameters: the connection class, the events of ``async for`` and ``on``, and the
+    events of ``on_orderbook``, ``on_trade`` and ``on_ticker`` (the factories fill them in).
+    """
 
     def __init__(
         self,
-        factory: Callable[[], BaseWebSocketInterface],
+        factory: Callable[[], C],
         *,
-        first: BaseWebSocketInterface | None = None,
+        first: C | None = None,
         queue_size: int | None = None,
     ) -> None:
         self._factory = factory
         first = first or factory()
-        self._shards: list[BaseWebSocketInterface] = [first]
+        self._shards: list[C] = [first]
         self._callbacks: list[tuple[MessageType, Callable[[Any], Any]]] = []
         self._events: EventQueue | None = None
         self._queue_size = queue_size or first._queue_size
         self._overflow = first._overflow
         self._dropped = 0
         self._connected = False
-        self._shard_listeners: list[Callable[[BaseWebSocketInterface], Any]] = []
+        self._shard_listeners: list[Callable[[C], Any]] = []
 
     # -- shards ------------------------------------------------------------------------------------
 
     @property
-    def handler(self) -> BaseWebSocketInterface:
+    def handler(self) -> C:
         """The first connection (the only one unless sharding was needed)."""
         return self._shards[0]
 
     @property
-    def handlers(self) -> tuple[BaseWebSocketInterface, ...]:
+    def handlers(self) -> tuple[C, ...]:
         return tuple(self._shards)
 
-    def on_shard(self, callback: Callable[[BaseWebSocketInterface], Any]) -> None:
+    def on_shard(self, callback: Callable[[C], Any]) -> None:
         """Call ``callback(connection)`` for every connection, now and when one is added."""
         self._shard_listeners.append(callback)
         for shard in self._shards:
             callback(shard)
 
-    def _new_shard(self) -> BaseWebSocketInterface:
+    def _new_shard(self) -> C:
         shard = self._factory()
         for mtype, cb in self._callbacks:
             shard.handler.on(mtype, cb)
@@ -177,7 +341,7 @@ class WebSocketManager:
         if self._events is not None:
             self._events.close()
 
-    async def __aenter__(self) -> WebSocketManager:
+    async def __aenter__(self) -> WebSocketManager[C, E, BookT, TradeT, TickerT]:
         await self.connect()
         return self
 
@@ -190,22 +354,22 @@ class WebSocketManager:
         """Subscribe, opening more connections when one is full."""
         todo = [
             s for s in dict.fromkeys(subs) if not any(s in h.subscriptions for h in self._shards)
-        ]  # type: ignore[attr-defined]
+        ]
         for shard in list(self._shards):
             if not todo:
                 return
-            cap = shard.capacity  # type: ignore[attr-defined]
+            cap = shard.capacity
             take = todo if cap is None else todo[: max(cap, 0)]
             if take:
                 todo = todo[len(take) :]
-                await shard.subscribe(*take)  # type: ignore[attr-defined]
+                await shard.subscribe(*take)
         while todo:
             shard = self._new_shard()
-            cap = shard.capacity  # type: ignore[attr-defined]
+            cap = shard.capacity
             take, todo = (todo, []) if cap is None else (todo[:cap], todo[cap:])
             if self._connected:
                 await shard.connect()
-            await shard.subscribe(*take)  # type: ignore[attr-defined]
+            await shard.subscribe(*take)
 
     async def subscribe_book(
         self,
@@ -221,13 +385,13 @@ class WebSocketManager:
         not one push is missed), tell ``placed(connection)``, subscribe, and return that
         connection. A refusal raises ``SubscriptionError`` and leaves the book unregistered."""
         for shard in self._shards:
-            if sub in shard.subscriptions:  # type: ignore[attr-defined]
+            if sub in shard.subscriptions:
                 shard.register_book(symbol, book, emit=emit, top_only=top_only)
                 if placed is not None:
                     placed(shard)
                 return shard
         shard = next(
-            (s for s in self._shards if s.capacity is None or s.capacity > 0),  # type: ignore[attr-defined]
+            (s for s in self._shards if s.capacity is None or s.capacity > 0),
             None,
         )
         new = shard is None
@@ -239,7 +403,7 @@ class WebSocketManager:
         try:
             if new and self._connected:
                 await shard.connect()
-            await shard.subscribe(sub)  # type: ignore[attr-defined]
+            await shard.subscribe(sub)
         except BaseException:
             shard.unregister_book(symbol)
             raise
@@ -247,50 +411,53 @@ class WebSocketManager:
 
     async def unsubscribe(self, *subs: Subscription) -> None:
         for shard in self._shards:
-            mine = [s for s in subs if s in shard.subscriptions]  # type: ignore[attr-defined]
+            mine = [s for s in subs if s in shard.subscriptions]
             if mine:
-                await shard.unsubscribe(*mine)  # type: ignore[attr-defined]
+                await shard.unsubscribe(*mine)
 
     async def subscribe_depth(self, symbol: str, **options: str) -> None:
-        await self.subscribe(self.handler.depth_subscription(symbol, **options))  # type: ignore[attr-defined]
+        await self.subscribe(self.handler.depth_subscription(symbol, **options))
 
     async def subscribe_trades(self, symbol: str, **options: str) -> None:
-        await self.subscribe(self.handler.trades_subscription(symbol, **options))  # type: ignore[attr-defined]
+        await self.subscribe(self.handler.trades_subscription(symbol, **options))
 
     async def subscribe_ticker(self, symbol: str, **options: str) -> None:
-        await self.subscribe(self.handler.ticker_subscription(symbol, **options))  # type: ignore[attr-defined]
+        await self.subscribe(self.handler.ticker_subscription(symbol, **options))
 
     @property
     def subscriptions(self) -> frozenset[Subscription]:
-        return frozenset().union(*(s.subscriptions for s in self._shards))  # type: ignore[attr-defined]
+        return frozenset().union(*(s.subscriptions for s in self._shards))
 
     # -- callbacks ---------------------------------------------------------------------------------
 
-    def on(self, mtype: MessageType, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def on(self, mtype: MessageType, callback: Callable[[E], Any]) -> Callable[[E], Any]:
         """Call ``callback(event)`` for messages of ``mtype`` on every connection."""
+        return self._on(mtype, callback)
+
+    def _on(self, mtype: MessageType, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
         for shard in self._shards:
             shard.handler.on(mtype, callback)
         self._callbacks.append((mtype, callback))
         return callback
 
-    def on_orderbook(self, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        return self.on(MessageType.ORDERBOOK, callback)
+    def on_orderbook(self, callback: Callable[[BookT], Any]) -> Callable[[BookT], Any]:
+        return self._on(MessageType.ORDERBOOK, callback)
 
-    def on_trade(self, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        return self.on(MessageType.TRADE, callback)
+    def on_trade(self, callback: Callable[[TradeT], Any]) -> Callable[[TradeT], Any]:
+        return self._on(MessageType.TRADE, callback)
 
-    def on_ticker(self, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        return self.on(MessageType.TICKER, callback)
+    def on_ticker(self, callback: Callable[[TickerT], Any]) -> Callable[[TickerT], Any]:
+        return self._on(MessageType.TICKER, callback)
 
     def on_error(self, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        return self.on(MessageType.ERROR, callback)
+        return self._on(MessageType.ERROR, callback)
 
     def on_subscribe(self, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        return self.on(MessageType.SUBSCRIBE, callback)
+        return self._on(MessageType.SUBSCRIBE, callback)
 
     # -- async iteration ---------------------------------------------------------------------------
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[E]:
         if self._events is None:
             self._events = EventQueue(self._queue_size, self._overflow, self._count_drop)
             for shard in self._shards:
@@ -316,3 +483,7 @@ class WebSocketManager:
         snap["connections"] = [s.state.value for s in self._shards]
         snap["subscriptions"] = sorted(map(str, self.subscriptions))
         return snap
+
+
+#: A manager of any exchange (code that handles several).
+AnyWebSocketManager: TypeAlias = WebSocketManager[Any, Any, Any, Any, Any]

@@ -1,8 +1,9 @@
 """Connection policy: endpoints, heartbeat, timeouts and reconnect backoff.
 
-A policy is plain data; the connection mixins build one per exchange and the interface obeys
-it. Backoff is exponential with full jitter, capped, and resets after a healthy period so a
-storm of failures slows down while a one-off drop reconnects at once.
+A policy is plain data; the exchange protocols build one per exchange and the connection obeys
+it. Backoff is exponential with jitter, capped, and resets once a connection proved healthy
+(subscribed and data flowing, or up for ``reset_after`` seconds), so a storm of failures slows
+down while drops that each recovered reconnect at the first delay every time.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ class ReconnectPolicy:
     jitter: float = 0.5
     #: A connection that stayed up this long resets the backoff.
     reset_after: float = 30.0
+    #: A connection that got subscribed and then received this many socket reads of data (not
+    #: control frames, not application pongs) resets the backoff when it drops (None: only
+    #: ``reset_after`` counts). HFT wants the next drop to reconnect fast, not after a delay
+    #: grown by drops that each recovered.
+    reset_after_reads: int | None = 1
     #: Close codes after which the first reconnect attempt is immediate.
     immediate_codes: frozenset[int] = frozenset()
     #: Give up after this many consecutive failures (None: never).
@@ -73,6 +79,10 @@ class Backoff:
     def exhausted(self) -> bool:
         """True when the policy's attempt budget is spent."""
         return self.policy.max_attempts is not None and self.attempts >= self.policy.max_attempts
+
+    def reset(self) -> None:
+        """The last connection was healthy: the next attempt starts from the first delay."""
+        self.attempts = 0
 
     def connection_lasted(self, seconds: float) -> None:
         """Report how long the last connection stayed up; a healthy one resets the backoff."""

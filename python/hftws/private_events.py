@@ -13,6 +13,7 @@ Common vocabularies: ``side`` is ``"buy"``/``"sell"`` (positions ``"long"``/``"s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -208,7 +209,11 @@ def _mexc_account(e: Any) -> BalanceUpdate:
     )
 
 
-_MEXC = {"order": _mexc_order, "deal": _mexc_deal, "account": _mexc_account}
+_MEXC: dict[str, Callable[[Any], PrivateEvent]] = {
+    "order": _mexc_order,
+    "deal": _mexc_deal,
+    "account": _mexc_account,
+}
 
 
 def from_mexc(event: Any) -> PrivateEvent | None:
@@ -345,7 +350,7 @@ def _gate_position(e: Any) -> PositionUpdate:
     )
 
 
-_GATE = {
+_GATE: dict[str, Callable[[Any], PrivateEvent]] = {
     "order": _gate_order,
     "user_trade": _gate_user_trade,
     "balance": _gate_balance,

@@ -56,7 +56,8 @@ async def recv_json(ws: ClientConnection, timeout: float = 2.0) -> dict[str, Any
         while True:
             frame = await ws.recv()
             if isinstance(frame, str):
-                return json.loads(frame)
+                decoded: dict[str, Any] = json.loads(frame)
+                return decoded
 
 
 async def quiet_for(ws: ClientConnection, seconds: float) -> list[str | bytes]:
@@ -75,6 +76,6 @@ async def recv_event(ws: ClientConnection, event: str, timeout: float = 2.0) -> 
     """The next Gate message whose ``event`` is ``event``, skipping pushes."""
     async with asyncio.timeout(timeout):
         while True:
-            msg = json.loads(await ws.recv())
+            msg: dict[str, Any] = json.loads(await ws.recv())
             if msg.get("event") == event:
                 return msg

@@ -1,6 +1,7 @@
 """The Rust order book against a plain Python model, plus API behaviour."""
 
 from decimal import Decimal
+from typing import Any, Literal
 
 import pytest
 from hypothesis import strategies as st
@@ -9,7 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from hftws import BookStatus, DecimalParseError, OrderBook
 
 
-def test_snapshot_then_deltas_track_levels_and_sequence():
+def test_snapshot_then_deltas_track_levels_and_sequence() -> None:
     book = OrderBook("mexc", symbol="BTCUSDT")
     assert book.state == "empty" and not book.in_sync
     assert book.best_bid() is None
@@ -37,15 +38,19 @@ def test_snapshot_then_deltas_track_levels_and_sequence():
     assert book.sequence == 105
 
 
-def test_mexc_gap_and_gate_straddle_differ():
-    for seq_rule, want in (("mexc", BookStatus.GAP), ("gate", BookStatus.APPLIED)):
+def test_mexc_gap_and_gate_straddle_differ() -> None:
+    rules: tuple[tuple[Literal["mexc", "gate"], BookStatus], ...] = (
+        ("mexc", BookStatus.GAP),
+        ("gate", BookStatus.APPLIED),
+    )
+    for seq_rule, want in rules:
         book = OrderBook(seq_rule)
         book.load_snapshot([("1", "1")], [("2", "1")], 10)
         assert book.apply([], [], 11, 12) == BookStatus.APPLIED
         assert book.apply([], [], 12, 14) == want, seq_rule
 
 
-def test_gap_refuses_until_snapshot_and_is_counted():
+def test_gap_refuses_until_snapshot_and_is_counted() -> None:
     book = OrderBook("gate")
     book.load_snapshot([("1", "1")], [("2", "1")], 10)
     assert book.apply([("1.5", "1")], [], 12, 13) == BookStatus.GAP
@@ -67,7 +72,7 @@ def test_gap_refuses_until_snapshot_and_is_counted():
     }
 
 
-def test_link_is_part_of_in_sync():
+def test_link_is_part_of_in_sync() -> None:
     book = OrderBook("gate")
     book.load_snapshot([("1", "1")], [("2", "1")], 10)
     assert book.apply([], [], 11, 11) == BookStatus.APPLIED and book.in_sync
@@ -81,14 +86,14 @@ def test_link_is_part_of_in_sync():
     assert book.in_sync and book.state == "synced"
 
 
-def test_crossed_book_is_reported():
+def test_crossed_book_is_reported() -> None:
     book = OrderBook("gate")
     book.load_snapshot([("1", "1")], [("2", "1")], 10)
     status = book.apply([("2", "5")], [], 11, 11)
     assert status == BookStatus.CROSSED and not status.ok and not book.in_sync
 
 
-def test_malformed_level_raises_typed_error_and_desyncs():
+def test_malformed_level_raises_typed_error_and_desyncs() -> None:
     book = OrderBook("gate")
     book.load_snapshot([("1", "1")], [("2", "1")], 10)
     with pytest.raises(DecimalParseError):
@@ -102,23 +107,28 @@ def test_malformed_level_raises_typed_error_and_desyncs():
     assert not book.in_sync
 
 
-def test_max_depth_keeps_only_top_levels():
+def test_max_depth_keeps_only_top_levels() -> None:
     book = OrderBook("gate", max_depth=2)
     book.load_snapshot([(str(p), "1") for p in range(1, 6)], [], 1)
     assert book.depth()[0] == [("5", "1"), ("4", "1")]
 
 
-def test_apply_many_stops_at_the_first_gap():
+def test_apply_many_stops_at_the_first_gap() -> None:
     book = OrderBook("mexc")
     book.load_snapshot([("1", "1")], [("3", "1")], 10)
-    updates = [([("1.1", "1")], [], 11, 11), ([], [], 13, 13), ([("1.2", "1")], [], 14, 14)]
+    updates: list[Any] = [
+        ([("1.1", "1")], [], 11, 11),
+        ([], [], 13, 13),
+        ([("1.2", "1")], [], 14, 14),
+    ]
     assert book.apply_many(updates) == BookStatus.GAP
     assert book.best_bid() == (1.1, 1.0)
 
 
-def test_invalid_rule_and_depth_are_clear_errors():
+def test_invalid_rule_and_depth_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="mexc"):
-        OrderBook("binance")
+        unknown: Any = "binance"
+        OrderBook(unknown)
     with pytest.raises(ValueError):
         OrderBook("gate", max_depth=0)
 
@@ -145,7 +155,7 @@ class Model:
     def crossed(self) -> bool:
         return bool(self.bids and self.asks and max(self.bids) >= min(self.asks))
 
-    def snapshot(self, bids, asks, seq) -> BookStatus:
+    def snapshot(self, bids: Any, asks: Any, seq: Any) -> BookStatus:
         # A repeated price: the last pair wins, then zero sizes are dropped.
         self.bids = {p: s for p, s in {Decimal(p): Decimal(s) for p, s in bids}.items() if s}
         self.asks = {p: s for p, s in {Decimal(p): Decimal(s) for p, s in asks}.items() if s}
@@ -165,7 +175,7 @@ class Model:
             return BookStatus.CROSSED
         return ok
 
-    def delta(self, bids, asks, first, last) -> BookStatus:
+    def delta(self, bids: Any, asks: Any, first: Any, last: Any) -> BookStatus:
         if self.state != "synced":
             return BookStatus.NOT_SYNCED
         if first > last:
@@ -192,12 +202,12 @@ class Model:
 
 class BookMachine(RuleBasedStateMachine):
     @initialize(rule_=st.sampled_from(["mexc", "gate"]))
-    def start(self, rule_):
+    def start(self, rule_: Any) -> None:
         self.book = OrderBook(rule_)
         self.model = Model(rule_)
 
     @rule(bids=levels, asks=levels, seq=st.integers(0, 2**64 - 100))
-    def snapshot(self, bids, asks, seq):
+    def snapshot(self, bids: Any, asks: Any, seq: Any) -> None:
         # Snapshots are mostly uncrossed: bids low, asks high.
         bids = [(p, s) for p, s in bids if float(p) < 106]
         asks = [(p, s) for p, s in asks if float(p) >= 106]
@@ -210,7 +220,7 @@ class BookMachine(RuleBasedStateMachine):
         kind=st.sampled_from(["next", "next", "next", "straddle", "stale", "gap", "reversed"]),
         span=st.integers(0, 5),
     )
-    def delta(self, bids, asks, kind, span):
+    def delta(self, bids: Any, asks: Any, kind: Any, span: Any) -> None:
         last_id = self.model.last
         first = {
             "next": last_id + 1,
@@ -228,7 +238,7 @@ class BookMachine(RuleBasedStateMachine):
         assert self.book.apply(bids, asks, first, last) == want, (kind, first, last)
 
     @invariant()
-    def agree(self):
+    def agree(self) -> None:
         if not hasattr(self, "book"):
             return
         assert self.book.state == self.model.phase

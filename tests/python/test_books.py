@@ -6,28 +6,29 @@ import asyncio
 import itertools
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from client_helpers import own_tasks, wait_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hftws import StreamDecoder
 from hftws.books import LocalBook, OrderBookManager
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.market import Market, SymbolSpec
 from hftws.testing.mexc_server import MexcServer
+from hftws.ws import StreamDecoder
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 2.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
 SERVERS = {"mexc": MexcServer, "gateio": GateSpotServer, "gateio_futures": GateFuturesServer}
 SYMBOL = {"mexc": "BTCUSDT", "gateio": "BTC_USDT", "gateio_futures": "BTC_USDT"}
 
 
-def exact(levels) -> list[tuple[Decimal, Decimal]]:
+def exact(levels: Any) -> list[tuple[Decimal, Decimal]]:
     return [(Decimal(str(p)), Decimal(str(s))) for p, s in levels]
 
 
-async def assert_matches_truth(book: LocalBook, server, depth: int | None = None) -> None:
+async def assert_matches_truth(book: LocalBook, server: Any, depth: int | None = None) -> None:
     """Freeze the market, let the book catch up, compare every level exactly."""
     server.pause()
     last = server.market.last_id(book.symbol)
@@ -44,14 +45,14 @@ async def assert_matches_truth(book: LocalBook, server, depth: int | None = None
     server.resume()
 
 
-def manager_for(exchange: str, server) -> OrderBookManager:
+def manager_for(exchange: str, server: Any) -> OrderBookManager:
     return OrderBookManager(
         urls={exchange: server.url}, rest_urls={exchange: server.rest_url}, **FAST
     )
 
 
 @pytest.mark.parametrize("exchange", ["mexc", "gateio", "gateio_futures"])
-async def test_book_equals_the_truth_after_thousands_of_pushes(exchange):
+async def test_book_equals_the_truth_after_thousands_of_pushes(exchange: Any) -> None:
     async with SERVERS[exchange](rate=None) as server, manager_for(exchange, server) as books:
         book = await books.watch(exchange, SYMBOL[exchange], depth=None)
         await wait_for(lambda: book.updates >= 2000, timeout=20)
@@ -60,7 +61,7 @@ async def test_book_equals_the_truth_after_thousands_of_pushes(exchange):
     assert not own_tasks()
 
 
-async def test_gate_obu_book_equals_the_truth_top_50():
+async def test_gate_obu_book_equals_the_truth_top_50() -> None:
     async with GateSpotServer(rate=None) as server, manager_for("gateio", server) as books:
         book = await books.watch("gateio", "ETH_USDT", mode="obu", depth=50)
         await wait_for(lambda: book.updates >= 1000, timeout=20)
@@ -73,7 +74,7 @@ async def test_gate_obu_book_equals_the_truth_top_50():
 
 
 @pytest.mark.parametrize("exchange", ["mexc", "gateio"])
-async def test_gap_mid_stream_opens_and_closes_an_out_of_sync_window(exchange):
+async def test_gap_mid_stream_opens_and_closes_an_out_of_sync_window(exchange: Any) -> None:
     async with SERVERS[exchange](rate=500) as server, manager_for(exchange, server) as books:
         book = await books.watch(exchange, SYMBOL[exchange], depth=None)
         flips: list[bool] = []
@@ -98,7 +99,7 @@ async def test_gap_mid_stream_opens_and_closes_an_out_of_sync_window(exchange):
         ("rest_status", (503,)),
     ],
 )
-async def test_snapshot_alignment_cases_end_in_a_correct_book(fault, args):
+async def test_snapshot_alignment_cases_end_in_a_correct_book(fault: Any, args: Any) -> None:
     async with MexcServer(rate=500) as server, manager_for("mexc", server) as books:
         getattr(server.faults, fault)(*args)
         book = await books.watch("mexc", "BTCUSDT", timeout=10)
@@ -108,7 +109,7 @@ async def test_snapshot_alignment_cases_end_in_a_correct_book(fault, args):
             assert book.snapshot_failures == 1
 
 
-async def test_rate_limited_snapshot_waits_for_retry_after():
+async def test_rate_limited_snapshot_waits_for_retry_after() -> None:
     async with GateSpotServer(rate=500) as server, manager_for("gateio", server) as books:
         server.faults.rest_status(429, retry_after=0.4)
         loop = asyncio.get_running_loop()
@@ -119,7 +120,7 @@ async def test_rate_limited_snapshot_waits_for_retry_after():
         await assert_matches_truth(book, server)
 
 
-async def test_reconnect_mid_stream_resyncs_every_book_on_the_connection():
+async def test_reconnect_mid_stream_resyncs_every_book_on_the_connection() -> None:
     async with MexcServer(rate=500) as server, manager_for("mexc", server) as books:
         a = await books.watch("mexc", "BTCUSDT")
         b = await books.watch("mexc", "ETHUSDT")
@@ -130,7 +131,7 @@ async def test_reconnect_mid_stream_resyncs_every_book_on_the_connection():
         await assert_matches_truth(b, server)
 
 
-async def test_many_books_resync_independently():
+async def test_many_books_resync_independently() -> None:
     specs = [
         SymbolSpec(f"S{i:03d}USDT", Decimal("0.01"), Decimal("0.001"), Decimal(100 + i), depth=60)
         for i in range(40)
@@ -153,8 +154,8 @@ async def test_many_books_resync_independently():
 SPEC = SymbolSpec("BTC_USDT", Decimal("0.1"), Decimal("0.001"), Decimal("100"), depth=40)
 
 
-def gate_frame(change) -> str:
-    def side(levels):
+def gate_frame(change: Any) -> str:
+    def side(levels: Any) -> list[list[str]]:
         return [[str(p), str(s)] for p, s in levels]
 
     result = {
@@ -178,7 +179,7 @@ class FakeVenue:
     def _metrics_note(self, what: str) -> None:
         pass
 
-    async def _snapshot(self, book: LocalBook):
+    async def _snapshot(self, book: LocalBook) -> tuple[list[Any], list[Any], int]:
         snap = self.market.snapshot_at("BTC_USDT", self.pending.pop(0), 1000)
         return list(snap.bids), list(snap.asks), snap.last_id
 
@@ -191,7 +192,9 @@ class FakeVenue:
     ),
     snap_lag=st.integers(-3, 3),
 )
-def test_book_is_never_in_sync_while_it_differs_from_the_truth(seed, plan, snap_lag):
+def test_book_is_never_in_sync_while_it_differs_from_the_truth(
+    seed: Any, plan: Any, snap_lag: Any
+) -> None:
     async def run() -> None:
         market = Market([SPEC], seed=seed)
         venue = FakeVenue(market)
@@ -239,7 +242,7 @@ def test_book_is_never_in_sync_while_it_differs_from_the_truth(seed, plan, snap_
     asyncio.run(run())
 
 
-def test_unknown_exchange_and_bad_mode_are_clear_errors():
+def test_unknown_exchange_and_bad_mode_are_clear_errors() -> None:
     async def run() -> None:
         books = OrderBookManager()
         with pytest.raises(ValueError, match="gateio, gateio_futures, mexc"):
@@ -251,13 +254,13 @@ def test_unknown_exchange_and_bad_mode_are_clear_errors():
     asyncio.run(run())
 
 
-def test_pairwise_helper_is_exact():
+def test_pairwise_helper_is_exact() -> None:
     # exact() compares numerically: "1.50" and "1.5" are the same level size.
     assert exact([("1.50", "2")]) == exact([(Decimal("1.5"), 2)])
     assert list(itertools.pairwise([1, 2, 3])) == [(1, 2), (2, 3)]
 
 
-async def test_connection_age_rollover_keeps_books_in_sync_without_a_resync():
+async def test_connection_age_rollover_keeps_books_in_sync_without_a_resync() -> None:
     async with MexcServer(rate=500) as server:
         books = OrderBookManager(
             urls={"mexc": server.url},

@@ -13,15 +13,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
+from hftws.testing.mexc_server import MexcServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "COLUMNS": "140", "PYTHONUNBUFFERED": "1"}
 ENV.pop("HFTWS_CONFIG", None)
 
 
-def hftws(*args: str, timeout: float = 60.0, **kw) -> subprocess.CompletedProcess[str]:
+def hftws(*args: str, timeout: float = 60.0, **kw: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hftws", *args],
         capture_output=True,
@@ -49,7 +53,7 @@ async def ahftws(*args: str, timeout: float = 60.0) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-def test_demo_runs_resyncs_and_recovers(tmp_path):
+def test_demo_runs_resyncs_and_recovers(tmp_path: Path) -> None:
     summary = tmp_path / "s.json"
     r = hftws("demo", "--duration", "5", "--no-tui", "--summary-json", str(summary))
     assert r.returncode == 0, r.stderr + r.stdout
@@ -72,7 +76,9 @@ def test_demo_runs_resyncs_and_recovers(tmp_path):
     assert re.search(r"mexc BTCUSDT state=in_sync .*updates=\d+", r.stdout)
 
 
-async def test_record_then_replay_matches_the_live_books(mexc_server, tmp_path):
+async def test_record_then_replay_matches_the_live_books(
+    mexc_server: MexcServer, tmp_path: Path
+) -> None:
     path, live, again = tmp_path / "r.hfr", tmp_path / "live.json", tmp_path / "replay.json"
     rc, out, err = await ahftws(
         "record", "mexc", "depth:BTCUSDT", "depth:ETHUSDT", "trades:BTCUSDT",
@@ -94,7 +100,9 @@ async def test_record_then_replay_matches_the_live_books(mexc_server, tmp_path):
         )
     assert b["exchanges"]["mexc"]["messages"] == a["exchanges"]["mexc"]["messages"]
     assert b["damage"] is None
-    total = int(re.search(r"replayed ([\d,]+) records", out).group(1).replace(",", ""))
+    found = re.search(r"replayed ([\d,]+) records", out)
+    assert found is not None
+    total = int(found.group(1).replace(",", ""))
 
     # At 4x the recorded pace a ~2 s recording takes at least ~0.5 s, and ends the same.
     t0 = time.monotonic()
@@ -119,7 +127,9 @@ async def test_record_then_replay_matches_the_live_books(mexc_server, tmp_path):
     assert 0 < doc["damage"]["records"] < total and doc["updates"] > 0
 
 
-async def test_watch_local_server_and_one_line_failures(mexc_server, gate_spot_server):
+async def test_watch_local_server_and_one_line_failures(
+    mexc_server: MexcServer, gate_spot_server: GateSpotServer
+) -> None:
     rc, out, err = await ahftws(
         "watch", "gateio", "BTC", "--depth", "3", "--duration", "1", "--no-tui",
         "--url", gate_spot_server.url, "--rest-url", gate_spot_server.rest_url,
@@ -138,7 +148,7 @@ async def test_watch_local_server_and_one_line_failures(mexc_server, gate_spot_s
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-async def test_watch_reports_a_book_that_never_syncs(mexc_server):
+async def test_watch_reports_a_book_that_never_syncs(mexc_server: MexcServer) -> None:
     mexc_server.faults.rest_status(500, times=None)
     rc, _out, err = await ahftws(
         "watch", "mexc", "BTCUSDT", "--sync-timeout", "1.5", "--no-tui",
@@ -171,7 +181,7 @@ async def test_watch_reports_a_book_that_never_syncs(mexc_server):
         ["demo", "--config", "/nonexistent.toml"],
     ],
 )
-def test_bad_arguments_give_a_usage_error(args, tmp_path):
+def test_bad_arguments_give_a_usage_error(args: Any, tmp_path: Path) -> None:
     r = hftws(*args, cwd=tmp_path)
     assert r.returncode == 2, (args, r.stdout, r.stderr)
     assert "error" in r.stderr and "Traceback" not in r.stderr
@@ -179,20 +189,20 @@ def test_bad_arguments_give_a_usage_error(args, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["demo", "watch", "record", "replay", "bench"])
-def test_every_command_has_help_with_an_example(command):
+def test_every_command_has_help_with_an_example(command: Any) -> None:
     r = hftws(command, "--help")
     assert r.returncode == 0
     assert "example:" in r.stdout and f"hftws {command}" in r.stdout
 
 
-def test_console_script_and_top_level_help():
+def test_console_script_and_top_level_help() -> None:
     script = Path(sys.executable).with_name("hftws")
     r = subprocess.run([str(script), "--help"], capture_output=True, text=True, env=ENV, timeout=30)
     assert r.returncode == 0 and "exit codes" in r.stdout
     assert hftws("--version").stdout.startswith("hftws ")
 
 
-def test_replay_of_a_file_that_is_not_a_recording(tmp_path):
+def test_replay_of_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
     bad = tmp_path / "bad.hfr"
     bad.write_bytes(b"hello, world, this is not a recording")
     r = hftws("replay", str(bad))
@@ -200,7 +210,7 @@ def test_replay_of_a_file_that_is_not_a_recording(tmp_path):
     assert r.stderr.strip() == f"hftws: {bad}: not an hftws recording (bad magic b'hello, w')"
 
 
-def test_config_file_supplies_defaults(tmp_path):
+def test_config_file_supplies_defaults(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[demo]\nduration = 1.5\nexchanges = ["mexc"]\nsymbols = ["SOL"]\n')
     summary = tmp_path / "s.json"
@@ -211,7 +221,7 @@ def test_config_file_supplies_defaults(tmp_path):
     assert doc["seconds"] < 10
 
 
-def test_bench_falls_back_to_the_scripts_then_uses_run_py(tmp_path):
+def test_bench_falls_back_to_the_scripts_then_uses_run_py(tmp_path: Path) -> None:
     benches = tmp_path / "benches"
     benches.mkdir()
     (benches / "bench_a.py").write_text("import sys; print('| a |', sys.argv[1:])\n")
@@ -224,7 +234,7 @@ def test_bench_falls_back_to_the_scripts_then_uses_run_py(tmp_path):
     assert "run.py (exit 3)" in r.stderr
 
 
-def test_tui_renders_in_a_pseudo_terminal():
+def test_tui_renders_in_a_pseudo_terminal() -> None:
     pid, fd = pty.fork()
     if pid == 0:  # child: the CLI on a terminal
         os.environ.update(COLUMNS="140", LINES="40", TERM="xterm-256color")
@@ -258,7 +268,9 @@ def test_tui_renders_in_a_pseudo_terminal():
     assert "books in sync" in text
 
 
-async def test_ctrl_c_ends_a_recording_cleanly(gate_futures_server, tmp_path):
+async def test_ctrl_c_ends_a_recording_cleanly(
+    gate_futures_server: GateFuturesServer, tmp_path: Path
+) -> None:
     path = tmp_path / "f.hfr"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hftws", "record", "gateio_futures", "depth:BTC_USDT",
@@ -271,6 +283,6 @@ async def test_ctrl_c_ends_a_recording_cleanly(gate_futures_server, tmp_path):
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
     assert "recorded" in out.decode() and "Traceback" not in err.decode()
-    rc, out, err = await ahftws("replay", str(path), "--no-tui")
-    assert rc == 0, err
-    assert re.search(r"gateio_futures\s+│\s+BTC_USDT .* in sync", out)
+    rc, text, errors = await ahftws("replay", str(path), "--no-tui")
+    assert rc == 0, errors
+    assert re.search(r"gateio_futures\s+│\s+BTC_USDT .* in sync", text)

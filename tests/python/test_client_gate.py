@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from client_helpers import own_tasks, wait_for
@@ -12,13 +13,17 @@ from hftws.exchanges import GateioFuturesPublicHandler, GateioSpotPublicHandler
 from hftws.interface import ConnectionState
 from hftws.manager import create_websocket_handler_direct
 from hftws.mixins.subscription import Subscription, SubscriptionError
+from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 2.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
 
 
-async def test_spot_streams_arrive_typed_and_continuous(gate_spot_server):
+async def test_spot_streams_arrive_typed_and_continuous(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
-    depth, trades, tickers, pongs = [], [], [], []
+    depth: list[Any] = []
+    trades: list[Any] = []
+    tickers: list[Any] = []
+    pongs: list[Any] = []
     ws.handler.on_orderbook(depth.append)
     ws.handler.on_trade(trades.append)
     ws.handler.on_ticker(tickers.append)
@@ -41,10 +46,13 @@ async def test_spot_streams_arrive_typed_and_continuous(gate_spot_server):
     assert not own_tasks()
 
 
-async def test_futures_streams_and_integer_contract_sizes(gate_futures_server):
+async def test_futures_streams_and_integer_contract_sizes(
+    gate_futures_server: GateFuturesServer,
+) -> None:
     ws = create_websocket_handler_direct("gateio_futures", url=gate_futures_server.url, **FAST)
     assert isinstance(ws, GateioFuturesPublicHandler)
-    depth, trades = [], []
+    depth: list[Any] = []
+    trades: list[Any] = []
     ws.handler.on_orderbook(depth.append)
     ws.handler.on_trade(trades.append)
     async with ws:
@@ -57,10 +65,10 @@ async def test_futures_streams_and_integer_contract_sizes(gate_futures_server):
     assert all(t.size_decimal == t.size_decimal.to_integral_value() for t in trades)
 
 
-async def test_refusal_by_error_object_is_reported(gate_spot_server):
+async def test_refusal_by_error_object_is_reported(gate_spot_server: GateSpotServer) -> None:
     gate_spot_server.faults.refuse("spot.trades:ETH_USDT")
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
-    errors = []
+    errors: list[Any] = []
     ws.handler.on_error(errors.append)
     async with ws:
         await ws.subscribe_trades("BTC_USDT")
@@ -71,9 +79,9 @@ async def test_refusal_by_error_object_is_reported(gate_spot_server):
         assert ws.subscriptions == {Subscription("spot.trades", ("BTC_USDT",))}
 
 
-async def test_abnormal_close_reconnects_and_resubscribes(gate_spot_server):
+async def test_abnormal_close_reconnects_and_resubscribes(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
-    depth = []
+    depth: list[Any] = []
     ws.handler.on_orderbook(depth.append)
     async with ws:
         await ws.subscribe_depth("BTC_USDT")
@@ -85,9 +93,9 @@ async def test_abnormal_close_reconnects_and_resubscribes(gate_spot_server):
     assert not own_tasks()
 
 
-async def test_invalid_json_is_counted_not_fatal(gate_spot_server):
+async def test_invalid_json_is_counted_not_fatal(gate_spot_server: GateSpotServer) -> None:
     ws = GateioSpotPublicHandler(url=gate_spot_server.url, **FAST)
-    depth = []
+    depth: list[Any] = []
     ws.handler.on_orderbook(depth.append)
     async with ws:
         await ws.subscribe_depth("BTC_USDT")
@@ -98,7 +106,7 @@ async def test_invalid_json_is_counted_not_fatal(gate_spot_server):
         assert ws.metrics.reconnects == 0
 
 
-def test_factories_reject_unknown_names_with_the_choices():
+def test_factories_reject_unknown_names_with_the_choices() -> None:
     with pytest.raises(ValueError, match=r"gateio, gateio_futures, .*mexc, mexc_private"):
         create_websocket_handler_direct("binance")
     with pytest.raises(TypeError, match="valid:"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 import pytest
 
@@ -14,11 +15,12 @@ from hftws.exchanges import (
     MexcPrivateHandler,
 )
 from hftws.manager import create_websocket_handler_direct
+from hftws.testing.mexc_server import MexcServer
 
 KEY, SECRET = "AKIA-visible-key-123", "s3cr3t-value-that-must-not-leak"
 
 
-def test_repr_and_str_hide_everything():
+def test_repr_and_str_hide_everything() -> None:
     creds = Credentials(KEY, SECRET, uid="424242")
     for text in (repr(creds), str(creds), f"{creds}", repr([creds]), repr({"c": creds})):
         assert KEY not in text and SECRET not in text and "424242" not in text
@@ -29,7 +31,7 @@ def test_repr_and_str_hide_everything():
         creds.api_key = "other"  # type: ignore[misc]
 
 
-def test_from_env_reads_the_documented_variables(monkeypatch):
+def test_from_env_reads_the_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env_names("mexc") == ("HFTWS_MEXC_API_KEY", "HFTWS_MEXC_API_SECRET", "HFTWS_MEXC_UID")
     assert env_names("gateio_futures")[0] == "HFTWS_GATEIO_API_KEY"
     monkeypatch.setenv("HFTWS_GATEIO_API_KEY", KEY)
@@ -39,7 +41,7 @@ def test_from_env_reads_the_documented_variables(monkeypatch):
     assert (creds.api_key, creds.api_secret, creds.uid) == (KEY, SECRET, "99")
 
 
-def test_missing_variables_are_named_but_no_value(monkeypatch):
+def test_missing_variables_are_named_but_no_value(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HFTWS_MEXC_API_KEY", raising=False)
     monkeypatch.setenv("HFTWS_MEXC_API_SECRET", SECRET)
     with pytest.raises(MissingCredentials) as info:
@@ -49,7 +51,7 @@ def test_missing_variables_are_named_but_no_value(monkeypatch):
     assert SECRET not in str(info.value)
 
 
-def test_empty_values_are_refused():
+def test_empty_values_are_refused() -> None:
     with pytest.raises(MissingCredentials):
         Credentials("", SECRET)
     with pytest.raises(MissingCredentials):
@@ -61,8 +63,8 @@ def test_empty_values_are_refused():
     [MexcPrivateHandler, GateioSpotPrivateHandler, GateioFuturesPrivateHandler],
 )
 async def test_handlers_fail_before_connecting_without_credentials(
-    factory, monkeypatch, mexc_server
-):
+    factory: Any, monkeypatch: pytest.MonkeyPatch, mexc_server: MexcServer
+) -> None:
     for var in ("MEXC", "GATEIO"):
         for suffix in ("API_KEY", "API_SECRET", "UID"):
             monkeypatch.delenv(f"HFTWS_{var}_{suffix}", raising=False)
@@ -71,7 +73,7 @@ async def test_handlers_fail_before_connecting_without_credentials(
     assert mexc_server.connections == 0 and mexc_server.private.calls == []
 
 
-def test_futures_need_the_uid(monkeypatch):
+def test_futures_need_the_uid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HFTWS_GATEIO_API_KEY", KEY)
     monkeypatch.setenv("HFTWS_GATEIO_API_SECRET", SECRET)
     monkeypatch.delenv("HFTWS_GATEIO_UID", raising=False)
@@ -83,12 +85,13 @@ def test_futures_need_the_uid(monkeypatch):
         GateioFuturesPrivateHandler(credentials=Credentials(KEY, SECRET))
 
 
-def test_factory_passes_credentials_and_reprs_stay_clean():
+def test_factory_passes_credentials_and_reprs_stay_clean() -> None:
     creds = Credentials(KEY, SECRET, uid="5")
     for name in ("mexc_private", "gateio_private", "gateio_futures_private"):
-        ws = create_websocket_handler_direct(name, credentials=creds)
-        assert ws._credentials is creds
+        ws: Any = create_websocket_handler_direct(name, credentials=creds)
+        assert ws.auth.credentials is creds
         for text in (repr(ws), str(ws), repr(ws.stats())):
             assert KEY not in text and SECRET not in text
     with pytest.raises(TypeError):
-        create_websocket_handler_direct("mexc_private", credentials=(KEY, SECRET))
+        not_credentials: Any = (KEY, SECRET)
+        create_websocket_handler_direct("mexc_private", credentials=not_credentials)

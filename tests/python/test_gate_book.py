@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,13 @@ S = hftws.BookStatus
 
 
 def upd(
-    first: int | None, last: int, bids=(), asks=(), *, channel="spot.order_book_update", **extra
+    first: int | None,
+    last: int,
+    bids: Any = (),
+    asks: Any = (),
+    *,
+    channel: Any = "spot.order_book_update",
+    **extra: Any,
 ) -> str:
     result: dict[str, object] = {
         "t": 1,
@@ -192,7 +199,11 @@ def test_non_depth_frames_return_none_and_leave_the_book() -> None:
 
 def test_apply_depth_many_reports_trouble_and_recovery() -> None:
     book = seeded(100)
-    frames = [upd(101, 101), upd(102, 102, [["99.6", "1"]]), b'{"channel":"spot.pong"}']
+    frames: list[str | bytes] = [
+        upd(101, 101),
+        upd(102, 102, [["99.6", "1"]]),
+        b'{"channel":"spot.pong"}',
+    ]
     assert gateio.apply_depth_many(frames, book) == S.APPLIED
     assert book.sequence == 102
     # A gap followed by refused pushes reports the gap.
@@ -227,7 +238,8 @@ def test_random_stream_matches_a_dict_model() -> None:
     )
     last = 0
     for _ in range(400):
-        bids, asks = [], []
+        bids: list[list[str]] = []
+        asks: list[list[str]] = []
         for _ in range(rng.randint(0, 12)):
             bid = rng.random() < 0.5
             p = Decimal(rng.randint(1, 100)) if bid else Decimal(rng.randint(101, 200))
@@ -244,6 +256,6 @@ def test_random_stream_matches_a_dict_model() -> None:
         want_b = max(model_b) if model_b else None
         got = book.best_bid_decimal()
         assert (got[0] if got else None) == want_b
-    bids, asks = book.depth()
-    assert {Decimal(p): Decimal(s) for p, s in bids} == model_b
-    assert {Decimal(p): Decimal(s) for p, s in asks} == model_a
+    final_bids, final_asks = book.depth()
+    assert {Decimal(p): Decimal(s) for p, s in final_bids} == model_b
+    assert {Decimal(p): Decimal(s) for p, s in final_asks} == model_a

@@ -160,7 +160,7 @@ CHANNELS: list[tuple[str, list[tuple[str, str, str]], bool, type]] = [
     ("futures.balances", FUT_BALANCE, True, gateio.GateBalance),
 ]
 
-text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 plain_decimals = st.decimals(
     min_value=Decimal("-1e12"),
     max_value=Decimal("1e12"),
@@ -237,16 +237,19 @@ def expect_field(ev: Any, attr: str, kind: str, value: Any, present: bool) -> No
 @pytest.mark.parametrize("case", CHANNELS, ids=[f"{c[0]}" for c in CHANNELS])
 @given(data=st.data())
 def test_record_channels_match_json(
-    case: tuple[str, list[Any], bool, type], data: st.DataObject
+    case: tuple[str, list[Any], bool, type[Any]], data: st.DataObject
 ) -> None:
     channel, spec, as_list, cls = case
     n = data.draw(st.integers(1, 3)) if as_list else 1
     records = [data.draw(record(spec)) for _ in range(n)]
-    env = {"time": data.draw(st.integers(0, 2**40)), "time_ms": data.draw(st.integers(0, 2**50))}
+    env: dict[str, Any] = {
+        "time": data.draw(st.integers(0, 2**40)),
+        "time_ms": data.draw(st.integers(0, 2**50)),
+    }
     env |= {"channel": channel, "event": "update", "result": records if as_list else records[0]}
-    msg = data.draw(shuffled(env))
+    msg: Any = data.draw(shuffled(env))
     frame = json.dumps(msg, ensure_ascii=data.draw(st.booleans()))
-    got = gateio.parse(frame.encode() if data.draw(st.booleans()) else frame)
+    got: Any = gateio.parse(frame.encode() if data.draw(st.booleans()) else frame)
     events = got if as_list else (got,)
     assert len(events) == n
     for ev, rec in zip(events, records, strict=True):

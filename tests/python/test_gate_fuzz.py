@@ -83,7 +83,7 @@ KEYS = [
 ]
 
 
-def outcome(data: bytes | str) -> object:
+def outcome(data: bytes | str) -> Any:
     try:
         return gateio.parse(data)
     except gateio.GateDecodeError as e:

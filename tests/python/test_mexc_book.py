@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,8 +15,11 @@ from hftws.testing import mexc_proto
 CHANNEL = "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"
 
 
-def aggre(first: int, last: int, bids=(), asks=()) -> bytes:
-    lv = lambda levels: [{"price": p, "quantity": q} for p, q in levels]  # noqa: E731
+def aggre(first: int, last: int, bids: Any = (), asks: Any = ()) -> bytes:
+
+    def lv(levels: Any) -> list[dict[str, Any]]:
+        return [{"price": p, "quantity": q} for p, q in levels]
+
     return mexc_proto.encode(
         {
             "channel": CHANNEL,
@@ -80,7 +84,7 @@ def test_reference_vector_applies_after_a_snapshot() -> None:
 
 
 def test_limit_depth_is_a_snapshot() -> None:
-    def limit(version: int, bids) -> bytes:
+    def limit(version: int, bids: Any) -> bytes:
         return mexc_proto.encode(
             {
                 "channel": "spot@public.limit.depth.v3.api.pb@BTCUSDT@5",
@@ -150,7 +154,7 @@ def test_errors_name_the_field_and_leave_the_book_out_of_sync() -> None:
 
 
 @st.composite
-def depth_stream(draw: st.DrawFn) -> list[tuple[int, int, list, list]]:
+def depth_stream(draw: st.DrawFn) -> list[tuple[int, int, list[Any], list[Any]]]:
     pushes, version = [], 100
     for _ in range(draw(st.integers(1, 30))):
         levels = st.lists(
@@ -166,7 +170,7 @@ def depth_stream(draw: st.DrawFn) -> list[tuple[int, int, list, list]]:
 
 
 @given(depth_stream())
-def test_book_matches_a_dict_model(stream: list[tuple[int, int, list, list]]) -> None:
+def test_book_matches_a_dict_model(stream: list[tuple[int, int, list[Any], list[Any]]]) -> None:
     book = OrderBook("mexc")
     book.load_snapshot([], [], 100)
     model: dict[str, dict[decimal.Decimal, decimal.Decimal]] = {"bid": {}, "ask": {}}

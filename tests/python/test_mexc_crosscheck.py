@@ -10,6 +10,7 @@ equal Google's ``MessageToDict`` of the same bytes.
 from __future__ import annotations
 
 import decimal
+from typing import Any
 
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
@@ -32,7 +33,7 @@ TEXT_FIELDS = {
     "routeFactor", "marketId", "marketCurrencyId", "currencyId",
 }  # fmt: skip
 
-text = st.text(st.characters(exclude_categories=("Cs",)), max_size=24)
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=24)
 
 
 @st.composite
@@ -199,7 +200,7 @@ def pushes(draw: st.DrawFn, body_numbers: list[int] = BODY_FIELDS) -> tuple[int,
 def test_every_body_matches_google(case: tuple[int, bytes]) -> None:
     num, frame = case
     expected = mexc_proto.to_dict(frame)
-    event = mexc.decode(frame)
+    event: Any = mexc.decode(frame)
     assert event.body_field == num
     assert event.to_dict() == expected
 
@@ -216,7 +217,7 @@ def test_each_body_kind_matches_google(num: int, data: st.DataObject) -> None:
 def test_depth_accessors_agree_with_google(case: tuple[int, bytes]) -> None:
     num, frame = case
     body = mexc_proto.to_dict(frame)[pb.body_fields[num]]
-    event = mexc.decode(frame)
+    event: Any = mexc.decode(frame)
     for side in ("bids", "asks"):
         levels = [(lvl["price"], lvl["quantity"]) for lvl in body[side]]
         assert getattr(event, f"{side}_str") == levels

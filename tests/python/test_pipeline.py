@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any, Literal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import hftws
-from hftws import BookStatus, BookUpdate, OrderBook, ProtocolError, StreamDecoder, gateio, mexc
+from hftws import BookStatus, BookUpdate, OrderBook, ProtocolError, gateio, mexc
 from hftws.testing.mexc_proto import encode
+from hftws.ws import StreamDecoder
 
 PAIR, SYMBOL = "BTC_USDT", "BTCUSDT"
 
@@ -31,7 +33,7 @@ def frame(payload: bytes, opcode: int = 1, fin: bool = True) -> bytes:
     return bytes((first, 127)) + n.to_bytes(8, "big") + payload
 
 
-def gate_depth(first: int, last: int, bids, asks, pair: str = PAIR) -> bytes:
+def gate_depth(first: int, last: int, bids: Any, asks: Any, pair: str = PAIR) -> bytes:
     result = {"t": 1, "s": pair, "U": first, "u": last, "b": bids, "a": asks}
     msg = {"time": 1, "channel": "spot.order_book_update", "event": "update", "result": result}
     return json.dumps(msg).encode()
@@ -45,7 +47,7 @@ def gate_trade(i: int) -> bytes:
     ).encode()
 
 
-def mexc_depth(first: int, last: int, bids, asks, symbol: str = SYMBOL) -> bytes:
+def mexc_depth(first: int, last: int, bids: Any, asks: Any, symbol: str = SYMBOL) -> bytes:
     body = {
         "bids": [{"price": p, "quantity": q} for p, q in bids],
         "asks": [{"price": p, "quantity": q} for p, q in asks],
@@ -63,13 +65,13 @@ def mexc_depth(first: int, last: int, bids, asks, symbol: str = SYMBOL) -> bytes
     )
 
 
-def loaded(rule: str, symbol: str = "") -> OrderBook:
+def loaded(rule: Literal["mexc", "gate"], symbol: str = "") -> OrderBook:
     book = OrderBook(rule, symbol=symbol)
     book.load_snapshot([("99", "1"), ("98", "2")], [("101", "1"), ("102", "2")], 10)
     return book
 
 
-def test_gate_events_match_parse_and_controls_are_tuples():
+def test_gate_events_match_parse_and_controls_are_tuples() -> None:
     payloads = [gate_trade(1), gate_depth(11, 12, [["99.5", "1"]], []), gate_trade(2)]
     data = b"".join(frame(p) for p in payloads) + frame(b"hi", 9) + frame(b"", 10)
     dec = StreamDecoder("gateio")
@@ -77,14 +79,14 @@ def test_gate_events_match_parse_and_controls_are_tuples():
     assert dec.controls == 2
     assert items[3:] == [(9, b"hi"), (10, b"")]
     for item, payload in zip(items, payloads, strict=False):
-        want = gateio.parse(payload)
+        want: Any = gateio.parse(payload)
         assert type(item) is type(want)
         assert item.kind == want.kind
         assert item.to_dict() == want.to_dict()
     assert dec.feed(b"") == [] and dec.controls == 0
 
 
-def test_gate_registered_book_gets_pushes_in_rust():
+def test_gate_registered_book_gets_pushes_in_rust() -> None:
     book, ref = loaded("gate", PAIR), loaded("gate", PAIR)
     dec = StreamDecoder("gateio")
     dec.register_book(PAIR, book)
@@ -106,7 +108,7 @@ def test_gate_registered_book_gets_pushes_in_rust():
     assert book.depth() == ref.depth()
 
 
-def test_gate_book_for_other_pair_and_silent_mode():
+def test_gate_book_for_other_pair_and_silent_mode() -> None:
     book = loaded("gate", PAIR)
     dec = StreamDecoder("gateio")
     dec.register_book(PAIR, book, emit=False)
@@ -126,7 +128,7 @@ def test_gate_book_for_other_pair_and_silent_mode():
     assert isinstance(items[0], gateio.GateDepthUpdate)
 
 
-def test_mexc_events_controls_and_books():
+def test_mexc_events_controls_and_books() -> None:
     book, ref = loaded("mexc"), loaded("mexc")
     dec = StreamDecoder("mexc")
     dec.register_book(SYMBOL, book)
@@ -142,7 +144,7 @@ def test_mexc_events_controls_and_books():
     assert book.depth() == ref.depth()
 
 
-def test_undecodable_payloads_come_back_raw_and_the_chunk_goes_on():
+def test_undecodable_payloads_come_back_raw_and_the_chunk_goes_on() -> None:
     dec = StreamDecoder("gateio")
     items = dec.feed(frame(b'{"channel":') + frame(gate_trade(1)))
     assert items[0] == b'{"channel":'
@@ -156,7 +158,7 @@ def test_undecodable_payloads_come_back_raw_and_the_chunk_goes_on():
         mexc.decode(items[0])
 
 
-def test_protocol_error_keeps_items_and_close_is_reported():
+def test_protocol_error_keeps_items_and_close_is_reported() -> None:
     dec = StreamDecoder("gateio")
     masked = bytes((0x81, 0x80 | 1)) + b"abcd" + b"x"  # servers must not mask
     with pytest.raises(ProtocolError) as err:
@@ -168,7 +170,7 @@ def test_protocol_error_keeps_items_and_close_is_reported():
     assert dec.closed and dec.close_code == 1000 and dec.close_reason == "bye"
 
 
-def test_arguments_are_checked():
+def test_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="unknown exchange"):
         StreamDecoder("binance")
     with pytest.raises(ValueError):
@@ -179,7 +181,7 @@ def test_arguments_are_checked():
 
 
 @given(st.data())
-def test_any_chunking_gives_the_unfused_result(data):
+def test_any_chunking_gives_the_unfused_result(data: Any) -> None:
     rng = random.Random(data.draw(st.integers(0, 2**32)))
     payloads, uid = [], 10
     for i in range(rng.randint(1, 30)):
@@ -203,13 +205,14 @@ def test_any_chunking_gives_the_unfused_result(data):
     for item, p in zip(items, payloads, strict=True):
         want = gateio.apply_depth(p, ref)
         if want is None:
-            assert item.to_dict() == gateio.parse(p).to_dict()
+            parsed: Any = gateio.parse(p)
+            assert item.to_dict() == parsed.to_dict()
         else:
             assert item.status is want
     assert book.depth() == ref.depth()
 
 
-async def test_transport_with_exchange_delivers_events_books_and_answers_controls():
+async def test_transport_with_exchange_delivers_events_books_and_answers_controls() -> None:
     import asyncio
     import base64
     import hashlib
@@ -269,7 +272,7 @@ async def test_transport_with_exchange_delivers_events_books_and_answers_control
         raw.register_book(PAIR, book)
 
 
-def test_apply_depth_accepts_the_events_the_fused_decoder_delivers():
+def test_apply_depth_accepts_the_events_the_fused_decoder_delivers() -> None:
     # OrderBookManager applies the handler's current message; with the fused decoder that is
     # the event, which stands for the frame it holds.
     gate_push = gate_depth(11, 11, [["99.5", "4"]], [])

@@ -5,7 +5,7 @@ import random
 from hftws.policy import Backoff, ReconnectPolicy
 
 
-def test_backoff_grows_with_jitter_and_caps():
+def test_backoff_grows_with_jitter_and_caps() -> None:
     b = Backoff(
         ReconnectPolicy(initial_delay=0.1, max_delay=1.0, multiplier=2, jitter=0.5),
         rng=random.Random(1),
@@ -17,7 +17,7 @@ def test_backoff_grows_with_jitter_and_caps():
     assert max(delays) <= 1.0
 
 
-def test_immediate_codes_only_skip_the_first_wait():
+def test_immediate_codes_only_skip_the_first_wait() -> None:
     b = Backoff(ReconnectPolicy(initial_delay=0.5, immediate_codes=frozenset({1005})))
     assert b.next_delay(1005) == 0.0
     assert b.next_delay(1005) > 0.0
@@ -25,7 +25,7 @@ def test_immediate_codes_only_skip_the_first_wait():
     assert other.next_delay(1011) > 0.0
 
 
-def test_healthy_connection_resets_and_budget_is_enforced():
+def test_healthy_connection_resets_and_budget_is_enforced() -> None:
     b = Backoff(ReconnectPolicy(initial_delay=0.1, reset_after=10, max_attempts=3, jitter=0))
     for _ in range(3):
         b.next_delay()

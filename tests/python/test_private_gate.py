@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from client_helpers import own_tasks, wait_for
@@ -15,27 +16,28 @@ from hftws.interface import ConnectionState
 from hftws.manager import create_websocket_handler_direct
 from hftws.mixins.subscription import Subscription
 from hftws.private_events import BalanceUpdate, Execution, OrderUpdate, PositionUpdate
+from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.private import DEFAULT_ACCOUNT as ACCOUNT
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 3.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 3.0}
 CREDS = Credentials(ACCOUNT.api_key, ACCOUNT.api_secret, uid=ACCOUNT.uid)
 
 
-def spot(server, creds=CREDS, **kw):
+def spot(server: Any, creds: Any = CREDS, **kw: Any) -> GateioSpotPrivateHandler:
     return GateioSpotPrivateHandler(
-        url=server.url, rest_url=f"{server.rest_url}/api/v4", credentials=creds, **FAST, **kw
+        url=server.url, rest_url=server.rest_url, credentials=creds, **FAST, **kw
     )
 
 
-def collect(ws):
-    got: list = []
+def collect(ws: Any) -> list[Any]:
+    got: list[Any] = []
     for register in (ws.handler.on_order, ws.handler.on_execution, ws.handler.on_balance):
         register(got.append)
     ws.handler.on_position(got.append)
     return got
 
 
-async def test_spot_login_and_typed_events(gate_spot_server):
+async def test_spot_login_and_typed_events(gate_spot_server: GateSpotServer) -> None:
     private = gate_spot_server.private
     ws = spot(gate_spot_server)
     got = collect(ws)
@@ -83,6 +85,7 @@ async def test_spot_login_and_typed_events(gate_spot_server):
     )
     assert (done.status, done.order_id) == ("filled", "124")
     assert isinstance(fill, Execution) and isinstance(fill.raw, GateUserTrade)
+    assert fill.quantity is not None and fill.price is not None
     assert fill.quantity + fill.price == Decimal("0.3") and fill.is_maker is True
     assert isinstance(bal, BalanceUpdate) and isinstance(bal.raw, GateBalance)
     assert (bal.total, bal.available, bal.frozen) == (
@@ -93,13 +96,13 @@ async def test_spot_login_and_typed_events(gate_spot_server):
     assert not own_tasks()
 
 
-async def test_futures_uid_first_and_positions(gate_futures_server):
+async def test_futures_uid_first_and_positions(gate_futures_server: GateFuturesServer) -> None:
     private = gate_futures_server.private
     ws = create_websocket_handler_direct(
         "gateio_futures_private",
         credentials=CREDS,
         url=gate_futures_server.url,
-        rest_url=f"{gate_futures_server.rest_url}/api/v4",
+        rest_url=gate_futures_server.rest_url,
         **FAST,
     )
     assert isinstance(ws, GateioFuturesPrivateHandler)
@@ -115,19 +118,19 @@ async def test_futures_uid_first_and_positions(gate_futures_server):
         await wait_for(lambda: len(got) == 4)
     order, fill, pos, bal = got
     assert isinstance(order.raw, GateOrder)
-    assert (order.side, order.quantity, order.filled_quantity) == ("sell", 5, 3)
+    assert (order.side, order.quantity, order.filled_quantity) == ("sell", Decimal(5), Decimal(3))
     assert order.status == "partially_filled" and order.price == Decimal("63240.3")
-    assert (fill.side, fill.quantity, fill.fee) == ("sell", 3, Decimal("0.01"))
+    assert (fill.side, fill.quantity, fill.fee) == ("sell", Decimal(3), Decimal("0.01"))
     assert isinstance(pos, PositionUpdate) and isinstance(pos.raw, GatePosition)
-    assert (pos.side, pos.size, pos.leverage) == ("short", -3, 10)
+    assert (pos.side, pos.size, pos.leverage) == ("short", Decimal(-3), Decimal(10))
     assert bal.total == Decimal("1000.123") and bal.change_type == "fee"
 
 
-async def test_futures_wrong_uid_is_refused(gate_futures_server):
+async def test_futures_wrong_uid_is_refused(gate_futures_server: GateFuturesServer) -> None:
     creds = Credentials(ACCOUNT.api_key, ACCOUNT.api_secret, uid="999")
     ws = GateioFuturesPrivateHandler(
         url=gate_futures_server.url,
-        rest_url=f"{gate_futures_server.rest_url}/api/v4",
+        rest_url=gate_futures_server.rest_url,
         credentials=creds,
         **FAST,
     )
@@ -145,10 +148,12 @@ async def test_futures_wrong_uid_is_refused(gate_futures_server):
         (Credentials(ACCOUNT.api_key, "wrong-secret"), "INVALID_SIGNATURE"),
     ],
 )
-async def test_login_failure_is_reported_once_and_not_retried(gate_spot_server, creds, label):
+async def test_login_failure_is_reported_once_and_not_retried(
+    gate_spot_server: GateSpotServer, creds: Any, label: Any
+) -> None:
     private = gate_spot_server.private
     ws = spot(gate_spot_server, creds)
-    errors: list = []
+    errors: list[Any] = []
     ws.handler.on_error(errors.append)
     async with ws:
         with pytest.raises(AuthenticationError) as info:
@@ -166,7 +171,9 @@ async def test_login_failure_is_reported_once_and_not_retried(gate_spot_server, 
         assert creds.api_secret not in text and creds.api_key not in text
 
 
-async def test_clock_skew_server_time_and_expired_requests(gate_spot_server):
+async def test_clock_skew_server_time_and_expired_requests(
+    gate_spot_server: GateSpotServer,
+) -> None:
     private = gate_spot_server.private
     private.clock_skew = 120.0  # local clock two minutes behind the server
     ws = spot(gate_spot_server)
@@ -182,11 +189,13 @@ async def test_clock_skew_server_time_and_expired_requests(gate_spot_server):
     assert private.auth_log == [("spot.balances", "REQUEST_EXPIRED"), ("spot.balances", "ok")]
 
 
-async def test_expired_with_no_server_time_is_an_auth_error(gate_spot_server):
+async def test_expired_with_no_server_time_is_an_auth_error(
+    gate_spot_server: GateSpotServer,
+) -> None:
     gate_spot_server.private.clock_skew = 120.0
     # REST unreachable: the clock cannot be fixed, so the refusal stands after one retry.
     ws = GateioSpotPrivateHandler(
-        url=gate_spot_server.url, rest_url="http://127.0.0.1:9/api/v4", credentials=CREDS, **FAST
+        url=gate_spot_server.url, rest_url="http://127.0.0.1:9", credentials=CREDS, **FAST
     )
     async with ws:
         with pytest.raises(AuthenticationError) as info:
@@ -196,7 +205,7 @@ async def test_expired_with_no_server_time_is_an_auth_error(gate_spot_server):
     assert ws.metrics.errors["time_sync_failed"] >= 1
 
 
-async def test_reconnect_resigns_with_fresh_time(gate_spot_server):
+async def test_reconnect_resigns_with_fresh_time(gate_spot_server: GateSpotServer) -> None:
     private = gate_spot_server.private
     ws = spot(gate_spot_server)
     got = collect(ws)
@@ -213,7 +222,9 @@ async def test_reconnect_resigns_with_fresh_time(gate_spot_server):
     assert got[0].order_id == "after"
 
 
-async def test_no_secret_in_logs(gate_spot_server, caplog):
+async def test_no_secret_in_logs(
+    gate_spot_server: GateSpotServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="hftws")
     bad = spot(gate_spot_server, Credentials(ACCOUNT.api_key, "wrong-secret-abc"))
     async with bad:
@@ -232,7 +243,7 @@ async def test_no_secret_in_logs(gate_spot_server, caplog):
             assert secret not in text
 
 
-async def test_unsubscribe_is_signed_too(gate_spot_server):
+async def test_unsubscribe_is_signed_too(gate_spot_server: GateSpotServer) -> None:
     private = gate_spot_server.private
     ws = spot(gate_spot_server)
     got = collect(ws)
@@ -246,7 +257,9 @@ async def test_unsubscribe_is_signed_too(gate_spot_server):
     assert got == []
 
 
-async def test_key_revoked_while_connected_drops_the_channel_once(gate_spot_server):
+async def test_key_revoked_while_connected_drops_the_channel_once(
+    gate_spot_server: GateSpotServer,
+) -> None:
     private = gate_spot_server.private
     ws = spot(gate_spot_server)
     async with ws:
@@ -261,7 +274,7 @@ async def test_key_revoked_while_connected_drops_the_channel_once(gate_spot_serv
     assert private.auth_log == [("spot.orders", "ok"), ("spot.orders", "INVALID_KEY")]
 
 
-async def test_server_refuses_unsigned_and_stale_requests(gate_spot_server):
+async def test_server_refuses_unsigned_and_stale_requests(gate_spot_server: GateSpotServer) -> None:
     import json
     import time
 
@@ -285,6 +298,7 @@ async def test_server_refuses_unsigned_and_stale_requests(gate_spot_server):
             )
         )
         expired = gateio.parse(await raw.recv())
+        assert isinstance(expired, gateio.GateError)
         assert (expired.code, expired.label, expired.is_auth) == (2, "REQUEST_EXPIRED", True)
         await raw.send(
             gateio.subscribe_message(

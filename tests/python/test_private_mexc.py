@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import websockets
@@ -16,27 +17,28 @@ from hftws.interface import ConnectionState
 from hftws.manager import create_websocket_handler_direct
 from hftws.mexc import MexcAccountUpdate, MexcDeal, MexcOrder
 from hftws.private_events import BalanceUpdate, Execution, OrderUpdate
+from hftws.testing.mexc_server import MexcServer
 from hftws.testing.private import DEFAULT_ACCOUNT as ACCOUNT
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 3.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 3.0}
 CREDS = Credentials(ACCOUNT.api_key, ACCOUNT.api_secret)
 
 
-def make(server, creds=CREDS, **kw):
+def make(server: Any, creds: Any = CREDS, **kw: Any) -> MexcPrivateHandler:
     return MexcPrivateHandler(
         url=server.url, rest_url=server.rest_url, credentials=creds, **FAST, **kw
     )
 
 
-def collect(ws):
-    got: list = []
+def collect(ws: Any) -> list[Any]:
+    got: list[Any] = []
     ws.handler.on_order(got.append)
     ws.handler.on_execution(got.append)
     ws.handler.on_balance(got.append)
     return got
 
 
-async def test_login_and_typed_events_with_exact_decimals(mexc_server):
+async def test_login_and_typed_events_with_exact_decimals(mexc_server: MexcServer) -> None:
     ws = make(mexc_server)
     got = collect(ws)
     async with ws:
@@ -73,6 +75,7 @@ async def test_login_and_typed_events_with_exact_decimals(mexc_server):
     assert (order.side, order.status, order.client_order_id) == ("sell", "partially_filled", "my-1")
     assert order.filled_quantity == Decimal("0.0000005") and order.symbol == "BTCUSDT"
     assert isinstance(fill, Execution) and isinstance(fill.raw, MexcDeal)
+    assert fill.price is not None and fill.quantity is not None
     assert fill.price + fill.quantity == Decimal("0.3")  # exact, not float
     assert (fill.is_maker, fill.fee, fill.trade_id) == (True, Decimal("0.00000001"), "T9")
     assert isinstance(balance, BalanceUpdate) and isinstance(balance.raw, MexcAccountUpdate)
@@ -90,7 +93,9 @@ async def test_login_and_typed_events_with_exact_decimals(mexc_server):
         (Credentials(ACCOUNT.api_key, "wrong-secret"), "700002"),
     ],
 )
-async def test_login_failure_is_an_auth_error_before_any_socket(mexc_server, creds, code):
+async def test_login_failure_is_an_auth_error_before_any_socket(
+    mexc_server: MexcServer, creds: Any, code: Any
+) -> None:
     ws = make(mexc_server, creds)
     with pytest.raises(AuthenticationError) as info:
         await ws.connect()
@@ -103,7 +108,7 @@ async def test_login_failure_is_an_auth_error_before_any_socket(mexc_server, cre
     assert not own_tasks()
 
 
-async def test_clock_skew_uses_server_time(mexc_server):
+async def test_clock_skew_uses_server_time(mexc_server: MexcServer) -> None:
     mexc_server.private.clock_skew = 30.0  # server 30 s ahead: local timestamps are too old
     ws = make(mexc_server)
     async with ws:
@@ -116,7 +121,7 @@ async def test_clock_skew_uses_server_time(mexc_server):
     await unsynced.close()
 
 
-async def test_listen_key_expiry_mid_stream_renews_and_reconnects(mexc_server):
+async def test_listen_key_expiry_mid_stream_renews_and_reconnects(mexc_server: MexcServer) -> None:
     ws = make(mexc_server)
     got = collect(ws)
     async with ws:
@@ -138,7 +143,7 @@ async def test_listen_key_expiry_mid_stream_renews_and_reconnects(mexc_server):
     assert [e.order_id for e in got][:2] == ["A", "B"]
 
 
-async def test_keepalive_timer_keeps_the_key(mexc_server):
+async def test_keepalive_timer_keeps_the_key(mexc_server: MexcServer) -> None:
     mexc_server.private.listen_key_ttl = 0.6
     ws = make(mexc_server, keepalive_interval=0.2)
     async with ws:
@@ -149,7 +154,7 @@ async def test_keepalive_timer_keeps_the_key(mexc_server):
         assert mexc_server.private.private_connections == 1
 
 
-async def test_keepalive_rejected_moves_to_a_new_key_and_socket(mexc_server):
+async def test_keepalive_rejected_moves_to_a_new_key_and_socket(mexc_server: MexcServer) -> None:
     ws = make(mexc_server, keepalive_interval=0.2)
     got = collect(ws)
     async with ws:
@@ -157,7 +162,9 @@ async def test_keepalive_rejected_moves_to_a_new_key_and_socket(mexc_server):
         (old_key,) = mexc_server.private.listen_keys
         mexc_server.private.expire(old_key, close_sockets=False)  # server forgets, socket stays
         await wait_for(lambda: ws.listen_key_stats["created"] == 2, 10.0)
-        # Make-before-break: the new socket is subscribed, then the old one is closed.
+        # Make-before-break: the new socket is subscribed, then the old one is closed (the old
+        # socket alone also counts 1 while the new one opens: wait for the rollover first).
+        await wait_for(lambda: ws.metrics.rollovers == 1, 10.0)
         await wait_for(lambda: mexc_server.private.private_connections == 1, 10.0)
         assert ws.state is ConnectionState.SUBSCRIBED and ws.metrics.reconnects == 0
         (new_key,) = mexc_server.private.listen_keys
@@ -166,20 +173,20 @@ async def test_keepalive_rejected_moves_to_a_new_key_and_socket(mexc_server):
         await wait_for(lambda: any(e.order_id == "after" for e in got))
 
 
-async def test_socket_with_unknown_key_gets_invalid_listen_key(mexc_server):
+async def test_socket_with_unknown_key_gets_invalid_listen_key(mexc_server: MexcServer) -> None:
     async with websockets.connect(f"{mexc_server.url}?listenKey=nope") as raw:
         assert await raw.recv() == "Invalid listen key"
         with pytest.raises(websockets.ConnectionClosed):
             await raw.recv()
 
 
-async def test_private_channels_refused_on_public_socket(mexc_server):
+async def test_private_channels_refused_on_public_socket(mexc_server: MexcServer) -> None:
     async with websockets.connect(mexc_server.url) as raw:
         await raw.send('{"method":"SUBSCRIPTION","params":["spot@private.orders.v3.api.pb"]}')
         assert "Not Subscribed successfully" in await raw.recv()
 
 
-async def test_reconnect_reauths_and_resubscribes(mexc_server):
+async def test_reconnect_reauths_and_resubscribes(mexc_server: MexcServer) -> None:
     ws = create_websocket_handler_direct(
         "mexc_private",
         credentials=CREDS,
@@ -201,7 +208,9 @@ async def test_reconnect_reauths_and_resubscribes(mexc_server):
         assert ("PUT", "ok") in mexc_server.private.calls
 
 
-async def test_no_secret_or_listen_key_in_logs_or_reprs(mexc_server, caplog):
+async def test_no_secret_or_listen_key_in_logs_or_reprs(
+    mexc_server: MexcServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="hftws")
     caplog.set_level(logging.DEBUG, logger="aiohttp")
     bad = make(mexc_server, Credentials(ACCOUNT.api_key, "wrong-secret-xyz"))
@@ -224,7 +233,7 @@ async def test_no_secret_or_listen_key_in_logs_or_reprs(mexc_server, caplog):
             assert secret not in text
 
 
-async def test_revoked_key_mid_stream_backs_off_instead_of_looping(mexc_server):
+async def test_revoked_key_mid_stream_backs_off_instead_of_looping(mexc_server: MexcServer) -> None:
     ws = make(mexc_server)
     async with ws:
         await ws.subscribe_orders()
@@ -239,20 +248,27 @@ async def test_revoked_key_mid_stream_backs_off_instead_of_looping(mexc_server):
         assert ws.state is ConnectionState.RECONNECTING
 
 
-async def test_connect_errors_do_not_quote_the_listen_key(mexc_server, monkeypatch):
+async def test_connect_errors_do_not_quote_the_listen_key(
+    mexc_server: MexcServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from hftws.interface import BaseWebSocketInterface
     from hftws.transport import ConnectError
 
-    async def failing_open(self):
+    keys: list[str] = []
+
+    async def failing_open(self: BaseWebSocketInterface[Any]) -> None:
         url = await self._connection_url()
+        keys.append(url.partition("listenKey=")[2])
         raise ConnectError(f"timed out after 1s connecting to {url}")
 
     monkeypatch.setattr(BaseWebSocketInterface, "_open", failing_open)
     ws = make(mexc_server)
     with pytest.raises(ConnectError) as info:
         await ws.connect()
-    (key,) = mexc_server.private.listen_keys
-    assert key not in str(info.value) and "<listenKey>" in str(info.value)
+    (key,) = keys
+    assert key and key not in str(info.value) and "<listenKey>" in str(info.value)
+    # The failed first connect released what it acquired: the key is deleted.
+    assert mexc_server.private.listen_keys == frozenset()
     await ws.close()
 
 
@@ -266,7 +282,9 @@ async def test_connect_errors_do_not_quote_the_listen_key(mexc_server, monkeypat
         (lambda q, t: q[:-1] + ("0" if q[-1] != "0" else "1"), 700002),
     ],
 )
-async def test_server_verifies_signatures_exactly(mexc_server, mutate, code):
+async def test_server_verifies_signatures_exactly(
+    mexc_server: MexcServer, mutate: Any, code: Any
+) -> None:
     import aiohttp
 
     from hftws.signing import mexc_signed_query
@@ -295,7 +313,9 @@ async def test_server_verifies_signatures_exactly(mexc_server, mutate, code):
         (0, 60_000, 700005),  # recvWindow must be < 60000
     ],
 )
-async def test_server_recv_window_rule(mexc_server, offset_ms, window, code):
+async def test_server_recv_window_rule(
+    mexc_server: MexcServer, offset_ms: Any, window: Any, code: Any
+) -> None:
     import aiohttp
 
     from hftws.signing import mexc_query, mexc_signature

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -46,24 +47,24 @@ def _independent_gate(secret: str, channel: str, event: str, t: int) -> str:
 
 
 @pytest.mark.parametrize(("channel", "expected"), GATE_VECTORS)
-def test_gate_reference_vectors(channel, expected):
+def test_gate_reference_vectors(channel: Any, expected: Any) -> None:
     assert gateio.sign_channel("secret", channel, "subscribe", 1611541000) == expected
     assert _independent_gate("secret", channel, "subscribe", 1611541000) == expected
 
 
 @pytest.mark.parametrize(("query", "body", "expected"), MEXC_VECTORS)
-def test_mexc_reference_vectors(query, body, expected):
+def test_mexc_reference_vectors(query: Any, body: Any, expected: Any) -> None:
     assert mexc_signature(MEXC_SECRET, query, body) == expected
     independent = hmac.new(MEXC_SECRET.encode(), (query + body).encode(), hashlib.sha256)
     assert independent.hexdigest() == expected
 
 
-def test_mexc_doc_example_value_does_not_reproduce():
+def test_mexc_doc_example_value_does_not_reproduce() -> None:
     # mexc.md: the docs print 323c96ab... for vector 1; it is a doc error and must not match.
     assert not mexc_signature(MEXC_SECRET, MEXC_VECTORS[0][0]).startswith("323c96ab")
 
 
-def test_mexc_signed_query_layout_and_signature():
+def test_mexc_signed_query_layout_and_signature() -> None:
     q = mexc_signed_query(MEXC_SECRET, [("listenKey", "k1")], 1644489390087, 5000)
     signed, _, sig = q.rpartition("&signature=")
     assert signed == "listenKey=k1&recvWindow=5000&timestamp=1644489390087"
@@ -71,7 +72,7 @@ def test_mexc_signed_query_layout_and_signature():
     assert sig == sig.lower() and len(sig) == 64
 
 
-def test_mexc_query_upper_case_escapes_and_recv_window_bounds():
+def test_mexc_query_upper_case_escapes_and_recv_window_bounds() -> None:
     assert mexc_query([("symbols", "BTCUSDT,ETHUSDT")]) == "symbols=BTCUSDT%2CETHUSDT"
     with pytest.raises(ValueError):
         mexc_signed_query("s", [], 1, 60000)
@@ -83,7 +84,7 @@ def test_mexc_query_upper_case_escapes_and_recv_window_bounds():
     query=st.text(max_size=200),
     body=st.text(max_size=200),
 )
-def test_mexc_signature_matches_hmac(secret, query, body):
+def test_mexc_signature_matches_hmac(secret: Any, query: Any, body: Any) -> None:
     expected = hmac.new(secret.encode(), (query + body).encode(), hashlib.sha256).hexdigest()
     assert mexc_signature(secret, query, body) == expected
 
@@ -94,16 +95,16 @@ def test_mexc_signature_matches_hmac(secret, query, body):
     event=st.sampled_from(["subscribe", "unsubscribe"]),
     t=st.integers(0, 2**40),
 )
-def test_gate_signature_matches_hmac(secret, channel, event, t):
+def test_gate_signature_matches_hmac(secret: Any, channel: Any, event: Any, t: Any) -> None:
     assert gateio.sign_channel(secret, channel, event, t) == _independent_gate(
         secret, channel, event, t
     )
 
 
-def test_gate_mixin_signs_private_requests_only():
+def test_gate_mixin_signs_private_requests_only() -> None:
     creds = Credentials("the-key", "the-secret", uid="77")
     ws = GateioSpotPrivateHandler(credentials=creds, url="ws://127.0.0.1:9/ws/v4/")
-    ws._clock_offset = 100.0
+    ws.gate_auth.clock_offset = 100.0
     public = {"time": 1, "id": 1, "channel": "spot.trades", "event": "subscribe"}
     assert "auth" not in ws._sign_request(dict(public))
     req = ws._sign_request({"time": 1, "id": 2, "channel": "spot.orders", "event": "unsubscribe"})
@@ -116,7 +117,7 @@ def test_gate_mixin_signs_private_requests_only():
     }
 
 
-def test_futures_requests_carry_the_uid_first():
+def test_futures_requests_carry_the_uid_first() -> None:
     creds = Credentials("k", "s", uid="123456")
     ws = GateioFuturesPrivateHandler(credentials=creds, url="ws://127.0.0.1:9/v4/ws/usdt")
     sub = ws._sub("futures.orders", "BTC_USDT")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 from client_helpers import wait_for
@@ -23,6 +25,8 @@ from hftws.cli.record import (
     RecordingWriter,
 )
 from hftws.rest import RestError
+from hftws.testing.gate_server import GateSpotServer
+from hftws.testing.mexc_server import MexcServer
 
 records = st.lists(
     st.tuples(
@@ -35,7 +39,7 @@ records = st.lists(
 )
 
 
-def write(path, recs, **kw) -> RecordingWriter:
+def write(path: Any, recs: Any, **kw: Any) -> RecordingWriter:
     w = RecordingWriter(path, {"sources": ["mexc"]}, overwrite=True, **kw)
     for kind, source, ns, payload in recs:
         w.add(kind, ns, payload, source)
@@ -43,13 +47,13 @@ def write(path, recs, **kw) -> RecordingWriter:
     return w
 
 
-def read_all(path) -> tuple[list[Record], RecordingReader]:
+def read_all(path: Any) -> tuple[list[Record], RecordingReader]:
     with RecordingReader(path) as r:
         return list(r.records()), r
 
 
 @given(recs=records, block=st.sampled_from([64, 1000, 1 << 20]))
-def test_roundtrip_any_records_any_block_size(tmp_path_factory, recs, block):
+def test_roundtrip_any_records_any_block_size(tmp_path_factory: Any, recs: Any, block: Any) -> None:
     path = tmp_path_factory.mktemp("rec") / "x.hfr"
     w = write(path, recs, block_bytes=block)
     got, reader = read_all(path)
@@ -59,7 +63,7 @@ def test_roundtrip_any_records_any_block_size(tmp_path_factory, recs, block):
     assert w.records == len(recs)
 
 
-def test_header_records_clock_and_wall_time(tmp_path):
+def test_header_records_clock_and_wall_time(tmp_path: Path) -> None:
     path = tmp_path / "x.hfr"
     before = time.time_ns()
     now = time.monotonic_ns()
@@ -69,7 +73,7 @@ def test_header_records_clock_and_wall_time(tmp_path):
     assert reader.meta["created"].endswith("Z")
 
 
-def test_existing_file_is_not_overwritten_by_default(tmp_path):
+def test_existing_file_is_not_overwritten_by_default(tmp_path: Path) -> None:
     path = tmp_path / "x.hfr"
     path.write_bytes(b"precious")
     with pytest.raises(FileExistsError):
@@ -77,7 +81,7 @@ def test_existing_file_is_not_overwritten_by_default(tmp_path):
     assert path.read_bytes() == b"precious"
 
 
-def test_sealed_blocks_are_readable_while_the_writer_is_still_open(tmp_path):
+def test_sealed_blocks_are_readable_while_the_writer_is_still_open(tmp_path: Path) -> None:
     """A crash loses at most the records of the current flush interval."""
     path = tmp_path / "x.hfr"
     w = RecordingWriter(path, {}, flush_interval=0.05)
@@ -90,7 +94,7 @@ def test_sealed_blocks_are_readable_while_the_writer_is_still_open(tmp_path):
     w.close()
 
 
-def test_truncation_anywhere_replays_up_to_the_damage(tmp_path):
+def test_truncation_anywhere_replays_up_to_the_damage(tmp_path: Path) -> None:
     path = tmp_path / "x.hfr"
     rng = random.Random(7)  # incompressible but reproducible payloads
     recs = [(KIND_BINARY, 0, i, rng.randbytes(40)) for i in range(300)]
@@ -124,7 +128,7 @@ def test_truncation_anywhere_replays_up_to_the_damage(tmp_path):
         assert f"byte {reader.damage.offset:,}" in str(reader.damage)
 
 
-def test_corrupt_block_stops_there_with_a_checksum_error(tmp_path):
+def test_corrupt_block_stops_there_with_a_checksum_error(tmp_path: Path) -> None:
     path = tmp_path / "x.hfr"
     write(path, [(KIND_TEXT, 0, i, b"x" * 100) for i in range(100)], block_bytes=1000)
     good, _ = read_all(path)
@@ -146,14 +150,14 @@ def test_corrupt_block_stops_there_with_a_checksum_error(tmp_path):
         (b"HFTWSREC\x01\x00\x00\x00\x05\x00\x00\x00{bad}", "damaged header"),
     ],
 )
-def test_not_a_recording(tmp_path, content, message):
+def test_not_a_recording(tmp_path: Path, content: Any, message: Any) -> None:
     path = tmp_path / "x.hfr"
     path.write_bytes(content)
     with pytest.raises(RecordingError, match=message):
         RecordingReader(path)
 
 
-async def test_replay_rest_serves_in_order_and_waits_for_the_stream():
+async def test_replay_rest_serves_in_order_and_waits_for_the_stream() -> None:
     rest = ReplayRest()
     waiter = asyncio.ensure_future(rest.get("http://x/api/v3/depth", params={"symbol": "A"}))
     await asyncio.sleep(0)
@@ -167,7 +171,9 @@ async def test_replay_rest_serves_in_order_and_waits_for_the_stream():
         await rest.get("http://y/api/v3/depth", params={"symbol": "A"})
 
 
-async def _record(server, exchange, symbols, path, *, mode="classic", fault=None):
+async def _record(
+    server: Any, exchange: Any, symbols: Any, path: Any, *, mode: Any = "classic", fault: Any = None
+) -> Any:
     writer = RecordingWriter(path, {"sources": [exchange]}, overwrite=True)
     live = Pipeline(
         writer=writer, urls={exchange: server.url}, rest_urls={exchange: server.rest_url}
@@ -191,7 +197,7 @@ async def _record(server, exchange, symbols, path, *, mode="classic", fault=None
     return live
 
 
-async def _replay(path, exchange, symbols, mode="classic"):
+async def _replay(path: Any, exchange: Any, symbols: Any, mode: Any = "classic") -> Any:
     replay = Pipeline(replay=True)
     with RecordingReader(path) as reader:
         await replay.manager(exchange)
@@ -207,13 +213,14 @@ async def _replay(path, exchange, symbols, mode="classic"):
                 await asyncio.sleep(0)
                 await asyncio.sleep(0)
         assert reader.damage is None
+    assert replay.replay_rest is not None
     replay.replay_rest.end()
     await replay.close()
     assert not any(b.in_sync for b in replay.books.values()), "closed books are not in sync"
     return replay
 
 
-def _same_books(live, replay, *, same_counts=True):
+def _same_books(live: Any, replay: Any, *, same_counts: Any = True) -> None:
     assert set(live.books) == set(replay.books)
     for key, book in live.books.items():
         other = replay.books[key]
@@ -231,7 +238,9 @@ def _same_books(live, replay, *, same_counts=True):
     [None, lambda s: s.faults.gap(3), lambda s: s.faults.close_with(1006)],
     ids=["clean", "gap", "reconnect"],
 )
-async def test_mexc_record_then_replay_gives_the_same_books(mexc_server, tmp_path, fault):
+async def test_mexc_record_then_replay_gives_the_same_books(
+    mexc_server: MexcServer, tmp_path: Path, fault: Any
+) -> None:
     path = tmp_path / "m.hfr"
     live = await _record(mexc_server, "mexc", ["BTCUSDT", "ETHUSDT"], path, fault=fault)
     replay = await _replay(path, "mexc", ["BTCUSDT", "ETHUSDT"])
@@ -242,7 +251,9 @@ async def test_mexc_record_then_replay_gives_the_same_books(mexc_server, tmp_pat
 
 
 @pytest.mark.parametrize("mode", ["classic", "obu"])
-async def test_gate_record_then_replay_gives_the_same_books(gate_spot_server, tmp_path, mode):
+async def test_gate_record_then_replay_gives_the_same_books(
+    gate_spot_server: GateSpotServer, tmp_path: Path, mode: Any
+) -> None:
     path = tmp_path / "g.hfr"
     live = await _record(gate_spot_server, "gateio", ["BTC_USDT"], path, mode=mode)
     replay = await _replay(path, "gateio", ["BTC_USDT"], mode=mode)
@@ -251,7 +262,7 @@ async def test_gate_record_then_replay_gives_the_same_books(gate_spot_server, tm
     _same_books(live, replay, same_counts=mode == "classic")
 
 
-def test_config_precedence_cli_over_env_over_file(tmp_path):
+def test_config_precedence_cli_over_env_over_file(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         '[demo]\nduration = 3\n[exchanges.mexc]\nurl = "ws://file"\nrest_url = "http://file"\n'
@@ -279,7 +290,7 @@ def test_config_precedence_cli_over_env_over_file(tmp_path):
         ("[demo\n", "config file"),
     ],
 )
-def test_bad_config_is_a_config_error(tmp_path, text, match):
+def test_bad_config_is_a_config_error(tmp_path: Path, text: Any, match: Any) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(text)
     with pytest.raises(ConfigError, match=match):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -37,13 +38,13 @@ def gate_sub(pair: str = "BTC_USDT") -> str:
     )
 
 
-async def subscribed(server: MexcServer, ws) -> None:
+async def subscribed(server: MexcServer, ws: Any) -> None:
     await ws.send(sub(DEPTH))
     await recv_json(ws)
     await recv(ws)  # the stream is flowing
 
 
-async def closed_by_server(ws, timeout: float = 2.0) -> ConnectionClosed:
+async def closed_by_server(ws: Any, timeout: float = 2.0) -> ConnectionClosed:
     """Read until the server closes; return the exception the client saw."""
     with pytest.raises(ConnectionClosed) as info:
         async with asyncio.timeout(timeout):
@@ -126,7 +127,7 @@ async def test_stall_goes_silent_keeps_tcp_and_ignores_both_pings(mexc_server: M
         mexc_server.faults.stall()
         await quiet_for(ws, 0.05)  # frames already in flight
         await ws.send(json.dumps({"method": "PING"}))
-        pong_waiter = await ws.ping()
+        pong_waiter: Any = await ws.ping()
         assert await quiet_for(ws, 0.4) == []
         assert not pong_waiter.done()
         assert mexc_server.connections == 1  # TCP still open
@@ -231,7 +232,7 @@ async def test_refuse_pattern_on_gate_uses_the_error_envelope(
         assert (await recv_json(ws))["result"] == {"status": "success"}
 
 
-async def count_until_closed(ws, timeout: float = 3.0) -> tuple[int, ConnectionClosed]:
+async def count_until_closed(ws: Any, timeout: float = 3.0) -> tuple[int, ConnectionClosed]:
     """Frames received before the server closed, and how it closed."""
     n = 0
     try:
@@ -273,7 +274,9 @@ async def test_drop_after_random_stays_within_bounds_and_can_be_disarmed() -> No
 # --------------------------------------------------------------------------- REST
 
 
-async def get(server: MexcServer, path: str = SNAPSHOT) -> tuple[int, dict[str, str], bytes]:
+async def get(
+    server: MexcServer | GateSpotServer, path: str = SNAPSHOT
+) -> tuple[int, dict[str, str], bytes]:
     async with aiohttp.ClientSession() as http, http.get(server.rest_url + path) as resp:
         return resp.status, dict(resp.headers), await resp.read()
 

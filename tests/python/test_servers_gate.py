@@ -52,7 +52,7 @@ def levels(server: Server, raw: list[Any]) -> list[tuple[Decimal, Decimal]]:
     return [(Decimal(p), Decimal(s)) for p, s in raw]
 
 
-async def updates(ws, channel: str, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+async def updates(ws: Any, channel: str, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
     """The next ``count`` pushes of ``channel``."""
     out: list[dict[str, Any]] = []
     async with asyncio.timeout(timeout):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sim_helpers import DictBook, truth
@@ -13,7 +14,7 @@ SPEC = SymbolSpec("BTCUSDT", Decimal("0.01"), Decimal("0.0001"), Decimal("117145
 FULL = 10_000  # any limit above the bounded depth returns the whole book
 
 
-def run(market: Market, steps: int) -> list:
+def run(market: Market, steps: int) -> list[Any]:
     return [market.step("BTCUSDT") for _ in range(steps)]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from decimal import Decimal
+from typing import Any
 
 import aiohttp
 import pytest
@@ -29,9 +30,9 @@ def sub(*channels: str, **extra: object) -> str:
     return json.dumps({"method": "SUBSCRIPTION", "params": list(channels), **extra})
 
 
-async def pushes(ws, count: int, timeout: float = 5.0) -> list:
+async def pushes(ws: Any, count: int, timeout: float = 5.0) -> list[Any]:
     """The next ``count`` binary pushes, decoded with Google's protobuf runtime."""
-    out = []
+    out: list[Any] = []
     async with asyncio.timeout(timeout):
         while len(out) < count:
             frame = await ws.recv()
@@ -40,7 +41,9 @@ async def pushes(ws, count: int, timeout: float = 5.0) -> list:
     return out
 
 
-async def test_subscription_ack_lists_every_channel_and_echoes_the_id(mexc_server) -> None:
+async def test_subscription_ack_lists_every_channel_and_echoes_the_id(
+    mexc_server: MexcServer,
+) -> None:
     async with connect(mexc_server.url) as ws:
         await ws.send(sub(TICKER, DEPTH))
         assert await recv_json(ws) == {"id": 0, "code": 0, "msg": f"{TICKER},{DEPTH}"}
@@ -58,7 +61,9 @@ async def test_subscription_ack_lists_every_channel_and_echoes_the_id(mexc_serve
         "spot@public.aggre.depth.v3.api.pb@10ms@FOOUSDT",  # unknown symbol
     ],
 )
-async def test_bad_channels_get_the_blocked_refusal_verbatim(mexc_server, channel: str) -> None:
+async def test_bad_channels_get_the_blocked_refusal_verbatim(
+    mexc_server: MexcServer, channel: str
+) -> None:
     async with connect(mexc_server.url) as ws:
         await ws.send(sub(channel))
         raw = await recv(ws)
@@ -72,7 +77,7 @@ async def test_bad_channels_get_the_blocked_refusal_verbatim(mexc_server, channe
         assert await quiet_for(ws, 0.1) == []  # nothing is pushed for a refused channel
 
 
-async def test_partly_refused_request_names_both_lists(mexc_server) -> None:
+async def test_partly_refused_request_names_both_lists(mexc_server: MexcServer) -> None:
     async with connect(mexc_server.url) as ws:
         await ws.send(sub(DEPTH, "bad1", "bad2"))
         msg = (await recv_json(ws))["msg"]
@@ -106,13 +111,13 @@ async def test_thirty_subscriptions_per_connection_then_blocked() -> None:
 
 
 @pytest.mark.parametrize("method", ["PING", "ping"])
-async def test_ping_gets_pong(mexc_server, method: str) -> None:
+async def test_ping_gets_pong(mexc_server: MexcServer, method: str) -> None:
     async with connect(mexc_server.url) as ws:
         await ws.send(json.dumps({"method": method}))
         assert await recv(ws) == '{"id":0,"code":0,"msg":"PONG"}'
 
 
-async def test_unsubscription_is_acked_and_stops_the_stream(mexc_server) -> None:
+async def test_unsubscription_is_acked_and_stops_the_stream(mexc_server: MexcServer) -> None:
     async with connect(mexc_server.url) as ws:
         await ws.send(sub(DEPTH, LIMIT))
         await recv_json(ws)
@@ -123,11 +128,11 @@ async def test_unsubscription_is_acked_and_stops_the_stream(mexc_server) -> None
         assert later and {p.channel for p in later} == {LIMIT}
 
 
-async def test_push_shapes_follow_the_schema(mexc_server) -> None:
+async def test_push_shapes_follow_the_schema(mexc_server: MexcServer) -> None:
     async with connect(mexc_server.url) as ws:
         await ws.send(sub(DEPTH, DEALS, TICKER, LIMIT))
         await recv_json(ws)
-        seen = {}
+        seen: dict[str, Any] = {}
         async with asyncio.timeout(5):
             while len(seen) < 4:
                 for push in await pushes(ws, 1):
@@ -152,7 +157,9 @@ async def test_push_shapes_follow_the_schema(mexc_server) -> None:
     assert b"\xca\x13" in depth.SerializeToString()
 
 
-async def test_versions_are_contiguous_and_side_streams_agree_with_the_truth(mexc_server) -> None:
+async def test_versions_are_contiguous_and_side_streams_agree_with_the_truth(
+    mexc_server: MexcServer,
+) -> None:
     async with connect(mexc_server.url) as ws:
         await ws.send(sub(DEPTH, TICKER, LIMIT))
         await recv_json(ws)
@@ -183,7 +190,9 @@ async def test_versions_are_contiguous_and_side_streams_agree_with_the_truth(mex
         assert checked > 5
 
 
-async def test_rest_snapshot_plus_buffered_pushes_rebuilds_the_truth(mexc_server) -> None:
+async def test_rest_snapshot_plus_buffered_pushes_rebuilds_the_truth(
+    mexc_server: MexcServer,
+) -> None:
     """mexc.md §6.2: buffer, snapshot, drop toVersion <= S, then fromVersion == V + 1."""
     async with connect(mexc_server.url) as ws, aiohttp.ClientSession() as http:
         await ws.send(sub(DEPTH))
@@ -218,7 +227,7 @@ async def test_rest_snapshot_plus_buffered_pushes_rebuilds_the_truth(mexc_server
         assert book.top() == truth(mexc_server.market.snapshot_at("BTCUSDT", version, 10**6))
 
 
-async def test_every_client_gets_the_same_stream(mexc_server) -> None:
+async def test_every_client_gets_the_same_stream(mexc_server: MexcServer) -> None:
     async with connect(mexc_server.url) as a, connect(mexc_server.url) as b:
         for ws in (a, b):
             await ws.send(sub(DEPTH))
@@ -247,7 +256,7 @@ async def test_idle_connection_without_subscription_is_dropped() -> None:
                         await busy.recv()
 
 
-async def test_rest_time_ping_and_bad_symbol(mexc_server) -> None:
+async def test_rest_time_ping_and_bad_symbol(mexc_server: MexcServer) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{mexc_server.rest_url}/api/v3/time") as resp:
             assert abs((await resp.json())["serverTime"] / 1000 - time.time()) < 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import struct
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -22,13 +23,15 @@ from ws_support import (
 )
 
 import hftws
-from hftws import Opcode as Op
-from hftws import ProtocolError, WebSocketDecoder, WebSocketEncoder
+import hftws.ws
+from hftws import ProtocolError
+from hftws.ws import Opcode as Op
+from hftws.ws import WebSocketDecoder, WebSocketEncoder
 
 SIZES = [0, 1, 125, 126, 127, 65535, 65536, 300_000]
 
 
-def feed_all(dec: WebSocketDecoder, parts) -> list[tuple[int, bytes]]:
+def feed_all(dec: WebSocketDecoder, parts: Any) -> list[tuple[int, bytes]]:
     out: list[tuple[int, bytes]] = []
     for part in parts:
         out.extend(dec.feed(part))
@@ -281,7 +284,7 @@ class TestRandomInput:
 
     @given(data=st.binary(max_size=3000), cuts=st.lists(st.integers(1, 300), max_size=20))
     def test_random_bytes(self, data: bytes, cuts: list[int]) -> None:
-        for deflate in (None, hftws.DeflateParams()):
+        for deflate in (None, hftws.ws.DeflateParams()):
             dec = WebSocketDecoder(max_message_size=1 << 16, deflate=deflate)
             pos = 0
             try:

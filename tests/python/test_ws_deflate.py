@@ -7,6 +7,7 @@ reference server handshake is ``websockets.server.ServerProtocol``.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -16,15 +17,15 @@ from websockets.extensions.permessage_deflate import (
     ServerPerMessageDeflateFactory,
 )
 from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
 from websockets.server import ServerProtocol
 from ws_support import chunks, reference_client_messages, reference_server_parse, server_deflate
 from ws_support import server_stream as make_stream
 
-from hftws import (
+from hftws import HandshakeError, ProtocolError
+from hftws.ws import (
     DeflateOffer,
     DeflateParams,
-    HandshakeError,
-    ProtocolError,
     WebSocketDecoder,
     WebSocketEncoder,
     build_handshake_request,
@@ -191,6 +192,7 @@ def server_answer(request: bytes, factory: ServerPerMessageDeflateFactory | None
     server = ServerProtocol(extensions=[factory] if factory else None)
     server.receive_data(request)
     [req] = server.events_received()
+    assert isinstance(req, Request)
     response = server.accept(req)
     assert response.status_code == 101, response.body
     server.send_response(response)
@@ -298,7 +300,8 @@ class TestHandshake:
         with pytest.raises(ValueError):
             build_handshake_request("h", "no-leading-slash")
         with pytest.raises(TypeError):
-            build_handshake_request("h", deflate="yes")
+            not_an_offer: Any = "yes"
+            build_handshake_request("h", deflate=not_an_offer)
 
     def test_keys_are_random(self) -> None:
         keys = {build_handshake_request("h")[1] for _ in range(20)}

@@ -16,12 +16,11 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Response
 
-from hftws import (
+from hftws import HandshakeError, ProtocolError
+from hftws.ws import (
     DeflateOffer,
     DeflateParams,
-    HandshakeError,
     Opcode,
-    ProtocolError,
     WebSocketDecoder,
     WebSocketEncoder,
     build_handshake_request,
@@ -46,7 +45,7 @@ class CodecClient(asyncio.Protocol):
         self.encoder: WebSocketEncoder | None = None
         self.opened: asyncio.Future[DeflateParams | None] = loop.create_future()
         self.lost: asyncio.Future[None] = loop.create_future()
-        self.messages: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
+        self.messages: asyncio.Queue[tuple[int | Opcode, bytes]] = asyncio.Queue()
         self.reads = 0
         self.bytes_received = 0
         self.transport: asyncio.Transport | None = None
@@ -97,7 +96,7 @@ class CodecClient(asyncio.Protocol):
         if not self.lost.done():
             self.lost.set_result(None)
 
-    def send(self, opcode: int, payload: bytes | str) -> None:
+    def send(self, opcode: int | Opcode, payload: bytes | str) -> None:
         assert self.transport is not None and self.encoder is not None
         if opcode == Opcode.TEXT:
             frame = self.encoder.encode_text(payload)
@@ -105,7 +104,7 @@ class CodecClient(asyncio.Protocol):
             frame = self.encoder.encode_binary(payload)
         self.transport.write(frame)
 
-    async def receive(self) -> tuple[int, bytes]:
+    async def receive(self) -> tuple[int | Opcode, bytes]:
         return await asyncio.wait_for(self.messages.get(), TIMEOUT)
 
     async def close(self, code: int = 1000) -> None:
@@ -150,7 +149,7 @@ async def client(port: int, offer: bool | DeflateOffer = False) -> AsyncIterator
         await asyncio.wait_for(proto.lost, TIMEOUT)
 
 
-PAYLOADS: list[tuple[int, bytes | str]] = [
+PAYLOADS: list[tuple[int | Opcode, bytes | str]] = [
     (Opcode.TEXT, ""),
     (Opcode.TEXT, "hello €"),
     (Opcode.BINARY, bytes(range(256)) * 4),

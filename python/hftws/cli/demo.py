@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+from hftws.books import Mode
 from hftws.cli.common import (
     EXIT_OK,
     EXIT_UNHEALTHY,
@@ -76,7 +78,9 @@ def _specs(server_cls: Any, exchange: str, bases: list[str]) -> list[Any]:
     return out
 
 
-async def _start_servers(exchanges: list[str], bases: list[str], rate: float, seed: int) -> dict:
+async def _start_servers(
+    exchanges: list[str], bases: list[str], rate: float, seed: int
+) -> dict[str, Any]:
     try:
         from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
         from hftws.testing.mexc_server import MexcServer
@@ -92,7 +96,9 @@ async def _start_servers(exchanges: list[str], bases: list[str], rate: float, se
     return servers
 
 
-def _fault_plan(servers: dict[str, Any], monitor: Monitor, duration: float) -> list:
+def _fault_plan(
+    servers: dict[str, Any], monitor: Monitor, duration: float
+) -> list[tuple[float, Callable[[], Awaitable[None] | None]]]:
     """When and how the demo breaks the streams (one gap and one dropped connection)."""
     names = list(servers)
     gap_on = names[0]
@@ -116,8 +122,8 @@ async def run(args: argparse.Namespace) -> int:
         raise ConfigError("need at least one exchange and one symbol")
     if args.duration <= 0:
         raise ConfigError("--duration must be positive")
-    mode = "obu" if args.obu else "classic"
-    plan = [
+    mode: Mode = "obu" if args.obu else "classic"
+    plan: list[tuple[str, str, Mode]] = [
         (ex, spell(ex, b), mode if ex != "mexc" else "classic") for ex in exchanges for b in bases
     ]
     writer = None
@@ -221,7 +227,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--record", metavar="FILE", help="also record everything to FILE")
     p.add_argument("--force", action="store_true", help="overwrite the --record file")
     p.set_defaults(run=run)
-    return p
+    parser: argparse.ArgumentParser = p
+    return parser
 
 
 def _csv(text: str | list[str]) -> list[str]:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from hftws.books import OrderBookManager
 from hftws.cli.record import KIND_REST, RecordingWriter, decode_rest
 from hftws.interface import BaseWebSocketInterface, ConnectionState
-from hftws.manager import WebSocketManager, create_websocket_manager
+from hftws.manager import AnyWebSocketManager, create_websocket_manager
 from hftws.mixins.subscription import Subscription
 from hftws.rest import RestClient, RestError
 
@@ -142,7 +142,7 @@ class Pipeline(OrderBookManager):
         self.sources: dict[str, int] = {}
         self._tapped: set[int] = set()
 
-    async def manager(self, exchange: str) -> WebSocketManager:
+    async def manager(self, exchange: str) -> AnyWebSocketManager:
         """The (connected, unless replaying) manager of ``exchange``."""
         return await self._ensure_manager(exchange)
 
@@ -150,7 +150,7 @@ class Pipeline(OrderBookManager):
         """Plain streams (trades, tickers, raw channels) next to the books."""
         await (await self.manager(exchange)).subscribe(*subs)
 
-    async def _ensure_manager(self, exchange: str) -> WebSocketManager:
+    async def _ensure_manager(self, exchange: str) -> AnyWebSocketManager:
         self.sources.setdefault(exchange, len(self.sources))
         if not self.replaying:
             return await super()._ensure_manager(exchange)
@@ -177,8 +177,9 @@ class Pipeline(OrderBookManager):
 
     # -- replay ------------------------------------------------------------------------------------
 
-    def connection(self, exchange: str) -> BaseWebSocketInterface:
-        return self.managers[exchange].handler
+    def connection(self, exchange: str) -> BaseWebSocketInterface[Any]:
+        shard: BaseWebSocketInterface[Any] = self.managers[exchange].handler
+        return shard
 
     def feed(self, exchange: str, kind: int, payload: bytes) -> None:
         """Push one recorded record through the live path of ``exchange``'s connection."""

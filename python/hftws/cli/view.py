@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, JustifyMethod
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -201,7 +201,7 @@ def _out_of_sync_ms(windows: Iterable[tuple[int, int | None]]) -> float:
 
 def books_table(rows: list[BookRow], title: str | None = None) -> Table:
     table = Table(title=title, expand=False, header_style="bold")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("exchange", "left"),
         ("symbol", "left"),
         ("bid", "right"),
@@ -211,8 +211,9 @@ def books_table(rows: list[BookRow], title: str | None = None) -> Table:
         ("state", "left"),
         ("resyncs", "right"),
         ("gaps", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
     for r in rows:
         table.add_row(
             r.exchange,

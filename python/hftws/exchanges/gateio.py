@@ -5,14 +5,33 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hftws import gateio
+from hftws._core import (
+    BookUpdate,
+    GateBookTicker,
+    GateCandle,
+    GateDepthUpdate,
+    GateTicker,
+    GateTrade,
+)
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
 from hftws.mixins.connection import GateioConnectionMixin, GateioFuturesConnectionMixin
-from hftws.mixins.subscription import Subscription, SubscriptionMixin
+from hftws.mixins.subscription import SubscriptionMixin
+
+#: What callbacks and ``async for`` of a Gate.io public connection receive, all routes together.
+GateEvent = gateio.GateEvent | BookUpdate
+#: ... and per route (``on_orderbook``, ``on_trade``, ``on_ticker``, ``on_kline``); list
+#: results arrive one record per call.
+GateBookEvent = GateDepthUpdate | BookUpdate
+GateTradeEvent = GateTrade
+GateTickerEvent = GateBookTicker | GateTicker
+GateKlineEvent = GateCandle
 
 
-class GateioSpotPublicMessageHandler(PublicMessageHandler):
+class GateioSpotPublicMessageHandler(
+    PublicMessageHandler[GateBookEvent, GateTradeEvent, GateTickerEvent, GateKlineEvent]
+):
     """Parses Gate.io frames in Rust; list results fan out to one callback call per record."""
 
     exchange: ClassVar[str] = "gateio"
@@ -27,48 +46,21 @@ class GateioFuturesPublicMessageHandler(GateioSpotPublicMessageHandler):
     exchange: ClassVar[str] = "gateio_futures"
 
 
-class _GateioStreams:
-    """Stream names shared by spot and futures (`gateio.md` §3, §6.2)."""
-
-    CHANNEL_PREFIX: ClassVar[str] = "spot"
-
-    @classmethod
-    def depth_subscription(
-        cls, symbol: str, interval: str = "100ms", level: str = "100"
-    ) -> Subscription:
-        """Incremental depth (`order_book_update`); futures also take a level."""
-        if cls.CHANNEL_PREFIX == "spot":
-            return Subscription("spot.order_book_update", (symbol, interval))
-        return Subscription("futures.order_book_update", (symbol, interval, level))
-
-    @classmethod
-    def trades_subscription(cls, symbol: str) -> Subscription:
-        return Subscription(f"{cls.CHANNEL_PREFIX}.trades", (symbol,))
-
-    @classmethod
-    def ticker_subscription(cls, symbol: str) -> Subscription:
-        """Best bid/ask (`book_ticker`)."""
-        return Subscription(f"{cls.CHANNEL_PREFIX}.book_ticker", (symbol,))
-
-
 class GateioSpotPublicHandler(
-    _GateioStreams, GateioConnectionMixin, NoAuthMixin, SubscriptionMixin, BaseWebSocketInterface
+    GateioConnectionMixin, NoAuthMixin, SubscriptionMixin, BaseWebSocketInterface[GateEvent]
 ):
     """A Gate.io spot public connection."""
 
     handler_class = GateioSpotPublicMessageHandler
+    handler: GateioSpotPublicMessageHandler
     stream_decoder: ClassVar[str | None] = "gateio"
 
 
 class GateioFuturesPublicHandler(
-    _GateioStreams,
-    GateioFuturesConnectionMixin,
-    NoAuthMixin,
-    SubscriptionMixin,
-    BaseWebSocketInterface,
+    GateioFuturesConnectionMixin, NoAuthMixin, SubscriptionMixin, BaseWebSocketInterface[GateEvent]
 ):
     """A Gate.io USDT perpetual futures public connection."""
 
     handler_class = GateioFuturesPublicMessageHandler
+    handler: GateioFuturesPublicMessageHandler
     stream_decoder: ClassVar[str | None] = "gateio_futures"
-    CHANNEL_PREFIX: ClassVar[str] = "futures"

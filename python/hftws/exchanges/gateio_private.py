@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hftws import gateio
+from hftws.auth.gateio import GateioAuthenticator
 from hftws.credentials import Credentials
 from hftws.handlers.private import PrivateMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import GateioAuthMixin
 from hftws.mixins.connection import GateioConnectionMixin, GateioFuturesConnectionMixin
 from hftws.mixins.subscription import Subscription, SubscriptionMixin
-from hftws.private_events import from_gate
+from hftws.private_events import PrivateEvent, from_gate
 
 ALL = "!all"
 
@@ -44,7 +45,7 @@ class GateioFuturesPrivateMessageHandler(GateioSpotPrivateMessageHandler):
     exchange: ClassVar[str] = "gateio_futures"
 
 
-class _GateioPrivate(GateioAuthMixin, SubscriptionMixin, BaseWebSocketInterface):
+class _GateioPrivate(GateioAuthMixin, SubscriptionMixin, BaseWebSocketInterface[PrivateEvent]):
     """Credentials checked at construction; the clock is read at every connect."""
 
     REQUIRE_UID: ClassVar[bool] = False
@@ -54,8 +55,7 @@ class _GateioPrivate(GateioAuthMixin, SubscriptionMixin, BaseWebSocketInterface)
         self, *, credentials: Credentials | None = None, sync_time: bool = True, **kwargs: Any
     ) -> None:
         creds = Credentials.resolve(credentials, self.ENV_NAME, require_uid=self.REQUIRE_UID)
-        super().__init__(**kwargs)
-        self._init_auth(creds, sync_time=sync_time)
+        super().__init__(authenticator=GateioAuthenticator(creds, sync_time=sync_time), **kwargs)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} state={self.state.value}>"
@@ -66,11 +66,13 @@ class GateioSpotPrivateHandler(GateioConnectionMixin, _GateioPrivate):
 
     Args:
         credentials: default ``HFTWS_GATEIO_API_KEY``/``_API_SECRET``.
-        sync_time: sign with the server clock (``GET {rest_url}/spot/time``), default True.
+        sync_time: sign with the server clock (``GET {rest_url}/api/v4/spot/time``, with
+            ``rest_url`` the REST host root), default True.
         **kwargs: as :class:`~hftws.interface.BaseWebSocketInterface`.
     """
 
     handler_class = GateioSpotPrivateMessageHandler
+    handler: GateioSpotPrivateMessageHandler
 
     @staticmethod
     def _pairs(pairs: tuple[str, ...]) -> tuple[str, ...]:
@@ -106,6 +108,7 @@ class GateioFuturesPrivateHandler(GateioFuturesConnectionMixin, _GateioPrivate):
     """
 
     handler_class = GateioFuturesPrivateMessageHandler
+    handler: GateioFuturesPrivateMessageHandler
     REQUIRE_UID: ClassVar[bool] = True
 
     def _sub(self, channel: str, contract: str | None) -> Subscription:

@@ -5,16 +5,37 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hftws import mexc
+from hftws._core import (
+    BookUpdate,
+    MexcBookTicker,
+    MexcBookTickers,
+    MexcControl,
+    MexcDepthBatch,
+    MexcDepthUpdate,
+    MexcKline,
+    MexcMiniTicker,
+    MexcMiniTickers,
+    MexcTrades,
+)
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
 from hftws.mixins.connection import MexcConnectionMixin
-from hftws.mixins.subscription import Subscription, SubscriptionMixin
+from hftws.mixins.subscription import SubscriptionMixin
 
 OP_TEXT = 1
+#: What callbacks and ``async for`` of a MEXC public connection receive, all routes together.
+MexcPublicEvent = mexc.MexcEvent | MexcControl | BookUpdate
+#: ... and per route (``on_orderbook``, ``on_trade``, ``on_ticker``, ``on_kline``).
+MexcBookEvent = MexcDepthUpdate | MexcDepthBatch | BookUpdate
+MexcTradeEvent = MexcTrades
+MexcTickerEvent = MexcBookTicker | MexcBookTickers | MexcMiniTicker | MexcMiniTickers
+MexcKlineEvent = MexcKline
 
 
-class MexcPublicMessageHandler(PublicMessageHandler):
+class MexcPublicMessageHandler(
+    PublicMessageHandler[MexcBookEvent, MexcTradeEvent, MexcTickerEvent, MexcKlineEvent]
+):
     """Decodes MEXC frames in Rust: binary -> typed push, text -> control (ack, PONG, refusal)."""
 
     exchange: ClassVar[str] = "mexc"
@@ -29,28 +50,14 @@ def parse_frame(raw: Any) -> Any:
 
 
 class MexcPublicHandler(
-    MexcConnectionMixin, NoAuthMixin, SubscriptionMixin, BaseWebSocketInterface
+    MexcConnectionMixin, NoAuthMixin, SubscriptionMixin, BaseWebSocketInterface[MexcPublicEvent]
 ):
     """A MEXC spot public connection (up to 30 streams; use a manager for more)."""
 
     handler_class = MexcPublicMessageHandler
+    handler: MexcPublicMessageHandler
     stream_decoder: ClassVar[str | None] = "mexc"
 
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         # Control frames are rare; decoding them to str tells them apart from protobuf.
         return payload.decode("utf-8", "replace") if opcode == OP_TEXT else payload
-
-    @classmethod
-    def depth_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
-        """Aggregated incremental depth (body 313)."""
-        return Subscription(mexc.depth_channel(symbol, interval))
-
-    @classmethod
-    def trades_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
-        """Aggregated trades (body 314)."""
-        return Subscription(mexc.deals_channel(symbol, interval))
-
-    @classmethod
-    def ticker_subscription(cls, symbol: str, interval: str = "10ms") -> Subscription:
-        """Aggregated best bid/ask (body 315)."""
-        return Subscription(mexc.book_ticker_channel(symbol, interval))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hftws import mexc
+from hftws.auth.mexc import MexcListenKeyAuthenticator
 from hftws.credentials import Credentials
 from hftws.exchanges.mexc import parse_frame
 from hftws.handlers.private import PrivateMessageHandler
@@ -22,7 +23,7 @@ from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.connection import MexcConnectionMixin
 from hftws.mixins.listen_key import MexcListenKeyAuthMixin
 from hftws.mixins.subscription import Subscription, SubscriptionMixin
-from hftws.private_events import from_mexc
+from hftws.private_events import PrivateEvent, from_mexc
 
 OP_TEXT = 1
 
@@ -41,7 +42,10 @@ class MexcPrivateMessageHandler(PrivateMessageHandler):
 
 
 class MexcPrivateHandler(
-    MexcConnectionMixin, MexcListenKeyAuthMixin, SubscriptionMixin, BaseWebSocketInterface
+    MexcConnectionMixin,
+    MexcListenKeyAuthMixin,
+    SubscriptionMixin,
+    BaseWebSocketInterface[PrivateEvent],
 ):
     """A MEXC private connection: listenKey lifecycle, re-auth on reconnect, typed events.
 
@@ -54,6 +58,7 @@ class MexcPrivateHandler(
     """
 
     handler_class = MexcPrivateMessageHandler
+    handler: MexcPrivateMessageHandler
     exchange: ClassVar[str] = "mexc"
 
     def __init__(
@@ -65,8 +70,10 @@ class MexcPrivateHandler(
         **kwargs: Any,
     ) -> None:
         creds = Credentials.resolve(credentials, "mexc")
-        super().__init__(**kwargs)
-        self._init_listen_key(creds, keepalive_interval=keepalive_interval, sync_time=sync_time)
+        auth = MexcListenKeyAuthenticator(
+            creds, keepalive_interval=keepalive_interval, sync_time=sync_time
+        )
+        super().__init__(authenticator=auth, **kwargs)
 
     def __repr__(self) -> str:
         return f"<MexcPrivateHandler state={self.state.value}>"

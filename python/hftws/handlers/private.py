@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler, Callback
+from hftws.private_events import BalanceUpdate, Execution, OrderUpdate, PositionUpdate
 
 
 class PrivateMessageHandler(BaseMessageHandler):
@@ -24,19 +26,23 @@ class PrivateMessageHandler(BaseMessageHandler):
         }
     )
 
-    def on_order(self, callback: Callback) -> Callback:
+    def on_order(self, callback: Callable[[OrderUpdate], Any]) -> Callable[[OrderUpdate], Any]:
         """Order state changes."""
         return self.on(MessageType.ORDER_UPDATE, callback)
 
-    def on_execution(self, callback: Callback) -> Callback:
+    def on_execution(self, callback: Callable[[Execution], Any]) -> Callable[[Execution], Any]:
         """Fills of our own orders."""
         return self.on(MessageType.EXECUTION_REPORT, callback)
 
-    def on_balance(self, callback: Callback) -> Callback:
+    def on_balance(
+        self, callback: Callable[[BalanceUpdate], Any]
+    ) -> Callable[[BalanceUpdate], Any]:
         """Balance changes."""
         return self.on(MessageType.BALANCE_UPDATE, callback)
 
-    def on_position(self, callback: Callback) -> Callback:
+    def on_position(
+        self, callback: Callable[[PositionUpdate], Any]
+    ) -> Callable[[PositionUpdate], Any]:
         """Position changes (futures)."""
         return self.on(MessageType.POSITION_UPDATE, callback)
 

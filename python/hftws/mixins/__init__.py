@@ -1,4 +1,5 @@
-"""Mixins that give ``BaseWebSocketInterface`` its per-exchange policy."""
+"""Thin mixins that give ``BaseWebSocketInterface`` its parts (kept for code written against
+them): a connection mixin names the exchange protocol, an auth mixin the authenticator."""
 
 from hftws.mixins.auth import (
     AuthMixin,

@@ -214,7 +214,7 @@ class MexcServer(ExchangeServer):
     async def _subscribe(self, conn: Connection, rid: int, params: list[str]) -> None:
         ok: list[str] = []
         bad: list[str] = []
-        new: dict[str, _MexcSub] = {}
+        new: dict[str, Subscription] = {}
         for channel in params:
             sub = self.private.channel(conn, channel) or self.parse_channel(channel)
             fresh = channel not in conn.subs and channel not in new

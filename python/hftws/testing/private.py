@@ -132,6 +132,11 @@ class MexcPrivate(_Accounts):
         self._conn_keys: dict[Connection, str] = {}
         #: ``(method, outcome)`` of every userDataStream call (outcome: "ok" or the error code).
         self.calls: list[tuple[str, str]] = []
+        #: What a call with an unknown listenKey gets: HTTP status, code and text. MEXC does not
+        #: document them, so clients must not depend on them; tests change them to check that.
+        self.invalid_key_answer: tuple[int, int, str] = (400, 730100, INVALID_LISTEN_KEY)
+        #: The raw text a socket opened with an unknown listenKey receives before its close.
+        self.invalid_key_text = INVALID_LISTEN_KEY
 
     # -- listenKeys --------------------------------------------------------------------------
 
@@ -220,7 +225,7 @@ class MexcPrivate(_Accounts):
         verified = await self._verify(request)
         method = request.method
         if isinstance(verified, web.Response):
-            self.calls.append((method, str(json.loads(verified.body)["code"])))  # type: ignore[arg-type]
+            self.calls.append((method, str(json.loads(verified.text or "{}")["code"])))
             return verified
         account, params = verified
         if method == "POST":
@@ -237,7 +242,8 @@ class MexcPrivate(_Accounts):
         entry = self._keys.get(key)
         if entry is None or entry[0] != account:
             self.calls.append((method, "invalid_key"))
-            return json_response({"code": 730100, "msg": INVALID_LISTEN_KEY}, status=400)
+            status, code, msg = self.invalid_key_answer
+            return json_response({"code": code, "msg": msg}, status=status)
         if method == "PUT":
             self._arm(key)
         else:
@@ -255,7 +261,7 @@ class MexcPrivate(_Accounts):
             return True
         key = query["listenKey"]
         if key not in self._keys:
-            await conn.ws.send(INVALID_LISTEN_KEY)
+            await conn.ws.send(self.invalid_key_text)
             conn.closed = True
             await conn.ws.close(1000, "invalid listen key")
             return False

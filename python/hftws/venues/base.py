@@ -1,0 +1,69 @@
+"""The exchange-protocol interface (see ``hftws.venues``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from hftws.policy import ConnectionPolicy
+from hftws.subscriptions import AckOutcome, Subscription
+
+USER_AGENT = "hftws/0.1"
+
+#: Adds per-request auth to a request before it is serialised (the authenticator's ``sign``).
+Signer = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def no_signature(request: dict[str, Any]) -> dict[str, Any]:
+    return request
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRequest:
+    """One wire message: its text, the key its ack is matched by and the streams it covers."""
+
+    text: str
+    key: object
+    covered: list[Subscription]
+
+
+class ExchangeProtocol:
+    """Endpoints, policy, request formats and ack matching of one exchange (no I/O)."""
+
+    #: Exchange name (logs, metrics, the fused decoder).
+    name: ClassVar[str] = ""
+    default_url: ClassVar[str] = ""
+    #: REST host root (``https://api.gateio.ws``): every REST path is absolute from it.
+    default_rest_url: ClassVar[str] = ""
+
+    def default_policy(self, url: str) -> ConnectionPolicy:
+        """The exchange's connection policy for ``url``."""
+        raise NotImplementedError(f"{type(self).__name__} has no connection policy")
+
+    def subscription_requests(
+        self, subs: list[Subscription], unsubscribe: bool, sign: Signer = no_signature
+    ) -> list[SubscriptionRequest]:
+        """Wire messages that (un)subscribe ``subs``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot subscribe")
+
+    def ack_outcome(
+        self, event: Any, pending: Mapping[object, list[Subscription]]
+    ) -> list[AckOutcome]:
+        """What ``event`` (an ack or error) confirms or refuses among ``pending`` requests."""
+        return []
+
+    @classmethod
+    def depth_subscription(cls, symbol: str, **options: str) -> Subscription:
+        """The incremental depth stream of ``symbol``."""
+        raise NotImplementedError(f"{cls.__name__} has no depth stream")
+
+    @classmethod
+    def trades_subscription(cls, symbol: str, **options: str) -> Subscription:
+        """The public trade stream of ``symbol``."""
+        raise NotImplementedError(f"{cls.__name__} has no trade stream")
+
+    @classmethod
+    def ticker_subscription(cls, symbol: str, **options: str) -> Subscription:
+        """The best bid/ask stream of ``symbol``."""
+        raise NotImplementedError(f"{cls.__name__} has no ticker stream")
