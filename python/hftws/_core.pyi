@@ -104,10 +104,15 @@ class OrderBook:
         rule: Literal["mexc", "gate", "gateio"] = "gate",
         max_depth: int | None = None,
         symbol: str = ...,  # default "" (PyO3 shows no default value)
+        *,
+        hold: int = 0,
+        hold_bytes: int = ...,  # default 64 MiB
     ) -> Self: ...
     def load_snapshot(
         self, bids: Iterable[_Level], asks: Iterable[_Level], sequence: int
-    ) -> BookStatus: ...
+    ) -> BookStatus:
+        """Load a REST snapshot and replay the held pushes: APPLIED (bridged), STALE (not yet
+        bridged: not in sync until a push does), GAP (older than the held pushes), CROSSED."""
     def apply(
         self, bids: Iterable[_Level], asks: Iterable[_Level], first_seq: int, last_seq: int
     ) -> BookStatus: ...
@@ -135,7 +140,19 @@ class OrderBook:
     @property
     def in_sync(self) -> bool: ...
     @property
-    def state(self) -> Literal["empty", "synced", "out_of_sync"]: ...
+    def state(self) -> Literal["empty", "unconfirmed", "unlinked", "synced", "out_of_sync"]: ...
+    def set_linked(self, linked: bool) -> None:
+        """Connection up and subscription confirmed (False also takes it out of sync)."""
+    @property
+    def linked(self) -> bool: ...
+    @property
+    def held(self) -> int:
+        """Pushes held now while the book waits for a snapshot."""
+    @property
+    def applied(self) -> int: ...
+    @property
+    def stream_sequence(self) -> int:
+        """The highest change id any stream push has covered (0: none yet)."""
     @property
     def sequence(self) -> int: ...
     @property
@@ -2036,15 +2053,25 @@ class StreamDecoder:
         *,
         max_message_size: int = ...,  # default 4 MiB (4194304)
         deflate: DeflateParams | None = None,
+        record_source: int | None = None,
     ) -> Self: ...
-    def feed(self, data: Buffer) -> list[Any]:
+    def feed(self, data: Buffer, recv_ns: int = 0) -> list[Any]:
         """One item per message: a typed event (MEXC: ``mexc.decode`` event or ``MexcControl``;
         Gate.io: what ``gateio.parse`` returns), a ``BookUpdate`` for a registered book, the
         raw payload when the exchange decoder refused it, or ``(opcode, payload)`` for ping,
         pong and close frames. Raises ProtocolError (``messages`` holds the items before it).
+        With ``record_source``, data messages are also appended to the recording with
+        ``recv_ns`` before they are decoded.
         """
-    def register_book(self, symbol: str, book: OrderBook, *, emit: bool = True) -> None:
-        """Apply depth pushes for ``symbol`` to ``book`` inside ``feed``."""
+    def feed_message(self, opcode: int, payload: bytes) -> list[Any]:
+        """One whole, already unframed message (a recorded one): same routing as ``feed``."""
+    def take_recording(self) -> bytes:
+        """The records appended since the last call (empty without ``record_source``)."""
+    def register_book(
+        self, symbol: str, book: OrderBook, *, emit: bool = True, top_only: bool = False
+    ) -> None:
+        """Offer depth pushes for ``symbol`` to ``book`` inside ``feed`` (applied, or held
+        while it waits for a snapshot); items per push, per top change, or only sync changes."""
     def unregister_book(self, symbol: str) -> bool: ...
     @property
     def symbols(self) -> list[str]: ...

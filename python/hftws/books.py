@@ -44,7 +44,7 @@ BookListener = Callable[["LocalBook"], Any]
 class _Venue:
     """How one exchange serves books."""
 
-    rule: str
+    rule: Literal["mexc", "gate"]
     snapshot_path: str
     symbol_param: str
     #: Classic book depths the stream can describe exactly (the REST snapshot and the book
@@ -481,7 +481,7 @@ class OrderBookManager:
                 manager = await self._ensure_manager(exchange)
                 emit, top_only = book._emit_policy()
 
-                def placed(shard: BaseWebSocketInterface, book: LocalBook = book) -> None:
+                def placed(shard: BaseWebSocketInterface[Any], book: LocalBook = book) -> None:
                     book._shard = shard
 
                 await manager.subscribe_book(
@@ -556,7 +556,7 @@ class OrderBookManager:
         await manager.connect()
         return manager
 
-    def _attach(self, exchange: str, shard: BaseWebSocketInterface) -> None:
+    def _attach(self, exchange: str, shard: BaseWebSocketInterface[Any]) -> None:
         """Route one connection's book statuses, lifecycle and subscription outcomes to the
         books it carries."""
 
@@ -610,7 +610,7 @@ class OrderBookManager:
 
     def stats(self) -> dict[str, object]:
         """Per-book state and counters."""
-        return {
+        books: dict[str, object] = {
             f"{ex}:{sym}": {
                 "state": b.state,
                 "sequence": b.sequence,
@@ -626,4 +626,5 @@ class OrderBookManager:
                 "held": b.book.held,
             }
             for (ex, sym), b in self.books.items()
-        } | {"events": dict(self.events)}
+        }
+        return books | {"events": dict(self.events)}

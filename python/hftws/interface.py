@@ -47,6 +47,7 @@ from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler
 from hftws.lifecycle import CONNECTION_TRANSITIONS, ConnectionState, StateMachine
 from hftws.policy import Backoff, ConnectionPolicy
+from hftws.protocol import Recorder
 from hftws.rate_limit import RateLimiter
 from hftws.subscriptions import (
     AckOutcome,
@@ -54,7 +55,7 @@ from hftws.subscriptions import (
     Subscription,
     SubscriptionSet,
 )
-from hftws.transport import Recorder, WebSocketConnection, connect
+from hftws.transport import WebSocketConnection, connect
 from hftws.venues.base import ExchangeProtocol
 
 __all__ = ["ACK_TIMEOUT", "BaseWebSocketInterface", "ConnectionState", "rest_root"]

@@ -379,8 +379,8 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
         *,
         emit: bool = False,
         top_only: bool = False,
-        placed: Callable[[BaseWebSocketInterface], Any] | None = None,
-    ) -> BaseWebSocketInterface:
+        placed: Callable[[C], Any] | None = None,
+    ) -> C:
         """Register ``book`` on the connection that carries ``sub`` (before subscribing, so
         not one push is missed), tell ``placed(connection)``, subscribe, and return that
         connection. A refusal raises ``SubscriptionError`` and leaves the book unregistered."""
@@ -390,13 +390,12 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
                 if placed is not None:
                     placed(shard)
                 return shard
-        shard = next(
+        room = next(
             (s for s in self._shards if s.capacity is None or s.capacity > 0),
             None,
         )
-        new = shard is None
-        if shard is None:
-            shard = self._new_shard()
+        new = room is None
+        shard = self._new_shard() if room is None else room
         shard.register_book(symbol, book, emit=emit, top_only=top_only)
         if placed is not None:
             placed(shard)

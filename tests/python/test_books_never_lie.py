@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from client_helpers import own_tasks, wait_for
@@ -24,7 +24,7 @@ from hftws.mixins.subscription import SubscriptionError
 from hftws.testing.gate_server import GateSpotServer
 from hftws.testing.mexc_server import MexcServer
 
-FAST = {"ping_interval": 0.5, "idle_timeout": 2.0}
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
 
 
 def exact(levels: Any) -> list[tuple[Decimal, Decimal]]:
@@ -176,7 +176,7 @@ ACTIONS = [
     "stall",
     "snapshot_503",
 ]
-CASES = {
+CASES: dict[str, tuple[Any, str, Literal["classic", "obu"], int | None]] = {
     "mexc": (MexcServer, "BTCUSDT", "classic", None),
     "gateio": (GateSpotServer, "BTC_USDT", "classic", 100),
     "gateio_obu": (GateSpotServer, "ETH_USDT", "obu", 50),

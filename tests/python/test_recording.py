@@ -171,11 +171,16 @@ async def test_replay_rest_serves_in_order_and_waits_for_the_stream() -> None:
         await rest.get("http://y/api/v3/depth", params={"symbol": "A"})
 
 
+class _Pipeline(Pipeline):
+    #: Whether each book was in sync when the run ended (before closing takes it out).
+    ended_in_sync: dict[tuple[str, str], bool]
+
+
 async def _record(
     server: Any, exchange: Any, symbols: Any, path: Any, *, mode: Any = "classic", fault: Any = None
 ) -> Any:
     writer = RecordingWriter(path, {"sources": [exchange]}, overwrite=True)
-    live = Pipeline(
+    live = _Pipeline(
         writer=writer, urls={exchange: server.url}, rest_urls={exchange: server.rest_url}
     )
     try:
@@ -198,7 +203,7 @@ async def _record(
 
 
 async def _replay(path: Any, exchange: Any, symbols: Any, mode: Any = "classic") -> Any:
-    replay = Pipeline(replay=True)
+    replay = _Pipeline(replay=True)
     with RecordingReader(path) as reader:
         await replay.manager(exchange)
         for s in symbols:
