@@ -240,6 +240,11 @@ fn level(item: &[u8], path: FieldPath) -> Result<(Decimal, Decimal), MexcError> 
     }
     let p = parse_decimal(price, path).map_err(|e| at(e, path, "price"))?;
     let s = parse_decimal(size, path).map_err(|e| at(e, path, "quantity"))?;
+    // A level is never negative (a zero size deletes it): refuse rather than corrupt the book.
+    if p.is_negative() || s.is_negative() {
+        let key = if p.is_negative() { "price" } else { "quantity" };
+        return Err(MexcError::new(path.push(key), ErrorKind::Negative));
+    }
     Ok((p, s))
 }
 
@@ -390,6 +395,27 @@ mod tests {
             e.to_string(),
             "publicAggreDepths.toVersion: invalid integer '1O2'"
         );
+    }
+
+    /// Finding 5 of issue 13: negative sizes and prices used to go into the book.
+    #[test]
+    fn negative_levels_are_refused() {
+        for (asks, bids) in [
+            (&[("117150", "-1")][..], &[][..]),
+            (&[], &[("-4", "1")][..]),
+            (&[], &[("4", "-0.00000001")][..]),
+        ] {
+            let mut b = seeded(100);
+            let frame = aggre_depth(asks, bids, "101", "102", false);
+            let e = apply_depth(&frame, &mut b).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Negative);
+            assert!(!b.in_sync());
+        }
+        // "-0" is zero, not negative: it deletes.
+        let mut b = seeded(100);
+        let frame = aggre_depth(&[("117147", "-0")], &[], "101", "102", false);
+        assert_eq!(apply_depth(&frame, &mut b).unwrap().status, Status::Applied);
+        assert_eq!(b.asks().size_at(d("117147")), Decimal::ZERO);
     }
 
     #[test]
