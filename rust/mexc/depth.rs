@@ -214,7 +214,7 @@ fn level(item: &[u8], path: FieldPath) -> Result<(Decimal, Decimal), MexcError> 
                 if usize::from(*ql) == qty.len() && !qty.is_empty() {
                     let p = parse_decimal(price, path).map_err(|e| at(e, path, "price"))?;
                     let s = parse_decimal(qty, path).map_err(|e| at(e, path, "quantity"))?;
-                    return Ok((p, s));
+                    return not_negative(p, s, path);
                 }
             }
         }
@@ -240,7 +240,12 @@ fn level(item: &[u8], path: FieldPath) -> Result<(Decimal, Decimal), MexcError> 
     }
     let p = parse_decimal(price, path).map_err(|e| at(e, path, "price"))?;
     let s = parse_decimal(size, path).map_err(|e| at(e, path, "quantity"))?;
-    // A level is never negative (a zero size deletes it): refuse rather than corrupt the book.
+    not_negative(p, s, path)
+}
+
+/// A level is never negative (a zero size deletes it): refuse rather than corrupt the book.
+#[inline(always)]
+fn not_negative(p: Decimal, s: Decimal, path: FieldPath) -> Result<(Decimal, Decimal), MexcError> {
     if p.is_negative() || s.is_negative() {
         let key = if p.is_negative() { "price" } else { "quantity" };
         return Err(MexcError::new(path.push(key), ErrorKind::Negative));
@@ -411,6 +416,24 @@ mod tests {
             assert_eq!(e.kind, ErrorKind::Negative);
             assert!(!b.in_sync());
         }
+        // The serializers' layout (price then quantity, one-byte lengths) takes a fast path.
+        let mut item = Vec::new();
+        tag(&mut item, 1, 2);
+        len(&mut item, b"117150");
+        tag(&mut item, 2, 2);
+        len(&mut item, b"-1");
+        let mut body = Vec::new();
+        tag(&mut body, 1, 2);
+        len(&mut body, &item);
+        tag(&mut body, 4, 2);
+        len(&mut body, b"101");
+        tag(&mut body, 5, 2);
+        len(&mut body, b"102");
+        let mut frame = Vec::new();
+        tag(&mut frame, 313, 2);
+        len(&mut frame, &body);
+        let e = apply_depth(&frame, &mut seeded(100)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Negative);
         // "-0" is zero, not negative: it deletes.
         let mut b = seeded(100);
         let frame = aggre_depth(&[("117147", "-0")], &[], "101", "102", false);
