@@ -127,14 +127,7 @@ enum Key {
 
 #[inline]
 fn classify(k: &JStr<'_>) -> Key {
-    let decoded;
-    let raw: &[u8] = if k.escaped {
-        decoded = k.decode().map(|c| c.into_owned()).unwrap_or_default();
-        decoded.as_bytes()
-    } else {
-        k.raw
-    };
-    match raw {
+    match &*k.key_bytes() {
         b"t" => Key::T,
         b"full" => Key::Full,
         b"s" | b"contract" => Key::Sym,

@@ -197,7 +197,7 @@ where
     }
 }
 
-fn scan_into<'a, F>(frame: &'a [u8], env: &mut Envelope<'a>, mut hook: F) -> Result<(), GateError>
+fn scan_into<'a, F>(frame: &'a [u8], env: &mut Envelope<'a>, hook: F) -> Result<(), GateError>
 where
     F: FnMut(&Envelope<'a>, &mut Scan<'a>) -> Result<bool, GateError>,
 {
@@ -213,14 +213,27 @@ where
             },
         ));
     }
-    let mut first = true;
+    scan_keys(&mut s, env, true, hook)
+}
+
+/// Reads the keys of the envelope object from the cursor (at its `{` when `first`, else after
+/// a value) to the end of the frame.
+fn scan_keys<'a, F>(
+    s: &mut Scan<'a>,
+    env: &mut Envelope<'a>,
+    mut first: bool,
+    mut hook: F,
+) -> Result<(), GateError>
+where
+    F: FnMut(&Envelope<'a>, &mut Scan<'a>) -> Result<bool, GateError>,
+{
     while let Some(key) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
         if is_result(&key) {
             s.peek();
             let pos = s.i;
             env.mark(Field::Result, "result", pos)?;
             env.result_pos = pos;
-            if env.channel.is_some() && hook(env, &mut s)? {
+            if env.channel.is_some() && hook(env, s)? {
                 env.result_consumed = true;
                 env.result = Some(Val::Null);
                 continue;
@@ -230,7 +243,7 @@ where
             env.result_consumed = false;
             continue;
         }
-        read_key(&mut s, env, &key)?;
+        read_key(s, env, &key)?;
     }
     s.finish().map_err(|e| GateError::json("", e))
 }
@@ -252,16 +265,10 @@ pub fn duplicate(name: &str, pos: usize) -> GateError {
 
 /// Reads the value of one envelope key other than `result` (cursor after its `:`).
 fn read_key<'a>(s: &mut Scan<'a>, env: &mut Envelope<'a>, key: &JStr<'a>) -> Result<(), GateError> {
-    let decoded;
-    let name: &[u8] = if key.escaped {
-        decoded = key.decode().map(|c| c.into_owned()).unwrap_or_default();
-        decoded.as_bytes()
-    } else {
-        key.raw
-    };
+    let name = key.key_bytes();
     s.peek();
     let pos = s.i;
-    match name {
+    match &*name {
         b"channel" => {
             env.mark(Field::Channel, "channel", pos)?;
             env.channel = value::read_str(s, "channel")?;
@@ -325,18 +332,7 @@ fn read_key<'a>(s: &mut Scan<'a>, env: &mut Envelope<'a>, key: &JStr<'a>) -> Res
 pub fn tail<'a>(s: &Scan<'a>, env: &Envelope<'a>) -> Result<Envelope<'a>, GateError> {
     let mut s = s.clone();
     let mut env = env.clone();
-    let mut first = false;
-    while let Some(key) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
-        if is_result(&key) {
-            s.peek();
-            let pos = s.i;
-            env.mark(Field::Result, "result", pos)?;
-            s.skip().map_err(|e| GateError::json("result", e))?;
-            continue;
-        }
-        read_key(&mut s, &mut env, &key)?;
-    }
-    s.finish().map_err(|e| GateError::json("", e))?;
+    scan_keys(&mut s, &mut env, false, |_, _| Ok(false))?;
     Ok(env)
 }
 

@@ -417,22 +417,7 @@ mod tests {
             assert!(!b.in_sync());
         }
         // The serializers' layout (price then quantity, one-byte lengths) takes a fast path.
-        let mut item = Vec::new();
-        tag(&mut item, 1, 2);
-        len(&mut item, b"117150");
-        tag(&mut item, 2, 2);
-        len(&mut item, b"-1");
-        let mut body = Vec::new();
-        tag(&mut body, 1, 2);
-        len(&mut body, &item);
-        tag(&mut body, 4, 2);
-        len(&mut body, b"101");
-        tag(&mut body, 5, 2);
-        len(&mut body, b"102");
-        let mut frame = Vec::new();
-        tag(&mut frame, 313, 2);
-        len(&mut frame, &body);
-        let e = apply_depth(&frame, &mut seeded(100)).unwrap_err();
+        let e = apply_depth(&limit_frame("101", &[("4", "-1")]), &mut seeded(100)).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Negative);
         // "-0" is zero, not negative: it deletes.
         let mut b = seeded(100);
