@@ -127,7 +127,15 @@ enum Key {
 
 #[inline]
 fn classify(k: &JStr<'_>) -> Key {
-    match &*k.key_bytes() {
+    if k.escaped {
+        return classify_name(&k.key_bytes());
+    }
+    classify_name(k.raw)
+}
+
+#[inline(always)]
+fn classify_name(name: &[u8]) -> Key {
+    match name {
         b"t" => Key::T,
         b"full" => Key::Full,
         b"s" | b"contract" => Key::Sym,
@@ -250,6 +258,15 @@ impl Ctx<'_, '_> {
     /// after it must leave the frame a plain push.
     fn check_tail(&self, s: &Scan<'_>) -> Result<(), GateError> {
         let Some(env) = self.env else { return Ok(()) };
+        // Gate puts `result` last: when only `}` follows, the envelope is the one the hook was
+        // given, which is a plain push.
+        let mut end = s.clone();
+        if end.peek() == Some(b'}') {
+            end.i += 1;
+            if end.finish().is_ok() {
+                return Ok(());
+            }
+        }
         let full = envelope::tail(s, env)?;
         if full.is_plain_push() {
             return Ok(());

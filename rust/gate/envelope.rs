@@ -265,10 +265,16 @@ pub fn duplicate(name: &str, pos: usize) -> GateError {
 
 /// Reads the value of one envelope key other than `result` (cursor after its `:`).
 fn read_key<'a>(s: &mut Scan<'a>, env: &mut Envelope<'a>, key: &JStr<'a>) -> Result<(), GateError> {
-    let name = key.key_bytes();
+    let decoded;
+    let name: &[u8] = if key.escaped {
+        decoded = key.key_bytes();
+        &decoded
+    } else {
+        key.raw
+    };
     s.peek();
     let pos = s.i;
-    match &*name {
+    match name {
         b"channel" => {
             env.mark(Field::Channel, "channel", pos)?;
             env.channel = value::read_str(s, "channel")?;
