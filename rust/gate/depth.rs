@@ -104,7 +104,7 @@ impl Head<'_> {
         }
         let bit = 1u16 << (*key as u16);
         if self.seen & bit != 0 {
-            return Err(envelope::duplicate(key_name(key, "b/a"), pos).under("result"));
+            return Err(GateError::duplicate(key_name(key, "b/a"), pos).under("result"));
         }
         self.seen |= bit;
         Ok(())

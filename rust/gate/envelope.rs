@@ -129,7 +129,7 @@ impl<'a> Envelope<'a> {
     fn mark(&mut self, field: Field, name: &str, pos: usize) -> Result<(), GateError> {
         let bit = 1u8 << field as u8;
         if self.seen & bit != 0 {
-            return Err(duplicate(name, pos));
+            return Err(GateError::duplicate(name, pos));
         }
         self.seen |= bit;
         Ok(())
@@ -250,17 +250,6 @@ where
 
 fn is_result(key: &JStr<'_>) -> bool {
     key.is("result")
-}
-
-/// A repeated key, refused (see the module documentation).
-#[cold]
-#[must_use]
-pub fn duplicate(name: &str, pos: usize) -> GateError {
-    GateError::at(
-        name,
-        pos,
-        GateErrorKind::Invalid("duplicate key (refused: JSON would keep only the last one)"),
-    )
 }
 
 /// Reads the value of one envelope key other than `result` (cursor after its `:`).

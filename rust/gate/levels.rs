@@ -255,12 +255,12 @@ fn read_ps(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
         // A repeated `p`/`s` is refused: JSON would keep the last one, the fast path the first.
         if k.is("p") {
             if p.is_some() {
-                return Err(super::envelope::duplicate("p", s.i));
+                return Err(GateError::duplicate("p", s.i));
             }
             p = Some(level_num(s, "p")?);
         } else if k.is("s") {
             if z.is_some() {
-                return Err(super::envelope::duplicate("s", s.i));
+                return Err(GateError::duplicate("s", s.i));
             }
             z = Some(level_num(s, "s")?);
         } else {
