@@ -126,6 +126,7 @@ impl<'a> Envelope<'a> {
     }
 
     /// Marks `field` read; a second occurrence is refused.
+    #[inline(always)]
     fn mark(&mut self, field: Field, name: &str, pos: usize) -> Result<(), GateError> {
         let bit = 1u8 << field as u8;
         if self.seen & bit != 0 {
@@ -228,7 +229,14 @@ where
     F: FnMut(&Envelope<'a>, &mut Scan<'a>) -> Result<bool, GateError>,
 {
     while let Some(key) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
-        if is_result(&key) {
+        let decoded;
+        let name: &[u8] = if key.escaped {
+            decoded = key.key_bytes();
+            &decoded
+        } else {
+            key.raw
+        };
+        if name == b"result" {
             s.peek();
             let pos = s.i;
             env.mark(Field::Result, "result", pos)?;
@@ -243,24 +251,14 @@ where
             env.result_consumed = false;
             continue;
         }
-        read_key(s, env, &key)?;
+        read_key(s, env, name)?;
     }
     s.finish().map_err(|e| GateError::json("", e))
 }
 
-fn is_result(key: &JStr<'_>) -> bool {
-    key.is("result")
-}
-
 /// Reads the value of one envelope key other than `result` (cursor after its `:`).
-fn read_key<'a>(s: &mut Scan<'a>, env: &mut Envelope<'a>, key: &JStr<'a>) -> Result<(), GateError> {
-    let decoded;
-    let name: &[u8] = if key.escaped {
-        decoded = key.key_bytes();
-        &decoded
-    } else {
-        key.raw
-    };
+#[inline(always)]
+fn read_key<'a>(s: &mut Scan<'a>, env: &mut Envelope<'a>, name: &[u8]) -> Result<(), GateError> {
     s.peek();
     let pos = s.i;
     match name {
