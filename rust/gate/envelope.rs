@@ -90,16 +90,16 @@ pub struct Envelope<'a> {
     pub seen: u8,
 }
 
-/// The envelope keys that are read (and so may not repeat).
+/// The envelope keys that are read (and so may not repeat); the discriminant is the bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
-    Channel = 0,
-    Event = 1,
-    Time = 2,
-    TimeMs = 3,
-    Id = 4,
-    Error = 5,
-    Result = 6,
+    Channel,
+    Event,
+    Time,
+    TimeMs,
+    Id,
+    Error,
+    Result,
 }
 
 impl<'a> Envelope<'a> {
