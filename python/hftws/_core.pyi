@@ -343,7 +343,12 @@ class MexcControl:
     def to_dict(self) -> dict[str, Any]: ...
 
 def parse_control(text: str | bytes) -> MexcControl:
-    """Parse a text frame from the MEXC socket; raises MexcDecodeError for broken JSON."""
+    """Parse a text frame from the MEXC socket.
+
+    Raises MexcDecodeError for what ``json.loads`` refuses (raw control characters in strings,
+    leading zeros, ...) and for an ``id``/``code`` that is not an integer or a ``msg`` that is
+    not a string. A frame that does not start with ``{`` is kept as ``kind == "text"``.
+    """
 
 @final
 class MexcTrade:
@@ -2014,10 +2019,19 @@ def gate_parse(
     | GateOther
     | tuple[_GateRecord, ...]
 ):
-    """Decode one Gate.io text frame (``hftws.gateio.parse``); a list ``result`` gives a tuple."""
+    """Decode one Gate.io text frame (``hftws.gateio.parse``); a list ``result`` gives a tuple.
+
+    A repeated envelope or depth key is refused with GateDecodeError (``json`` would keep the
+    last one; hftws never gives a frame another meaning than ``json`` does).
+    """
 
 def gate_apply_depth(data: _GateFrame, book: OrderBook) -> BookStatus | None:
-    """Apply a depth frame to ``book`` (``hftws.gateio.apply_depth``); None for other frames."""
+    """Apply a depth frame to ``book`` (``hftws.gateio.apply_depth``); None for other frames.
+
+    GateDecodeError for repeated keys, for a push followed by an ``error`` or a non-update
+    ``event`` (the book is then out of sync if levels were already streamed into it), and,
+    when the book has a symbol, for a push without ``s``.
+    """
 
 def gate_apply_depth_many(frames: Iterable[_GateFrame], book: OrderBook) -> BookStatus | None:
     """Apply one socket read's frames in order (``hftws.gateio.apply_depth_many``)."""

@@ -15,6 +15,16 @@
 //! the object is read. When the ids come after the levels, the level arrays are only located
 //! on the first pass and parsed on a second one; a `full: true` that turns up after levels
 //! already applied as an increment reloads the push as a snapshot. Any key order is correct.
+//!
+//! Strictness (the judge is Python's `json`): a repeated key of the result that is read (`t`,
+//! `full`, `s`/`contract`, `U`, `u`/`lastUpdateId`/`id`, `l`, `b`/`bids`, `a`/`asks`,
+//! `status`; aliases count as the same key) is refused with a [`GateError`], as are repeated
+//! envelope keys ([`envelope`]). A push applied in place checks the envelope keys after its
+//! `result` ([`envelope::tail`]) before the book's state changes: a frame that is not a plain
+//! push (an `error`, an `event` other than `update`/`all`) is refused, and if levels were
+//! already streamed into the book, the book is marked out of sync, as for a malformed level.
+//! When the caller names an instrument, a push without `s`/`contract` is refused too: it
+//! cannot be shown to be for that instrument.
 
 use super::envelope::{self, Envelope, Route};
 use super::error::{GateError, GateErrorKind};
@@ -81,8 +91,27 @@ pub struct Head<'a> {
     pub asks: Option<(usize, usize)>,
     /// A `status` key was seen (an ack's `{"status":"success"}`, not a push).
     pub status: bool,
+    /// Keys already read (one bit per [`Key`] variant), to refuse repeats.
+    seen: u16,
 }
 
+impl Head<'_> {
+    /// Marks `key` read; a second occurrence (or an alias of one) is refused.
+    #[inline(always)]
+    fn mark(&mut self, key: &Key, pos: usize) -> Result<(), GateError> {
+        if matches!(key, Key::Other) {
+            return Ok(());
+        }
+        let bit = 1u16 << (*key as u16);
+        if self.seen & bit != 0 {
+            return Err(GateError::duplicate(key_name(key, "b/a"), pos).under("result"));
+        }
+        self.seen |= bit;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
 enum Key {
     T,
     Full,
@@ -98,14 +127,15 @@ enum Key {
 
 #[inline]
 fn classify(k: &JStr<'_>) -> Key {
-    let decoded;
-    let raw: &[u8] = if k.escaped {
-        decoded = k.decode().map(|c| c.into_owned()).unwrap_or_default();
-        decoded.as_bytes()
-    } else {
-        k.raw
-    };
-    match raw {
+    if k.escaped {
+        return classify_name(&k.key_bytes());
+    }
+    classify_name(k.raw)
+}
+
+#[inline(always)]
+fn classify_name(name: &[u8]) -> Key {
+    match name {
         b"t" => Key::T,
         b"full" => Key::Full,
         b"s" | b"contract" => Key::Sym,
@@ -204,7 +234,10 @@ fn symbol_matches(
     channel: DepthChannel,
 ) -> Result<bool, GateError> {
     let Some(want) = want else { return Ok(true) };
-    let Some(sym) = head.s else { return Ok(true) };
+    // A push that does not say which instrument it is for cannot be shown to be for `want`.
+    let Some(sym) = head.s else {
+        return Err(GateError::at("result.s", 0, GateErrorKind::Missing));
+    };
     let text = sym
         .decode()
         .map_err(|k| GateError::at("s", 0, GateErrorKind::Json(k)))?;
@@ -212,18 +245,51 @@ fn symbol_matches(
 }
 
 /// Everything a commit needs.
-struct Ctx<'w> {
+struct Ctx<'w, 'a> {
     channel: DepthChannel,
     want: Option<&'w str>,
+    /// The envelope read so far, when `result` is being consumed before the rest of the frame
+    /// is known (`None` when the whole envelope was read first).
+    env: Option<&'w Envelope<'a>>,
+}
+
+impl Ctx<'_, '_> {
+    /// Before the book's state changes: the cursor is just after the result object; the keys
+    /// after it must leave the frame a plain push.
+    fn check_tail(&self, s: &Scan<'_>) -> Result<(), GateError> {
+        let Some(env) = self.env else { return Ok(()) };
+        // Gate puts `result` last: when only `}` follows, the envelope is the one the hook was
+        // given, which is a plain push.
+        let mut end = s.clone();
+        if end.peek() == Some(b'}') {
+            end.i += 1;
+            if end.finish().is_ok() {
+                return Ok(());
+            }
+        }
+        let full = envelope::tail(s, env)?;
+        if full.is_plain_push() {
+            return Ok(());
+        }
+        let field = if full.error.is_some() {
+            "error"
+        } else {
+            "event"
+        };
+        Err(GateError::at(
+            field,
+            s.i,
+            GateErrorKind::Invalid("a depth result followed by an error or a non-update event"),
+        ))
+    }
 }
 
 /// Applies the depth result under the cursor (any JSON value) to `book`.
 fn apply_result<'a>(
     s: &mut Scan<'a>,
     book: &mut OrderBook,
-    cx: &Ctx<'_>,
+    cx: &Ctx<'_, 'a>,
 ) -> Result<DepthOutcome, GateError> {
-    let frame = s.bytes();
     if s.peek() != Some(b'{') {
         let pos = s.i;
         let v = s.value().map_err(|e| GateError::json("result", e))?;
@@ -243,6 +309,7 @@ fn apply_result<'a>(
         .map_err(|e| GateError::json("result", e))?
     {
         let key = classify(&k);
+        head.mark(&key, s.i)?;
         let bid = match key {
             Key::Bids => true,
             Key::Asks => false,
@@ -266,19 +333,19 @@ fn apply_result<'a>(
             head.asks = Some((start, s.i));
         }
     }
-    commit_spans(frame, book, cx, &head)
+    commit_spans(s, book, cx, &head)
 }
 
 /// True when the levels can go straight into the book: the verdict's inputs (ids, and the
 /// symbol when the caller checks it) are known.
 #[inline]
-fn ready(head: &Head<'_>, cx: &Ctx<'_>) -> bool {
+fn ready(head: &Head<'_>, cx: &Ctx<'_, '_>) -> bool {
     head.last.is_some()
         && (cx.want.is_none() || head.s.is_some())
         && (cx.channel == DepthChannel::Snapshot || head.full.is_some() || head.first.is_some())
 }
 
-fn is_snapshot(head: &Head<'_>, cx: &Ctx<'_>) -> bool {
+fn is_snapshot(head: &Head<'_>, cx: &Ctx<'_, '_>) -> bool {
     cx.channel == DepthChannel::Snapshot || head.full == Some(true)
 }
 
@@ -305,39 +372,42 @@ impl Rest {
 fn commit_streaming<'a>(
     s: &mut Scan<'a>,
     book: &mut OrderBook,
-    cx: &Ctx<'_>,
+    cx: &Ctx<'_, 'a>,
     mut head: Head<'a>,
     bid: bool,
 ) -> Result<DepthOutcome, GateError> {
+    let mut rest = Rest::default();
     if !symbol_matches(&head, cx.want, cx.channel)? {
-        let mut rest = Rest::default();
         rest_of_object::<Levels>(s, None, &mut head, &mut rest, bid)?;
         return Ok(DepthOutcome::WrongSymbol);
     }
     let last = head.last.unwrap_or_default();
     let watch_full = head.full.is_none();
-    let mut rest = Rest::default();
-    let mut ran = false;
     let frame = s.bytes();
     // Level arrays seen before the ids were known were only located; they go in first.
     let (early_bids, early_asks) = (head.bids, head.asks);
     let st = if is_snapshot(&head, cx) {
         book.load_stream_snapshot(last, |w| {
-            ran = true;
             fill_spans(frame, w, &head)?;
-            rest_of_object(s, Some(w), &mut head, &mut rest, bid)
+            rest_of_object(s, Some(w), &mut head, &mut rest, bid)?;
+            cx.check_tail(s)
         })?
     } else {
         let first = head.first.unwrap_or_default();
-        book.apply_delta(first, last, |w| {
-            ran = true;
-            fill_spans(frame, w, &head)?;
-            rest_of_object(s, Some(w), &mut head, &mut rest, bid)
-        })?
+        if book.check(first, last) == Status::Applied {
+            book.apply_delta(first, last, |w| {
+                fill_spans(frame, w, &head)?;
+                rest_of_object(s, Some(w), &mut head, &mut rest, bid)?;
+                cx.check_tail(s)
+            })?
+        } else {
+            // The verdict (stale, gap, ...) needs no levels: read the rest of the frame before
+            // the book's state changes.
+            rest_of_object::<Levels>(s, None, &mut head, &mut rest, bid)?;
+            cx.check_tail(s)?;
+            book.apply_delta(first, last, |_| Ok::<(), GateError>(()))?
+        }
     };
-    if !ran {
-        rest_of_object::<Levels>(s, None, &mut head, &mut rest, bid)?;
-    }
     if watch_full && rest.late_full {
         // `full: true` after the levels: the push is a snapshot after all. Loading it replaces
         // whatever the increment did, so the book ends up exactly as if the key came first
@@ -380,7 +450,9 @@ fn rest_of_object<'a, W: LevelSink>(
         else {
             return Ok(());
         };
-        match classify(&k) {
+        let key = classify(&k);
+        head.mark(&key, s.i)?;
+        match key {
             Key::Bids => side = Some(true),
             Key::Asks => side = Some(false),
             Key::Full => {
@@ -390,10 +462,8 @@ fn rest_of_object<'a, W: LevelSink>(
                     rest.late_full = true;
                 }
             }
-            // Ids and the symbol were fixed when the push was committed.
-            Key::First | Key::Last | Key::Sym => {
-                s.skip().map_err(|e| GateError::json("result", e))?;
-            }
+            // Ids and the symbol were fixed when the push was committed (a repeat was refused
+            // above); a first occurrence this late is still type-checked.
             key => read_field(s, head, &key).map_err(|e| e.under("result"))?,
         }
     }
@@ -410,7 +480,7 @@ fn fill_spans<W: LevelSink>(frame: &[u8], w: &mut W, head: &Head<'_>) -> Result<
 }
 
 /// Checks the ids a push needs; `Ok(false)` for an ack-like result with no ids at all.
-fn check_ids(head: &Head<'_>, cx: &Ctx<'_>, pos: usize) -> Result<bool, GateError> {
+fn check_ids(head: &Head<'_>, cx: &Ctx<'_, '_>, pos: usize) -> Result<bool, GateError> {
     if head.last.is_none() {
         if head.status && head.first.is_none() && head.bids.is_none() && head.asks.is_none() {
             return Ok(false);
@@ -424,17 +494,19 @@ fn check_ids(head: &Head<'_>, cx: &Ctx<'_>, pos: usize) -> Result<bool, GateErro
 }
 
 fn commit_spans(
-    frame: &[u8],
+    s: &Scan<'_>,
     book: &mut OrderBook,
-    cx: &Ctx<'_>,
+    cx: &Ctx<'_, '_>,
     head: &Head<'_>,
 ) -> Result<DepthOutcome, GateError> {
+    let frame = s.bytes();
     if !check_ids(head, cx, 0)? {
         return Ok(DepthOutcome::NotDepth);
     }
     if !symbol_matches(head, cx.want, cx.channel)? {
         return Ok(DepthOutcome::WrongSymbol);
     }
+    cx.check_tail(s)?;
     let last = head.last.unwrap_or_default();
     let st = if is_snapshot(head, cx) {
         book.load_stream_snapshot(last, |w| fill_spans(frame, w, head))?
@@ -470,11 +542,16 @@ pub fn apply_frame(
 ) -> Result<DepthOutcome, GateError> {
     let mut outcome = DepthOutcome::NotDepth;
     let env = envelope::scan(frame, |env, s| {
-        // In place only when the event says this is a push (obu pushes carry no event at all).
-        let push = env.event.is_none() || env.event_is("update") || env.event_is("all");
+        // In place only when the event says this is a push (obu pushes carry no event at all);
+        // the keys after `result` are checked before the book changes (`Ctx::check_tail`).
         match depth_channel(env) {
-            Some(channel) if push => {
-                outcome = apply_result(s, book, &Ctx { channel, want })?;
+            Some(channel) if env.is_plain_push() => {
+                let cx = Ctx {
+                    channel,
+                    want,
+                    env: Some(env),
+                };
+                outcome = apply_result(s, book, &cx)?;
                 Ok(true)
             }
             _ => Ok(false),
@@ -491,12 +568,17 @@ pub fn apply_frame(
     let Some(channel) = depth_channel(&env) else {
         return Ok(DepthOutcome::NotDepth);
     };
-    if env.result.is_none() || env.result == Some(Val::Null) {
+    if !env.is_plain_push() || env.result.is_none() || env.result == Some(Val::Null) {
         return Ok(DepthOutcome::NotDepth);
     }
     let mut s = Scan::at(frame, env.result_pos);
     let ch = env.channel_str();
-    apply_result(&mut s, book, &Ctx { channel, want }).map_err(|e| e.in_channel(&ch))
+    let cx = Ctx {
+        channel,
+        want,
+        env: None,
+    };
+    apply_result(&mut s, book, &cx).map_err(|e| e.in_channel(&ch))
 }
 
 /// A depth push decoded into owned levels (for `parse`, not the book path).
@@ -549,6 +631,7 @@ pub fn parse_result(s: &mut Scan<'_>, channel: DepthChannel) -> Result<DepthUpda
         .map_err(|e| GateError::json("result", e))?
     {
         let key = classify(&k);
+        head.mark(&key, s.i)?;
         match key {
             Key::Bids | Key::Asks => {
                 s.peek();
@@ -566,6 +649,7 @@ pub fn parse_result(s: &mut Scan<'_>, channel: DepthChannel) -> Result<DepthUpda
     let cx = Ctx {
         channel,
         want: None,
+        env: None,
     };
     if !check_ids(&head, &cx, pos)? {
         return Err(GateError::at("result.u", pos, GateErrorKind::Missing));

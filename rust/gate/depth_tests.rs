@@ -230,3 +230,79 @@ fn compact_levels_take_the_fast_path() {
         assert!(compact_level(other.as_bytes(), 0).is_none(), "{other}");
     }
 }
+
+/// Finding 1: keys after `result` that make the frame an error or an ack must not leave the
+/// push applied (the in-place path used to stop looking at `result`).
+#[test]
+fn a_trailing_error_or_event_refuses_the_push() {
+    let push = r#"{"channel":"spot.order_book_update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[["63250.1","9"]],"a":[]}"#;
+    for tail in [
+        r#","error":{"code":2,"message":"x"}}"#,
+        r#","event":"subscribe"}"#,
+        r#","event":"unsubscribe"}"#,
+    ] {
+        let frame = format!("{push}{tail}");
+        let mut b = seeded(100);
+        let got = apply_frame(frame.as_bytes(), &mut b, None);
+        assert!(
+            got.is_err() || got == Ok(DepthOutcome::NotDepth),
+            "{frame}: {got:?}"
+        );
+        assert_ne!(b.sequence(), 102, "{frame}");
+        assert!(
+            !b.in_sync() || b.bids().size_at(d("63250.1")) == d("0.4"),
+            "{frame}"
+        );
+        // Stale and gap verdicts must not change the book's state either.
+        let mut b = seeded(200);
+        let _ = apply_frame(frame.as_bytes(), &mut b, None);
+        assert!(
+            b.state() == crate::book::SyncState::Synced && b.sequence() == 200,
+            "{frame}"
+        );
+    }
+    // A trailing `error: null` and unknown keys leave it a plain push.
+    let ok = format!(r#"{push},"error":null,"conn_id":"x"}}"#);
+    let mut b = seeded(100);
+    assert_eq!(apply(&ok, &mut b), DepthOutcome::Book(Status::Applied));
+}
+
+/// Finding 2: repeated keys are refused (JSON keeps the last; hftws used the first or all).
+#[test]
+fn repeated_keys_are_refused() {
+    let frames = [
+        r#"{"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[["1","1"]],"b":[["2","1"]],"a":[]}}"#,
+        r#"{"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[],"a":[],"u":999}}"#,
+        r#"{"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[],"a":[],"U":7}}"#,
+        r#"{"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[],"a":[],"s":"ETH_USDT"}}"#,
+        r#"{"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"lastUpdateId":102,"b":[],"a":[]}}"#,
+        r#"{"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[],"a":[]},"result":{"s":"BTC_USDT","U":103,"u":104,"b":[],"a":[]}}"#,
+        r#"{"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[],"a":[]},"channel":"spot.trades"}"#,
+        r#"{"channel":"spot.order_book_update","event":"update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[],"a":[]}}"#,
+        r#"{"channel":"futures.order_book_update","event":"update","result":{"s":"BTC_USDT","U":101,"u":102,"b":[{"p":"1","s":"1","s":"2"}],"a":[]}}"#,
+        r#"{"result":{"b":[],"u":102,"U":101,"s":"BTC_USDT","b":[]},"channel":"spot.order_book_update","event":"update"}"#,
+    ];
+    for f in frames {
+        let e = apply_frame(f.as_bytes(), &mut seeded(100), None).unwrap_err();
+        assert!(e.to_string().contains("duplicate key"), "{f}: {e}");
+        let e = crate::gate::parse(f.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("duplicate key"), "{f}: {e}");
+    }
+}
+
+/// Finding 3: a push without `s` does not match a named instrument.
+#[test]
+fn a_push_without_a_symbol_is_refused_for_a_named_book() {
+    for f in [
+        r#"{"channel":"spot.order_book_update","event":"update","result":{"U":101,"u":102,"b":[["1","1"]],"a":[]}}"#,
+        r#"{"result":{"U":101,"u":102,"b":[["1","1"]],"a":[]},"channel":"spot.order_book_update","event":"update"}"#,
+        r#"{"channel":"spot.obu","result":{"full":true,"u":102,"b":[["1","1"]],"a":[]}}"#,
+    ] {
+        let mut b = seeded(100);
+        let e = apply_frame(f.as_bytes(), &mut b, Some("BTC_USDT")).unwrap_err();
+        assert_eq!(e.field, "result.s", "{f}");
+        assert_eq!(e.kind, GateErrorKind::Missing);
+        assert_eq!(b.sequence(), 100);
+        assert_eq!(b.bids().size_at(d("1")), Decimal::ZERO);
+    }
+}

@@ -6,6 +6,13 @@
 //! dispatch on `channel`. The `result` value is either handed to a hook while the cursor is on
 //! it (one pass when `channel` came first, as Gate sends it) or recorded as a span for a second
 //! look once the whole envelope is known.
+//!
+//! Duplicate keys: Python's `json` (the judge of what a frame means) keeps the last occurrence
+//! of a repeated key. hftws refuses a repeated envelope key it reads (`channel`, `event`,
+//! `time`, `time_ms`, `id`, `error`, `result`) with a [`GateError`] instead: a refusal never
+//! gives a frame a different meaning, and it lets the hot path commit to the first value it
+//! sees. A hook that acts on `result` before the rest of the frame is read uses [`tail`] to
+//! learn what the keys after it say.
 
 use super::channels::Kind;
 use super::depth::DepthChannel;
@@ -79,6 +86,20 @@ pub struct Envelope<'a> {
     pub split: Option<(Market, std::borrow::Cow<'a, str>)>,
     /// Where the channel routes.
     pub route: Route,
+    /// Envelope keys already read (one bit per [`Field`]), to refuse repeats.
+    pub seen: u8,
+}
+
+/// The envelope keys that are read (and so may not repeat); the discriminant is the bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Channel,
+    Event,
+    Time,
+    TimeMs,
+    Id,
+    Error,
+    Result,
 }
 
 impl<'a> Envelope<'a> {
@@ -94,6 +115,25 @@ impl<'a> Envelope<'a> {
     #[must_use]
     pub fn event_is(&self, name: &str) -> bool {
         self.event.is_some_and(|e| e.is(name))
+    }
+
+    /// True when the frame is a data push as far as the envelope goes: no `error` and an
+    /// `event` that is absent (obu pushes), `update`, or `all` (legacy futures snapshots).
+    #[must_use]
+    pub fn is_plain_push(&self) -> bool {
+        self.error.is_none()
+            && (self.event.is_none() || self.event_is("update") || self.event_is("all"))
+    }
+
+    /// Marks `field` read; a second occurrence is refused.
+    #[inline(always)]
+    fn mark(&mut self, field: Field, name: &str, pos: usize) -> Result<(), GateError> {
+        let bit = 1u8 << field as u8;
+        if self.seen & bit != 0 {
+            return Err(GateError::duplicate(name, pos));
+        }
+        self.seen |= bit;
+        Ok(())
     }
 
     /// Market and the channel name after its `spot.`/`futures.` prefix.
@@ -158,7 +198,7 @@ where
     }
 }
 
-fn scan_into<'a, F>(frame: &'a [u8], env: &mut Envelope<'a>, mut hook: F) -> Result<(), GateError>
+fn scan_into<'a, F>(frame: &'a [u8], env: &mut Envelope<'a>, hook: F) -> Result<(), GateError>
 where
     F: FnMut(&Envelope<'a>, &mut Scan<'a>) -> Result<bool, GateError>,
 {
@@ -174,20 +214,34 @@ where
             },
         ));
     }
-    let mut first = true;
+    scan_keys(&mut s, env, true, hook)
+}
+
+/// Reads the keys of the envelope object from the cursor (at its `{` when `first`, else after
+/// a value) to the end of the frame.
+fn scan_keys<'a, F>(
+    s: &mut Scan<'a>,
+    env: &mut Envelope<'a>,
+    mut first: bool,
+    mut hook: F,
+) -> Result<(), GateError>
+where
+    F: FnMut(&Envelope<'a>, &mut Scan<'a>) -> Result<bool, GateError>,
+{
     while let Some(key) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
         let decoded;
         let name: &[u8] = if key.escaped {
-            decoded = key.decode().map(|c| c.into_owned()).unwrap_or_default();
-            decoded.as_bytes()
+            decoded = key.key_bytes();
+            &decoded
         } else {
             key.raw
         };
-        s.peek();
-        let pos = s.i;
         if name == b"result" {
+            s.peek();
+            let pos = s.i;
+            env.mark(Field::Result, "result", pos)?;
             env.result_pos = pos;
-            if env.channel.is_some() && hook(env, &mut s)? {
+            if env.channel.is_some() && hook(env, s)? {
                 env.result_consumed = true;
                 env.result = Some(Val::Null);
                 continue;
@@ -197,46 +251,82 @@ where
             env.result_consumed = false;
             continue;
         }
-        match name {
-            b"channel" => {
-                env.channel = value::read_str(&mut s, "channel")?;
-                env.split = env.channel.map(|c| split_raw(&c));
-                env.route = env
-                    .split
-                    .as_ref()
-                    .map_or(Route::Other, |(m, n)| route_of(*m, n));
-            }
-            b"event" => env.event = value::read_str(&mut s, "event")?,
-            b"time" => env.time = value::read_int(&mut s, "time")?,
-            b"time_ms" => env.time_ms = value::read_int(&mut s, "time_ms")?,
-            b"id" => {
-                let v = s.value().map_err(|e| GateError::json("id", e))?;
-                value::scalar(&v, "id", pos)?;
-                env.id = Some(v);
-            }
-            b"error" => {
-                let v = s.value().map_err(|e| GateError::json("error", e))?;
-                env.error = match v {
-                    Val::Null => None,
-                    Val::Obj(a, b) => Some((a, b)),
-                    other => {
-                        return Err(GateError::at(
-                            "error",
-                            pos,
-                            GateErrorKind::Type {
-                                expected: "object or null",
-                                found: other.type_name(),
-                            },
-                        ))
-                    }
-                }
-            }
-            other => s
-                .skip()
-                .map_err(|e| GateError::json(field_name(other), e))?,
-        }
+        read_key(s, env, name)?;
     }
     s.finish().map_err(|e| GateError::json("", e))
+}
+
+/// Reads the value of one envelope key other than `result` (cursor after its `:`).
+#[inline(always)]
+fn read_key<'a>(s: &mut Scan<'a>, env: &mut Envelope<'a>, name: &[u8]) -> Result<(), GateError> {
+    s.peek();
+    let pos = s.i;
+    match name {
+        b"channel" => {
+            env.mark(Field::Channel, "channel", pos)?;
+            env.channel = value::read_str(s, "channel")?;
+            env.split = env.channel.map(|c| split_raw(&c));
+            env.route = env
+                .split
+                .as_ref()
+                .map_or(Route::Other, |(m, n)| route_of(*m, n));
+        }
+        b"event" => {
+            env.mark(Field::Event, "event", pos)?;
+            env.event = value::read_str(s, "event")?;
+        }
+        b"time" => {
+            env.mark(Field::Time, "time", pos)?;
+            env.time = value::read_int(s, "time")?;
+        }
+        b"time_ms" => {
+            env.mark(Field::TimeMs, "time_ms", pos)?;
+            env.time_ms = value::read_int(s, "time_ms")?;
+        }
+        b"id" => {
+            env.mark(Field::Id, "id", pos)?;
+            let v = s.value().map_err(|e| GateError::json("id", e))?;
+            value::scalar(&v, "id", pos)?;
+            env.id = Some(v);
+        }
+        b"error" => {
+            env.mark(Field::Error, "error", pos)?;
+            let v = s.value().map_err(|e| GateError::json("error", e))?;
+            env.error = match v {
+                Val::Null => None,
+                Val::Obj(a, b) => Some((a, b)),
+                other => {
+                    return Err(GateError::at(
+                        "error",
+                        pos,
+                        GateErrorKind::Type {
+                            expected: "object or null",
+                            found: other.type_name(),
+                        },
+                    ))
+                }
+            }
+        }
+        other => s
+            .skip()
+            .map_err(|e| GateError::json(field_name(other), e))?,
+    }
+    Ok(())
+}
+
+/// What the keys after a `result` that a hook is consuming say: reads them (from a copy of
+/// the cursor, which must be just after the `result` value) into a copy of `env`, checks
+/// that the frame ends there, and returns the completed envelope. A hook about to change
+/// state calls this first, so a later `error`, `event` or repeated key is known in time.
+/// Gate puts `result` last, so this is usually just the closing `}`.
+///
+/// # Errors
+/// As [`scan`] for the remaining keys.
+pub fn tail<'a>(s: &Scan<'a>, env: &Envelope<'a>) -> Result<Envelope<'a>, GateError> {
+    let mut s = s.clone();
+    let mut env = env.clone();
+    scan_keys(&mut s, &mut env, false, |_, _| Ok(false))?;
+    Ok(env)
 }
 
 fn field_name(name: &[u8]) -> &str {

@@ -82,6 +82,18 @@ impl GateError {
         }))
     }
 
+    /// A repeated key at `field`: refused, because Python's `json` (the judge of what a frame
+    /// means) would keep only the last occurrence while a one-pass reader commits to the first.
+    #[cold]
+    #[must_use]
+    pub fn duplicate(field: &str, pos: usize) -> Self {
+        Self::at(
+            field,
+            pos,
+            GateErrorKind::Invalid("duplicate key (refused: JSON would keep only the last one)"),
+        )
+    }
+
     /// Fills in the channel if the error was raised before it was known.
     #[must_use]
     pub fn in_channel(mut self, channel: &str) -> Self {

@@ -132,6 +132,23 @@ impl<'a> JStr<'a> {
         Ok(Cow::Owned(out))
     }
 
+    /// The decoded bytes of a key, borrowed unless escapes had to be resolved (an undecodable
+    /// key reads as empty: it matches no field name).
+    #[inline]
+    #[must_use]
+    pub fn key_bytes(&self) -> Cow<'a, [u8]> {
+        if self.escaped {
+            Cow::Owned(
+                self.decode()
+                    .map(|c| c.into_owned())
+                    .unwrap_or_default()
+                    .into_bytes(),
+            )
+        } else {
+            Cow::Borrowed(self.raw)
+        }
+    }
+
     /// True when the decoded string equals `lit` (ASCII literal), without allocating for the
     /// common unescaped case.
     #[inline]

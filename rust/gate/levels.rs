@@ -252,9 +252,16 @@ fn read_ps(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
     let pos0 = s.i;
     let (mut p, mut z) = (None, None);
     while let Some(k) = s.next_key(&mut first).map_err(|e| GateError::json("", e))? {
+        // A repeated `p`/`s` is refused: JSON would keep the last one, the fast path the first.
         if k.is("p") {
+            if p.is_some() {
+                return Err(GateError::duplicate("p", s.i));
+            }
             p = Some(level_num(s, "p")?);
         } else if k.is("s") {
+            if z.is_some() {
+                return Err(GateError::duplicate("s", s.i));
+            }
             z = Some(level_num(s, "s")?);
         } else {
             s.skip().map_err(|e| GateError::json("", e))?;

@@ -4,10 +4,12 @@
 //! The server answers a refused subscription with `code: 0` too ("Not Subscribed
 //! successfully! [...].  Reason： Blocked! "), so `code` is never trusted: an ack succeeds
 //! only when every comma-separated token of `msg` is a channel that was requested (§2.2).
-//! Frames are tiny and rare, so a small JSON reader for one flat object is enough here (nested
-//! values are skipped); a text frame that is not JSON (`Invalid listen key`) is kept as text.
+//! Frames are read with the Gate.io scanner (one strict JSON reader for every text frame);
+//! nested values are validated and skipped; a text frame that is not JSON (`Invalid listen
+//! key`) is kept as text.
 
 use super::error::{ErrorKind, FieldPath, MexcError};
+use crate::gate::json::{JsonError, Scan, Val};
 
 /// What a control frame says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,13 +57,34 @@ fn bad(why: &'static str) -> MexcError {
     MexcError::new(FieldPath::ROOT, ErrorKind::InvalidJson(why))
 }
 
+/// JSON whitespace (RFC 8259): what may surround the object. Anything else before `{` makes
+/// the frame plain text, as `json.loads` would refuse it.
+fn trim_json_ws(text: &str) -> &str {
+    text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+/// An integer field (`id`, `code`): a JSON integer literal in the i64 range, or `null`.
+/// A fraction or exponent (`1E-8`) is refused, never truncated.
+fn int_field(v: &Val<'_>, why: &'static str) -> Result<Option<i64>, MexcError> {
+    match v {
+        Val::Null => Ok(None),
+        Val::Num(n) => crate::gate::value::parse_i64(n).map(Some).ok_or(bad(why)),
+        _ => Err(bad(why)),
+    }
+}
+
 impl Control {
-    /// Parses one text frame.
+    /// Parses one text frame with the validating scanner the Gate.io decoder uses
+    /// ([`crate::gate::json`]), so both exchanges' text frames are judged by one reading of
+    /// RFC 8259: raw control characters in strings, leading zeros and other non-JSON are
+    /// refused as `json.loads` refuses them. A repeated `id`/`code`/`msg` keeps the last value,
+    /// as `json.loads` does.
     ///
     /// # Errors
-    /// `InvalidJson` when the frame starts like a JSON object but is not one.
+    /// `InvalidJson` when the frame starts like a JSON object but is not one, or when `id` /
+    /// `code` is not an integer or `msg` not a string (`null` reads as absent).
     pub fn parse(text: &str) -> Result<Self, MexcError> {
-        let trimmed = text.trim();
+        let trimmed = trim_json_ws(text);
         if !trimmed.starts_with('{') {
             return Ok(Control {
                 kind: ControlKind::Text,
@@ -70,21 +93,25 @@ impl Control {
                 msg: trimmed.to_owned(),
             });
         }
-        let mut p = Json {
-            b: trimmed.as_bytes(),
-            i: 0,
-        };
+        let mut s = Scan::new(trimmed.as_bytes());
+        let json = |e: JsonError| bad(e.kind.describe());
         let (mut id, mut code, mut msg) = (None, None, None);
-        p.object(|key, v| match (key.as_str(), v) {
-            ("id", Scalar::Int(n)) => id = Some(n),
-            ("code", Scalar::Int(n)) => code = Some(n),
-            ("msg", Scalar::Str(s)) => msg = Some(s),
-            _ => {}
-        })?;
-        p.ws();
-        if p.i != p.b.len() {
-            return Err(bad("trailing characters"));
+        let mut first = true;
+        while let Some(key) = s.next_key(&mut first).map_err(json)? {
+            let v = s.value().map_err(json)?;
+            if key.is("id") {
+                id = int_field(&v, "id is not an integer")?;
+            } else if key.is("code") {
+                code = int_field(&v, "code is not an integer")?;
+            } else if key.is("msg") {
+                msg = match v {
+                    Val::Null => None,
+                    Val::Str(j) => Some(j.decode().map_err(|k| bad(k.describe()))?.into_owned()),
+                    _ => return Err(bad("msg is not a string")),
+                };
+            }
         }
+        s.finish().map_err(json)?;
         let msg = msg.unwrap_or_default();
         let kind = if msg == "PONG" {
             ControlKind::Pong
@@ -137,186 +164,6 @@ fn bracketed<'m>(msg: &'m str, marker: &str) -> Vec<&'m str> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect()
-}
-
-enum Scalar {
-    Str(String),
-    Int(i64),
-    Other,
-}
-
-struct Json<'b> {
-    b: &'b [u8],
-    i: usize,
-}
-
-impl Json<'_> {
-    fn ws(&mut self) {
-        while self.b.get(self.i).is_some_and(u8::is_ascii_whitespace) {
-            self.i += 1;
-        }
-    }
-
-    fn eat(&mut self, c: u8) -> Result<(), MexcError> {
-        self.ws();
-        if self.b.get(self.i) == Some(&c) {
-            self.i += 1;
-            Ok(())
-        } else {
-            Err(bad("unexpected character"))
-        }
-    }
-
-    fn object(&mut self, mut each: impl FnMut(String, Scalar)) -> Result<(), MexcError> {
-        self.eat(b'{')?;
-        self.ws();
-        if self.b.get(self.i) == Some(&b'}') {
-            self.i += 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            let key = self.string()?;
-            self.eat(b':')?;
-            let v = self.value(0)?;
-            each(key, v);
-            self.ws();
-            match self.b.get(self.i) {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(bad("expected ',' or '}'")),
-            }
-        }
-    }
-
-    fn value(&mut self, depth: u32) -> Result<Scalar, MexcError> {
-        if depth > 32 {
-            return Err(bad("nested too deep"));
-        }
-        self.ws();
-        match self.b.get(self.i) {
-            Some(b'"') => Ok(Scalar::Str(self.string()?)),
-            Some(b'{' | b'[') => {
-                let close = if self.b[self.i] == b'{' { b'}' } else { b']' };
-                self.i += 1;
-                self.ws();
-                if self.b.get(self.i) == Some(&close) {
-                    self.i += 1;
-                    return Ok(Scalar::Other);
-                }
-                loop {
-                    if close == b'}' {
-                        self.ws();
-                        self.string()?;
-                        self.eat(b':')?;
-                    }
-                    self.value(depth + 1)?;
-                    self.ws();
-                    match self.b.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(&c) if c == close => {
-                            self.i += 1;
-                            return Ok(Scalar::Other);
-                        }
-                        _ => return Err(bad("unterminated container")),
-                    }
-                }
-            }
-            Some(b't') => self.word(b"true"),
-            Some(b'f') => self.word(b"false"),
-            Some(b'n') => self.word(b"null"),
-            Some(b'-' | b'0'..=b'9') => {
-                let start = self.i;
-                while self
-                    .b
-                    .get(self.i)
-                    .is_some_and(|c| matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
-                {
-                    self.i += 1;
-                }
-                let t = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| bad("number"))?;
-                match t.parse::<i64>() {
-                    Ok(n) => Ok(Scalar::Int(n)),
-                    Err(_) if t.parse::<f64>().is_ok() => Ok(Scalar::Other),
-                    Err(_) => Err(bad("invalid number")),
-                }
-            }
-            _ => Err(bad("unexpected value")),
-        }
-    }
-
-    fn word(&mut self, w: &[u8]) -> Result<Scalar, MexcError> {
-        if self.b[self.i..].starts_with(w) {
-            self.i += w.len();
-            Ok(Scalar::Other)
-        } else {
-            Err(bad("unexpected literal"))
-        }
-    }
-
-    fn hex4(&mut self) -> Result<u32, MexcError> {
-        let h = self
-            .b
-            .get(self.i..self.i + 4)
-            .ok_or(bad("short \\u escape"))?;
-        let s = std::str::from_utf8(h).map_err(|_| bad("bad \\u escape"))?;
-        self.i += 4;
-        u32::from_str_radix(s, 16).map_err(|_| bad("bad \\u escape"))
-    }
-
-    fn string(&mut self) -> Result<String, MexcError> {
-        if self.b.get(self.i) != Some(&b'"') {
-            return Err(bad("expected a string"));
-        }
-        self.i += 1;
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let Some(&c) = self.b.get(self.i) else {
-                return Err(bad("unterminated string"));
-            };
-            self.i += 1;
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    let Some(&e) = self.b.get(self.i) else {
-                        return Err(bad("unterminated escape"));
-                    };
-                    self.i += 1;
-                    let ch = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let mut u = self.hex4()?;
-                            if (0xD800..0xDC00).contains(&u) && self.b[self.i..].starts_with(b"\\u")
-                            {
-                                self.i += 2;
-                                let lo = self.hex4()?;
-                                u = 0x10000
-                                    + ((u - 0xD800) << 10)
-                                    + (lo.wrapping_sub(0xDC00) & 0x3FF);
-                            }
-                            char::from_u32(u).unwrap_or('\u{fffd}')
-                        }
-                        _ => return Err(bad("invalid escape")),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                _ => out.push(c),
-            }
-        }
-        // The input is a &str, and escapes were encoded as UTF-8, so this cannot fail.
-        String::from_utf8(out).map_err(|_| bad("invalid UTF-8"))
-    }
 }
 
 #[cfg(test)]
@@ -375,5 +222,32 @@ mod tests {
         ] {
             assert!(Control::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Finding 7 of issue 13: what `json.loads` refuses is refused, and an integer field
+    /// that is not an integer is an error rather than silently absent.
+    #[test]
+    fn strict_json_like_the_judge() {
+        for bad in [
+            "{\"id\":0,\"code\":0,\"msg\":\"a\u{1}b\"}",
+            "{\"id\":0,\"code\":0,\"msg\":\"a\tb\"}",
+            "{\"id\":01,\"code\":0,\"msg\":\"x\"}",
+            "{\"id\":0,\"code\":-01,\"msg\":\"x\"}",
+            "{\"id\":1E-8,\"code\":0,\"msg\":\"x\"}",
+            "{\"id\":0,\"code\":1.5,\"msg\":\"x\"}",
+            "{\"id\":0,\"code\":0,\"msg\":5}",
+            "{\"id\":\"7\",\"code\":0,\"msg\":\"x\"}",
+            "{\"id\":0,\"x\":[1,]}",
+            "{\"id\":0,\"x\":NaN}",
+            "{\"id\":0,\"msg\":\"\\ud800\"}",
+        ] {
+            let e = Control::parse(bad).unwrap_err();
+            assert!(matches!(e.kind, ErrorKind::InvalidJson(_)), "{bad}");
+        }
+        let c = Control::parse("{\"id\":null,\"code\":-0,\"msg\":\"a\",\"msg\":\"PONG\"}").unwrap();
+        assert_eq!((c.kind, c.id, c.code), (ControlKind::Pong, None, Some(0)));
+        // Not JSON whitespace before the brace: json.loads refuses it, so it is plain text.
+        let c = Control::parse("\u{a0}{\"msg\":\"PONG\"}").unwrap();
+        assert_eq!(c.kind, ControlKind::Text);
     }
 }

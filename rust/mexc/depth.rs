@@ -214,7 +214,7 @@ fn level(item: &[u8], path: FieldPath) -> Result<(Decimal, Decimal), MexcError> 
                 if usize::from(*ql) == qty.len() && !qty.is_empty() {
                     let p = parse_decimal(price, path).map_err(|e| at(e, path, "price"))?;
                     let s = parse_decimal(qty, path).map_err(|e| at(e, path, "quantity"))?;
-                    return Ok((p, s));
+                    return not_negative(p, s, path);
                 }
             }
         }
@@ -240,6 +240,16 @@ fn level(item: &[u8], path: FieldPath) -> Result<(Decimal, Decimal), MexcError> 
     }
     let p = parse_decimal(price, path).map_err(|e| at(e, path, "price"))?;
     let s = parse_decimal(size, path).map_err(|e| at(e, path, "quantity"))?;
+    not_negative(p, s, path)
+}
+
+/// A level is never negative (a zero size deletes it): refuse rather than corrupt the book.
+#[inline(always)]
+fn not_negative(p: Decimal, s: Decimal, path: FieldPath) -> Result<(Decimal, Decimal), MexcError> {
+    if p.is_negative() || s.is_negative() {
+        let key = if p.is_negative() { "price" } else { "quantity" };
+        return Err(MexcError::new(path.push(key), ErrorKind::Negative));
+    }
     Ok((p, s))
 }
 
@@ -391,6 +401,30 @@ mod tests {
             e.to_string(),
             "publicAggreDepths.toVersion: invalid integer '1O2'"
         );
+    }
+
+    /// Finding 5 of issue 13: negative sizes and prices used to go into the book.
+    #[test]
+    fn negative_levels_are_refused() {
+        for (asks, bids) in [
+            (&[("117150", "-1")][..], &[][..]),
+            (&[], &[("-4", "1")][..]),
+            (&[], &[("4", "-0.00000001")][..]),
+        ] {
+            let mut b = seeded(100);
+            let frame = aggre_depth(asks, bids, "101", "102", false);
+            let e = apply_depth(&frame, &mut b).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Negative);
+            assert!(!b.in_sync());
+        }
+        // The serializers' layout (price then quantity, one-byte lengths) takes a fast path.
+        let e = apply_depth(&limit_frame("101", &[("4", "-1")]), &mut seeded(100)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Negative);
+        // "-0" is zero, not negative: it deletes.
+        let mut b = seeded(100);
+        let frame = aggre_depth(&[("117147", "-0")], &[], "101", "102", false);
+        assert_eq!(apply_depth(&frame, &mut b).unwrap().status, Status::Applied);
+        assert_eq!(b.asks().size_at(d("117147")), Decimal::ZERO);
     }
 
     #[test]

@@ -68,8 +68,16 @@ impl fmt::Debug for FieldPath {
 pub enum ErrorKind {
     /// The buffer ended inside a tag, a varint or a fixed-width value.
     Truncated,
-    /// A varint ran past ten bytes.
+    /// A varint ran past ten bytes, or its tenth byte overflows 64 bits (upb refuses both).
     VarintTooLong,
+    /// A tag or a length prefix spelled with more than five bytes (upb refuses them).
+    OverlongPrefix,
+    /// A price or size below zero: a book level is never negative (zero deletes it).
+    Negative,
+    /// A second body field (301-315) in one wrapper. Google's runtime would merge two of the
+    /// same field, or keep the last of two different ones; hftws refuses rather than give
+    /// the frame a meaning the sender may not have meant.
+    DuplicateBody,
     /// A length prefix points past the end of the enclosing message.
     LengthPastEnd {
         /// Declared length.
@@ -138,7 +146,10 @@ impl fmt::Display for MexcError {
         write!(f, "{}: ", self.path)?;
         match &self.kind {
             ErrorKind::Truncated => f.write_str("message truncated"),
-            ErrorKind::VarintTooLong => f.write_str("varint longer than 10 bytes"),
+            ErrorKind::VarintTooLong => f.write_str("varint longer than 10 bytes or over 64 bits"),
+            ErrorKind::OverlongPrefix => f.write_str("tag or length spelled with over 5 bytes"),
+            ErrorKind::Negative => f.write_str("negative value"),
+            ErrorKind::DuplicateBody => f.write_str("more than one body field (301-315)"),
             ErrorKind::LengthPastEnd { len, left } => {
                 write!(f, "length {len} runs past the end ({left} bytes left)")
             }

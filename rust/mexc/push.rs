@@ -2,8 +2,11 @@
 //! `proto/PushDataV3ApiWrapper.proto`) and the dispatch of its `oneof body` (301-315).
 //!
 //! One frame holds exactly one message with no length prefix. Fields may come in any order;
-//! unknown ones are skipped; when several body fields appear the last one wins, as for any
-//! proto3 `oneof`.
+//! unknown ones are skipped. A second body field is refused ([`ErrorKind::DuplicateBody`]):
+//! Google's runtime would merge two occurrences of the same field and keep the last of two
+//! different `oneof` members, and merging zero-copy bodies is not worth it for a frame no
+//! exchange sends; a refusal never gives the frame another meaning, and never drops a body
+//! unchecked.
 
 use super::bodies::{
     Message, PrivateAccount, PrivateDeals, PrivateOrders, PublicAggreBookTicker, PublicAggreDeals,
@@ -196,7 +199,11 @@ pub fn split(frame: &[u8]) -> Result<(Header<'_>, u32, &[u8]), MexcError> {
             6 => h.send_time.merge(&mut r, wire, root.push("sendTime"))?,
             301..=315 => {
                 let name = body_name(num).unwrap_or("body");
-                body = Some((num, r.len_field(wire, root.push(name))?));
+                let bytes = r.len_field(wire, root.push(name))?;
+                if body.is_some() {
+                    return Err(MexcError::new(root.push(name), ErrorKind::DuplicateBody));
+                }
+                body = Some((num, bytes));
             }
             _ => r.skip(wire, root)?,
         }
@@ -342,6 +349,26 @@ mod tests {
         tag(&mut frame, 316, 2);
         len(&mut frame, b"");
         assert_eq!(Push::decode(&frame).unwrap_err().kind, ErrorKind::NoBody);
+    }
+
+    /// Finding 4 of issue 13: a second body used to replace the first unchecked.
+    #[test]
+    fn a_second_body_field_is_refused() {
+        let frame = vector_273();
+        let (_, _, body) = split(&frame).unwrap();
+        for (second, first_body) in [
+            (313, body.to_vec()),
+            (314, body.to_vec()),
+            (313, vec![0xff]),
+        ] {
+            let mut f = Vec::new();
+            tag(&mut f, 313, 2);
+            len(&mut f, &first_body);
+            tag(&mut f, second, 2);
+            len(&mut f, body);
+            let e = Push::decode(&f).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::DuplicateBody, "{second}");
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! their text next to the parsed value, and nothing allocates unless an error is built.
 //! Unknown fields are skipped by wire type (the schema grows); a known field with the wrong
 //! wire type, a truncated varint, a length past the end or invalid UTF-8 is a typed error.
+//! Varints follow upb (Google's runtime, the judge): at most ten bytes with a tenth byte of 0
+//! or 1, and tags and lengths at most five bytes; anything longer is refused.
 
 use super::error::{excerpt, ErrorKind, FieldPath, MexcError};
 use crate::decimal::Decimal;
@@ -36,7 +38,8 @@ impl<'a> Reader<'a> {
     /// Reads a varint.
     ///
     /// # Errors
-    /// `Truncated` when the buffer ends inside it, `VarintTooLong` past ten bytes.
+    /// `Truncated` when the buffer ends inside it, `VarintTooLong` past ten bytes or when the
+    /// tenth byte carries bits beyond 64.
     #[inline(always)]
     pub fn varint(&mut self, path: FieldPath) -> Result<u64, MexcError> {
         // One-byte fast path: tags and short lengths dominate real frames.
@@ -57,12 +60,27 @@ impl<'a> Reader<'a> {
                 return Err(MexcError::new(path, ErrorKind::Truncated));
             };
             self.pos += 1;
+            if i == 9 && b > 1 {
+                // Only bit 63 is left for the tenth byte.
+                return Err(MexcError::new(path, ErrorKind::VarintTooLong));
+            }
             v |= u64::from(b & 0x7f) << (7 * i);
             if b < 0x80 {
                 return Ok(v);
             }
         }
         Err(MexcError::new(path, ErrorKind::VarintTooLong))
+    }
+
+    /// A varint that upb reads as a tag or a length: at most five bytes.
+    #[inline(always)]
+    fn prefix(&mut self, path: FieldPath) -> Result<u64, MexcError> {
+        let start = self.pos;
+        let v = self.varint(path)?;
+        if self.pos - start > 5 {
+            return Err(MexcError::new(path, ErrorKind::OverlongPrefix));
+        }
+        Ok(v)
     }
 
     /// The next `(field number, wire type)`, or `None` at the end of the message.
@@ -74,7 +92,7 @@ impl<'a> Reader<'a> {
         if self.pos >= self.buf.len() {
             return Ok(None);
         }
-        let key = self.varint(path)?;
+        let key = self.prefix(path)?;
         let field = key >> 3;
         if field == 0 || field > 0x1FFF_FFFF {
             return Err(MexcError::new(path, ErrorKind::BadTag(key)));
@@ -86,10 +104,11 @@ impl<'a> Reader<'a> {
     /// Reads a length-delimited payload.
     ///
     /// # Errors
-    /// As [`Reader::varint`], and `LengthPastEnd` when the length exceeds what is left.
+    /// As [`Reader::varint`], `OverlongPrefix` for a length over five bytes, and
+    /// `LengthPastEnd` when the length exceeds what is left.
     #[inline]
     pub fn bytes(&mut self, path: FieldPath) -> Result<&'a [u8], MexcError> {
-        let len = self.varint(path)?;
+        let len = self.prefix(path)?;
         let left = self.buf.len() - self.pos;
         match usize::try_from(len) {
             Ok(n) if n <= left => {
@@ -297,6 +316,42 @@ mod tests {
         );
         let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
         assert_eq!(Reader::new(&max).varint(P).unwrap(), u64::MAX);
+    }
+
+    /// Finding 6 of issue 13: upb refuses these; hftws used to accept them.
+    #[test]
+    fn overlong_varints_tags_and_lengths_are_refused_like_upb() {
+        for last in [0x02, 0x7f] {
+            let mut v = [0xff; 10];
+            v[9] = last;
+            assert_eq!(
+                Reader::new(&v).varint(P).unwrap_err().kind,
+                ErrorKind::VarintTooLong
+            );
+        }
+        // Padded to ten bytes is still fine for a value (upb reads it).
+        let padded = [0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00];
+        assert_eq!(Reader::new(&padded).varint(P).unwrap(), 1);
+        // Tag 6/varint in six bytes, then in five.
+        let tag6 = [0xb0, 0x80, 0x80, 0x80, 0x80, 0x00];
+        assert_eq!(
+            Reader::new(&tag6).tag(P).unwrap_err().kind,
+            ErrorKind::OverlongPrefix
+        );
+        assert_eq!(
+            Reader::new(&tag6[1..]).tag(P).unwrap_err().kind,
+            ErrorKind::BadTag(0)
+        );
+        let tag5 = [0xb0, 0x80, 0x80, 0x80, 0x00];
+        assert_eq!(Reader::new(&tag5).tag(P).unwrap(), Some((6, VARINT)));
+        // A length of 1 in six bytes, then in five.
+        let len6 = [0x81, 0x80, 0x80, 0x80, 0x80, 0x00, b'x'];
+        assert_eq!(
+            Reader::new(&len6).bytes(P).unwrap_err().kind,
+            ErrorKind::OverlongPrefix
+        );
+        let len5 = [0x81, 0x80, 0x80, 0x80, 0x00, b'x'];
+        assert_eq!(Reader::new(&len5).bytes(P).unwrap(), b"x");
     }
 
     #[test]

@@ -183,10 +183,25 @@ pub fn negotiate(response: &str, offer: &DeflateOffer) -> Result<DeflateParams, 
     Ok(p)
 }
 
+/// The largest LZ77 window (15 bits): how far back a compressed message may refer.
+const WINDOW: usize = 1 << 15;
+
 /// Decompresses server messages.
+///
+/// A sender may end a message with a BFINAL block (§7.2.3.3). That ends the DEFLATE stream,
+/// but with context takeover the next message may still refer back into the data before it,
+/// so the inflater is reset and primed with the last 32 KiB of output as its dictionary (what
+/// zlib's `inflateResetKeep` would keep). For that the last [`WINDOW`] bytes of output are
+/// kept across messages (one copy of each message's output; none without context takeover).
 pub struct Inflater {
     d: Decompress,
     reset_each_message: bool,
+    /// The output of earlier messages, at most the last `2 * WINDOW` bytes (trimmed lazily).
+    history: Vec<u8>,
+    /// Where the current message starts in the caller's `out`, once its first piece came.
+    msg_start: Option<usize>,
+    /// A BFINAL block ended the stream and no byte of a new one has come since.
+    ended: bool,
 }
 
 impl Inflater {
@@ -195,7 +210,30 @@ impl Inflater {
         Self {
             d: Decompress::new(false),
             reset_each_message: params.server_no_context_takeover,
+            history: Vec::new(),
+            msg_start: None,
+            ended: false,
         }
+    }
+
+    /// Starts a new DEFLATE stream after a BFINAL block, keeping the window: the last
+    /// 32 KiB of earlier messages and of this one (`msg`) become the dictionary.
+    #[cold]
+    fn restart(&mut self, msg: &[u8]) -> Result<(), WsError> {
+        self.d.reset(false);
+        let dict: std::borrow::Cow<'_, [u8]> = if msg.len() >= WINDOW {
+            msg[msg.len() - WINDOW..].into()
+        } else {
+            let older = &self.history[self.history.len().saturating_sub(WINDOW - msg.len())..];
+            [older, msg].concat().into()
+        };
+        if dict.is_empty() {
+            return Ok(());
+        }
+        self.d
+            .set_dictionary(&dict)
+            .map(drop)
+            .map_err(|e| WsError::new(WsErrorKind::InflateFailed, format!("inflate: {e}")))
     }
 
     /// Inflates one more piece of a compressed message, appending to `out`.
@@ -203,6 +241,7 @@ impl Inflater {
     /// Fails with 1009 once `out` would exceed `max` bytes, so a small "zip bomb" frame
     /// cannot allocate more than the message limit.
     pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), WsError> {
+        let start = *self.msg_start.get_or_insert(out.len());
         loop {
             if out.len() > max {
                 return Err(too_big(max));
@@ -219,12 +258,15 @@ impl Inflater {
             let used = (self.d.total_in() - in0) as usize;
             let made = (self.d.total_out() - out0) as usize;
             input = input.get(used..).unwrap_or(&[]);
+            self.ended &= used == 0;
             if out.len() > max {
                 return Err(too_big(max));
             }
             if status == Status::StreamEnd {
-                // A BFINAL block (allowed by §7.2.3.3): the next bytes start a new stream.
-                self.d.reset(false);
+                // A BFINAL block (allowed by §7.2.3.3): the next bytes start a new stream that
+                // may still refer back into the window.
+                self.restart(out.get(start..).unwrap_or(&[]))?;
+                self.ended = true;
                 if input.is_empty() {
                     return Ok(());
                 }
@@ -245,9 +287,28 @@ impl Inflater {
 
     /// Ends a message: feeds the stripped sync tail and resets if context takeover is off.
     pub fn finish(&mut self, out: &mut Vec<u8>, max: usize) -> Result<(), WsError> {
-        self.push(&TAIL, out, max)?;
+        if !self.ended {
+            self.push(&TAIL, out, max)?;
+        }
+        // After a BFINAL block the tail would start the next stream with a broken stored
+        // block: like zlib's `unused_data`, it is not part of any stream and is dropped.
+        self.ended = false;
+        let start = self.msg_start.take().unwrap_or(out.len());
         if self.reset_each_message {
             self.d.reset(false);
+        } else {
+            // Context takeover: keep the window for a later message's BFINAL restart.
+            let msg = out.get(start..).unwrap_or(&[]);
+            if msg.len() >= WINDOW {
+                self.history.clear();
+                self.history.extend_from_slice(&msg[msg.len() - WINDOW..]);
+            } else {
+                if self.history.len() + msg.len() > 2 * WINDOW {
+                    let keep = WINDOW - msg.len();
+                    self.history.drain(..self.history.len() - keep);
+                }
+                self.history.extend_from_slice(msg);
+            }
         }
         Ok(())
     }
@@ -380,6 +441,29 @@ mod tests {
         let e = inf.message(&z, &mut out, 64 * 1024).unwrap_err();
         assert_eq!((e.kind, e.close_code), (WsErrorKind::MessageTooBig, 1009));
         assert!(out.capacity() <= 256 * 1024);
+    }
+
+    /// Finding 8 of issue 13: a message ending in a BFINAL block broke the next one.
+    #[test]
+    fn a_final_block_keeps_the_window_for_the_next_message() {
+        let hello = [
+            0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0x01, 0x00,
+        ];
+        let mut inf = Inflater::new(&DeflateParams::default());
+        for _ in 0..3 {
+            let mut out = Vec::new();
+            inf.message(&hello, &mut out, 100).unwrap();
+            assert_eq!(out, b"hello world");
+        }
+        // A BFINAL message that refers back into the previous one: zlib with that dictionary.
+        let mut def = Compress::new(Compression::default(), false);
+        def.set_dictionary(b"hello world").unwrap();
+        let mut z = Vec::with_capacity(64);
+        def.compress_vec(b"hello world, hello", &mut z, FlushCompress::Finish)
+            .unwrap();
+        let mut out = Vec::new();
+        inf.message(&z, &mut out, 100).unwrap();
+        assert_eq!(out, b"hello world, hello");
     }
 
     #[test]

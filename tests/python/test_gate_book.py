@@ -98,7 +98,7 @@ def test_full_push_with_u_range_replaces_the_book() -> None:
 def test_full_key_after_the_levels_is_still_a_snapshot() -> None:
     book = seeded(100)
     frame = (
-        '{"channel":"spot.order_book_update","event":"update","result":{"U":5,"u":7,'
+        '{"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":5,"u":7,'
         '"b":[["10","1"]],"a":[["11","2"]],"full":true}}'
     )
     assert gateio.apply_depth(frame, book) == S.APPLIED

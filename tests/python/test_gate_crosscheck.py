@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import hftws
+import hftws.ws
 from hftws import gateio
 
 # (wire name, attribute, kind) per record kind; kinds: dec, int, str, bool, any.
@@ -354,3 +355,228 @@ def test_depth_channels_match_json(case: tuple[dict[str, Any], list[Any], list[A
         bids, asks = book.depth()
         assert {Decimal(p): Decimal(s) for p, s in bids} == bids_left
         assert {Decimal(p): Decimal(s) for p, s in asks} == asks_left
+
+
+# --- Issue 13: strict envelopes. The judge is json.loads (a repeated key keeps its last
+# value); hftws either refuses a frame with GateDecodeError or means what the judge says. ---
+
+
+def obj(pairs: list[tuple[str, Any]]) -> str:
+    """A JSON object text that may repeat keys (a dict cannot); values are dumped unless they
+    are already JSON text (``Raw``)."""
+    return (
+        "{"
+        + ",".join(
+            f"{json.dumps(k)}:{v if isinstance(v, Raw) else json.dumps(v)}" for k, v in pairs
+        )
+        + "}"
+    )
+
+
+class Raw(str):
+    """JSON text to embed as is."""
+
+
+def seeded_book(symbol: str = "BTC_USDT", last: int = 100) -> hftws.OrderBook:
+    book = hftws.OrderBook("gate", symbol=symbol)
+    book.load_snapshot([("10", "1")], [("20", "1")], last)
+    return book
+
+
+def book_state(book: hftws.OrderBook) -> tuple[Any, ...]:
+    return (book.depth(), book.sequence, book.in_sync)
+
+
+PUSH_RESULT = Raw(obj([("s", "BTC_USDT"), ("U", 101), ("u", 102), ("b", [["11", "5"]]), ("a", [])]))
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        [("error", {"code": 2, "message": "x"})],
+        [("event", "subscribe")],
+        [("event", "unsubscribe")],
+    ],
+)
+def test_a_key_after_result_that_makes_an_error_or_ack_is_not_applied(tail: list[Any]) -> None:
+    # Finding 1: the in-place path applied the push before it saw these keys.
+    frame = obj([("channel", "spot.order_book_update"), ("result", PUSH_RESULT), *tail])
+    judged = json.loads(frame)
+    assert judged.get("error") or judged["event"] != "update"  # not a push, for the judge
+    book = seeded_book()
+    before = book_state(book)
+    try:
+        status = gateio.apply_depth(frame, book)
+    except gateio.GateDecodeError:
+        assert not book.in_sync or book_state(book) == before
+    else:
+        assert status is None
+        assert book_state(book) == before
+    assert book.sequence == 100
+    assert not isinstance(gateio.parse(frame), gateio.GateDepthUpdate)
+
+
+DUPLICATE_FRAMES = {
+    "b twice": obj([
+        ("channel", "spot.order_book_update"), ("event", "update"),
+        ("result", Raw(obj([("s", "BTC_USDT"), ("U", 101), ("u", 102), ("b", [["11", "5"]]),
+                            ("b", [["12", "5"]]), ("a", [])]))),
+    ]),
+    "u twice": obj([
+        ("channel", "spot.order_book_update"), ("event", "update"),
+        ("result", Raw(obj([("s", "BTC_USDT"), ("U", 101), ("u", 102), ("b", []), ("a", []),
+                            ("u", 500)]))),
+    ]),
+    "U twice": obj([
+        ("channel", "spot.order_book_update"), ("event", "update"),
+        ("result", Raw(obj([("s", "BTC_USDT"), ("U", 101), ("u", 102), ("a", []), ("U", 5)]))),
+    ]),
+    "s twice": obj([
+        ("channel", "spot.order_book_update"), ("event", "update"),
+        ("result", Raw(obj([("s", "BTC_USDT"), ("U", 101), ("u", 102), ("a", []),
+                            ("s", "ETH_USDT")]))),
+    ]),
+    "result twice": obj([
+        ("channel", "spot.order_book_update"), ("event", "update"), ("result", PUSH_RESULT),
+        ("result", Raw(obj([("s", "BTC_USDT"), ("U", 103), ("u", 104), ("b", [["13", "1"]])]))),
+    ]),
+    "channel twice": obj([
+        ("channel", "spot.order_book_update"), ("event", "update"), ("result", PUSH_RESULT),
+        ("channel", "spot.trades"),
+    ]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("frame", DUPLICATE_FRAMES.values(), ids=DUPLICATE_FRAMES.keys())
+def test_repeated_keys_are_refused(frame: str) -> None:
+    # Finding 2: hftws applied every b, skipped later u/U/s, applied a second result, ignored a
+    # later channel; json.loads keeps the last of each. Refusing is the strict answer.
+    book = seeded_book()
+    before = book_state(book)
+    with pytest.raises(gateio.GateDecodeError, match="duplicate key"):
+        gateio.apply_depth(frame, book)
+    assert book.sequence == 100
+    assert not book.in_sync or book_state(book) == before
+    with pytest.raises(gateio.GateDecodeError, match="duplicate key"):
+        gateio.parse(frame)
+    dec = hftws.ws.StreamDecoder("gateio")
+    plain = seeded_book()
+    dec.register_book("BTC_USDT", plain)
+    [item] = dec.feed(ws_text(frame))
+    assert not isinstance(item, hftws.BookUpdate)
+    assert plain.sequence == 100
+
+
+def ws_text(payload: str) -> bytes:
+    """One unmasked server text frame."""
+    data = payload.encode()
+    n = len(data)
+    head = bytes([0x81, n]) if n < 126 else bytes([0x81, 126]) + n.to_bytes(2, "big")
+    return head + data
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        obj([("channel", "spot.order_book_update"), ("event", "update"),
+             ("result", {"U": 101, "u": 102, "b": [["11", "5"]], "a": []})]),
+        obj([("result", {"U": 101, "u": 102, "b": [["11", "5"]], "a": []}),
+             ("channel", "spot.order_book_update"), ("event", "update")]),
+        obj([("channel", "spot.obu"), ("result", {"full": True, "u": 102, "b": [["11", "5"]]})]),
+    ],
+)  # fmt: skip
+def test_a_push_without_a_symbol_does_not_match_a_named_book(frame: str) -> None:
+    # Finding 3: a push with no "s" was applied to whatever book it was offered to.
+    book = seeded_book()
+    before = book_state(book)
+    with pytest.raises(gateio.GateDecodeError) as err:
+        gateio.apply_depth(frame, book)
+    assert err.value.field == "result.s"
+    assert book_state(book) == before
+    dec = hftws.ws.StreamDecoder("gateio")
+    registered = seeded_book()
+    dec.register_book("BTC_USDT", registered)
+    [item] = dec.feed(ws_text(frame))
+    assert not isinstance(item, hftws.BookUpdate)
+    assert book_state(registered) == before
+
+
+PLAIN_EVENTS = (None, "update", "all")
+
+
+@st.composite
+def hostile_depth_frame(draw: st.DrawFn) -> str:
+    """A depth push rebuilt as text with what dicts cannot hold: repeated keys (result and
+    envelope), error/event keys after the result, and events that are not updates."""
+    msg, _, _ = draw(depth_frame())
+    result = list(msg["result"].items())
+    for _ in range(draw(st.integers(0, 2))):
+        key = draw(st.sampled_from(["b", "a", "u", "U", "s", "full", "t", "bids", "lastUpdateId"]))
+        value = draw(
+            st.sampled_from([[["1", "2"]], [], 7, msg["result"].get("u", 1) + 1, "ETH_USDT", True])
+        )
+        result.insert(draw(st.integers(0, len(result))), (key, value))
+    env = [(k, v) for k, v in msg.items() if k != "result"]
+    env.insert(draw(st.integers(0, len(env))), ("result", Raw(obj(result))))
+    extras = draw(
+        st.lists(
+            st.sampled_from([
+                ("error", {"code": 2, "message": "x"}), ("error", None), ("event", "subscribe"),
+                ("event", "update"), ("event", "unsubscribe"), ("event", ""),
+                ("channel", "spot.trades"), ("result", {"u": 5}), ("time", 1),
+            ]),
+            max_size=2,
+        )
+    )  # fmt: skip
+    for pair in extras:
+        env.insert(draw(st.integers(0, len(env))), pair)
+    return obj(env)
+
+
+def judged_levels(levels: list[Any]) -> dict[Decimal, Decimal]:
+    out = {}
+    for lvl in levels or []:
+        p, s = (lvl["p"], lvl["s"]) if isinstance(lvl, dict) else lvl
+        out[Decimal(str(p))] = Decimal(str(s))
+    return out
+
+
+@given(hostile_depth_frame())
+def test_hostile_depth_frames_are_refused_or_mean_what_json_says(frame: str) -> None:
+    judged = json.loads(frame)
+    is_push = judged.get("error") is None and judged.get("event") in PLAIN_EVENTS
+    r = judged["result"]
+    try:
+        ev = gateio.parse(frame)
+    except gateio.GateDecodeError:
+        pass
+    else:
+        if judged.get("error") is not None:
+            assert isinstance(ev, gateio.GateError)
+        elif judged.get("event") in ("subscribe", "unsubscribe"):
+            assert isinstance(ev, gateio.GateAck)
+        elif judged["channel"].endswith(("order_book_update", "obu")) and is_push:
+            assert isinstance(ev, gateio.GateDepthUpdate)
+            assert ev.last_id == r.get("u", r.get("lastUpdateId"))
+            assert dict(ev.bids_decimal) == judged_levels(r.get("b", r.get("bids")))
+            assert dict(ev.asks_decimal) == judged_levels(r.get("a", r.get("asks")))
+    pair = str(r.get("s", "")).split(".")[1] if judged["channel"].endswith("obu") else r.get("s")
+    book = hftws.OrderBook("gate", symbol=pair if isinstance(pair, str) else "BTC_USDT")
+    book.load_snapshot([], [], max(int(r.get("U", 1) or 1) - 1, 0))
+    before = book_state(book)
+    try:
+        status = gateio.apply_depth(frame, book)
+    except (gateio.GateDecodeError, ValueError):
+        return
+    if status is None:
+        assert book_state(book) == before
+        return
+    # Applied: the judge must see a plain push of a depth channel, with these levels.
+    assert is_push and judged["channel"].endswith(("order_book_update", "obu"))
+    if status == hftws.BookStatus.APPLIED:
+        assert book.sequence == r.get("u", r.get("lastUpdateId"))
+        bids, asks = book.depth()
+        want_b = {p: s for p, s in judged_levels(r.get("b", r.get("bids"))).items() if s}
+        want_a = {p: s for p, s in judged_levels(r.get("a", r.get("asks"))).items() if s}
+        assert {Decimal(p): Decimal(s) for p, s in bids} == want_b
+        assert {Decimal(p): Decimal(s) for p, s in asks} == want_a

@@ -17,6 +17,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from hypothesis import given
 from hypothesis import strategies as st
 
+import hftws
 from hftws import mexc
 from hftws.testing import mexc_proto
 
@@ -325,3 +326,106 @@ def test_every_schema_string_field_is_classified() -> None:
     decimals = seen - TEXT_FIELDS - VERSION_FIELDS
     assert "price" in decimals and "balanceAmountChange" in decimals
     assert TEXT_FIELDS <= seen and VERSION_FIELDS <= seen
+
+
+# --- Issue 13: hostile encodings. Either hftws refuses with MexcDecodeError, or it means
+# exactly what Google's runtime (upb) decodes; never accepts what upb refuses. ---
+
+
+def padded(v: int, length: int) -> bytes:
+    """``v`` as a varint spelled with ``length`` bytes (redundant continuation bytes)."""
+    out = bytearray(varint(v))
+    if len(out) >= length:
+        return bytes(out)
+    out[-1] |= 0x80
+    out += b"\x80" * (length - len(out) - 1) + b"\x00"
+    return bytes(out)
+
+
+def reencode(raw: bytes, tag_len: int | None, len_len: int | None) -> bytes:
+    """One field (tag included) with its tag and, for LEN fields, its length re-spelled."""
+    key, i = read_varint(raw, 0)
+    head = padded(key, tag_len) if tag_len else raw[:i]
+    if key & 7 != 2 or not len_len:
+        return head + raw[i:]
+    n, j = read_varint(raw, i)
+    return head + padded(n, len_len) + raw[j:]
+
+
+@st.composite
+def hostile_pushes(draw: st.DrawFn) -> bytes:
+    _, frame = draw(pushes())
+    fields = split_fields(frame)
+    for _ in range(draw(st.integers(1, 2))):
+        op = draw(st.sampled_from(["second_body", "respell", "long_value"]))
+        if op == "second_body":
+            num, other = draw(pushes())
+            body = [raw for n, raw in split_fields(other) if n == num]
+            fields.insert(draw(st.integers(0, len(fields))), (num, body[0]))
+        elif op == "respell" and fields:
+            k = draw(st.integers(0, len(fields) - 1))
+            num, raw = fields[k]
+            tag_len = draw(st.none() | st.integers(1, 7))
+            len_len = draw(st.none() | st.integers(1, 7))
+            fields[k] = (num, reencode(raw, tag_len, len_len))
+        else:
+            value = draw(st.integers(0, 2**64 - 1))
+            spelled = padded(value, draw(st.integers(1, 11)))
+            if len(spelled) == 10 and draw(st.booleans()):
+                spelled = spelled[:9] + bytes([draw(st.integers(0, 0x7F))])
+            fields.insert(draw(st.integers(0, len(fields))), (99, b"\x98\x06" + spelled))
+    return b"".join(raw for _, raw in fields)
+
+
+def judge(frame: bytes) -> dict[str, object] | None:
+    try:
+        return mexc_proto.to_dict(frame)
+    except Exception:  # google.protobuf.message.DecodeError, or a body Google leaves unset
+        return None
+
+
+@given(hostile_pushes())
+def test_hostile_frames_are_refused_or_match_google(frame: bytes) -> None:
+    expected = judge(frame)
+    try:
+        got = mexc.decode(frame).to_dict()
+    except mexc.MexcDecodeError:
+        return
+    assert expected is not None, "hftws accepted a frame Google's runtime refuses"
+    assert got == expected
+
+
+@st.composite
+def signed_depth(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """A 313 push whose levels may be negative; returns the frame and whether any is."""
+
+    def text(neg: bool) -> str:
+        return ("-" if neg else "") + str(draw(st.integers(1, 10**6)))
+
+    body, negative = b"", False
+    for side in (1, 2):
+        for _ in range(draw(st.integers(0, 4))):
+            neg_p, neg_q = draw(st.booleans()) and draw(st.booleans()), draw(st.booleans())
+            negative |= neg_p or neg_q
+            item = bytes([0x0A]) + varint(len(p := text(neg_p))) + p.encode()
+            item += bytes([0x12]) + varint(len(q := text(neg_q))) + q.encode()
+            if draw(st.booleans()):  # off the serializers' layout: the general path
+                item = item[item.index(0x12) :] + item[: item.index(0x12)]
+            body += bytes([side << 3 | 2]) + varint(len(item)) + item
+    body += b"\x22\x03101\x2a\x03102"
+    return b"\xca\x13" + varint(len(body)) + body, negative
+
+
+@given(signed_depth())
+def test_negative_levels_are_refused_before_the_book(case: tuple[bytes, bool]) -> None:
+    frame, negative = case
+    assert judge(frame) is not None  # a negative decimal string is valid protobuf
+    book = hftws.OrderBook("mexc")
+    book.load_snapshot([], [], 100)
+    try:
+        mexc.apply_depth(frame, book)
+    except mexc.MexcDecodeError as exc:
+        assert negative and "negative value" in str(exc)
+        return
+    assert not negative
+    assert all(decimal.Decimal(x) >= 0 for side in book.depth() for lvl in side for x in lvl)

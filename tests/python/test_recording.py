@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from client_helpers import wait_for
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hftws import HftwsError
 from hftws.cli.config import ConfigError, command_defaults, endpoint, load
 from hftws.cli.pipeline import KIND_STATE, Pipeline, ReplayRest
 from hftws.cli.record import (
@@ -23,6 +25,7 @@ from hftws.cli.record import (
     RecordingError,
     RecordingReader,
     RecordingWriter,
+    decode_rest,
 )
 from hftws.rest import RestError
 from hftws.testing.gate_server import GateSpotServer
@@ -300,3 +303,86 @@ def test_bad_config_is_a_config_error(tmp_path: Path, text: Any, match: Any) -> 
     cfg.write_text(text)
     with pytest.raises(ConfigError, match=match):
         command_defaults(load(cfg), "demo", {"duration"})
+
+
+# --- Issue 13, finding 9: hostile headers and records raise RecordingError (an HftwsError) ---
+
+HOSTILE_META = [
+    b"[" * 100_000 + b"]" * 100_000,  # RecursionError in json.loads
+    b"[1, 2]",  # not an object: meta.get -> AttributeError
+    b'"text"',
+    b"null",
+    b'{"clock": {"wall_ns": 1e400}}',  # float('inf'): int() -> OverflowError
+    b'{"clock": {"wall_ns": "x"}}',
+    b'{"clock": 5}',
+    b'{"sources": "mexc"}',
+    b'{"sources": [1]}',
+    b'{"books": [{"exchange": "gateio"}]}',
+    b'{"books": [5]}',
+    b'{"subscriptions": [{"exchange": "mexc", "channel": "x", "params": 3}]}',
+    b"\xff\xfe",
+]
+
+
+def header(meta: bytes) -> bytes:
+    return b"HFTWSREC\x01\x00\x00\x00" + len(meta).to_bytes(4, "little") + meta
+
+
+@pytest.mark.parametrize("meta", HOSTILE_META, ids=range(len(HOSTILE_META)))
+def test_hostile_headers_raise_recording_error(tmp_path, meta):
+    path = tmp_path / "x.hfr"
+    path.write_bytes(header(meta))
+    with pytest.raises(RecordingError, match="damaged header") as err:
+        with RecordingReader(path) as r:
+            r.wall_ns(0)
+    assert isinstance(err.value, HftwsError)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"[" * 100_000, b"[]", b'{"url": 1, "params": null, "body": 1}', b'{"url": "u"}', b"\xff"],
+)
+def test_hostile_rest_records_raise_recording_error(payload):
+    with pytest.raises(RecordingError, match="damaged REST record"):
+        decode_rest(payload)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+meta_keys = st.sampled_from(["sources", "books", "subscriptions", "clock", "x"])
+
+
+@given(
+    meta=st.one_of(
+        st.dictionaries(meta_keys, json_values, max_size=4).map(
+            lambda d: json.dumps(d, allow_nan=True).encode()
+        ),
+        json_values.map(lambda v: json.dumps(v, allow_nan=True).encode()),
+        st.binary(max_size=40),
+    ),
+    blocks=st.binary(max_size=120),
+    meta_len_delta=st.integers(-3, 3),
+)
+def test_any_recording_bytes_give_records_or_a_typed_error(
+    tmp_path_factory, meta, blocks, meta_len_delta
+):
+    path = tmp_path_factory.mktemp("rec") / "x.hfr"
+    n = max(0, len(meta) + meta_len_delta)
+    path.write_bytes(b"HFTWSREC\x01\x00\x00\x00" + n.to_bytes(4, "little") + meta + blocks)
+    try:
+        with RecordingReader(path) as r:
+            got = list(r.records())
+            assert isinstance(r.wall_ns(0), int)
+            for rec in got:
+                if rec.kind == KIND_REST:
+                    try:
+                        decode_rest(rec.payload)
+                    except RecordingError:
+                        pass
+    except RecordingError as exc:
+        assert isinstance(exc, HftwsError)

@@ -19,6 +19,11 @@ compressed bytes so a torn write is caught before decompression). The writer onl
 appends: it seals a block every ``flush_interval`` seconds (or ``block_bytes`` of raw data),
 writes it and flushes the OS buffer, so a crash loses at most the last interval. A reader
 stops at the first damaged or incomplete block and reports where (:class:`Damage`).
+
+A recording is untrusted input: whatever the bytes, :class:`RecordingReader` either works or
+raises :class:`RecordingError` (an :class:`~hftws.HftwsError`); the header's JSON is checked
+for the shape ``hftws replay`` relies on (:func:`check_meta`) so a hostile header cannot fail
+later with a ``KeyError`` or ``TypeError`` deep inside a replay.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from hftws._core import HftwsError
 
 MAGIC = b"HFTWSREC"
 BLOCK_MAGIC = b"HBLK"
@@ -48,8 +55,58 @@ _LEN = struct.Struct("<I")
 MAX_BLOCK = 64 << 20
 
 
-class RecordingError(Exception):
+class RecordingError(HftwsError):
     """The file is not a recording this version can read (bad magic, version, header)."""
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _list_of(meta: dict[str, Any], key: str, ok: Any) -> str | None:
+    items = meta.get(key, [])
+    if not isinstance(items, list):
+        return f"{key!r} is not a list"
+    for i, item in enumerate(items):
+        if not ok(item):
+            return f"{key}[{i}] is malformed"
+    return None
+
+
+def _book_ok(b: object) -> bool:
+    return (
+        isinstance(b, dict)
+        and isinstance(b.get("exchange"), str)
+        and isinstance(b.get("symbol"), str)
+        and isinstance(b.get("mode", "classic"), str)
+        and (b.get("limit") is None or _is_int(b.get("limit")))
+    )
+
+
+def _subscription_ok(s: object) -> bool:
+    return (
+        isinstance(s, dict)
+        and isinstance(s.get("exchange"), str)
+        and isinstance(s.get("channel"), str)
+        and isinstance(s.get("params"), list)
+        and all(isinstance(p, str) for p in s["params"])
+    )
+
+
+def check_meta(meta: object) -> str | None:
+    """Why a header's JSON is not what a replay needs, or ``None`` when it is."""
+    if not isinstance(meta, dict):
+        return f"header is a JSON {type(meta).__name__}, not an object"
+    clock = meta.get("clock", {})
+    if not isinstance(clock, dict) or not all(
+        _is_int(clock.get(k, 0)) for k in ("wall_ns", "monotonic_ns")
+    ):
+        return "'clock' is not {'monotonic_ns': int, 'wall_ns': int}"
+    return (
+        _list_of(meta, "sources", lambda s: isinstance(s, str))
+        or _list_of(meta, "books", _book_ok)
+        or _list_of(meta, "subscriptions", _subscription_ok)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,10 +288,16 @@ class RecordingReader:
             )
         raw_meta = self._file.read(meta_len)
         try:
-            self.meta: dict[str, Any] = json.loads(raw_meta)
-        except ValueError as exc:
+            # RecursionError: deeply nested JSON; ValueError covers bad UTF-8 and syntax.
+            meta = json.loads(raw_meta)
+        except (ValueError, RecursionError) as exc:
             self._file.close()
             raise RecordingError(f"{self.path}: damaged header ({exc})") from None
+        why = check_meta(meta)
+        if why is not None:
+            self._file.close()
+            raise RecordingError(f"{self.path}: damaged header ({why})")
+        self.meta: dict[str, Any] = meta
         self.position = self._file.tell()
         self.damage: Damage | None = None
         self.blocks = 0
@@ -306,11 +369,26 @@ class RecordingReader:
 
     def wall_ns(self, recv_ns: int) -> int:
         """Wall-clock time of a record's monotonic receive timestamp."""
-        clock = self.meta.get("clock") or {}
+        clock = self.meta.get("clock", {})  # ints, see check_meta
         return int(clock.get("wall_ns", 0)) + recv_ns - int(clock.get("monotonic_ns", 0))
 
 
 def decode_rest(payload: bytes) -> dict[str, Any]:
-    """The ``{"url", "params", "body"}`` document of a ``KIND_REST`` record."""
-    doc: dict[str, Any] = json.loads(payload)
+    """The ``{"url", "params", "body"}`` document of a ``KIND_REST`` record.
+
+    Raises:
+        RecordingError: the payload is not such a document (``url`` a string, ``params`` the
+            query string or ``None``, ``body`` present).
+    """
+    try:
+        doc = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise RecordingError(f"damaged REST record ({exc})") from None
+    if not (
+        isinstance(doc, dict)
+        and isinstance(doc.get("url"), str)
+        and (doc.get("params") is None or isinstance(doc.get("params"), str))
+        and "body" in doc
+    ):
+        raise RecordingError("damaged REST record (not {'url': str, 'params': str, 'body'})")
     return doc
