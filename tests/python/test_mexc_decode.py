@@ -186,7 +186,9 @@ def aggre(asks: list[tuple[str, str]], bids: list[tuple[str, str]], first: int, 
     ("asks", "bids"),
     [([("117151", "-1")], []), ([], [("-4", "1")]), ([], [("3", "-0.00000001")])],
 )
-def test_negative_levels_never_reach_the_book(asks, bids) -> None:
+def test_negative_levels_never_reach_the_book(
+    asks: list[tuple[str, str]], bids: list[tuple[str, str]]
+) -> None:
     # Finding 5: a negative size (or price) went into the book as a level.
     book = seeded_mexc_book()
     with pytest.raises(mexc.MexcDecodeError, match="negative value"):
@@ -550,7 +552,7 @@ def test_control_frames_are_strict_json(text: str) -> None:
         mexc.parse_control(text)
 
 
-def control_judge(text: str) -> dict | None:
+def control_judge(text: str) -> dict[str, Any] | None:
     """What json.loads says a control frame is, or None when it refuses it."""
     try:
         doc = json.loads(text)

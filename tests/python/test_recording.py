@@ -329,7 +329,7 @@ def header(meta: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("meta", HOSTILE_META, ids=range(len(HOSTILE_META)))
-def test_hostile_headers_raise_recording_error(tmp_path, meta):
+def test_hostile_headers_raise_recording_error(tmp_path: Path, meta: Any) -> None:
     path = tmp_path / "x.hfr"
     path.write_bytes(header(meta))
     with pytest.raises(RecordingError, match="damaged header") as err:
@@ -342,7 +342,7 @@ def test_hostile_headers_raise_recording_error(tmp_path, meta):
     "payload",
     [b"[" * 100_000, b"[]", b'{"url": 1, "params": null, "body": 1}', b'{"url": "u"}', b"\xff"],
 )
-def test_hostile_rest_records_raise_recording_error(payload):
+def test_hostile_rest_records_raise_recording_error(payload: bytes) -> None:
     with pytest.raises(RecordingError, match="damaged REST record"):
         decode_rest(payload)
 
@@ -369,8 +369,8 @@ meta_keys = st.sampled_from(["sources", "books", "subscriptions", "clock", "x"])
     meta_len_delta=st.integers(-3, 3),
 )
 def test_any_recording_bytes_give_records_or_a_typed_error(
-    tmp_path_factory, meta, blocks, meta_len_delta
-):
+    tmp_path_factory: Any, meta: Any, blocks: Any, meta_len_delta: int
+) -> None:
     path = tmp_path_factory.mktemp("rec") / "x.hfr"
     n = max(0, len(meta) + meta_len_delta)
     path.write_bytes(b"HFTWSREC\x01\x00\x00\x00" + n.to_bytes(4, "little") + meta + blocks)
