@@ -5,6 +5,7 @@ exchange decoders); this package re-exports its public names and adds the asynci
 """
 
 from hftws._core import (
+    BinanceDecodeError,
     BookStatus,
     BookUpdate,
     DecimalParseError,
@@ -31,6 +32,7 @@ from hftws.credentials import AuthenticationError, Credentials, MissingCredentia
 
 __all__ = [
     "AuthenticationError",
+    "BinanceDecodeError",
     "BookStatus",
     "BookUpdate",
     "Credentials",

@@ -152,8 +152,11 @@ pub(crate) fn parse_rule(rule: &str) -> PyResult<SeqRule> {
     match rule {
         "mexc" => Ok(SeqRule::Mexc),
         "gate" | "gateio" => Ok(SeqRule::Gate),
+        "binance" => Ok(SeqRule::BinanceSpot),
+        "binance_futures" => Ok(SeqRule::BinanceFutures),
         other => Err(PyValueError::new_err(format!(
-            "unknown sequence rule {other:?}: expected 'mexc' or 'gate'"
+            "unknown sequence rule {other:?}: expected 'mexc', 'gate', 'binance' or \
+             'binance_futures'"
         ))),
     }
 }
@@ -410,12 +413,14 @@ impl PyOrderBook {
     fn symbol(&self) -> &str {
         &self.symbol
     }
-    /// 'mexc' or 'gate'.
+    /// 'mexc', 'gate', 'binance' or 'binance_futures'.
     #[getter]
     fn rule(&self) -> &'static str {
         match self.book.rule() {
             SeqRule::Mexc => "mexc",
             SeqRule::Gate => "gate",
+            SeqRule::BinanceSpot => "binance",
+            SeqRule::BinanceFutures => "binance_futures",
         }
     }
     /// Levels kept per side, or None.

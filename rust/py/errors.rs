@@ -4,6 +4,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
+use crate::binance::BinanceError;
 use crate::error::DecimalError;
 use crate::gate::GateError;
 use crate::mexc::MexcError;
@@ -54,6 +55,13 @@ create_exception!(
     "A Gate.io frame could not be decoded; `channel`, `field` and `pos` say where."
 );
 
+create_exception!(
+    hftws,
+    BinanceDecodeError,
+    DecodeError,
+    "A Binance frame could not be decoded; `stream`, `field` and `pos` say where."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("HftwsError", py.get_type::<HftwsError>())?;
@@ -63,6 +71,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("HandshakeError", py.get_type::<HandshakeError>())?;
     m.add("MexcDecodeError", py.get_type::<MexcDecodeError>())?;
     m.add("GateDecodeError", py.get_type::<GateDecodeError>())?;
+    m.add("BinanceDecodeError", py.get_type::<BinanceDecodeError>())?;
     Ok(())
 }
 
@@ -107,6 +116,17 @@ pub(crate) fn gate_error(py: Python<'_>, e: &GateError) -> PyErr {
     // Attribute assignment on a fresh exception instance cannot fail in practice; if it
     // did, the message still names channel and field.
     let _ = value.setattr("channel", e.channel.as_str());
+    let _ = value.setattr("field", e.field.as_str());
+    let _ = value.setattr("pos", e.pos);
+    err
+}
+
+/// A `BinanceDecodeError` carrying `stream`, `field` and `pos` attributes.
+pub(crate) fn binance_error(py: Python<'_>, e: &BinanceError) -> PyErr {
+    let err = BinanceDecodeError::new_err(e.to_string());
+    let value = err.value(py);
+    // As for `gate_error`: attribute assignment on a fresh exception cannot fail in practice.
+    let _ = value.setattr("stream", e.stream.as_str());
     let _ = value.setattr("field", e.field.as_str());
     let _ = value.setattr("pos", e.pos);
     err
