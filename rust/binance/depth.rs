@@ -12,6 +12,7 @@
 //! `json.loads` would keep the last one and a book cannot un-apply levels.
 
 use super::error::BinanceError;
+use super::frame::sniff;
 use super::route::{self, Kind};
 use crate::book::{OrderBook, SeqRule, Status};
 use crate::gate::json::{JStr, JsonError, Scan};
@@ -68,8 +69,6 @@ enum Key {
     LastUpdateId,
     Bids,
     Asks,
-    /// `stream`/`data` inside a payload: a wrapper mixed with payload keys is ambiguous.
-    Wrapper,
     Other,
 }
 
@@ -94,7 +93,6 @@ impl Key {
             // `b` and `bids` are the same side: both in one payload is a duplicate.
             b"b" | b"bids" => Self::Bids,
             b"a" | b"asks" => Self::Asks,
-            b"stream" | b"data" => Self::Wrapper,
             _ => Self::Other,
         }
     }
@@ -111,7 +109,6 @@ impl Key {
             Self::LastUpdateId => "lastUpdateId",
             Self::Bids => "b",
             Self::Asks => "a",
-            Self::Wrapper => "stream",
             Self::Other => "",
         }
     }
@@ -134,7 +131,8 @@ fn seq(s: &mut Scan<'_>, name: &'static str) -> Result<Option<u64>, BinanceError
 /// Scans one payload object (cursor at `{`): fields into `head`, level arrays as spans.
 ///
 /// # Errors
-/// Malformed JSON, wrong types, a repeated key, or `stream`/`data` keys inside a payload.
+/// Malformed JSON, wrong types, or a repeated key. (`stream`/`data` keys are ordinary keys
+/// here: a frame is a combined-stream wrapper only when one of them comes first.)
 pub fn scan_head<'a>(s: &mut Scan<'a>) -> Result<Head<'a>, BinanceError> {
     let mut head = Head::default();
     if s.peek() != Some(b'{') {
@@ -160,13 +158,6 @@ pub fn scan_head<'a>(s: &mut Scan<'a>) -> Result<Head<'a>, BinanceError> {
                 s.skip().map_err(|e| json("", e))?;
                 continue;
             }
-            Key::Wrapper => {
-                return Err(BinanceError::invalid(
-                    key.name(),
-                    pos,
-                    "stream wrapper keys inside a payload",
-                ))
-            }
             _ if head.seen & bit != 0 => return Err(BinanceError::duplicate(key.name(), pos)),
             _ => head.seen |= bit,
         }
@@ -188,7 +179,7 @@ pub fn scan_head<'a>(s: &mut Scan<'a>) -> Result<Head<'a>, BinanceError> {
                     head.asks = span;
                 }
             }
-            Key::Wrapper | Key::Other => {}
+            Key::Other => {}
         }
     }
     Ok(head)
@@ -309,7 +300,20 @@ pub fn apply_payload(
         s.skip().map_err(|e| json("", e))?;
         return Ok(DepthOutcome::NotDepth);
     }
-    let head = scan_head(s)?;
+    s.peek();
+    let start = s.i;
+    let head = match scan_head(s) {
+        Ok(head) => head,
+        // A raw payload that is not depth at all: its fields are not this reader's to judge
+        // (`parse` types them with the right table); only its JSON must be valid.
+        Err(_) if cx.route.is_none() && !sniff(&Scan::at(frame, start))?.0.is_depth() => {
+            let mut rest = Scan::at(frame, start);
+            rest.skip().map_err(|e| json("", e))?;
+            *s = rest;
+            return Ok(DepthOutcome::NotDepth);
+        }
+        Err(e) => return Err(e),
+    };
     let kind = head.kind(cx.route)?;
     if !kind.is_depth() {
         return Ok(DepthOutcome::NotDepth);
@@ -329,12 +333,34 @@ pub fn apply_payload(
     if !symbol_matches(&head, cx)? {
         return Ok(DepthOutcome::WrongSymbol);
     }
+    let mut ran = false;
     let st = if kind == Kind::PartialDepth {
         book.load_snapshot(ids.1, |w| head.fill(frame, w))?
     } else {
-        book.apply_linked_delta(ids.0, ids.1, ids.2, |w| head.fill(frame, w))?
+        book.apply_linked_delta(ids.0, ids.1, ids.2, |w| {
+            ran = true;
+            head.fill(frame, w)
+        })?
     };
+    if kind == Kind::DiffDepth && !ran {
+        // Stale, gap or refused: the levels were not needed, but a push with bad levels is an
+        // error whatever its ids (as `parse` says).
+        head.fill(frame, &mut Discard)?;
+    }
     Ok(DepthOutcome::Book(st))
+}
+
+/// A level sink that only lets the reader validate.
+struct Discard;
+
+impl LevelSink for Discard {
+    fn level(
+        &mut self,
+        _bid: bool,
+        _price: crate::decimal::Decimal,
+        _size: crate::decimal::Decimal,
+    ) {
+    }
 }
 
 /// A depth payload decoded into owned levels (for `parse`).

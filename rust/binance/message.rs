@@ -8,7 +8,7 @@
 
 use super::depth::{parse_payload, DepthUpdate};
 use super::error::BinanceError;
-use super::frame::{scan_frame, Stream};
+use super::frame::{scan_frame, sniff, Stream};
 use super::records::{read_record, Record};
 use super::route::{self, Kind};
 use crate::gate::channels::{read_slot, Field, Slot, Ty};
@@ -58,63 +58,6 @@ pub struct Message {
 
 fn json(field: &str, e: JsonError) -> BinanceError {
     GateError::json(field, e).into()
-}
-
-/// The payload's kind without a stream name: `e` if it is the first key, otherwise one pass
-/// over the keys. Control replies come back as `Kind::Other` with `control == true`.
-fn sniff(s: &Scan<'_>) -> Result<(Kind, bool), BinanceError> {
-    let mut s = s.clone();
-    let mut first = true;
-    let (mut e, mut luid, mut control, mut u, mut sym, mut b, mut a) =
-        (None, false, false, false, false, false, false);
-    while let Some(k) = s.next_key(&mut first).map_err(|e| json("", e))? {
-        s.peek();
-        let pos = s.i;
-        if k.is("e") {
-            if e.is_some() {
-                return Err(BinanceError::duplicate("e", pos));
-            }
-            let v = crate::gate::value::read_str(&mut s, "e")?;
-            let name = v
-                .map(|j| j.decode())
-                .transpose()
-                .map_err(|k| BinanceError::at("e", pos, GateErrorKind::Json(k)))?;
-            let kind = name.as_deref().map_or(Kind::Other, Kind::of_event);
-            if first_key(pos, &s) {
-                return Ok((kind, false));
-            }
-            e = Some(kind);
-            continue;
-        }
-        luid |= k.is("lastUpdateId");
-        control |= k.is("result") || k.is("code") || k.is("error");
-        u |= k.is("u");
-        sym |= k.is("s");
-        b |= k.is("b");
-        a |= k.is("a");
-        s.skip().map_err(|e| json("", e))?;
-    }
-    Ok(match e {
-        Some(kind) => (kind, false),
-        None if luid => (Kind::PartialDepth, false),
-        None if control => (Kind::Other, true),
-        None if u && sym && b && a => (Kind::BookTicker, false),
-        None => (Kind::Other, false),
-    })
-}
-
-/// True when the value at `pos` belongs to the object's first key (`{"e":` or `{ "e" :`).
-fn first_key(pos: usize, s: &Scan<'_>) -> bool {
-    let before = &s.bytes()[..pos];
-    let mut n = 0;
-    for &c in before.iter().rev() {
-        match c {
-            b' ' | b'\n' | b'\r' | b'\t' => {}
-            b'{' => return n == 4,
-            _ => n += 1,
-        }
-    }
-    false
 }
 
 const ID: Field = Field {
@@ -360,7 +303,6 @@ mod tests {
             r#"{"lastUpdateId":1,"bids":[],"b":[]}"#,
             r#"{"result":null,"id":1,"id":2}"#,
             r#"{"code":1,"error":{"code":2}}"#,
-            r#"{"e":"depthUpdate","stream":"x"}"#,
             r#"{"e":"depthUpdate","U":1}"#,
             r#"{"e":"trade","p":"abc"}"#,
         ];

@@ -522,13 +522,20 @@ pub fn apply_sbe_depth(
     if want.is_some_and(|w| w != d.symbol) {
         return Ok(DepthOutcome::WrongSymbol);
     }
+    let mut ran = false;
     let st = if diff {
         book.apply_delta(d.first_id.unwrap_or_default(), d.last_id, |w| {
+            ran = true;
             fill_delta(w, &d)
         })?
     } else {
         book.load_snapshot(d.last_id, |w| fill_snapshot(w, &d))?
     };
+    if diff && !ran {
+        // Not applied (stale, gap, refused): bad levels are still an error.
+        d.bids.for_each("bids", |_, _| {})?;
+        d.asks.for_each("asks", |_, _| {})?;
+    }
     Ok(DepthOutcome::Book(st))
 }
 

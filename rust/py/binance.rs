@@ -14,9 +14,9 @@ use pyo3::types::{PyByteArray, PyBytes, PyString};
 
 use super::binance_events::{
     PyBinanceAggTrade, PyBinanceBookTicker, PyBinanceDepthUpdate, PyBinanceError,
-    PyBinanceForceOrder, PyBinanceKline, PyBinanceMarkPrice, PyBinanceMiniTicker,
-    PyBinanceOther, PyBinanceReply, PyBinanceSbeBestBidAsk, PyBinanceSbeDepth,
-    PyBinanceSbeTrades, PyBinanceServerShutdown, PyBinanceTrade,
+    PyBinanceForceOrder, PyBinanceKline, PyBinanceMarkPrice, PyBinanceMiniTicker, PyBinanceOther,
+    PyBinanceReply, PyBinanceSbeBestBidAsk, PyBinanceSbeDepth, PyBinanceSbeTrades,
+    PyBinanceServerShutdown, PyBinanceTrade,
 };
 use super::book::{status_object, PyBookStatus, PyOrderBook};
 use super::errors::binance_error;
@@ -106,8 +106,12 @@ pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
                 Py::new(py, PyBinanceOther { f })?.into_any()
             }
         },
-        Body::Reply { result_at, id } => Py::new(py, PyBinanceReply { f, result_at, id })?.into_any(),
-        Body::Error { code, msg, id } => Py::new(py, PyBinanceError { f, code, msg, id })?.into_any(),
+        Body::Reply { result_at, id } => {
+            Py::new(py, PyBinanceReply { f, result_at, id })?.into_any()
+        }
+        Body::Error { code, msg, id } => {
+            Py::new(py, PyBinanceError { f, code, msg, id })?.into_any()
+        }
         Body::Other => Py::new(py, PyBinanceOther { f })?.into_any(),
     })
 }
@@ -155,7 +159,11 @@ pub(crate) fn decode_sbe(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py
     let bytes: PyBackedBytes = match data.cast::<PyBytes>() {
         Ok(b) => PyBackedBytes::from(b.clone()),
         Err(_) if data.is_instance_of::<PyByteArray>() => data.extract()?,
-        Err(_) => return Err(PyTypeError::new_err("an SBE frame must be bytes or bytearray")),
+        Err(_) => {
+            return Err(PyTypeError::new_err(
+                "an SBE frame must be bytes or bytearray",
+            ))
+        }
     };
     let msg = sbe::decode(&bytes).map_err(|e| binance_error(py, &e))?;
     Ok(match msg {

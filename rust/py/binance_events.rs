@@ -336,7 +336,10 @@ fn value_text<'py>(py: Python<'py>, v: Val<'_>) -> PyResult<Bound<'py, PyString>
     })
 }
 
-fn float_levels<'py>(py: Python<'py>, levels: &[(Decimal, Decimal)]) -> PyResult<Bound<'py, PyList>> {
+fn float_levels<'py>(
+    py: Python<'py>,
+    levels: &[(Decimal, Decimal)],
+) -> PyResult<Bound<'py, PyList>> {
     PyList::new(py, levels.iter().map(|(p, s)| (p.to_f64(), s.to_f64())))
 }
 
@@ -432,7 +435,10 @@ impl PyBinanceReply {
         "reply"
     }
     fn repr_extra(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!(", id={}", slot_any(py, self.f.bytes(), self.id)?.repr()?))
+        Ok(format!(
+            ", id={}",
+            slot_any(py, self.f.bytes(), self.id)?.repr()?
+        ))
     }
 }
 event_methods!(PyBinanceReply, {
@@ -542,7 +548,9 @@ impl PyBinanceSbeDepth {
     fn depth(&self) -> PyResult<sbe::Depth<'_>> {
         match decoded(&self.bytes)? {
             SbeMessage::DepthDiff(d) | SbeMessage::DepthSnapshot(d) => Ok(d),
-            _ => Err(pyo3::exceptions::PyRuntimeError::new_err("not a depth message")),
+            _ => Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "not a depth message",
+            )),
         }
     }
 }
@@ -648,7 +656,9 @@ impl PyBinanceSbeBestBidAsk {
     fn bba(&self) -> PyResult<sbe::BestBidAsk<'_>> {
         match decoded(&self.bytes)? {
             SbeMessage::BestBidAsk(b) => Ok(b),
-            _ => Err(pyo3::exceptions::PyRuntimeError::new_err("not a best bid/ask")),
+            _ => Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "not a best bid/ask",
+            )),
         }
     }
     fn value<'py>(&self, py: Python<'py>, i: usize, exact: bool) -> PyResult<Bound<'py, PyAny>> {
@@ -658,7 +668,10 @@ impl PyBinanceSbeBestBidAsk {
         if exact {
             Ok(d)
         } else {
-            Ok(pyo3::types::PyFloat::new(py, mantissa_decimal(b.mantissas[i], e)?.to_f64()).into_any())
+            Ok(
+                pyo3::types::PyFloat::new(py, mantissa_decimal(b.mantissas[i], e)?.to_f64())
+                    .into_any(),
+            )
         }
     }
 }
