@@ -281,7 +281,7 @@ fn symbol_matches(head: &Head<'_>, cx: &Ctx<'_>) -> Result<bool, BinanceError> {
     }
     Ok(cx
         .stream_symbol
-        .is_none_or(|ss| route::stream_symbol_is(ss, want)))
+        .map_or(true, |ss| route::stream_symbol_is(ss, want)))
 }
 
 /// Applies the payload under the cursor to `book` if it is a depth payload.

@@ -646,6 +646,9 @@ impl PyBinanceSbeDepth {
     }
 }
 
+/// Mantissas `(bid price, bid qty, ask price, ask qty)` and exponents `(price, qty)`.
+type BboRaw = ((i64, i64, i64, i64), (i8, i8));
+
 /// SBE `BestBidAskStreamEvent` (`<s>@bestBidAsk`).
 #[pyclass(frozen, name = "BinanceSbeBestBidAsk", module = "hftws.binance")]
 pub(crate) struct PyBinanceSbeBestBidAsk {
@@ -700,7 +703,7 @@ impl PyBinanceSbeBestBidAsk {
     }
     /// Raw mantissas `(bid_price, bid_qty, ask_price, ask_qty)` and exponents `(price, qty)`.
     #[getter]
-    fn raw(&self) -> PyResult<((i64, i64, i64, i64), (i8, i8))> {
+    fn raw(&self) -> PyResult<BboRaw> {
         let b = self.bba()?;
         let m = b.mantissas;
         Ok(((m[0], m[1], m[2], m[3]), (b.price_exp, b.qty_exp)))

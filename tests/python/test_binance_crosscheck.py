@@ -44,37 +44,90 @@ def levels(max_size: int = 6) -> st.SearchStrategy[list[list[str]]]:
 def record(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     common = {"E": times, "s": symbols}
     if kind == "trade":
-        fields = {"t": ids, "p": decimals(), "q": decimals(), "T": times, "m": st.booleans(),
-                  "M": st.booleans()}
+        fields = {
+            "t": ids,
+            "p": decimals(),
+            "q": decimals(),
+            "T": times,
+            "m": st.booleans(),
+            "M": st.booleans(),
+        }
         e = "trade"
     elif kind == "aggTrade":
-        fields = {"a": ids, "p": decimals(), "q": decimals(), "nq": decimals(), "f": ids,
-                  "l": ids, "T": times, "m": st.booleans(), "M": st.booleans()}
+        fields = {
+            "a": ids,
+            "p": decimals(),
+            "q": decimals(),
+            "nq": decimals(),
+            "f": ids,
+            "l": ids,
+            "T": times,
+            "m": st.booleans(),
+            "M": st.booleans(),
+        }
         e = "aggTrade"
     elif kind == "bookTicker":
-        fields = {"u": ids, "b": decimals(), "B": decimals(), "a": decimals(), "A": decimals(),
-                  "T": times}
+        fields = {
+            "u": ids,
+            "b": decimals(),
+            "B": decimals(),
+            "a": decimals(),
+            "A": decimals(),
+            "T": times,
+        }
         e = "bookTicker"
     elif kind == "kline":
-        k = st.fixed_dictionaries({
-            "t": times, "T": times, "s": symbols, "i": st.sampled_from(["1s", "1m", "1M"]),
-            "f": ids, "L": ids, "o": decimals(), "c": decimals(), "h": decimals(),
-            "l": decimals(), "v": decimals(), "n": ids, "x": st.booleans(), "q": decimals(),
-            "V": decimals(), "Q": decimals(), "B": st.just("0")})
+        k = st.fixed_dictionaries(
+            {
+                "t": times,
+                "T": times,
+                "s": symbols,
+                "i": st.sampled_from(["1s", "1m", "1M"]),
+                "f": ids,
+                "L": ids,
+                "o": decimals(),
+                "c": decimals(),
+                "h": decimals(),
+                "l": decimals(),
+                "v": decimals(),
+                "n": ids,
+                "x": st.booleans(),
+                "q": decimals(),
+                "V": decimals(),
+                "Q": decimals(),
+                "B": st.just("0"),
+            }
+        )
         fields = {"k": k}
         e = "kline"
     elif kind == "miniTicker":
         fields = {x: decimals() for x in "cohlvq"}
         e = "24hrMiniTicker"
     elif kind == "markPrice":
-        fields = {"p": decimals(), "i": decimals(), "P": decimals(),
-                  "r": st.one_of(decimals(), st.just("")), "T": times}
+        fields = {
+            "p": decimals(),
+            "i": decimals(),
+            "P": decimals(),
+            "r": st.one_of(decimals(), st.just("")),
+            "T": times,
+        }
         e = "markPriceUpdate"
     elif kind == "forceOrder":
-        o = st.fixed_dictionaries({
-            "s": symbols, "S": st.sampled_from(["BUY", "SELL"]), "o": st.just("LIMIT"),
-            "f": st.just("IOC"), "q": decimals(), "p": decimals(), "ap": decimals(),
-            "X": st.just("FILLED"), "l": decimals(), "z": decimals(), "T": times})
+        o = st.fixed_dictionaries(
+            {
+                "s": symbols,
+                "S": st.sampled_from(["BUY", "SELL"]),
+                "o": st.just("LIMIT"),
+                "f": st.just("IOC"),
+                "q": decimals(),
+                "p": decimals(),
+                "ap": decimals(),
+                "X": st.just("FILLED"),
+                "l": decimals(),
+                "z": decimals(),
+                "T": times,
+            }
+        )
         fields = {"o": o}
         common = {"E": times}
         e = "forceOrder"
@@ -84,8 +137,15 @@ def record(kind: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def depth(futures: bool) -> st.SearchStrategy[dict[str, Any]]:
-    body = {"e": st.just("depthUpdate"), "E": times, "s": symbols, "U": ids, "u": ids,
-            "b": levels(), "a": levels()}
+    body = {
+        "e": st.just("depthUpdate"),
+        "E": times,
+        "s": symbols,
+        "U": ids,
+        "u": ids,
+        "b": levels(),
+        "a": levels(),
+    }
     if futures:
         body.update(T=times, pu=ids)
     return st.fixed_dictionaries(body)
@@ -96,20 +156,48 @@ partial = st.fixed_dictionaries(
     optional={"E": times, "T": times},
 )
 control = st.one_of(
-    st.fixed_dictionaries({"result": st.one_of(st.none(), st.booleans(),
-                                                st.lists(st.text(max_size=12), max_size=3)),
-                           "id": st.one_of(ids, st.text(max_size=36), st.none())}),
-    st.fixed_dictionaries({"code": st.integers(-3000, 3), "msg": st.text(max_size=40)},
-                          optional={"id": st.one_of(ids, st.none())}),
-    st.fixed_dictionaries({"id": st.text(max_size=36), "status": st.integers(400, 599),
-                           "error": st.fixed_dictionaries({"code": st.integers(-3000, 0),
-                                                           "msg": st.text(max_size=40)})}),
+    st.fixed_dictionaries(
+        {
+            "result": st.one_of(
+                st.none(), st.booleans(), st.lists(st.text(max_size=12), max_size=3)
+            ),
+            "id": st.one_of(ids, st.text(max_size=36), st.none()),
+        }
+    ),
+    st.fixed_dictionaries(
+        {"code": st.integers(-3000, 3), "msg": st.text(max_size=40)},
+        optional={"id": st.one_of(ids, st.none())},
+    ),
+    st.fixed_dictionaries(
+        {
+            "id": st.text(max_size=36),
+            "status": st.integers(400, 599),
+            "error": st.fixed_dictionaries(
+                {"code": st.integers(-3000, 0), "msg": st.text(max_size=40)}
+            ),
+        }
+    ),
 )
-KINDS = ["trade", "aggTrade", "bookTicker", "kline", "miniTicker", "markPrice", "forceOrder",
-         "serverShutdown"]
-STREAMS = {"trade": "@trade", "aggTrade": "@aggTrade", "bookTicker": "@bookTicker",
-           "kline": "@kline_1m", "miniTicker": "@miniTicker", "markPrice": "@markPrice@1s",
-           "forceOrder": "@forceOrder", "serverShutdown": ""}
+KINDS = [
+    "trade",
+    "aggTrade",
+    "bookTicker",
+    "kline",
+    "miniTicker",
+    "markPrice",
+    "forceOrder",
+    "serverShutdown",
+]
+STREAMS = {
+    "trade": "@trade",
+    "aggTrade": "@aggTrade",
+    "bookTicker": "@bookTicker",
+    "kline": "@kline_1m",
+    "miniTicker": "@miniTicker",
+    "markPrice": "@markPrice@1s",
+    "forceOrder": "@forceOrder",
+    "serverShutdown": "",
+}
 
 
 @st.composite
@@ -129,11 +217,16 @@ def frames(draw: st.DrawFn) -> str:
     else:
         data = draw(control)
         stream = None
-    extra = draw(st.dictionaries(st.sampled_from(["x", "zz", "ignore", "M2"]),
-                                 st.one_of(st.integers(), st.text(max_size=4)), max_size=2))
+    extra = draw(
+        st.dictionaries(
+            st.sampled_from(["x", "zz", "ignore", "M2"]),
+            st.one_of(st.integers(), st.text(max_size=4)),
+            max_size=2,
+        )
+    )
     items = list(data.items()) + list(extra.items())
     first = items[:1] if draw(st.booleans()) else []  # `e` first (as Binance sends) or not
-    rest = items[len(first):]
+    rest = items[len(first) :]
     rest = draw(st.permutations(rest))
     data = dict(first + list(rest))
     if stream is not None and draw(st.booleans()):

@@ -22,10 +22,44 @@ REAL = [f.encode() for f in ALL] + [
     b'{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1.5",'
     b'"q":"2","T":1,"m":false,"M":true}}',
 ]
-KEYS = ["e", "E", "s", "U", "u", "pu", "b", "a", "B", "A", "p", "q", "lastUpdateId", "bids",
-        "asks", "result", "id", "code", "msg", "error", "k", "o", "stream", "data"]
-EVENTS = ["depthUpdate", "trade", "aggTrade", "bookTicker", "kline", "24hrMiniTicker",
-          "markPriceUpdate", "forceOrder", "serverShutdown", "24hrTicker"]
+KEYS = [
+    "e",
+    "E",
+    "s",
+    "U",
+    "u",
+    "pu",
+    "b",
+    "a",
+    "B",
+    "A",
+    "p",
+    "q",
+    "lastUpdateId",
+    "bids",
+    "asks",
+    "result",
+    "id",
+    "code",
+    "msg",
+    "error",
+    "k",
+    "o",
+    "stream",
+    "data",
+]
+EVENTS = [
+    "depthUpdate",
+    "trade",
+    "aggTrade",
+    "bookTicker",
+    "kline",
+    "24hrMiniTicker",
+    "markPriceUpdate",
+    "forceOrder",
+    "serverShutdown",
+    "24hrTicker",
+]
 
 json_values = st.recursive(
     st.one_of(

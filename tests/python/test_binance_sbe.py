@@ -20,9 +20,10 @@ from hftws import binance
 
 VECTOR = bytes.fromhex(
     # binance.md §5, copied as printed.
-    "1a 00 13 27 01 00 00 00 40 22 20 18 24 0a 06 00 64 00 00 00 00 00 00 00 66 00 00 00 00 00 00 00"
-    "fe f8 10 00 01 00 ac 2e 63 00 00 00 00 00 80 d1 f0 08 00 00 00 00 10 00 01 00 ad 2e 63 00 00 00"
-    "00 00 00 00 00 00 00 00 00 00 07 42 54 43 55 53 44 54"
+    "1a 00 13 27 01 00 00 00 40 22 20 18 24 0a 06 00 64 00 00 00 00 00 00 00"
+    "66 00 00 00 00 00 00 00 fe f8 10 00 01 00 ac 2e 63 00 00 00 00 00 80 d1"
+    "f0 08 00 00 00 00 10 00 01 00 ad 2e 63 00 00 00 00 00 00 00 00 00 00 00"
+    "00 00 07 42 54 43 55 53 44 54"
 )
 
 TRADES, BBA, SNAPSHOT, DIFF = 10000, 10001, 10002, 10003
@@ -45,7 +46,7 @@ def value(mantissa: int, exponent: int) -> Decimal:
 
 def decode(buf: bytes) -> dict[str, Any]:
     """The independent decoder: plain struct reads following the schema."""
-    block_len, template, schema, version = HEADER.unpack_from(buf, 0)
+    block_len, template, schema, _version = HEADER.unpack_from(buf, 0)
     assert schema == 1
     fixed = FIXED[template]
     out: dict[str, Any] = {"template": template, "fields": fixed.unpack_from(buf, 8)}
@@ -188,7 +189,7 @@ def test_rust_decodes_what_the_independent_encoder_wrote(msg) -> None:
             assert ev.bid_price_decimal == want
         else:
             with pytest.raises(hftws.DecimalParseError):
-                ev.bid_price_decimal
+                _ = ev.bid_price_decimal
     else:
         t = mine["fields"]
         assert (ev.event_time, ev.transaction_time, ev.exponents) == (t[0], t[1], (t[2], t[3]))
@@ -256,8 +257,10 @@ def test_sbe_depth_stream_keeps_a_book_equal_to_a_dict_model(seed: int) -> None:
         groups: list[list[tuple[int, int]]] = [[], []]
         for _ in range(rng.randint(0, 5)):
             side = rng.randint(0, 1)
-            tick = rng.randint(100_00 - 30, 100_00 - 1) if side == 0 else rng.randint(
-                100_00 + 1, 100_00 + 30
+            tick = (
+                rng.randint(100_00 - 30, 100_00 - 1)
+                if side == 0
+                else rng.randint(100_00 + 1, 100_00 + 30)
             )
             groups[side].append((tick, 0 if rng.random() < 0.3 else rng.randint(1, 10**9)))
         first, last = last + 1, last + 1 + rng.randint(0, 3)
