@@ -12,7 +12,7 @@
 //! `json.loads` would keep the last one and a book cannot un-apply levels.
 
 use super::error::BinanceError;
-use super::frame::sniff;
+use super::frame::{expect_object, sniff};
 use super::route::{self, Kind};
 use crate::book::{OrderBook, SeqRule, Status};
 use crate::gate::json::{JStr, JsonError, Scan};
@@ -135,18 +135,7 @@ fn seq(s: &mut Scan<'_>, name: &'static str) -> Result<Option<u64>, BinanceError
 /// here: a frame is a combined-stream wrapper only when one of them comes first.)
 pub fn scan_head<'a>(s: &mut Scan<'a>) -> Result<Head<'a>, BinanceError> {
     let mut head = Head::default();
-    if s.peek() != Some(b'{') {
-        let pos = s.i;
-        let v = s.value().map_err(|e| json("", e))?;
-        return Err(BinanceError::at(
-            "",
-            pos,
-            GateErrorKind::Type {
-                expected: "object",
-                found: v.type_name(),
-            },
-        ));
-    }
+    expect_object(s)?;
     let mut first = true;
     while let Some(k) = s.next_key(&mut first).map_err(|e| json("", e))? {
         let key = Key::of(&k);

@@ -32,6 +32,29 @@ impl Stream<'_> {
     }
 }
 
+/// Checks that the cursor is at an object (`{`); anything else is read (validated) and
+/// reported as a type error.
+///
+/// # Errors
+/// Malformed JSON or a value that is not an object.
+pub fn expect_object(s: &mut Scan<'_>) -> Result<(), BinanceError> {
+    if s.peek() == Some(b'{') {
+        return Ok(());
+    }
+    let pos = s.i;
+    let v = s
+        .value()
+        .map_err(|e| BinanceError::from(GateError::json("", e)))?;
+    Err(BinanceError::at(
+        "",
+        pos,
+        GateErrorKind::Type {
+            expected: "object",
+            found: v.type_name(),
+        },
+    ))
+}
+
 fn is_wrapper(frame: &[u8]) -> bool {
     let mut s = Scan::new(frame);
     let mut first = true;

@@ -9,10 +9,10 @@
 //! last one), so an accepted record always means what Python's `json` says it means.
 
 use super::error::BinanceError;
+use super::frame::expect_object;
 use super::route::Kind;
 use crate::gate::channels::{fast_slot, read_slot, Field, Slot, Ty};
 use crate::gate::json::{JStr, Scan};
-use crate::gate::GateErrorKind;
 
 macro_rules! table {
     ($name:ident: $($f:literal $t:ident),* $(,)?) => {
@@ -100,18 +100,7 @@ fn read_object(
     let mut seen: u64 = 0;
     let mut first = true;
     let j = |e| BinanceError::from(crate::gate::GateError::json("", e));
-    if s.peek() != Some(b'{') {
-        let pos = s.i;
-        let v = s.value().map_err(j)?;
-        return Err(BinanceError::at(
-            "",
-            pos,
-            GateErrorKind::Type {
-                expected: "object",
-                found: v.type_name(),
-            },
-        ));
-    }
+    expect_object(s)?;
     // Binance sends fields in documentation order, which is table order: start each search
     // just after the previous hit so the usual lookup is one comparison.
     let mut hint = 0usize;

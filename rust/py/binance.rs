@@ -23,6 +23,7 @@ use super::errors::binance_error;
 use super::gate::Src;
 use crate::binance::sbe::{self, SbeMessage};
 use crate::binance::{self as core, Body, DepthOutcome, Kind};
+use crate::book::OrderBook;
 use crate::gate::span::Span;
 
 /// One frame owned by its event, with where the stream name and the payload are.
@@ -122,19 +123,6 @@ fn wrong_symbol(want: &str) -> PyErr {
     ))
 }
 
-fn outcome(
-    py: Python<'_>,
-    out: Result<DepthOutcome, core::BinanceError>,
-    symbol: &str,
-) -> PyResult<Option<Py<PyBookStatus>>> {
-    match out {
-        Ok(DepthOutcome::Book(st)) => Ok(Some(status_object(py, st)?)),
-        Ok(DepthOutcome::NotDepth) => Ok(None),
-        Ok(DepthOutcome::WrongSymbol) => Err(wrong_symbol(symbol)),
-        Err(e) => Err(binance_error(py, &e)),
-    }
-}
-
 /// Applies a depth frame (`depthUpdate` diff, partial depth, or a REST snapshot body; raw or
 /// combined) to `book` with the book's Binance rule, no Python object per level. Returns the
 /// `BookStatus`, or None when the frame carries no depth. If the book has a symbol, a push for
@@ -145,12 +133,30 @@ pub(crate) fn apply_depth(
     data: &Bound<'_, PyAny>,
     book: &Bound<'_, PyOrderBook>,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
+    apply_with(py, data, book, core::apply_frame)
+}
+
+/// A core apply function: frame, book, the book's symbol.
+type ApplyFn = fn(&[u8], &mut OrderBook, Option<&str>) -> Result<DepthOutcome, core::BinanceError>;
+
+/// Runs a core apply function on the frame's bytes and the book (with its symbol, if any).
+fn apply_with(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    book: &Bound<'_, PyOrderBook>,
+    apply: ApplyFn,
+) -> PyResult<Option<Py<PyBookStatus>>> {
     let frame = frame_of(data)?;
     let mut b = book.borrow_mut();
     let (inner, symbol) = b.inner_with_symbol_mut();
     let want = (!symbol.is_empty()).then_some(symbol);
-    let out = core::apply_frame(&frame, inner, want);
-    outcome(py, out, symbol)
+    let out = apply(&frame, inner, want);
+    match out {
+        Ok(DepthOutcome::Book(st)) => Ok(Some(status_object(py, st)?)),
+        Ok(DepthOutcome::NotDepth) => Ok(None),
+        Ok(DepthOutcome::WrongSymbol) => Err(wrong_symbol(symbol)),
+        Err(e) => Err(binance_error(py, &e)),
+    }
 }
 
 /// Decodes one SBE binary frame (trades, best bid/ask, depth snapshot or diff).
@@ -189,12 +195,7 @@ pub(crate) fn apply_sbe_depth(
     data: &Bound<'_, PyAny>,
     book: &Bound<'_, PyOrderBook>,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
-    let frame = frame_of(data)?;
-    let mut b = book.borrow_mut();
-    let (inner, symbol) = b.inner_with_symbol_mut();
-    let want = (!symbol.is_empty()).then_some(symbol);
-    let out = sbe::apply_sbe_depth(&frame, inner, want);
-    outcome(py, out, symbol)
+    apply_with(py, data, book, sbe::apply_sbe_depth)
 }
 
 /// Registers the Binance classes and functions on the native module.
