@@ -136,8 +136,22 @@ fn seq(s: &mut Scan<'_>, name: &'static str) -> Result<Option<u64>, BinanceError
 pub fn scan_head<'a>(s: &mut Scan<'a>) -> Result<Head<'a>, BinanceError> {
     let mut head = Head::default();
     expect_object(s)?;
-    let mut first = true;
-    while let Some(k) = s.next_key(&mut first).map_err(|e| json("", e))? {
+    read_keys::<Discard>(s, &mut head, &mut true, None, &|_| false)?;
+    Ok(head)
+}
+
+/// Reads the keys of a payload object (`first`: the `{` is still to be read) until its end,
+/// or until a level array is reached while `stop(head)` holds: then returns `Some(bid)` with
+/// the cursor on the array (its key already counted). Level arrays go to `sink` when given,
+/// else are only located; either way their spans are recorded.
+fn read_keys<'a, W: LevelSink>(
+    s: &mut Scan<'a>,
+    head: &mut Head<'a>,
+    first: &mut bool,
+    mut sink: Option<&mut W>,
+    stop: &dyn Fn(&Head<'a>) -> bool,
+) -> Result<Option<bool>, BinanceError> {
+    while let Some(k) = s.next_key(first).map_err(|e| json("", e))? {
         let key = Key::of(&k);
         s.peek();
         let pos = s.i;
@@ -160,21 +174,31 @@ pub fn scan_head<'a>(s: &mut Scan<'a>) -> Result<Head<'a>, BinanceError> {
             Key::Prev => head.prev = seq(s, "pu")?,
             Key::LastUpdateId => head.last_update_id = seq(s, "lastUpdateId")?,
             Key::Bids | Key::Asks => {
-                s.skip().map_err(|e| json(key.name(), e))?;
-                let span = Some((pos, s.i));
-                if matches!(key, Key::Bids) {
-                    head.bids = span;
-                } else {
-                    head.asks = span;
+                let bid = matches!(key, Key::Bids);
+                if stop(head) {
+                    return Ok(Some(bid));
                 }
+                match sink.as_deref_mut() {
+                    Some(w) => read_levels(s, w, bid)?,
+                    None => s.skip().map_err(|e| json(key.name(), e))?,
+                }
+                head.record(bid, (pos, s.i));
             }
             Key::Other => {}
         }
     }
-    Ok(head)
+    Ok(None)
 }
 
 impl Head<'_> {
+    fn record(&mut self, bid: bool, span: (usize, usize)) {
+        if bid {
+            self.bids = Some(span);
+        } else {
+            self.asks = Some(span);
+        }
+    }
+
     /// The depth kind of this payload: the stream name decides when there is one (a futures
     /// `@depth<N>` push looks like a diff), else `e`, else the `lastUpdateId` key.
     ///
@@ -273,7 +297,80 @@ fn symbol_matches(head: &Head<'_>, cx: &Ctx<'_>) -> Result<bool, BinanceError> {
         .map_or(true, |ss| route::stream_symbol_is(ss, want)))
 }
 
+/// What a depth payload does to a book: its kind and `(first, last, prev)` ids (partial
+/// depth: `(0, id, 0)`), or None for a payload that is not depth.
+type Plan = Option<(Kind, (u64, u64, u64))>;
+
+fn plan(head: &Head<'_>, cx: &Ctx<'_>, linked: bool) -> Result<Plan, BinanceError> {
+    let kind = head.kind(cx.route)?;
+    Ok(match kind {
+        Kind::PartialDepth => Some((kind, (0, head.snapshot_id()?, 0))),
+        Kind::DiffDepth => {
+            let (first, last) = head.diff_ids()?;
+            // Only a futures book reads `pu`; a spot book ignores it.
+            let prev = match (linked, head.prev) {
+                (true, None) => return Err(BinanceError::at("pu", 0, GateErrorKind::Missing)),
+                (true, Some(p)) => p,
+                (false, _) => 0,
+            };
+            Some((kind, (first, last, prev)))
+        }
+        _ => None,
+    })
+}
+
+/// True when everything the verdict depends on is known, so the levels can go straight
+/// into the book: the payload is depth, its ids are in, and so is `s` when the book checks it.
+fn ready(h: &Head<'_>, cx: &Ctx<'_>, linked: bool) -> bool {
+    let kind = match (cx.route, h.e) {
+        (Some(r), _) => r,
+        (None, Some(e)) if e.is("depthUpdate") => Kind::DiffDepth,
+        (None, None) if h.last_update_id.is_some() => Kind::PartialDepth,
+        _ => return false,
+    };
+    let ids = match kind {
+        Kind::PartialDepth => h.last_update_id.is_some() || h.last.is_some(),
+        _ => h.first.is_some() && h.last.is_some() && (!linked || h.prev.is_some()),
+    };
+    ids && (cx.want.is_none() || h.symbol.is_some())
+}
+
+/// Everything after the commit point of a streamed payload: the level arrays located before
+/// it, the array under the cursor, and the rest of the object, levels into `w`. Keys read
+/// after the levels may not change what the push is (its kind or ids); if they would, the
+/// error leaves the book out of sync.
+#[allow(clippy::too_many_arguments)]
+fn finish<'a, W: LevelSink>(
+    s: &mut Scan<'a>,
+    w: &mut W,
+    head: &mut Head<'a>,
+    first: &mut bool,
+    bid: bool,
+    cx: &Ctx<'_>,
+    linked: bool,
+    committed: Plan,
+) -> Result<(), BinanceError> {
+    head.fill(s.bytes(), w)?;
+    let start = s.i;
+    read_levels(s, w, bid)?;
+    head.record(bid, (start, s.i));
+    read_keys(s, head, first, Some(w), &|_| false)?;
+    if plan(head, cx, linked)? != committed {
+        return Err(BinanceError::invalid(
+            "",
+            s.i,
+            "keys after the levels change what the push is",
+        ));
+    }
+    Ok(())
+}
+
 /// Applies the payload under the cursor to `book` if it is a depth payload.
+///
+/// Binance sends the ids and symbol before the levels, so the verdict is usually known when
+/// the first level array is reached: the levels are then parsed straight into the book in
+/// the same pass. Otherwise (any other key order) the arrays are located first and parsed
+/// from their spans.
 ///
 /// # Errors
 /// A [`BinanceError`] for malformed payloads; one found while levels were being written
@@ -289,10 +386,15 @@ pub fn apply_payload(
         s.skip().map_err(|e| json("", e))?;
         return Ok(DepthOutcome::NotDepth);
     }
-    s.peek();
     let start = s.i;
-    let head = match scan_head(s) {
-        Ok(head) => head,
+    let linked = book.rule() == SeqRule::BinanceFutures;
+    let mut head = Head::default();
+    let mut first = true;
+    let stop = |h: &Head<'_>| ready(h, cx, linked);
+    let stopped = match expect_object(s)
+        .and_then(|()| read_keys::<Discard>(s, &mut head, &mut first, None, &stop))
+    {
+        Ok(stopped) => stopped,
         // A raw payload that is not depth at all: its fields are not this reader's to judge
         // (`parse` types them with the right table); only its JSON must be valid.
         Err(_) if cx.route.is_none() && !sniff(&Scan::at(frame, start))?.0.is_depth() => {
@@ -303,23 +405,65 @@ pub fn apply_payload(
         }
         Err(e) => return Err(e),
     };
-    let kind = head.kind(cx.route)?;
-    if !kind.is_depth() {
-        return Ok(DepthOutcome::NotDepth);
-    }
-    let linked = book.rule() == SeqRule::BinanceFutures;
     // Ids are checked before the symbol, so a malformed push is an error whatever its symbol.
-    let ids = if kind == Kind::PartialDepth {
-        (0, head.snapshot_id()?, 0)
-    } else {
-        let (first, last) = head.diff_ids()?;
-        let prev = match (linked, head.prev) {
-            (true, None) => return Err(BinanceError::at("pu", 0, GateErrorKind::Missing)),
-            (_, p) => p.unwrap_or_default(),
-        };
-        (first, last, prev)
+    let committed = plan(&head, cx, linked)?;
+    let Some((kind, ids)) = committed else {
+        return Ok(DepthOutcome::NotDepth);
+    };
+    let Some(bid) = stopped else {
+        return commit_spans(frame, book, &head, cx, kind, ids);
     };
     if !symbol_matches(&head, cx)? {
+        finish(
+            s,
+            &mut Discard,
+            &mut head,
+            &mut first,
+            bid,
+            cx,
+            linked,
+            committed,
+        )?;
+        return Ok(DepthOutcome::WrongSymbol);
+    }
+    let mut ran = false;
+    let st = if kind == Kind::PartialDepth {
+        book.load_snapshot(ids.1, |w| {
+            finish(s, w, &mut head, &mut first, bid, cx, linked, committed)
+        })?
+    } else {
+        book.apply_linked_delta(ids.0, ids.1, ids.2, |w| {
+            ran = true;
+            finish(s, w, &mut head, &mut first, bid, cx, linked, committed)
+        })?
+    };
+    if kind == Kind::DiffDepth && !ran {
+        // Stale, gap or refused: the levels were not needed, but a push with bad levels or
+        // keys is an error whatever its ids (as `parse` says).
+        finish(
+            s,
+            &mut Discard,
+            &mut head,
+            &mut first,
+            bid,
+            cx,
+            linked,
+            committed,
+        )?;
+    }
+    Ok(DepthOutcome::Book(st))
+}
+
+/// Applies a payload whose level arrays were located before its ids were known.
+fn commit_spans(
+    frame: &[u8],
+    book: &mut OrderBook,
+    head: &Head<'_>,
+    cx: &Ctx<'_>,
+    kind: Kind,
+    ids: (u64, u64, u64),
+) -> Result<DepthOutcome, BinanceError> {
+    if !symbol_matches(head, cx)? {
         return Ok(DepthOutcome::WrongSymbol);
     }
     let mut ran = false;
@@ -332,8 +476,6 @@ pub fn apply_payload(
         })?
     };
     if kind == Kind::DiffDepth && !ran {
-        // Stale, gap or refused: the levels were not needed, but a push with bad levels is an
-        // error whatever its ids (as `parse` says).
         head.fill(frame, &mut Discard)?;
     }
     Ok(DepthOutcome::Book(st))
