@@ -98,7 +98,7 @@ def test_apply_many_stops_at_the_first_gap():
 
 def test_invalid_rule_and_depth_are_clear_errors():
     with pytest.raises(ValueError, match="mexc"):
-        OrderBook("binance")
+        OrderBook("kraken")  # "binance" is a rule since issue 16
     with pytest.raises(ValueError):
         OrderBook("gate", max_depth=0)
 
