@@ -2414,7 +2414,7 @@ class BinanceError(_BinanceEvent):
 
 @final
 class BinanceOther(_BinanceEvent):
-    """A payload hftws does not model (tickers, ``@arr`` arrays, user data)."""
+    """A payload hftws does not model (tickers, mixed arrays, user data)."""
 
     @property
     def kind(self) -> Literal["other"]: ...
@@ -2518,8 +2518,20 @@ BinanceJsonEvent = (
     | BinanceOther
 )
 
-def binance_parse(data: BinanceFrame, /) -> BinanceJsonEvent:
-    """Decode one Binance text frame (``hftws.binance.parse``)."""
+BinanceRecord = (
+    BinanceTrade
+    | BinanceAggTrade
+    | BinanceBookTicker
+    | BinanceKline
+    | BinanceMiniTicker
+    | BinanceMarkPrice
+    | BinanceForceOrder
+    | BinanceServerShutdown
+)
+
+def binance_parse(data: BinanceFrame, /) -> BinanceJsonEvent | tuple[BinanceRecord, ...]:
+    """Decode one Binance text frame (``hftws.binance.parse``); an array payload of records
+    (``!miniTicker@arr``, ``!markPrice@arr``) gives a tuple of events."""
 
 def binance_apply_depth(data: BinanceFrame, book: OrderBook, /) -> BookStatus | None:
     """Apply a depth frame to ``book`` (``hftws.binance.apply_depth``); None for other frames."""

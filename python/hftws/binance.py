@@ -10,6 +10,7 @@ Decoding::
     ev.kind                          # "depth", "partial_depth", "trade", "agg_trade", ...
     ev.price, ev.price_decimal, ev.price_str   # float / exact Decimal / original text
     ev.to_dict()                     # the payload as json.loads gives it
+    evs = binance.parse(arr_frame)   # "!miniTicker@arr": a tuple, one event per element
 
 Books::
 

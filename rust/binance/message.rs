@@ -3,8 +3,9 @@
 //! The payload's kind comes from the stream name (combined streams) or from the payload
 //! itself: its `e` when that is the first key (as Binance sends it), otherwise one look at
 //! all of its keys (`e`; `lastUpdateId` for spot partial depth; `result`/`code`/`error` for
-//! control replies; `u`+`s`+`b`+`a` without `e` for spot `bookTicker`). A payload that is a
-//! JSON array (`!miniTicker@arr`, ...) or of a kind hftws does not model is [`Body::Other`].
+//! control replies; `u`+`s`+`b`+`a` without `e` for spot `bookTicker`). An array payload
+//! (`!miniTicker@arr`, `!markPrice@arr`, ...) gives one record per element; a payload of a
+//! kind hftws does not model is [`Body::Other`].
 
 use super::depth::{parse_payload, DepthUpdate};
 use super::error::BinanceError;
@@ -39,7 +40,9 @@ pub enum Body {
         /// `id`.
         id: Slot,
     },
-    /// An array payload, or a payload of a kind hftws does not model.
+    /// An array payload of records (`!miniTicker@arr`, `!markPrice@arr`, ...).
+    Records(Vec<Record>),
+    /// A payload of a kind hftws does not model (or a mixed array).
     Other,
 }
 
@@ -155,11 +158,12 @@ fn payload_body(
     s.peek();
     let start = s.i;
     let route = stream.map(|st| st.kind);
+    if s.peek() == Some(b'[') {
+        let (kind, body) = read_array(s, route)?;
+        return Ok((kind, (start, s.i), body));
+    }
     if s.peek() != Some(b'{') {
         let v = s.value().map_err(|e| json("", e))?;
-        if matches!(v, crate::gate::json::Val::Arr(..)) {
-            return Ok((route.unwrap_or(Kind::Other), (start, s.i), Body::Other));
-        }
         return Err(BinanceError::at(
             "",
             start,
@@ -196,29 +200,77 @@ fn payload_body(
         | Kind::MiniTicker
         | Kind::MarkPrice
         | Kind::ForceOrder
-        | Kind::ServerShutdown => {
-            let rec = read_record(s, kind)?;
-            let e = rec
-                .event(s.bytes())
-                .map(|j| j.decode())
-                .transpose()
-                .map_err(|k| BinanceError::at("e", start, GateErrorKind::Json(k)))?;
-            let ok = match route {
-                Some(r) => route::consistent(r, e.as_deref()),
-                // Sniffed by its keys (spot bookTicker) or by `e`: consistent by construction.
-                None => true,
-            };
-            if !ok {
-                return Err(BinanceError::invalid(
-                    "e",
-                    start,
-                    "event type does not match the stream name",
-                ));
-            }
-            Body::Record(rec)
-        }
+        | Kind::ServerShutdown => Body::Record(record_body(s, kind, route)?),
     };
     Ok((kind, (start, s.i), body))
+}
+
+/// True for the kinds read by the record tables.
+const fn is_record(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Trade
+            | Kind::AggTrade
+            | Kind::BookTicker
+            | Kind::Kline
+            | Kind::MiniTicker
+            | Kind::MarkPrice
+            | Kind::ForceOrder
+            | Kind::ServerShutdown
+    )
+}
+
+/// An array payload (`!miniTicker@arr`, `!markPrice@arr`, ...): one record per element when
+/// every element is a record of one modelled kind (by the stream name, else each element's
+/// `e`); anything else is [`Body::Other`] (still validated).
+fn read_array(s: &mut Scan<'_>, route: Option<Kind>) -> Result<(Kind, Body), BinanceError> {
+    let start = s.i;
+    let mut records = Vec::new();
+    let mut kind: Option<Kind> = route;
+    let mut first = true;
+    while s.next_item(&mut first).map_err(|e| json("", e))? {
+        let n = records.len();
+        let at = |e: BinanceError| e.under(&format!("[{n}]"));
+        let item_kind = match (route, s.peek()) {
+            (Some(r), _) => r,
+            (None, Some(b'{')) => sniff(s).map_err(at)?.0,
+            (None, _) => Kind::Other,
+        };
+        if !is_record(item_kind) || kind.is_some_and(|k| k != item_kind) || s.peek() != Some(b'{') {
+            // Not an array of one record kind: validate the whole payload, model none of it.
+            let mut all = Scan::at(s.bytes(), start);
+            all.skip().map_err(|e| json("", e))?;
+            *s = all;
+            return Ok((route.unwrap_or(Kind::Other), Body::Other));
+        }
+        kind = Some(item_kind);
+        records.push(record_body(s, item_kind, route).map_err(at)?);
+    }
+    match kind {
+        Some(k) if !records.is_empty() => Ok((k, Body::Records(records))),
+        _ => Ok((route.unwrap_or(Kind::Other), Body::Other)),
+    }
+}
+
+/// Reads one record payload of `kind` and checks its `e` against the stream's kind.
+fn record_body(s: &mut Scan<'_>, kind: Kind, route: Option<Kind>) -> Result<Record, BinanceError> {
+    s.peek();
+    let start = s.i;
+    let rec = read_record(s, kind)?;
+    let e = rec
+        .event(s.bytes())
+        .map(|j| j.decode())
+        .transpose()
+        .map_err(|k| BinanceError::at("e", start, GateErrorKind::Json(k)))?;
+    // Sniffed by its keys (spot bookTicker) or by `e`, a payload is consistent by construction.
+    if route.is_some_and(|r| !route::consistent(r, e.as_deref())) {
+        return Err(BinanceError::invalid(
+            "e",
+            start,
+            "event type does not match the stream name",
+        ));
+    }
+    Ok(rec)
 }
 
 /// Decodes one Binance text frame (raw or combined stream, or a control reply).
@@ -289,7 +341,17 @@ mod tests {
             r#"{"stream":"btcusdt@depth20@100ms","data":{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":1,"u":5,"pu":0,"b":[],"a":[]}}"#,
         );
         assert_eq!(m.kind, Kind::PartialDepth);
-        assert_eq!(msg(r#"[{"e":"24hrMiniTicker"}]"#).kind, Kind::Other);
+        let m = msg(r#"[{"e":"24hrMiniTicker","s":"A","c":"1"},{"e":"24hrMiniTicker","s":"B"}]"#);
+        assert_eq!(m.kind, Kind::MiniTicker);
+        assert!(matches!(m.body, Body::Records(ref v) if v.len() == 2));
+        assert_eq!(
+            msg(r#"[{"e":"24hrMiniTicker"},{"e":"trade"}]"#).kind,
+            Kind::Other
+        );
+        assert_eq!(msg(r#"[1,2]"#).kind, Kind::Other);
+        assert_eq!(msg(r#"[]"#).kind, Kind::Other);
+        let e = parse(br#"{"stream":"!markPrice@arr","data":[{"e":"markPriceUpdate","p":"1"},{"e":"markPriceUpdate","p":"x"}]}"#).unwrap_err();
+        assert_eq!(e.field, "data[1].p");
         assert_eq!(msg(r#"{"e":"24hrTicker","E":1}"#).kind, Kind::Other);
     }
 

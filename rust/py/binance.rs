@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple};
 
 use super::binance_events::{
     PyBinanceAggTrade, PyBinanceBookTicker, PyBinanceDepthUpdate, PyBinanceError,
@@ -21,6 +21,7 @@ use super::binance_events::{
 use super::book::{status_object, PyBookStatus, PyOrderBook};
 use super::errors::binance_error;
 use super::gate::Src;
+use crate::binance::records::Record;
 use crate::binance::sbe::{self, SbeMessage};
 use crate::binance::{self as core, Body, DepthOutcome, Kind};
 use crate::book::OrderBook;
@@ -77,7 +78,9 @@ fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
 }
 
 /// Decodes one Binance text frame (raw `/ws/` or combined `/stream` payload, or a control
-/// reply) into a typed, immutable event. Raises `BinanceDecodeError` naming stream and field.
+/// reply) into a typed, immutable event; an array payload of records (`!miniTicker@arr`,
+/// `!markPrice@arr`, ...) gives a tuple of events, each `to_dict()` its element. Raises
+/// `BinanceDecodeError` naming stream and field.
 #[pyfunction(name = "binance_parse")]
 pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let src = src_of(data)?;
@@ -94,19 +97,22 @@ pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
     };
     Ok(match msg.body {
         Body::Depth(u) => Py::new(py, PyBinanceDepthUpdate { f, u: *u })?.into_any(),
-        Body::Record(rec) => match rec.kind {
-            Kind::Trade => Py::new(py, PyBinanceTrade { f, rec })?.into_any(),
-            Kind::AggTrade => Py::new(py, PyBinanceAggTrade { f, rec })?.into_any(),
-            Kind::BookTicker => Py::new(py, PyBinanceBookTicker { f, rec })?.into_any(),
-            Kind::Kline => Py::new(py, PyBinanceKline { f, rec })?.into_any(),
-            Kind::MiniTicker => Py::new(py, PyBinanceMiniTicker { f, rec })?.into_any(),
-            Kind::MarkPrice => Py::new(py, PyBinanceMarkPrice { f, rec })?.into_any(),
-            Kind::ForceOrder => Py::new(py, PyBinanceForceOrder { f, rec })?.into_any(),
-            Kind::ServerShutdown => Py::new(py, PyBinanceServerShutdown { f, rec })?.into_any(),
-            Kind::DiffDepth | Kind::PartialDepth | Kind::Other => {
-                Py::new(py, PyBinanceOther { f })?.into_any()
-            }
-        },
+        Body::Record(rec) => record_event(py, f, rec)?,
+        Body::Records(records) => {
+            let items = records
+                .into_iter()
+                .map(|rec| {
+                    let f = BFrame {
+                        src: clone_src(py, &f.src),
+                        stream: f.stream,
+                        payload: rec.span,
+                        kind: rec.kind,
+                    };
+                    record_event(py, f, rec)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, items)?.into_any().unbind()
+        }
         Body::Reply { result_at, id } => {
             Py::new(py, PyBinanceReply { f, result_at, id })?.into_any()
         }
@@ -114,6 +120,31 @@ pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
             Py::new(py, PyBinanceError { f, code, msg, id })?.into_any()
         }
         Body::Other => Py::new(py, PyBinanceOther { f })?.into_any(),
+    })
+}
+
+/// Another reference to the same frame object (for the events of one array payload).
+fn clone_src(py: Python<'_>, src: &Src) -> Src {
+    match src {
+        Src::Bytes(b) => Src::Bytes(b.clone_ref(py)),
+        Src::Str(s) => Src::Str(s.clone_ref(py)),
+    }
+}
+
+/// The event of one record payload.
+fn record_event(py: Python<'_>, f: BFrame, rec: Record) -> PyResult<Py<PyAny>> {
+    Ok(match rec.kind {
+        Kind::Trade => Py::new(py, PyBinanceTrade { f, rec })?.into_any(),
+        Kind::AggTrade => Py::new(py, PyBinanceAggTrade { f, rec })?.into_any(),
+        Kind::BookTicker => Py::new(py, PyBinanceBookTicker { f, rec })?.into_any(),
+        Kind::Kline => Py::new(py, PyBinanceKline { f, rec })?.into_any(),
+        Kind::MiniTicker => Py::new(py, PyBinanceMiniTicker { f, rec })?.into_any(),
+        Kind::MarkPrice => Py::new(py, PyBinanceMarkPrice { f, rec })?.into_any(),
+        Kind::ForceOrder => Py::new(py, PyBinanceForceOrder { f, rec })?.into_any(),
+        Kind::ServerShutdown => Py::new(py, PyBinanceServerShutdown { f, rec })?.into_any(),
+        Kind::DiffDepth | Kind::PartialDepth | Kind::Other => {
+            Py::new(py, PyBinanceOther { f })?.into_any()
+        }
     })
 }
 

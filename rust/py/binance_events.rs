@@ -490,7 +490,7 @@ event_methods!(PyBinanceError, {
     }
 });
 
-/// A payload hftws does not model (tickers, arrays such as `!miniTicker@arr`, user data).
+/// A payload hftws does not model (tickers, mixed arrays, user data).
 #[pyclass(frozen, name = "BinanceOther", module = "hftws.binance")]
 pub(crate) struct PyBinanceOther {
     pub(crate) f: BFrame,

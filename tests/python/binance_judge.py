@@ -132,11 +132,22 @@ def as_id(v: Any) -> int | None:
 
 
 def check_event(ev: Any, frame: str | bytes) -> None:
-    """``ev`` (from ``binance.parse(frame)``) agrees with ``json.loads(frame)``."""
+    """``ev`` (from ``binance.parse(frame)``) agrees with ``json.loads(frame)``; a tuple of
+    events (an array payload) agrees element by element."""
     stream, plain = payload_of(frame)
+    _, exact = payload_of(frame, exact=True)
+    if isinstance(ev, tuple):
+        assert isinstance(plain, list) and len(ev) == len(plain) > 0
+        for item_ev, item, item_exact in zip(ev, plain, exact, strict=True):
+            check_payload(item_ev, stream, item, item_exact)
+    else:
+        check_payload(ev, stream, plain, exact)
+
+
+def check_payload(ev: Any, stream: str | None, plain: Any, data: Any) -> None:
+    """One event against its payload (``plain``: as json.loads; ``data``: fractions exact)."""
     assert ev.stream == stream
     assert ev.to_dict() == plain
-    _, data = payload_of(frame, exact=True)
     kind = ev.kind
     if kind in ("depth", "partial_depth"):
         bids = data["b"] if "b" in data else data.get("bids")

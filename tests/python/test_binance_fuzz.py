@@ -96,12 +96,16 @@ def apply(data: bytes | str, parsed: object) -> None:
     except binance.BinanceDecodeError:
         # The depth path reads less than parse (never the fields of other kinds), so it may
         # only refuse what parse refused too, or a depth frame the book cannot take.
-        assert isinstance(parsed, Exception) or parsed.kind in ("depth", "partial_depth")
+        assert isinstance(parsed, Exception) or is_depth(parsed)
         return
     assert st_ is None or isinstance(st_, hftws.BookStatus)
     if st_ is not None:
         assert not isinstance(parsed, Exception)
-        assert parsed.kind in ("depth", "partial_depth")
+        assert is_depth(parsed)
+
+
+def is_depth(ev: object) -> bool:
+    return not isinstance(ev, tuple) and ev.kind in ("depth", "partial_depth")
 
 
 def _refuse(name: str) -> None:

@@ -223,7 +223,8 @@ def test_control_replies() -> None:
 
 def test_unmodelled_payloads_are_other() -> None:
     for frame in [
-        '[{"e":"24hrMiniTicker","E":1,"s":"A","c":"1"}]',
+        '[{"e":"24hrMiniTicker","E":1,"s":"A","c":"1"},{"e":"trade","E":1}]',
+        "[1, 2]",
         '{"e":"24hrTicker","E":1,"s":"BNBBTC","p":"1"}',
         wrap("btcusdt@avgPrice", '{"e":"avgPrice","E":1,"s":"BTCUSDT","w":"5m","p":"1"}'),
         '{"subscriptionId":0,"event":{"e":"outboundAccountPosition","E":1}}',
@@ -258,3 +259,23 @@ def test_bad_frames_raise_typed_errors(frame: str, field: str) -> None:
 def test_wrong_input_type() -> None:
     with pytest.raises(TypeError):
         binance.parse(123)  # type: ignore[arg-type]
+
+
+def test_array_payloads_give_one_event_per_element() -> None:
+    mini = (
+        '{"e":"24hrMiniTicker","E":1,"s":"%s","c":"%s","o":"1","h":"2","l":"0.5","v":"9","q":"7"}'
+    )
+    arr = "[" + ",".join(mini % (s, c) for s, c in [("BNBBTC", "0.0025"), ("ETHBTC", "0.05")]) + "]"
+    for frame in [arr, wrap("!miniTicker@arr", arr)]:
+        evs = binance.parse(frame)
+        assert isinstance(evs, tuple) and len(evs) == 2
+        assert [e.symbol for e in evs] == ["BNBBTC", "ETHBTC"]
+        assert evs[1].close_decimal == Decimal("0.05")
+        assert [e.to_dict() for e in evs] == json.loads(arr)
+    marks = "[" + ",".join([MARK, MARK.replace("BTCUSDT", "ETHUSDT")]) + "]"
+    evs = binance.parse(wrap("!markPrice@arr@1s", marks))
+    assert [e.symbol for e in evs] == ["BTCUSDT", "ETHUSDT"]
+    assert all(e.stream == "!markPrice@arr@1s" for e in evs)
+    with pytest.raises(binance.BinanceDecodeError) as info:
+        binance.parse(wrap("!markPrice@arr", "[" + MARK + ',{"e":"markPriceUpdate","p":"x"}]'))
+    assert info.value.field == "data[1].p"
