@@ -40,7 +40,11 @@ class BookStatus:
 
 class OrderBook:
     """A local L2 order book with exchange sequence rules (``'mexc'``, ``'gate'``,
-    ``'binance'`` or ``'binance_futures'``)."""
+    ``'binance'`` or ``'binance_futures'``).
+
+    ``'binance_futures'`` chains pushes on ``pu``: feed it with ``binance.apply_depth``; with
+    ``apply`` pass ``(U, u)`` for the first push after a snapshot and ``(pu + 1, u)`` after.
+    """
 
     def __init__(
         self,

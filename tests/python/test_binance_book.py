@@ -245,3 +245,13 @@ def test_a_dropped_push_is_always_a_gap(seed: int, drop: int) -> None:
             assert book.in_sync
         else:
             assert not book.in_sync
+
+
+def test_futures_book_through_plain_apply_uses_pu_plus_one() -> None:
+    # The documented way to drive a futures book without frames (_core.pyi OrderBook).
+    book = hftws.OrderBook("binance_futures")
+    book.load_snapshot([("1", "1")], [("3", "1")], 160)
+    assert book.apply([("1", "2")], [], 157, 160) == S.APPLIED  # first: (U, u)
+    assert book.apply([("1", "3")], [], 160 + 1, 180) == S.APPLIED  # then (pu + 1, u)
+    assert book.apply([], [], 185 + 1, 190) == S.GAP
+    assert book.size_at("bid", "1") == 3
