@@ -217,7 +217,7 @@ def main() -> None:
     sbe_t = timings["hftws binance.apply_sbe_depth + bbo() (SBE)"].median
     msgspec_t = timings["msgspec typed + SortedDict"].median
     print(f"hftws SBE vs msgspec typed + SortedDict: {msgspec_t / sbe_t:.1f}x")
-    save("binance", {"depth": timings, "messages": n})
+    save("bench_binance", {"depth": timings, "messages": n})
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
-use crate::binance::BinanceError;
 use crate::error::DecimalError;
 use crate::gate::GateError;
 use crate::mexc::MexcError;
@@ -109,6 +108,18 @@ impl From<MexcError> for PyErr {
         MexcDecodeError::new_err(e.to_string())
     }
 }
+
+/// A `BinanceDecodeError` carrying `stream`, `field` and `pos` attributes.
+pub(crate) fn binance_error(py: Python<'_>, e: &crate::binance::BinanceError) -> PyErr {
+    let err = BinanceDecodeError::new_err(e.to_string());
+    let value = err.value(py);
+    // As for `gate_error`: attribute assignment on a fresh exception cannot fail in practice.
+    let _ = value.setattr("stream", e.stream.as_str());
+    let _ = value.setattr("field", e.field.as_str());
+    let _ = value.setattr("pos", e.pos);
+    err
+}
+
 /// A `GateDecodeError` carrying `channel`, `field` and `pos` attributes.
 pub(crate) fn gate_error(py: Python<'_>, e: &GateError) -> PyErr {
     let err = GateDecodeError::new_err(e.to_string());
@@ -116,17 +127,6 @@ pub(crate) fn gate_error(py: Python<'_>, e: &GateError) -> PyErr {
     // Attribute assignment on a fresh exception instance cannot fail in practice; if it
     // did, the message still names channel and field.
     let _ = value.setattr("channel", e.channel.as_str());
-    let _ = value.setattr("field", e.field.as_str());
-    let _ = value.setattr("pos", e.pos);
-    err
-}
-
-/// A `BinanceDecodeError` carrying `stream`, `field` and `pos` attributes.
-pub(crate) fn binance_error(py: Python<'_>, e: &BinanceError) -> PyErr {
-    let err = BinanceDecodeError::new_err(e.to_string());
-    let value = err.value(py);
-    // As for `gate_error`: attribute assignment on a fresh exception cannot fail in practice.
-    let _ = value.setattr("stream", e.stream.as_str());
     let _ = value.setattr("field", e.field.as_str());
     let _ = value.setattr("pos", e.pos);
     err
