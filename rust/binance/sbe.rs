@@ -172,6 +172,9 @@ impl<'a> Levels<'a> {
         self.group.is_empty()
     }
     /// Raw `(price, qty)` mantissas of level `i`.
+    ///
+    /// # Panics
+    /// When `i >= self.len()`.
     #[must_use]
     pub fn mantissas(&self, i: usize) -> (i64, i64) {
         let e = self.group.entry(i);
@@ -181,6 +184,9 @@ impl<'a> Levels<'a> {
     ///
     /// # Errors
     /// A negative or inexact price or size.
+    ///
+    /// # Panics
+    /// When `i >= self.len()`.
     pub fn level(&self, i: usize, side: &str) -> Result<(Decimal, Decimal), BinanceError> {
         let (p, q) = self.mantissas(i);
         let pos = self.group.at + i * self.group.block;
@@ -293,6 +299,9 @@ impl Trades<'_> {
         self.group.is_empty()
     }
     /// Trade `i`.
+    ///
+    /// # Panics
+    /// When `i >= self.len()`.
     #[must_use]
     pub fn get(&self, i: usize) -> Trade {
         let e = self.group.entry(i);
