@@ -14,6 +14,7 @@
 //! pushes start after the snapshot (it is older than the stream: fetch another) and
 //! [`Status::Crossed`].
 
+use crate::binance::{self, BinanceError};
 use crate::book::{OrderBook, SeqRule, Status};
 use crate::gate::depth::{apply_frame, DepthOutcome};
 use crate::gate::GateError;
@@ -40,6 +41,8 @@ pub enum DepthError {
     Mexc(MexcError),
     /// From the Gate.io JSON decoder.
     Gate(GateError),
+    /// From the Binance JSON decoder.
+    Binance(BinanceError),
 }
 
 /// Applies one push with the decoder of the book's exchange; `want` names the pair a Gate.io
@@ -55,6 +58,14 @@ fn apply(book: &mut OrderBook, want: Option<&str>, payload: &[u8]) -> Result<Off
             Ok(DepthOutcome::Book(st)) => Ok(Offer::Book(st)),
             Err(e) => Err(DepthError::Gate(e)),
         },
+        SeqRule::BinanceSpot | SeqRule::BinanceFutures => {
+            match binance::apply_frame(payload, book, want) {
+                Ok(binance::DepthOutcome::NotDepth) => Ok(Offer::NotDepth),
+                Ok(binance::DepthOutcome::WrongSymbol) => Ok(Offer::WrongSymbol),
+                Ok(binance::DepthOutcome::Book(st)) => Ok(Offer::Book(st)),
+                Err(e) => Err(DepthError::Binance(e)),
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! Python package. Everything outside `py` is free of PyO3 so that
 //! `cargo test --no-default-features` exercises the engine without an interpreter.
 
+pub mod binance;
 pub mod book;
 pub mod decimal;
 pub mod error;

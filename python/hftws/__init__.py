@@ -8,6 +8,7 @@ frame codec is in :mod:`hftws.ws`, the exchange decoders in :mod:`hftws.mexc` an
 """
 
 from hftws._core import (
+    BinanceDecodeError,
     BookStatus,
     BookUpdate,
     DecimalParseError,
@@ -50,6 +51,7 @@ __all__ = [
     "AuthenticationError",
     "BalanceUpdate",
     "BaseWebSocketInterface",
+    "BinanceDecodeError",
     "BookStatus",
     "BookUpdate",
     "ConnectError",

@@ -268,6 +268,31 @@ impl OrderBook {
         Ok(self.check_crossed(Status::Applied))
     }
 
+    /// Applies a push that names the last id of the previous push (`prev`, Binance USDⓈ-M
+    /// `pu`): the first push after a snapshot is judged on `first..=last`; later ones must
+    /// have `prev` equal to the book's last id, which is checked as exact continuity of
+    /// `prev + 1..=last` under [`SeqRule::BinanceFutures`]. Books of other rules ignore `prev`.
+    ///
+    /// # Errors
+    /// Whatever `fill` returns; the book is then out of sync.
+    pub fn apply_linked_delta<E>(
+        &mut self,
+        first: u64,
+        last: u64,
+        prev: u64,
+        fill: impl FnOnce(&mut LevelWriter<'_>) -> Result<(), E>,
+    ) -> Result<Status, E> {
+        if self.first_pending || self.rule != SeqRule::BinanceFutures {
+            return self.apply_delta(first, last, fill);
+        }
+        match prev.checked_add(1) {
+            Some(next) => self.apply_delta(next, last, fill),
+            // `prev` cannot be the book's last id plus anything: a reversed range is a gap
+            // (or NotSynced), exactly as `apply_delta` reports it.
+            None => self.apply_delta(1, 0, fill),
+        }
+    }
+
     fn trim(&mut self) {
         if let Some(depth) = self.max_depth {
             self.bids.truncate(depth);

@@ -10,6 +10,17 @@
 //! - Gate.io (`gateio.md` §4.2, §6.3): the same first-push rule; afterwards a push with
 //!   `U <= L + 1 <= u` applies (a straddling push is safe with absolute sizes), `u <= L` is
 //!   stale and `U > L + 1` is a gap. Empty pushes still advance the id.
+//! - Binance spot (`binance.md` §4.1 step 6 and the §4.2 pseudo-code): every push with
+//!   `u <= L` is stale, `U > L + 1` is a gap, anything else applies; so the first push after
+//!   the snapshot needs `U <= L + 1 <= u` and later ones normally start at `L + 1` (an
+//!   overlapping push is applied: sizes are absolute, so re-applied ids are harmless).
+//! - Binance USDⓈ-M futures (`binance.md` §8.3): ids are not contiguous between pushes, each
+//!   push names the last id of the previous one (`pu`). The first push after a snapshot with
+//!   id S is stale when `u < S` and applies when `U <= S <= u` (no `+ 1`, unlike spot);
+//!   every later push must have `pu == L`. [`OrderBook::apply_linked_delta`] feeds `pu + 1`
+//!   as the first id of later pushes, so the check below is exact continuity.
+//!
+//! [`OrderBook::apply_linked_delta`]: super::OrderBook::apply_linked_delta
 
 /// Which exchange's continuity rule the book enforces.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -18,6 +29,10 @@ pub enum SeqRule {
     Mexc,
     /// Gate.io spot and futures `U`/`u`: straddling pushes are accepted.
     Gate,
+    /// Binance spot `U`/`u` (`binance.md` §4.1).
+    BinanceSpot,
+    /// Binance USDⓈ-M futures `U`/`u`/`pu` (`binance.md` §8.3).
+    BinanceFutures,
 }
 
 /// What happened to one delta or snapshot.
@@ -76,14 +91,25 @@ pub(crate) fn check(
         // A reversed range is malformed; treating it as lost data is the only safe answer.
         return Status::Gap;
     }
+    if rule == SeqRule::BinanceFutures && first_pending {
+        // The snapshot id must lie inside the first push: `U <= S <= u` (binance.md §8.3
+        // steps 3-4), so a push ending exactly at S still applies.
+        return if last < last_id {
+            Status::Stale
+        } else if first <= last_id {
+            Status::Applied
+        } else {
+            Status::Gap
+        };
+    }
     if last <= last_id {
         return Status::Stale;
     }
     let next = last_id.saturating_add(1);
-    let ok = if first_pending || rule == SeqRule::Gate {
-        first <= next
-    } else {
-        first == next
+    let ok = match rule {
+        SeqRule::Gate | SeqRule::BinanceSpot => first <= next,
+        _ if first_pending => first <= next,
+        SeqRule::Mexc | SeqRule::BinanceFutures => first == next,
     };
     if ok {
         Status::Applied
@@ -172,5 +198,96 @@ mod tests {
             check(SeqRule::Mexc, Synced, u64::MAX, false, u64::MAX, u64::MAX),
             Status::Stale
         );
+    }
+
+    #[test]
+    fn binance_spot_follows_the_documented_procedure() {
+        let r = SeqRule::BinanceSpot;
+        // First push: `u <= S` stale, `U <= S + 1 <= u` applies, `U > S + 1` is a gap.
+        assert_eq!(check(r, Synced, 160, true, 157, 160), Status::Stale);
+        assert_eq!(check(r, Synced, 160, true, 157, 161), Status::Applied);
+        assert_eq!(check(r, Synced, 160, true, 161, 165), Status::Applied);
+        assert_eq!(check(r, Synced, 160, true, 162, 165), Status::Gap);
+        // Later pushes: `U == L + 1` normally; an overlap applies (absolute sizes).
+        assert_eq!(check(r, Synced, 160, false, 161, 170), Status::Applied);
+        assert_eq!(check(r, Synced, 160, false, 158, 170), Status::Applied);
+        assert_eq!(check(r, Synced, 160, false, 162, 170), Status::Gap);
+        assert_eq!(check(r, Synced, 160, false, 150, 160), Status::Stale);
+    }
+
+    #[test]
+    fn binance_futures_first_push_must_contain_the_snapshot_id() {
+        let r = SeqRule::BinanceFutures;
+        assert_eq!(check(r, Synced, 160, true, 150, 159), Status::Stale);
+        // `u == S` is not stale on futures: `U <= S <= u` holds.
+        assert_eq!(check(r, Synced, 160, true, 157, 160), Status::Applied);
+        assert_eq!(check(r, Synced, 160, true, 160, 170), Status::Applied);
+        // No `+ 1`: a first push starting right after S is a gap.
+        assert_eq!(check(r, Synced, 160, true, 161, 170), Status::Gap);
+        assert_eq!(check(r, OutOfSync, 160, true, 157, 160), Status::NotSynced);
+    }
+
+    /// A true futures stream (ids with holes between pushes, `pu` = previous `u`), a
+    /// snapshot taken somewhere inside it, and deliveries with drops, duplicates and
+    /// reorders. The model knows which push is the correct next one; the book must apply
+    /// exactly that one, call older ones stale and anything else a gap.
+    #[test]
+    fn binance_futures_book_agrees_with_a_model_of_the_stream() {
+        use crate::book::OrderBook;
+        use std::convert::Infallible;
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..2_000 {
+            // (U, u, pu)
+            let mut stream = Vec::new();
+            let mut u = 1000 + rnd(50);
+            for _ in 0..20 {
+                let first = u + 1 + rnd(3);
+                let last = first + rnd(5);
+                stream.push((first, last, u));
+                u = last;
+            }
+            let snap = stream[0].0 + rnd(stream[10].1 - stream[0].0);
+            let mut book = OrderBook::new(SeqRule::BinanceFutures, None);
+            book.load_snapshot::<Infallible>(snap, |_| Ok(())).unwrap();
+            // Model: index of the last applied push, None before the first.
+            let mut applied: Option<usize> = None;
+            for _ in 0..30 {
+                let i = rnd(stream.len() as u64) as usize;
+                let (first, last, prev) = stream[i];
+                let want = match applied {
+                    None if last < snap => Status::Stale,
+                    None if first <= snap => Status::Applied,
+                    None => Status::Gap,
+                    Some(j) if i <= j => Status::Gap,
+                    Some(j) if i == j + 1 => Status::Applied,
+                    Some(_) => Status::Gap,
+                };
+                // A push at or before the last applied one: its `pu` is not `L`, so the
+                // documented rule calls it a gap unless it is wholly stale (`u <= L`).
+                let want = match (applied, want) {
+                    (Some(j), Status::Gap) if i <= j => Status::Stale,
+                    _ => want,
+                };
+                let got = book
+                    .apply_linked_delta::<Infallible>(first, last, prev, |_| Ok(()))
+                    .unwrap();
+                assert_eq!(
+                    got, want,
+                    "push {i} {:?} snap {snap} applied {applied:?}",
+                    stream[i]
+                );
+                match got {
+                    Status::Applied => applied = Some(i),
+                    Status::Stale => {}
+                    _ => break,
+                }
+            }
+        }
     }
 }

@@ -242,7 +242,11 @@ impl Record {
     }
 }
 
-fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, GateError> {
+/// Types one value read for table field `f` (the general, fully checking path).
+///
+/// # Errors
+/// The value's type or number does not fit the field.
+pub fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slot, GateError> {
     let text = |tag| match v {
         Val::Str(j) => Slot {
             span: Span::of(frame, j),
@@ -349,7 +353,7 @@ fn span(start: usize, end: usize) -> Span {
 /// The common encodings read in place: plain strings, plain decimals, integers. Returns `None`
 /// without moving the cursor for anything else, which then takes the general (checking) path.
 #[inline(always)]
-fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
+pub fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
     let b = s.bytes();
     let at = s.i;
     let quoted = b.get(at) == Some(&b'"');

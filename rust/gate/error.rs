@@ -129,18 +129,27 @@ impl fmt::Display for GateError {
         } else {
             &self.field
         };
-        write!(f, "gate.io {channel}: field {field}: ")?;
-        match &self.kind {
-            GateErrorKind::Json(k) => write!(f, "malformed JSON: {}", k.describe())?,
+        write!(
+            f,
+            "gate.io {channel}: field {field}: {} (byte {})",
+            self.kind, self.pos
+        )
+    }
+}
+
+/// What is wrong, in words (shared with the Binance decoder's errors).
+impl fmt::Display for GateErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GateErrorKind::Json(k) => write!(f, "malformed JSON: {}", k.describe()),
             GateErrorKind::Type { expected, found } => {
-                write!(f, "expected {expected}, got {found}")?
+                write!(f, "expected {expected}, got {found}")
             }
-            GateErrorKind::Decimal(e) => write!(f, "{e}")?,
-            GateErrorKind::Integer => f.write_str("not an integer in range")?,
-            GateErrorKind::Invalid(why) => f.write_str(why)?,
-            GateErrorKind::Missing => f.write_str("missing")?,
+            GateErrorKind::Decimal(e) => write!(f, "{e}"),
+            GateErrorKind::Integer => f.write_str("not an integer in range"),
+            GateErrorKind::Invalid(why) => f.write_str(why),
+            GateErrorKind::Missing => f.write_str("missing"),
         }
-        write!(f, " (byte {})", self.pos)
     }
 }
 

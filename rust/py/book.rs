@@ -153,8 +153,11 @@ pub(crate) fn parse_rule(rule: &str) -> PyResult<SeqRule> {
     match rule {
         "mexc" => Ok(SeqRule::Mexc),
         "gate" | "gateio" => Ok(SeqRule::Gate),
+        "binance" => Ok(SeqRule::BinanceSpot),
+        "binance_futures" => Ok(SeqRule::BinanceFutures),
         other => Err(PyValueError::new_err(format!(
-            "unknown sequence rule {other:?}: expected 'mexc' or 'gate'"
+            "unknown sequence rule {other:?}: expected 'mexc', 'gate', 'binance' or \
+             'binance_futures'"
         ))),
     }
 }
@@ -172,6 +175,11 @@ impl PyOrderBook {
         feed::offer(&mut self.book, want, payload)
     }
 
+    /// The core book and the symbol it was created for (decoders apply frames in place).
+    pub(crate) fn inner_with_symbol_mut(&mut self) -> (&mut OrderBook, &str) {
+        (&mut self.book, &self.symbol)
+    }
+
     /// As [`PyOrderBook::offer`], for the pair the book was registered under.
     pub(crate) fn offer_for(
         &mut self,
@@ -184,6 +192,14 @@ impl PyOrderBook {
     /// Whether the book follows MEXC's rules (and so takes MEXC protobuf pushes).
     pub(crate) fn rule_is_mexc(&self) -> bool {
         self.book.rule() == SeqRule::Mexc
+    }
+
+    /// Whether the book follows one of Binance's rules (and so takes Binance JSON pushes).
+    pub(crate) fn rule_is_binance(&self) -> bool {
+        matches!(
+            self.book.rule(),
+            SeqRule::BinanceSpot | SeqRule::BinanceFutures
+        )
     }
 
     /// The symbol the book was created for.
@@ -475,12 +491,14 @@ impl PyOrderBook {
     fn symbol(&self) -> &str {
         &self.symbol
     }
-    /// 'mexc' or 'gate'.
+    /// 'mexc', 'gate', 'binance' or 'binance_futures'.
     #[getter]
     fn rule(&self) -> &'static str {
         match self.book.rule() {
             SeqRule::Mexc => "mexc",
             SeqRule::Gate => "gate",
+            SeqRule::BinanceSpot => "binance",
+            SeqRule::BinanceFutures => "binance_futures",
         }
     }
     /// Levels kept per side, or None.

@@ -55,6 +55,13 @@ create_exception!(
     "A Gate.io frame could not be decoded; `channel`, `field` and `pos` say where."
 );
 
+create_exception!(
+    hftws,
+    BinanceDecodeError,
+    DecodeError,
+    "A Binance frame could not be decoded; `stream`, `field` and `pos` say where."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("HftwsError", py.get_type::<HftwsError>())?;
@@ -64,6 +71,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("HandshakeError", py.get_type::<HandshakeError>())?;
     m.add("MexcDecodeError", py.get_type::<MexcDecodeError>())?;
     m.add("GateDecodeError", py.get_type::<GateDecodeError>())?;
+    m.add("BinanceDecodeError", py.get_type::<BinanceDecodeError>())?;
     Ok(())
 }
 
@@ -101,6 +109,18 @@ impl From<MexcError> for PyErr {
         MexcDecodeError::new_err(e.to_string())
     }
 }
+
+/// A `BinanceDecodeError` carrying `stream`, `field` and `pos` attributes.
+pub(crate) fn binance_error(py: Python<'_>, e: &crate::binance::BinanceError) -> PyErr {
+    let err = BinanceDecodeError::new_err(e.to_string());
+    let value = err.value(py);
+    // As for `gate_error`: attribute assignment on a fresh exception cannot fail in practice.
+    let _ = value.setattr("stream", e.stream.as_str());
+    let _ = value.setattr("field", e.field.as_str());
+    let _ = value.setattr("pos", e.pos);
+    err
+}
+
 /// A `GateDecodeError` carrying `channel`, `field` and `pos` attributes.
 pub(crate) fn gate_error(py: Python<'_>, e: &GateError) -> PyErr {
     let err = GateDecodeError::new_err(e.to_string());
@@ -118,5 +138,6 @@ pub(crate) fn depth_error(py: Python<'_>, e: &DepthError) -> PyErr {
     match e {
         DepthError::Gate(e) => gate_error(py, e),
         DepthError::Mexc(e) => e.clone().into(),
+        DepthError::Binance(e) => binance_error(py, e),
     }
 }

@@ -1,5 +1,7 @@
 //! The only PyO3 code: the `hftws._core` extension module.
 
+mod binance;
+mod binance_events;
 mod book;
 mod convert;
 mod errors;
@@ -32,6 +34,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ws::validate_handshake_response, m)?)?;
     mexc::register(m)?;
     gate::register(m)?;
+    binance::register(m)?;
     m.add_class::<pipeline::PyStreamDecoder>()?;
     m.add_class::<pipeline::PyBookUpdate>()?;
     Ok(())

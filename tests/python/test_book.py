@@ -132,7 +132,7 @@ def test_apply_many_stops_at_the_first_gap() -> None:
 
 def test_invalid_rule_and_depth_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="mexc"):
-        unknown: Any = "binance"
+        unknown: Any = "kraken"  # "binance" is a rule since issue 16
         OrderBook(unknown)
     with pytest.raises(ValueError):
         OrderBook("gate", max_depth=0)
