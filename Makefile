@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup build test test-rust test-python demo bench lint clean
+.PHONY: setup build test test-rust test-python demo bench lint wheel wheel-check clean
 
 setup: $(VENV)/.deps-stamp build
 
@@ -18,6 +18,8 @@ $(VENV)/.deps-stamp: requirements/dev.txt
 # One optimised build of the extension per run; tests and benchmarks use it.
 build: $(VENV)/.deps-stamp
 	maturin develop --release --quiet
+	@# The extension is abi3 now; a per-version one left by an older build would shadow it.
+	rm -f python/hftws/_core.cpython-*.so
 
 test: setup test-rust test-python
 
@@ -39,5 +41,22 @@ lint: setup
 	$(VENV)/bin/ruff check python tests benches examples
 	$(VENV)/bin/ruff format --check python tests benches examples
 
+# The release wheel: one abi3 wheel (CPython >= 3.11) tagged manylinux2014 (glibc >= 2.17),
+# linked by zig from PyPI (no system toolchain or other download), checked by auditwheel.
+WHEEL_DIR ?= dist
+
+$(VENV)/.wheel-stamp: requirements/wheel.txt $(VENV)/.deps-stamp
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/wheel.txt
+	touch $@
+
+wheel: $(VENV)/.wheel-stamp
+	rm -rf $(WHEEL_DIR)
+	maturin build --release --zig --compatibility manylinux2014 --out $(WHEEL_DIR)
+	auditwheel show $(WHEEL_DIR)/hftws-*.whl
+
+# Installs the wheel in a fresh virtualenv outside the tree and runs the demo from it.
+wheel-check: wheel
+	PYTHON=python3 .ci/wheel_check.sh $(WHEEL_DIR)/hftws-*-abi3-*.whl
+
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) target $(WHEEL_DIR)

@@ -4,6 +4,8 @@ The native module ``hftws._core`` does the byte work (decimals, order books, fra
 exchange decoders); this package re-exports its public names and adds the asyncio layer.
 """
 
+from importlib import metadata as _metadata
+
 from hftws._core import (
     BookStatus,
     BookUpdate,
@@ -56,4 +58,5 @@ __all__ = [
     "validate_handshake_response",
 ]
 
-__version__ = "0.1.0"
+# Written once, in Cargo.toml; maturin copies it into the package metadata.
+__version__ = _metadata.version("hftws")

@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hftws import BookStatus, OrderBook, mexc
-from hftws.testing import mexc_proto
+from hftws.testing import mexc_wire
 
 CHANNEL = "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"
 
 
 def aggre(first: int, last: int, bids=(), asks=()) -> bytes:
     lv = lambda levels: [{"price": p, "quantity": q} for p, q in levels]  # noqa: E731
-    return mexc_proto.encode(
+    return mexc_wire.encode(
         {
             "channel": CHANNEL,
             "symbol": "BTCUSDT",
@@ -81,7 +81,7 @@ def test_reference_vector_applies_after_a_snapshot() -> None:
 
 def test_limit_depth_is_a_snapshot() -> None:
     def limit(version: int, bids) -> bytes:
-        return mexc_proto.encode(
+        return mexc_wire.encode(
             {
                 "channel": "spot@public.limit.depth.v3.api.pb@BTCUSDT@5",
                 "publicLimitDepths": {
@@ -108,9 +108,9 @@ def test_increase_depth_and_batches() -> None:
         return {"bids": [{"price": price, "quantity": "1"}], "version": str(v)}
 
     book = seeded()
-    single = mexc_proto.encode({"channel": "c", "publicIncreaseDepths": inc(101, "10")})
+    single = mexc_wire.encode({"channel": "c", "publicIncreaseDepths": inc(101, "10")})
     assert mexc.apply_depth(single, book) == BookStatus.APPLIED
-    batch = mexc_proto.encode(
+    batch = mexc_wire.encode(
         {"channel": "c", "publicIncreaseDepthsBatch": {"items": [inc(102, "11"), inc(104, "12")]}}
     )
     assert mexc.apply_depth(batch, book) == BookStatus.GAP
@@ -134,11 +134,11 @@ def test_errors_name_the_field_and_leave_the_book_out_of_sync() -> None:
     book = seeded()
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.fromVersion: missing$"):
         mexc.apply_depth(
-            mexc_proto.encode({"channel": "c", "publicAggreDepths": {"toVersion": "5"}}), book
+            mexc_wire.encode({"channel": "c", "publicAggreDepths": {"toVersion": "5"}}), book
         )
     assert book.in_sync, "a push refused before any level was written leaves the book alone"
     with pytest.raises(mexc.MexcDecodeError, match="publicAggreDeals is not a depth body"):
-        mexc.apply_depth(mexc_proto.encode({"channel": "c", "publicAggreDeals": {}}), book)
+        mexc.apply_depth(mexc_wire.encode({"channel": "c", "publicAggreDeals": {}}), book)
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.asks: wrong wire type 0"):
         mexc.apply_depth(b"\xca\x13\x02\x08\x05", book)  # asks sent as a varint
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.asks\.price: missing$"):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import hftws
 from hftws import BookStatus, BookUpdate, OrderBook, ProtocolError, StreamDecoder, gateio, mexc
-from hftws.testing.mexc_proto import encode
+from hftws.testing.mexc_wire import encode
 
 PAIR, SYMBOL = "BTC_USDT", "BTCUSDT"
 

@@ -245,6 +245,13 @@ async def test_gate_record_then_replay_gives_the_same_books(gate_spot_server, tm
     _same_books(live, replay, same_counts=mode == "classic")
 
 
+def _demo_options():
+    from hftws.cli.app import build_parser
+
+    _, subparsers = build_parser()
+    return {a.dest: a for a in subparsers["demo"]._actions if a.option_strings}
+
+
 def test_config_precedence_cli_over_env_over_file(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(
@@ -252,7 +259,7 @@ def test_config_precedence_cli_over_env_over_file(tmp_path):
         'api_key = "k-file"\n'
     )
     data = load(cfg)
-    assert command_defaults(data, "demo", {"duration", "symbols"}) == {"duration": 3}
+    assert command_defaults(data, "demo", _demo_options()) == {"duration": 3}
     env = {"HFTWS_MEXC_REST_URL": "http://env", "HFTWS_MEXC_API_SECRET": "s-env"}
     ep = endpoint(data, "mexc", url="ws://cli", environ=env)
     assert (ep.url, ep.rest_url, ep.api_key, ep.api_secret) == (
@@ -271,10 +278,16 @@ def test_config_precedence_cli_over_env_over_file(tmp_path):
         ("[exchanges.nope]\nurl = 'x'\n", "unknown exchange 'nope'"),
         ("[exchanges.mexc]\npassword = 'x'\n", "unknown key"),
         ("[demo\n", "config file"),
+        # TOML values of the wrong type are named, never passed on to crash the command.
+        ("[demo]\nsymbols = 5\n", r"\[demo\] symbols must be a string or an array of strings"),
+        ("[demo]\nduration = true\n", r"duration must be a number \(float\), not a boolean"),
+        ("[demo]\nseed = 1.5\n", r"seed must be a number \(int\), not a float"),
+        ("[demo]\ntui = 'yes'\n", "tui must be true or false, not a string"),
+        ("[demo]\nexchanges = [1]\n", "exchanges must be a string or an array"),
     ],
 )
 def test_bad_config_is_a_config_error(tmp_path, text, match):
     cfg = tmp_path / "c.toml"
     cfg.write_text(text)
     with pytest.raises(ConfigError, match=match):
-        command_defaults(load(cfg), "demo", {"duration"})
+        command_defaults(load(cfg), "demo", _demo_options())

@@ -20,9 +20,9 @@ from typing import Any
 from hftws.cli.common import (
     EXIT_OK,
     EXIT_UNHEALTHY,
-    CliError,
     capture_logs,
     monitor_pipeline,
+    plain,
     run_view,
     stop_event,
 )
@@ -77,13 +77,9 @@ def _specs(server_cls: Any, exchange: str, bases: list[str]) -> list[Any]:
 
 
 async def _start_servers(exchanges: list[str], bases: list[str], rate: float, seed: int) -> dict:
-    try:
-        from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
-        from hftws.testing.mexc_server import MexcServer
-    except ImportError as exc:
-        raise CliError(
-            f"the demo needs the local exchange simulator: pip install 'hftws[testing]' ({exc})"
-        ) from None
+    from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
+    from hftws.testing.mexc_server import MexcServer
+
     classes = {"mexc": MexcServer, "gateio": GateSpotServer, "gateio_futures": GateFuturesServer}
     servers = {}
     for ex in exchanges:
@@ -111,6 +107,12 @@ def _fault_plan(servers: dict[str, Any], monitor: Monitor, duration: float) -> l
 
 async def run(args: argparse.Namespace) -> int:
     exchanges = list(dict.fromkeys(exchange_name(e) for e in args.exchanges))
+    for ex in exchanges:
+        if ex not in DEFAULT_EXCHANGES:
+            raise ConfigError(
+                f"the demo's local exchange has no {ex} (it runs {', '.join(DEFAULT_EXCHANGES)}; "
+                "private streams need real keys: see hftws watch --help)"
+            )
     bases = list(dict.fromkeys(base_of(s) for s in args.symbols))
     if not exchanges or not bases:
         raise ConfigError("need at least one exchange and one symbol")
@@ -192,9 +194,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         "demo",
         parents=[common],
         help="run the client stack against an embedded local exchange (the main job)",
-        description=__doc__.split("\n\n")[0]
-        + " Books sync via snapshot + deltas; a gap and a dropped connection are injected "
-        "part-way; a live view refreshes in place and a summary table ends the run.",
+        description=plain(
+            __doc__.split("\n\n")[0]
+            + " Books sync via snapshot + deltas; a gap and a dropped connection are injected "
+            "part-way; a live view refreshes in place and a summary table ends the run."
+        ),
         epilog="example:\n  hftws demo --duration 20 --symbols BTC,ETH,SOL "
         "--exchanges mexc,gateio\n  hftws demo --duration 5 --no-tui   # plain lines for CI",
         formatter_class=argparse.RawDescriptionHelpFormatter,

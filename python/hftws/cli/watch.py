@@ -18,6 +18,7 @@ from hftws.cli.common import (
     CliError,
     capture_logs,
     monitor_pipeline,
+    plain,
     run_view,
     stop_event,
 )
@@ -31,6 +32,11 @@ from hftws.transport import ConnectError
 
 async def run(args: argparse.Namespace) -> int:
     exchange = exchange_name(args.exchange)
+    if exchange.endswith("_private"):
+        public = exchange.removesuffix("_private")
+        raise ConfigError(
+            f"{exchange} carries account events, not order books: watch {public} instead"
+        )
     symbol = spell(exchange, base_of(args.symbol))
     if args.depth < 0:
         raise ConfigError("--depth must be >= 0")
@@ -91,7 +97,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) ->
         "watch",
         parents=[common],
         help="watch one live order book on an exchange",
-        description=__doc__.split("\n\n")[1],
+        description=plain(__doc__.split("\n\n")[1]),
         epilog="example:\n  hftws watch mexc BTCUSDT --depth 10\n"
         "  hftws watch gateio BTC_USDT --mode obu --duration 60 --no-tui",
         formatter_class=argparse.RawDescriptionHelpFormatter,
