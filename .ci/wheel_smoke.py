@@ -27,8 +27,11 @@ def main() -> None:
     check("site-packages" in site.parts, f"hftws imported from {site}, not an installed wheel")
     check(core_file.endswith(".abi3.so"), f"extension is not abi3: {core_file}")
     check(hftws.__version__ == metadata.version("hftws"), "version differs from the metadata")
-    check((site.parent / f"hftws-{hftws.__version__}.dist-info/licenses/LICENSE").exists()
-          or any(site.parent.glob("hftws-*.dist-info/licenses/LICENSE")), "no LICENSE in the wheel")
+    check(
+        (site.parent / f"hftws-{hftws.__version__}.dist-info/licenses/LICENSE").exists()
+        or any(site.parent.glob("hftws-*.dist-info/licenses/LICENSE")),
+        "no LICENSE in the wheel",
+    )
 
     book = OrderBook("mexc", symbol="BTCUSDT")
     book.load_snapshot(bids=[("100.5", "1")], asks=[("100.6", "2")], sequence=10)
@@ -39,16 +42,21 @@ def main() -> None:
         {
             "channel": "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT",
             "symbol": "BTCUSDT",
-            "publicAggreDepths": {"bids": [{"price": "100.4", "quantity": "5"}],
-                                  "fromVersion": "12", "toVersion": "12"},
+            "publicAggreDepths": {
+                "bids": [{"price": "100.4", "quantity": "5"}],
+                "fromVersion": "12",
+                "toVersion": "12",
+            },
         }
     )
     check(mexc.apply_depth(frame, book) == BookStatus.APPLIED, "mexc.apply_depth")
     check(book.best_bid() == (100.4, 5.0), f"best bid {book.best_bid()}")
 
-    ev = gateio.parse(b'{"time":1,"channel":"spot.trades","event":"update","result":'
-                      b'{"id":7,"create_time_ms":"1","side":"buy","currency_pair":"BTC_USDT",'
-                      b'"amount":"0.5","price":"101.25"}}')
+    ev = gateio.parse(
+        b'{"time":1,"channel":"spot.trades","event":"update","result":'
+        b'{"id":7,"create_time_ms":"1","side":"buy","currency_pair":"BTC_USDT",'
+        b'"amount":"0.5","price":"101.25"}}'
+    )
     check(ev.kind == "trade" and ev.price_str == "101.25", f"gateio.parse: {ev!r}")
 
     asyncio.run(live_book())
@@ -57,12 +65,15 @@ def main() -> None:
 
 async def live_book() -> None:
     """One book synced from the embedded local exchange (websockets + REST on 127.0.0.1)."""
-    from hftws import OrderBookManager
+    from hftws.books import OrderBookManager
     from hftws.testing.gate_server import GateSpotServer
 
-    async with GateSpotServer(rate=200) as server, OrderBookManager(
-        urls={"gateio": server.url}, rest_urls={"gateio": server.rest_url}
-    ) as books:
+    async with (
+        GateSpotServer(rate=200) as server,
+        OrderBookManager(
+            urls={"gateio": server.url}, rest_urls={"gateio": server.rest_url}
+        ) as books,
+    ):
         book = await books.watch("gateio", "BTC_USDT", timeout=20)
         check(book.in_sync and book.best_bid() is not None, "live book not in sync")
 

@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         known = describe(exc)
         if known is None:
             raise
-        err.print(f"hftws {args.command}: {known[0]}", markup=False)
+        err.print(f"hftws {args.command}: error: {known[0]}", markup=False)
         return known[1]
 
 

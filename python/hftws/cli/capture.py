@@ -57,7 +57,7 @@ def parse_channel(exchange: str, text: str) -> tuple[str, Any]:
         cls = getattr(exchanges, EXCHANGES[exchange])
         make = cls.trades_subscription if kind == "trades" else cls.ticker_subscription
         return "stream", make(symbol)
-    if exchange == "mexc":
+    if exchange.startswith("mexc"):
         if not text.startswith("spot@"):
             raise ConfigError(
                 f"bad channel {text!r}: use depth:SYM, trades:SYM, ticker:SYM or a MEXC "
