@@ -38,8 +38,8 @@ bench: setup
 lint: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo fmt --check
-	$(VENV)/bin/ruff check python tests benches examples
-	$(VENV)/bin/ruff format --check python tests benches examples
+	$(VENV)/bin/ruff check python tests benches examples .ci
+	$(VENV)/bin/ruff format --check python tests benches examples .ci
 
 # The release wheel: one abi3 wheel (CPython >= 3.11) tagged manylinux2014 (glibc >= 2.17),
 # linked by zig from PyPI (no system toolchain or other download), checked by auditwheel.

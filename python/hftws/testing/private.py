@@ -312,7 +312,9 @@ class MexcPrivate(_Accounts):
     async def push_account(self, **fields: Any) -> int:
         """A ``PrivateAccountV3Api`` push (no symbol in the wrapper)."""
         body = {"vcoinName": "USDT", "time": int(self.now() * 1000)} | fields
-        return await self._push("spot@private.account.v3.api.pb", None, {"privateAccount": _pb(body)})
+        return await self._push(
+            "spot@private.account.v3.api.pb", None, {"privateAccount": _pb(body)}
+        )
 
 
 def _pb(body: dict[str, Any]) -> dict[str, Any]:
