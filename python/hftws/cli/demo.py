@@ -110,8 +110,8 @@ async def run(args: argparse.Namespace) -> int:
     for ex in exchanges:
         if ex not in DEFAULT_EXCHANGES:
             raise ConfigError(
-                f"the demo's local exchange has no {ex} (it runs {', '.join(DEFAULT_EXCHANGES)}; "
-                "private streams need real keys: see hftws watch --help)"
+                f"the demo's local exchange has no {ex}: choose --exchanges from "
+                f"{', '.join(DEFAULT_EXCHANGES)}"
             )
     bases = list(dict.fromkeys(base_of(s) for s in args.symbols))
     if not exchanges or not bases:
