@@ -1,5 +1,6 @@
 # Developer entry points. `make demo` sets everything up and runs the main job;
-# `make test` runs every test (Rust core, then the Python package). .ci/run calls `make test`.
+# `make test` runs every test (Rust core, then the Python package); `make wheel` builds the
+# release wheel and `make wheel-check` runs the demo from it. .ci/run: test, lint, wheel-check.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python

@@ -174,6 +174,18 @@ async def test_watch_reports_a_book_that_never_syncs(mexc_server):
         ["watch", "mexc", "BTCUSDT", "--url", "ws://[::1"],
         ["watch", "mexc", "BTCUSDT", "--url", "ws://:80/ws"],
         ["replay", "."],
+        ["demo", "--duration", "nan"],  # would never end
+        ["demo", "--rate", "-5"],
+        ["demo", "--interval", "0"],
+        [
+            "record",
+            "mexc",
+            "depth:BTCUSDT",
+            "-o",
+            "no/such/dir/x.hfr",
+            "--url",
+            "ws://127.0.0.1:9/ws",
+        ],
     ],
 )
 def test_bad_arguments_give_a_usage_error(args, tmp_path):
@@ -195,7 +207,8 @@ def _one_line_error(r: subprocess.CompletedProcess[str] | tuple[int, str, str]) 
     ("toml", "message"),
     [
         ("[demo]\nsymbols = 5", "[demo] symbols must be a string or an array of strings"),
-        ("[demo]\nduration = true", "[demo] duration must be a number (float), not a boolean"),
+        ("[demo]\nduration = true", "[demo] duration must be a number, not a boolean"),
+        ("[demo]\nrate = -1", "[demo] rate must be a finite number > 0, not '-1'"),
         ("[watch]\nmode = 'fast'", "[watch] mode must be one of classic, obu"),
         ("[exchanges.mexc]\nurl = 5", "url must be a string"),
     ],

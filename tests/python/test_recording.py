@@ -280,8 +280,9 @@ def test_config_precedence_cli_over_env_over_file(tmp_path):
         ("[demo\n", "config file"),
         # TOML values of the wrong type are named, never passed on to crash the command.
         ("[demo]\nsymbols = 5\n", r"\[demo\] symbols must be a string or an array of strings"),
-        ("[demo]\nduration = true\n", r"duration must be a number \(float\), not a boolean"),
-        ("[demo]\nseed = 1.5\n", r"seed must be a number \(int\), not a float"),
+        ("[demo]\nduration = true\n", "duration must be a number, not a boolean"),
+        ("[demo]\nduration = nan\n", r"duration must be a finite number > 0, not 'nan'"),
+        ("[demo]\nseed = 1.5\n", "seed must be an integer, not a float"),
         ("[demo]\ntui = 'yes'\n", "tui must be true or false, not a string"),
         ("[demo]\nexchanges = [1]\n", "exchanges must be a string or an array"),
     ],

@@ -62,7 +62,9 @@ def _common() -> argparse.ArgumentParser:
         help="live view refreshed in place (default: when stdout is a terminal); "
         "--no-tui prints plain periodic lines",
     )
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between plain lines")
+    p.add_argument(
+        "--interval", type=config.positive, default=1.0, help="seconds between plain lines"
+    )
     p.add_argument("--summary-json", metavar="FILE", help="also write the summary as JSON")
     p.add_argument("--config", metavar="FILE", help="TOML config file (or $HFTWS_CONFIG)")
     p.add_argument("-v", "--verbose", action="store_true", help="library warnings to stderr too")

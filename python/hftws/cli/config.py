@@ -22,6 +22,7 @@ history and ``ps``), and are never printed.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -100,6 +101,25 @@ def command_defaults(
     return out
 
 
+def _finite(text: str, *, zero: bool) -> float:
+    value = float(text)  # a ValueError becomes argparse's "invalid ... value" line
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+        bound = ">= 0" if zero else "> 0"
+        raise argparse.ArgumentTypeError(f"must be a finite number {bound}, not {text!r}")
+    return value
+
+
+def positive(text: str) -> float:
+    """argparse type for seconds and rates: finite and > 0 (``nan`` would never end a run)."""
+    return _finite(text, zero=False)
+
+
+def non_negative(text: str) -> float:
+    """argparse type: finite and >= 0."""
+    return _finite(text, zero=True)
+
+
+_NUMBERS = (int, float, positive, non_negative)
 _TOML_TYPES = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
 
 
@@ -108,9 +128,15 @@ def _check_value(where: str, value: Any, action: argparse.Action) -> None:
     # already reported well), but passes any other TOML value through unchecked.
     if action.nargs == 0:  # a flag
         ok, want = isinstance(value, bool), "true or false"
-    elif action.type in (int, float):
-        number = isinstance(value, int | str) or (action.type is float and isinstance(value, float))
-        ok, want = number and not isinstance(value, bool), f"a number ({action.type.__name__})"
+    elif action.type in _NUMBERS:
+        integer = action.type is int
+        number = isinstance(value, int | str) or (not integer and isinstance(value, float))
+        ok, want = number and not isinstance(value, bool), "an integer" if integer else "a number"
+        if ok and not isinstance(value, str):  # strings are converted (and checked) by argparse
+            try:
+                action.type(str(value))  # type: ignore[misc]
+            except (argparse.ArgumentTypeError, ValueError) as exc:
+                raise ConfigError(f"{where} {exc}") from None
     elif action.type is None:
         ok, want = isinstance(value, str), "a string"
     else:  # comma-separated lists: a string or an array of strings

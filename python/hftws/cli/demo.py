@@ -26,7 +26,7 @@ from hftws.cli.common import (
     run_view,
     stop_event,
 )
-from hftws.cli.config import ConfigError, exchange_name
+from hftws.cli.config import ConfigError, exchange_name, positive
 from hftws.cli.pipeline import Pipeline
 from hftws.cli.record import RecordingWriter
 from hftws.cli.view import Monitor, View, print_summary
@@ -116,8 +116,6 @@ async def run(args: argparse.Namespace) -> int:
     bases = list(dict.fromkeys(base_of(s) for s in args.symbols))
     if not exchanges or not bases:
         raise ConfigError("need at least one exchange and one symbol")
-    if args.duration <= 0:
-        raise ConfigError("--duration must be positive")
     mode = "obu" if args.obu else "classic"
     plan = [
         (ex, spell(ex, b), mode if ex != "mexc" else "classic") for ex in exchanges for b in bases
@@ -203,7 +201,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         "--exchanges mexc,gateio\n  hftws demo --duration 5 --no-tui   # plain lines for CI",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--duration", type=float, default=20.0, help="seconds to run (default 20)")
+    p.add_argument("--duration", type=positive, default=20.0, help="seconds to run (default 20)")
     p.add_argument(
         "--symbols",
         type=_csv,
@@ -216,7 +214,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         default=list(DEFAULT_EXCHANGES),
         help="comma-separated: mexc, gateio, gateio_futures (default: all three)",
     )
-    p.add_argument("--rate", type=float, default=100.0, help="market steps/s per symbol")
+    p.add_argument("--rate", type=positive, default=100.0, help="market steps/s per symbol")
     p.add_argument("--seed", type=int, default=0, help="market seed (same seed, same stream)")
     p.add_argument("--obu", action="store_true", help="Gate.io books use the v2 obu stream")
     p.add_argument("--record", metavar="FILE", help="also record everything to FILE")

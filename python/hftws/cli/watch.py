@@ -22,7 +22,7 @@ from hftws.cli.common import (
     run_view,
     stop_event,
 )
-from hftws.cli.config import ConfigError, endpoint, exchange_name
+from hftws.cli.config import ConfigError, endpoint, exchange_name, positive
 from hftws.cli.demo import base_of, spell
 from hftws.cli.pipeline import Pipeline
 from hftws.cli.view import Monitor, View, print_summary
@@ -106,9 +106,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) ->
     p.add_argument("symbol", metavar="SYMBOL", help="BTCUSDT, BTC_USDT or just BTC")
     p.add_argument("--depth", type=int, default=5, help="levels per side to show (default 5)")
     p.add_argument("--mode", choices=("classic", "obu"), default="classic", help="book stream")
-    p.add_argument("--duration", type=float, default=None, help="seconds (default: until ^C)")
+    p.add_argument("--duration", type=positive, default=None, help="seconds (default: until ^C)")
     p.add_argument(
-        "--sync-timeout", type=float, default=15.0, help="give up if not in sync by then"
+        "--sync-timeout", type=positive, default=15.0, help="give up if not in sync by then"
     )
     endpoint_opts(p)
     p.set_defaults(run=run)
