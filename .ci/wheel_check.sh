@@ -32,7 +32,7 @@ timeout 120 "$tmp/venv/bin/hftws" demo --duration 5 --no-tui --summary-json summ
     > demo.log 2>&1
 rc=$?
 set -e
-tail -n 20 demo.log
+tail -n 40 demo.log  # the whole summary table and the events
 if [ "$rc" -ne 0 ]; then
     echo "wheel check: hftws demo exited with $rc" >&2
     exit 1
