@@ -198,8 +198,29 @@ SCHEMA: dict[str, dict[str, tuple[int, str, str]]] = {
     },
 }
 
-_VARINT, _LEN = 0, 2
 _INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_MISSING = object()
+
+
+def _varint(out: bytearray, n: int) -> None:
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _key(number: int, kind: str) -> bytes:
+    out = bytearray()
+    _varint(out, number << 3 | (0 if kind in SCALARS and kind != "string" else 2))
+    return bytes(out)
+
+
+#: Per message, in field-number order (Google's order): (name, encoded key, type, label). The
+#: keys are encoded once here: the local server encodes every push of every step.
+_PLANS = {
+    message: tuple((name, _key(n, kind), kind, label) for name, (n, kind, label) in fields.items())
+    for message, fields in SCHEMA.items()
+}
 
 
 def encode(push: Mapping[str, Any], message: str = "PushDataV3ApiWrapper") -> bytes:
@@ -212,49 +233,41 @@ def encode(push: Mapping[str, Any], message: str = "PushDataV3ApiWrapper") -> by
     Raises:
         ValueError: a key the message does not have, or a value of the wrong type or range.
     """
-    return bytes(_message(push, message))
-
-
-def _message(values: Mapping[str, Any], message: str) -> bytearray:
-    fields = SCHEMA[message]
-    unknown = values.keys() - fields.keys()
-    if unknown:
-        raise ValueError(f"{message} has no field {sorted(unknown)[0]!r}")
     out = bytearray()
-    # Google writes fields in number order; the schema lists them that way.
-    for name, (number, kind, label) in fields.items():
-        if name not in values:
+    _message(out, push, message)
+    return bytes(out)
+
+
+def _message(out: bytearray, values: Mapping[str, Any], message: str) -> None:
+    if not values.keys() <= SCHEMA[message].keys():
+        unknown = sorted(values.keys() - SCHEMA[message].keys())
+        raise ValueError(f"{message} has no field {unknown[0]!r}")
+    for name, key, kind, label in _PLANS[message]:
+        value = values.get(name, _MISSING)
+        if value is _MISSING:
             continue
-        value = values[name]
         if label == "repeated":
             if not isinstance(value, list | tuple):
                 raise ValueError(f"{message}.{name} is repeated: give a list")
             for item in value:
-                _field(out, number, kind, item, message, name)
-        elif label == "optional" or not _is_default(kind, value):
-            _field(out, number, kind, value, message, name)
-    return out
+                _field(out, key, kind, item, message, name, True)
+        else:
+            _field(out, key, kind, value, message, name, label == "optional")
 
 
-def _is_default(kind: str, value: Any) -> bool:
-    # Implicit presence (proto3): "", 0 and False are not on the wire. Ints may come as strings.
-    if kind == "string":
-        return value == ""
-    if kind in _INT_RANGE:
-        return value in (0, "0") and not isinstance(value, bool)
-    return value is False
-
-
-def _field(out: bytearray, number: int, kind: str, value: Any, message: str, name: str) -> None:
+def _field(
+    out: bytearray, key: bytes, kind: str, value: Any, message: str, name: str, present: bool
+) -> None:
+    # ``present``: written even when it holds the default (explicit presence, list items);
+    # otherwise proto3 leaves "", 0 and False off the wire.
     if kind == "string":
         if not isinstance(value, str):
             raise ValueError(f"{message}.{name} is a string, got {type(value).__name__}")
-        _bytes(out, number, value.encode())
-    elif kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"{message}.{name} is a bool, got {type(value).__name__}")
-        _varint(out, number << 3 | _VARINT)
-        _varint(out, int(value))
+        if value or present:
+            data = value.encode()
+            out += key
+            _varint(out, len(data))
+            out += data
     elif kind in _INT_RANGE:
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValueError(f"{message}.{name} is an {kind}, got {type(value).__name__}")
@@ -262,23 +275,21 @@ def _field(out: bytearray, number: int, kind: str, value: Any, message: str, nam
         low, high = _INT_RANGE[kind]
         if not low <= n <= high:
             raise ValueError(f"{message}.{name} = {n} is out of {kind} range")
-        _varint(out, number << 3 | _VARINT)
-        # Negative int32 and int64 both go on the wire as 10-byte two's complement.
-        _varint(out, n & 0xFFFF_FFFF_FFFF_FFFF)
+        if n or present:
+            out += key
+            # Negative int32 and int64 both go on the wire as 10-byte two's complement.
+            _varint(out, n & 0xFFFF_FFFF_FFFF_FFFF)
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{message}.{name} is a bool, got {type(value).__name__}")
+        if value or present:
+            out += key
+            out.append(value)
     else:
         if not isinstance(value, Mapping):
             raise ValueError(f"{message}.{name} is a {kind} message: give a mapping")
-        _bytes(out, number, _message(value, kind))
-
-
-def _bytes(out: bytearray, number: int, data: bytes | bytearray) -> None:
-    _varint(out, number << 3 | _LEN)
-    _varint(out, len(data))
-    out += data
-
-
-def _varint(out: bytearray, n: int) -> None:
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
+        body = bytearray()
+        _message(body, value, kind)
+        out += key
+        _varint(out, len(body))
+        out += body
