@@ -7,6 +7,8 @@ frame codec is in :mod:`hftws.ws`, the exchange decoders in :mod:`hftws.mexc` an
 :mod:`hftws.gateio`. Every error raised to users is an :class:`HftwsError`.
 """
 
+from importlib import metadata as _metadata
+
 from hftws._core import (
     BinanceDecodeError,
     BookStatus,
@@ -91,4 +93,5 @@ __all__ = [
     "parse_decimal",
 ]
 
-__version__ = "0.1.0"
+# Written once, in Cargo.toml; maturin copies it into the package metadata.
+__version__ = _metadata.version("hftws")

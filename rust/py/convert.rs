@@ -3,7 +3,6 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::string::PyStringData;
 use pyo3::types::{PyBytes, PyFloat, PyInt, PyString, PyType};
 
 use crate::decimal::Decimal;
@@ -16,15 +15,9 @@ static DECIMAL_CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 #[inline]
 pub(crate) fn extract_decimal(obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
     if let Ok(s) = obj.cast::<PyString>() {
-        // SAFETY: `s` is a live str borrowed for this call and the slice is not kept past it.
-        // Compact Latin-1/ASCII strings (every decimal an exchange sends) are read in place,
-        // skipping the UTF-8 cache lookup; anything else, and every error message, goes
-        // through the checked UTF-8 view.
-        if let Ok(PyStringData::Ucs1(bytes)) = unsafe { s.data() } {
-            if let Ok(d) = Decimal::parse_bytes(bytes) {
-                return Ok(d);
-            }
-        }
+        // The stable ABI (abi3) has no access to a str's internal buffer; `to_str` is
+        // PyUnicode_AsUTF8AndSize, which for ASCII text (every exchange decimal) points into
+        // the string itself without copying.
         return Ok(Decimal::parse(s.to_str()?)?);
     }
     if let Ok(b) = obj.cast::<PyBytes>() {

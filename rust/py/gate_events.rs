@@ -624,7 +624,7 @@ impl PyGateAck {
     }
     fn success_flag(&self) -> bool {
         self.status
-            .map_or(true, |s| s.raw(self.f.bytes()) == b"success")
+            .is_none_or(|s| s.raw(self.f.bytes()) == b"success")
     }
 }
 

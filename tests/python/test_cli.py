@@ -31,7 +31,7 @@ def hftws(*args: str, timeout: float = 60.0, **kw: Any) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=ENV,
+        env=kw.pop("env", ENV),
         cwd=kw.pop("cwd", ROOT),
         **kw,
     )
@@ -179,6 +179,23 @@ async def test_watch_reports_a_book_that_never_syncs(mexc_server: MexcServer) ->
         ["record", "mexc", "depth:BTCUSDT", "-o", "x.hfr", "--rest-url", "ftp://x"],
         ["replay", "x.hfr", "--speed", "-2"],
         ["demo", "--config", "/nonexistent.toml"],
+        ["demo", "--exchanges", "mexc_private"],
+        ["watch", "mexc_private", "BTCUSDT"],
+        ["watch", "mexc", "BTCUSDT", "--url", "ws://[::1"],
+        ["watch", "mexc", "BTCUSDT", "--url", "ws://:80/ws"],
+        ["replay", "."],
+        ["demo", "--duration", "nan"],  # would never end
+        ["demo", "--rate", "-5"],
+        ["demo", "--interval", "0"],
+        [
+            "record",
+            "mexc",
+            "depth:BTCUSDT",
+            "-o",
+            "no/such/dir/x.hfr",
+            "--url",
+            "ws://127.0.0.1:9/ws",
+        ],
     ],
 )
 def test_bad_arguments_give_a_usage_error(args: Any, tmp_path: Path) -> None:
@@ -186,6 +203,65 @@ def test_bad_arguments_give_a_usage_error(args: Any, tmp_path: Path) -> None:
     assert r.returncode == 2, (args, r.stdout, r.stderr)
     assert "error" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x.hfr").exists()
+
+
+def _one_line_error(r: subprocess.CompletedProcess[str] | tuple[int, str, str]) -> str:
+    err = r.stderr if isinstance(r, subprocess.CompletedProcess) else r[2]
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if not line.startswith(("usage:", " "))]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[demo]\nsymbols = 5", "[demo] symbols must be a string or an array of strings"),
+        ("[demo]\nduration = true", "[demo] duration must be a number, not a boolean"),
+        ("[demo]\nrate = -1", "[demo] rate must be a finite number > 0, not '-1'"),
+        ("[watch]\nmode = 'fast'", "[watch] mode must be one of classic, obu"),
+        ("[exchanges.mexc]\nurl = 5", "url must be a string"),
+    ],
+)
+def test_config_values_of_the_wrong_type(tmp_path, toml, message):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(toml + "\n")
+    r = hftws("watch", "mexc", "BTC", "--config", str(cfg), "--no-tui", "--duration", "1")
+    if toml.startswith("[demo]"):
+        r = hftws("demo", "--config", str(cfg), "--no-tui", "--duration", "1")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert message in _one_line_error(r)
+
+
+def test_private_record_without_keys(tmp_path):
+    env = {k: v for k, v in ENV.items() if not k.startswith("HFTWS_MEXC_")}
+    r = hftws(
+        "record", "mexc_private", "spot@private.orders.v3.api.pb", "-o", "p.hfr",
+        "--duration", "1", "--no-tui", cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "need credentials" in _one_line_error(r) and "HFTWS_MEXC_API_KEY" in r.stderr
+
+
+async def test_record_of_a_refused_symbol(mexc_server, tmp_path):
+    mexc_server.faults.refuse("*BTCUSDT*")
+    r = await ahftws(
+        "record", "mexc", "depth:BTCUSDT", "-o", str(tmp_path / "r.hfr"), "--duration", "1",
+        "--no-tui", "--url", mexc_server.url, "--rest-url", mexc_server.rest_url,
+    )  # fmt: skip
+    assert r[0] == 3, r
+    line = _one_line_error(r)
+    assert line.startswith("hftws record: error: refused: spot@public.aggre.depth")
+    assert "check the symbol" in line
+
+
+def test_help_is_plain_text_and_bench_lists_only_working_options():
+    for command in ("demo", "watch", "record", "replay"):
+        out = hftws(command, "--help").stdout
+        assert "``" not in out and ":class:" not in out, command
+    bench = hftws("bench", "--help").stdout
+    options = set(re.findall(r"(--[a-z-]+)", bench))
+    assert options == {"--help", "--quick", "--benches"}, options
 
 
 @pytest.mark.parametrize("command", ["demo", "watch", "record", "replay", "bench"])

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hftws import BookStatus, OrderBook, mexc
-from hftws.testing import mexc_proto
+from hftws.testing import mexc_wire
 
 CHANNEL = "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"
 
@@ -20,7 +20,7 @@ def aggre(first: int, last: int, bids: Any = (), asks: Any = ()) -> bytes:
     def lv(levels: Any) -> list[dict[str, Any]]:
         return [{"price": p, "quantity": q} for p, q in levels]
 
-    return mexc_proto.encode(
+    return mexc_wire.encode(
         {
             "channel": CHANNEL,
             "symbol": "BTCUSDT",
@@ -85,7 +85,7 @@ def test_reference_vector_applies_after_a_snapshot() -> None:
 
 def test_limit_depth_is_a_snapshot() -> None:
     def limit(version: int, bids: Any) -> bytes:
-        return mexc_proto.encode(
+        return mexc_wire.encode(
             {
                 "channel": "spot@public.limit.depth.v3.api.pb@BTCUSDT@5",
                 "publicLimitDepths": {
@@ -112,9 +112,9 @@ def test_increase_depth_and_batches() -> None:
         return {"bids": [{"price": price, "quantity": "1"}], "version": str(v)}
 
     book = seeded()
-    single = mexc_proto.encode({"channel": "c", "publicIncreaseDepths": inc(101, "10")})
+    single = mexc_wire.encode({"channel": "c", "publicIncreaseDepths": inc(101, "10")})
     assert mexc.apply_depth(single, book) == BookStatus.APPLIED
-    batch = mexc_proto.encode(
+    batch = mexc_wire.encode(
         {"channel": "c", "publicIncreaseDepthsBatch": {"items": [inc(102, "11"), inc(104, "12")]}}
     )
     assert mexc.apply_depth(batch, book) == BookStatus.GAP
@@ -138,14 +138,14 @@ def test_errors_name_the_field_and_leave_the_book_out_of_sync() -> None:
     book = seeded()
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.fromVersion: missing$"):
         mexc.apply_depth(
-            mexc_proto.encode({"channel": "c", "publicAggreDepths": {"toVersion": "5"}}), book
+            mexc_wire.encode({"channel": "c", "publicAggreDepths": {"toVersion": "5"}}), book
         )
     # Even refused before any level was written, a broken push for this book means the
     # stream lost an update: the book must not go on as if nothing happened.
     assert book.state == "out_of_sync"
     book = seeded()
     with pytest.raises(mexc.MexcDecodeError, match="publicAggreDeals is not a depth body"):
-        mexc.apply_depth(mexc_proto.encode({"channel": "c", "publicAggreDeals": {}}), book)
+        mexc.apply_depth(mexc_wire.encode({"channel": "c", "publicAggreDeals": {}}), book)
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.asks: wrong wire type 0"):
         mexc.apply_depth(b"\xca\x13\x02\x08\x05", book)  # asks sent as a varint
     book = seeded()

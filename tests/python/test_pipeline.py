@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import hftws
 from hftws import BookStatus, BookUpdate, OrderBook, ProtocolError, gateio, mexc
-from hftws.testing.mexc_proto import encode
+from hftws.testing.mexc_wire import encode
 from hftws.ws import StreamDecoder
 
 PAIR, SYMBOL = "BTC_USDT", "BTCUSDT"

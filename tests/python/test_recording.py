@@ -270,6 +270,13 @@ async def test_gate_record_then_replay_gives_the_same_books(
     _same_books(live, replay, same_counts=mode == "classic")
 
 
+def _demo_options() -> dict[str, Any]:
+    from hftws.cli.app import build_parser
+
+    _, subparsers = build_parser()
+    return {a.dest: a for a in subparsers["demo"]._actions if a.option_strings}
+
+
 def test_config_precedence_cli_over_env_over_file(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(
@@ -277,7 +284,7 @@ def test_config_precedence_cli_over_env_over_file(tmp_path: Path) -> None:
         'api_key = "k-file"\n'
     )
     data = load(cfg)
-    assert command_defaults(data, "demo", {"duration", "symbols"}) == {"duration": 3}
+    assert command_defaults(data, "demo", _demo_options()) == {"duration": 3}
     env = {"HFTWS_MEXC_REST_URL": "http://env", "HFTWS_MEXC_API_SECRET": "s-env"}
     ep = endpoint(data, "mexc", url="ws://cli", environ=env)
     assert (ep.url, ep.rest_url, ep.api_key, ep.api_secret) == (
@@ -296,13 +303,20 @@ def test_config_precedence_cli_over_env_over_file(tmp_path: Path) -> None:
         ("[exchanges.nope]\nurl = 'x'\n", "unknown exchange 'nope'"),
         ("[exchanges.mexc]\npassword = 'x'\n", "unknown key"),
         ("[demo\n", "config file"),
+        # TOML values of the wrong type are named, never passed on to crash the command.
+        ("[demo]\nsymbols = 5\n", r"\[demo\] symbols must be a string or an array of strings"),
+        ("[demo]\nduration = true\n", "duration must be a number, not a boolean"),
+        ("[demo]\nduration = nan\n", r"duration must be a finite number > 0, not 'nan'"),
+        ("[demo]\nseed = 1.5\n", "seed must be an integer, not a float"),
+        ("[demo]\ntui = 'yes'\n", "tui must be true or false, not a string"),
+        ("[demo]\nexchanges = [1]\n", "exchanges must be a string or an array"),
     ],
 )
 def test_bad_config_is_a_config_error(tmp_path: Path, text: Any, match: Any) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(text)
     with pytest.raises(ConfigError, match=match):
-        command_defaults(load(cfg), "demo", {"duration"})
+        command_defaults(load(cfg), "demo", _demo_options())
 
 
 # --- Issue 13, finding 9: hostile headers and records raise RecordingError (an HftwsError) ---

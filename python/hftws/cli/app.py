@@ -21,8 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hftws import HftwsError
 from hftws.cli import capture, config, demo, watch
 from hftws.cli.common import (
+    EXIT_CONNECT,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UNHEALTHY,
@@ -31,6 +33,9 @@ from hftws.cli.common import (
     err_console,
 )
 from hftws.cli.config import ConfigError
+from hftws.credentials import AuthenticationError, MissingCredentials
+from hftws.mixins.subscription import SubscriptionError
+from hftws.transport import ConnectError
 
 EPILOG = """commands:
   demo     the client stack against an embedded local exchange (start here)
@@ -57,7 +62,9 @@ def _common() -> argparse.ArgumentParser:
         help="live view refreshed in place (default: when stdout is a terminal); "
         "--no-tui prints plain periodic lines",
     )
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between plain lines")
+    p.add_argument(
+        "--interval", type=config.positive, default=1.0, help="seconds between plain lines"
+    )
     p.add_argument("--summary-json", metavar="FILE", help="also write the summary as JSON")
     p.add_argument("--config", metavar="FILE", help="TOML config file (or $HFTWS_CONFIG)")
     p.add_argument("-v", "--verbose", action="store_true", help="library warnings to stderr too")
@@ -85,9 +92,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     demo.add_parser(sub, common)
     watch.add_parser(sub, common, _endpoint_opts)
     capture.add_parsers(sub, common, _endpoint_opts)
+    # No common options: bench runs scripts that print their own tables (no view, no config).
     b = sub.add_parser(
         "bench",
-        parents=[common],
         help="run the project's benchmarks and print their tables",
         description="Run benches/run.py (or, without it, every benches/bench_*.py) from a "
         "source checkout and print the tables.",
@@ -109,9 +116,34 @@ def _apply_config(
     data = config.load(known.config)
     for name, p in subparsers.items():
         if name in data:
-            valid = {a.dest for a in p._actions if a.option_strings and a.dest != "help"}
-            p.set_defaults(**config.command_defaults(data, name, valid))
+            options = {a.dest: a for a in p._actions if a.option_strings and a.dest != "help"}
+            p.set_defaults(**config.command_defaults(data, name, options))
     return data
+
+
+#: Errors that reach the top, most specific first: (type, exit code, what to do). Each is shown
+#: as one line; a traceback on the command line is a bug, so anything else still gets one.
+_ERRORS: tuple[tuple[type[BaseException], int, str], ...] = (
+    (MissingCredentials, EXIT_USAGE, ""),
+    (AuthenticationError, EXIT_CONNECT, "check the API key and secret"),
+    (SubscriptionError, EXIT_CONNECT, "check the symbol and channel names"),
+    (ConnectError, EXIT_CONNECT, "check --url/--rest-url and the network"),
+    (HftwsError, EXIT_UNHEALTHY, ""),
+    # Files named on the command line: missing, a directory, no permission.
+    (OSError, EXIT_USAGE, "check the path"),
+)
+
+
+def describe(exc: BaseException) -> tuple[str, int] | None:
+    """``(one-line message, exit code)`` for an error a user can fix, else None."""
+    for kind, code, hint in _ERRORS:
+        if isinstance(exc, kind):
+            if isinstance(exc, OSError) and not isinstance(exc, ConnectError):
+                text = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+            else:
+                text = str(exc) or type(exc).__name__
+            return (f"{text} ({hint})" if hint else text), code
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     args = parser.parse_args(argv)  # exits with 2 and a usage line on bad arguments
     args.config_data = data
-    if args.tui is None:
+    if getattr(args, "tui", False) is None:
         args.tui = sys.stdout.isatty()
     try:
         result = args.run(args)
@@ -143,6 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("hftws: interrupted", markup=False)
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        known = describe(exc)
+        if known is None:
+            raise
+        err.print(f"hftws {args.command}: error: {known[0]}", markup=False)
+        return known[1]
 
 
 def run_bench(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ from hftws.cli.common import (
     run_view,
     stop_event,
 )
-from hftws.cli.config import ConfigError, endpoint, exchange_name
+from hftws.cli.config import ConfigError, endpoint, exchange_name, non_negative, positive
 from hftws.cli.demo import base_of, spell
 from hftws.cli.pipeline import KIND_STATE, Pipeline
 from hftws.cli.record import KIND_REST, RecordingError, RecordingReader, RecordingWriter
@@ -57,7 +57,7 @@ def parse_channel(exchange: str, text: str) -> tuple[str, Any]:
         cls = getattr(exchanges, EXCHANGES[exchange])
         make = cls.trades_subscription if kind == "trades" else cls.ticker_subscription
         return "stream", make(symbol)
-    if exchange == "mexc":
+    if exchange.startswith("mexc"):
         if not text.startswith("spot@"):
             raise ConfigError(
                 f"bad channel {text!r}: use depth:SYM, trades:SYM, ticker:SYM or a MEXC "
@@ -99,7 +99,7 @@ async def run_record(args: argparse.Namespace) -> int:
     except FileExistsError:
         raise ConfigError(f"{args.output} exists (use --force to overwrite)") from None
     except OSError as exc:
-        raise CliError(f"cannot create {args.output}: {exc.strerror}") from None
+        raise ConfigError(f"cannot create {args.output}: {exc.strerror}") from None
     except RecordingError as exc:  # zstandard missing
         raise CliError(str(exc)) from None
     pipeline = Pipeline(
@@ -140,8 +140,6 @@ async def run_record(args: argparse.Namespace) -> int:
 
 
 async def run_replay(args: argparse.Namespace) -> int:
-    if args.speed < 0:
-        raise ConfigError("--speed must be >= 0 (0 = as fast as possible)")
     try:
         reader = RecordingReader(args.file)
     except FileNotFoundError:
@@ -245,8 +243,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) -
     p.add_argument("exchange", metavar="EXCHANGE", help="mexc, gateio or gateio_futures")
     p.add_argument("channels", metavar="CHANNEL", nargs="+", help="what to record")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to create")
-    p.add_argument("--duration", type=float, default=None, help="seconds (default: until ^C)")
-    p.add_argument("--flush-interval", type=float, default=1.0, help="seconds per block")
+    p.add_argument("--duration", type=positive, default=None, help="seconds (default: until ^C)")
+    p.add_argument("--flush-interval", type=positive, default=1.0, help="seconds per block")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     endpoint_opts(p)
     p.set_defaults(run=run_record)
@@ -264,6 +262,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) -
     )
     p.add_argument("file", metavar="FILE", help="a file written by hftws record (or demo --record)")
     p.add_argument(
-        "--speed", type=float, default=0.0, help="1 = recorded pace, 10 = 10x; 0 = max (default)"
+        "--speed",
+        type=non_negative,
+        default=0.0,
+        help="1 = recorded pace, 10 = 10x; 0 = max (default)",
     )
     p.set_defaults(run=run_replay)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
+import textwrap
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -33,6 +35,14 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = EXIT_UNHEALTHY) -> None:
         super().__init__(message)
         self.code = code
+
+
+_ROLE = re.compile(r":\w+:`~?(?:[\w.]*\.)?([^`]+)`")
+
+
+def plain(doc: str) -> str:
+    """A docstring paragraph as ``--help`` text: reST markup removed, wrapped at 79 columns."""
+    return textwrap.fill(" ".join(_ROLE.sub(r"\1", doc).replace("``", "").split()), 79)
 
 
 def err_console() -> Console:

@@ -21,12 +21,15 @@ history and ``ps``), and are never printed.
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hftws.manager import ALIASES, EXCHANGES
 
@@ -77,21 +80,75 @@ def load(path: str | os.PathLike[str] | None) -> dict[str, Any]:
     return data
 
 
-def command_defaults(data: Mapping[str, Any], command: str, valid: set[str]) -> dict[str, Any]:
-    """Option defaults for ``command`` from its table (keys as long options, ``-`` or ``_``)."""
+def command_defaults(
+    data: Mapping[str, Any], command: str, options: Mapping[str, argparse.Action]
+) -> dict[str, Any]:
+    """Option defaults for ``command`` from its table (keys as long options, ``-`` or ``_``),
+    each checked against its option's type (ConfigError naming the key otherwise)."""
     table = data.get(command) or {}
     if not isinstance(table, dict):
         raise ConfigError(f"[{command}] must be a table")
     out = {}
     for key, value in table.items():
         dest = key.replace("-", "_")
-        if dest not in valid:
+        if dest not in options:
             raise ConfigError(
                 f"unknown option {key!r} in [{command}]; valid: "
-                f"{', '.join(sorted(v.replace('_', '-') for v in valid))}"
+                f"{', '.join(sorted(v.replace('_', '-') for v in options))}"
             )
+        _check_value(f"[{command}] {key}", value, options[dest])
         out[dest] = value
     return out
+
+
+def _finite(text: str, *, zero: bool) -> float:
+    value = float(text)  # a ValueError becomes argparse's "invalid ... value" line
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+        bound = ">= 0" if zero else "> 0"
+        raise argparse.ArgumentTypeError(f"must be a finite number {bound}, not {text!r}")
+    return value
+
+
+def positive(text: str) -> float:
+    """argparse type for seconds and rates: finite and > 0 (``nan`` would never end a run)."""
+    return _finite(text, zero=False)
+
+
+def non_negative(text: str) -> float:
+    """argparse type: finite and >= 0."""
+    return _finite(text, zero=True)
+
+
+_NUMBERS = (int, float, positive, non_negative)
+_TOML_TYPES = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
+
+
+def _check_value(where: str, value: Any, action: argparse.Action) -> None:
+    # argparse converts string defaults with the option's type (so "abc" for a number is
+    # already reported well), but passes any other TOML value through unchecked.
+    if action.nargs == 0:  # a flag
+        ok, want = isinstance(value, bool), "true or false"
+    elif action.type in _NUMBERS:
+        integer = action.type is int
+        number = isinstance(value, int | str) or (not integer and isinstance(value, float))
+        ok, want = number and not isinstance(value, bool), "an integer" if integer else "a number"
+        if ok and not isinstance(value, str):  # strings are converted (and checked) by argparse
+            try:
+                action.type(str(value))  # type: ignore[misc]
+            except (argparse.ArgumentTypeError, ValueError) as exc:
+                raise ConfigError(f"{where} {exc}") from None
+    elif action.type is None:
+        ok, want = isinstance(value, str), "a string"
+    else:  # comma-separated lists: a string or an array of strings
+        ok = isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+        want = "a string or an array of strings"
+    if ok and action.choices is not None and value not in action.choices:
+        ok, want = False, "one of " + ", ".join(map(str, action.choices))
+    if not ok:
+        got = _TOML_TYPES.get(type(value), f"a {type(value).__name__}")
+        raise ConfigError(f"{where} must be {want}, not {got} ({value!r})")
 
 
 @dataclass(frozen=True)
@@ -126,8 +183,21 @@ def endpoint(
         values["rest_url"] = rest_url
     for key, schemes in (("url", ("ws://", "wss://")), ("rest_url", ("http://", "https://"))):
         value = values[key]
-        if value and not value.lower().startswith(schemes):
+        if not value:
+            continue
+        if not isinstance(value, str):
+            raise ConfigError(f"{key.replace('_', '-')} must be a string, not {value!r}")
+        if not value.lower().startswith(schemes):
             raise ConfigError(
                 f"{key.replace('_', '-')} {value!r} must start with {' or '.join(schemes)}"
             )
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - parsing the port is the check (raises on a bad one)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{key.replace('_', '-')} {value!r} is not a valid URL ({exc})"
+            ) from None
+        if not parts.hostname:
+            raise ConfigError(f"{key.replace('_', '-')} {value!r} has no host")
     return Endpoint(**values)

@@ -22,13 +22,13 @@ from hftws.books import Mode
 from hftws.cli.common import (
     EXIT_OK,
     EXIT_UNHEALTHY,
-    CliError,
     capture_logs,
     monitor_pipeline,
+    plain,
     run_view,
     stop_event,
 )
-from hftws.cli.config import ConfigError, exchange_name
+from hftws.cli.config import ConfigError, exchange_name, positive
 from hftws.cli.pipeline import Pipeline
 from hftws.cli.record import RecordingWriter
 from hftws.cli.view import Monitor, View, print_summary
@@ -81,13 +81,9 @@ def _specs(server_cls: Any, exchange: str, bases: list[str]) -> list[Any]:
 async def _start_servers(
     exchanges: list[str], bases: list[str], rate: float, seed: int
 ) -> dict[str, Any]:
-    try:
-        from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
-        from hftws.testing.mexc_server import MexcServer
-    except ImportError as exc:
-        raise CliError(
-            f"the demo needs the local exchange simulator: pip install 'hftws[testing]' ({exc})"
-        ) from None
+    from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
+    from hftws.testing.mexc_server import MexcServer
+
     classes = {"mexc": MexcServer, "gateio": GateSpotServer, "gateio_futures": GateFuturesServer}
     servers = {}
     for ex in exchanges:
@@ -117,11 +113,15 @@ def _fault_plan(
 
 async def run(args: argparse.Namespace) -> int:
     exchanges = list(dict.fromkeys(exchange_name(e) for e in args.exchanges))
+    for ex in exchanges:
+        if ex not in DEFAULT_EXCHANGES:
+            raise ConfigError(
+                f"the demo's local exchange has no {ex}: choose --exchanges from "
+                f"{', '.join(DEFAULT_EXCHANGES)}"
+            )
     bases = list(dict.fromkeys(base_of(s) for s in args.symbols))
     if not exchanges or not bases:
         raise ConfigError("need at least one exchange and one symbol")
-    if args.duration <= 0:
-        raise ConfigError("--duration must be positive")
     mode: Mode = "obu" if args.obu else "classic"
     plan: list[tuple[str, str, Mode]] = [
         (ex, spell(ex, b), mode if ex != "mexc" else "classic") for ex in exchanges for b in bases
@@ -201,14 +201,16 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         "demo",
         parents=[common],
         help="run the client stack against an embedded local exchange (the main job)",
-        description=__doc__.split("\n\n")[0]
-        + " Books sync via snapshot + deltas; a gap and a dropped connection are injected "
-        "part-way; a live view refreshes in place and a summary table ends the run.",
+        description=plain(
+            __doc__.split("\n\n")[0]
+            + " Books sync via snapshot + deltas; a gap and a dropped connection are injected "
+            "part-way; a live view refreshes in place and a summary table ends the run."
+        ),
         epilog="example:\n  hftws demo --duration 20 --symbols BTC,ETH,SOL "
         "--exchanges mexc,gateio\n  hftws demo --duration 5 --no-tui   # plain lines for CI",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--duration", type=float, default=20.0, help="seconds to run (default 20)")
+    p.add_argument("--duration", type=positive, default=20.0, help="seconds to run (default 20)")
     p.add_argument(
         "--symbols",
         type=_csv,
@@ -221,7 +223,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         default=list(DEFAULT_EXCHANGES),
         help="comma-separated: mexc, gateio, gateio_futures (default: all three)",
     )
-    p.add_argument("--rate", type=float, default=100.0, help="market steps/s per symbol")
+    p.add_argument("--rate", type=positive, default=100.0, help="market steps/s per symbol")
     p.add_argument("--seed", type=int, default=0, help="market seed (same seed, same stream)")
     p.add_argument("--obu", action="store_true", help="Gate.io books use the v2 obu stream")
     p.add_argument("--record", metavar="FILE", help="also record everything to FILE")

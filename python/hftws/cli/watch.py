@@ -18,10 +18,11 @@ from hftws.cli.common import (
     CliError,
     capture_logs,
     monitor_pipeline,
+    plain,
     run_view,
     stop_event,
 )
-from hftws.cli.config import ConfigError, endpoint, exchange_name
+from hftws.cli.config import ConfigError, endpoint, exchange_name, positive
 from hftws.cli.demo import base_of, spell
 from hftws.cli.pipeline import Pipeline
 from hftws.cli.view import Monitor, View, print_summary
@@ -31,6 +32,11 @@ from hftws.transport import ConnectError
 
 async def run(args: argparse.Namespace) -> int:
     exchange = exchange_name(args.exchange)
+    if exchange.endswith("_private"):
+        public = exchange.removesuffix("_private")
+        raise ConfigError(
+            f"{exchange} carries account events, not order books: watch {public} instead"
+        )
     symbol = spell(exchange, base_of(args.symbol))
     if args.depth < 0:
         raise ConfigError("--depth must be >= 0")
@@ -92,7 +98,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) ->
         "watch",
         parents=[common],
         help="watch one live order book on an exchange",
-        description=__doc__.split("\n\n")[1],
+        description=plain(__doc__.split("\n\n")[1]),
         epilog="example:\n  hftws watch mexc BTCUSDT --depth 10\n"
         "  hftws watch gateio BTC_USDT --mode obu --duration 60 --no-tui",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -101,9 +107,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) ->
     p.add_argument("symbol", metavar="SYMBOL", help="BTCUSDT, BTC_USDT or just BTC")
     p.add_argument("--depth", type=int, default=5, help="levels per side to show (default 5)")
     p.add_argument("--mode", choices=("classic", "obu"), default="classic", help="book stream")
-    p.add_argument("--duration", type=float, default=None, help="seconds (default: until ^C)")
+    p.add_argument("--duration", type=positive, default=None, help="seconds (default: until ^C)")
     p.add_argument(
-        "--sync-timeout", type=float, default=15.0, help="give up if not in sync by then"
+        "--sync-timeout", type=positive, default=15.0, help="give up if not in sync by then"
     )
     endpoint_opts(p)
     p.set_defaults(run=run)

@@ -1,11 +1,13 @@
 """MEXC spot v3 protobuf with Google's runtime, compiled from ``proto/`` on first use.
 
-Tests compare our decoder against Google's, benchmarks use Google's runtime as the baseline,
-and local exchange servers need to *encode* MEXC pushes: all of them call :func:`load`, which
-compiles ``proto/`` with ``grpc_tools.protoc`` into a temporary directory once per process and
-returns the generated messages. Generated ``_pb2`` modules are never committed.
+Development only: tests compare our decoder (and the pure-Python encoder the local servers
+use, :mod:`hftws.testing.mexc_wire`) against Google's, and benchmarks use Google's runtime as
+the baseline. :func:`load` compiles ``proto/`` of a source checkout (or ``$HFTWS_PROTO_DIR``)
+with ``grpc_tools.protoc`` into a temporary directory once per process and returns the
+generated messages. Generated ``_pb2`` modules are never committed, and nothing in an installed
+wheel needs this module.
 
-Needs ``grpcio-tools`` and ``protobuf`` (dev dependencies only)::
+Needs ``grpcio-tools`` and ``protobuf`` (``requirements/dev.txt``)::
 
     pb = load()
     push = pb.PushDataV3ApiWrapper(channel="spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT")
@@ -47,7 +49,10 @@ def load(proto_dir: str | None = None) -> types.SimpleNamespace:
     src = Path(proto_dir) if proto_dir else PROTO_DIR
     files = sorted(str(p) for p in src.glob("*.proto"))
     if not files:
-        raise RuntimeError(f"no .proto files in {src}")
+        raise RuntimeError(
+            f"no .proto files in {src}: Google's runtime is for a source checkout "
+            "(set HFTWS_PROTO_DIR to its proto/ directory)"
+        )
     out = tempfile.mkdtemp(prefix="hftws_mexc_pb_")
     atexit.register(shutil.rmtree, out, True)
     rc = protoc.main(["grpc_tools.protoc", f"-I{src}", f"--python_out={out}", *files])

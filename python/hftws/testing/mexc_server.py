@@ -9,8 +9,8 @@ Blocked! `` when only some channels fail), where ``<FW>`` is the full-width colo
 text ends with a space; ``PING``/``ping`` -> ``PONG``. A connection without
 any subscription is closed after ``idle_timeout`` seconds (MEXC: 30 s).
 
-Pushes (binary frames, one serialized ``PushDataV3ApiWrapper`` each, Google protobuf runtime
-with the modules compiled from ``proto/`` by :mod:`hftws.testing.mexc_proto`):
+Pushes (binary frames, one serialized ``PushDataV3ApiWrapper`` each, encoded by
+:mod:`hftws.testing.mexc_wire` with no protobuf runtime):
 
 * ``spot@public.aggre.depth.v3.api.pb@(10ms|100ms)@SYM`` -> 313, ``fromVersion``/``toVersion``
   = the step's id range, absolute quantities, zero deletes;
@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import json
 import re
-import types
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from aiohttp import web
 
 from hftws.testing.market import SymbolSpec, fmt
+from hftws.testing.mexc_wire import encode
 from hftws.testing.private import DEFAULT_ACCOUNT, Account, MexcPrivate
 from hftws.testing.rest import Route, json_response
 from hftws.testing.server import Connection, ExchangeServer, Frame, Step, Subscription, now_ms
@@ -63,55 +63,65 @@ class _MexcSub(Subscription):
         )
 
     def render(self, step: Step) -> list[Frame]:
-        pb = self.server.pb
         change = step.change
-        ms = now_ms()
-        wrapper = pb.PushDataV3ApiWrapper(channel=self.key, symbol=self.symbol, sendTime=ms)
         order_ms = change.time_ns // 1_000_000
+        body: dict[str, Any]
         if self.kind == "depth":
             if not change.bids and not change.asks:
                 return []
-            body = wrapper.publicAggreDepths
-            for price, qty in change.asks:
-                body.asks.add(price=fmt(price), quantity=fmt(qty))
-            for price, qty in change.bids:
-                body.bids.add(price=fmt(price), quantity=fmt(qty))
-            body.eventType = self.event_type
-            body.fromVersion = str(change.first_id)
-            body.toVersion = str(change.last_id)
-            body.lastOrderCreateTime = order_ms
+            body = {
+                "publicAggreDepths": {
+                    "asks": _levels(change.asks),
+                    "bids": _levels(change.bids),
+                    "eventType": self.event_type,
+                    "fromVersion": str(change.first_id),
+                    "toVersion": str(change.last_id),
+                    "lastOrderCreateTime": order_ms,
+                }
+            }
         elif self.kind == "deals":
             if not change.trades:
                 return []
-            deals = wrapper.publicAggreDeals
-            for trade in change.trades:
-                deals.deals.add(
-                    price=fmt(trade.price),
-                    quantity=fmt(trade.size),
-                    tradeType=1 if trade.side == "buy" else 2,
-                    time=trade.time_ns // 1_000_000,
-                    tradeId=f"{trade.trade_id}X0",
-                )
-            deals.eventType = self.event_type
+            deals = [
+                {
+                    "price": fmt(trade.price),
+                    "quantity": fmt(trade.size),
+                    "tradeType": 1 if trade.side == "buy" else 2,
+                    "time": trade.time_ns // 1_000_000,
+                    "tradeId": f"{trade.trade_id}X0",
+                }
+                for trade in change.trades
+            ]
+            body = {"publicAggreDeals": {"deals": deals, "eventType": self.event_type}}
         elif self.kind == "bookTicker":
             if not step.bbo_changed:
                 return []
-            ticker = wrapper.publicAggreBookTicker
-            ticker.bidPrice, ticker.bidQuantity = fmt(change.bid[0]), fmt(change.bid[1])
-            ticker.askPrice, ticker.askQuantity = fmt(change.ask[0]), fmt(change.ask[1])
-            ticker.version = str(change.last_id)
-            ticker.lastOrderCreateTime = order_ms
+            body = {
+                "publicAggreBookTicker": {
+                    "bidPrice": fmt(change.bid[0]),
+                    "bidQuantity": fmt(change.bid[1]),
+                    "askPrice": fmt(change.ask[0]),
+                    "askQuantity": fmt(change.ask[1]),
+                    "version": str(change.last_id),
+                    "lastOrderCreateTime": order_ms,
+                }
+            }
         else:
             bids, asks = step.top(self.n)
-            limit = wrapper.publicLimitDepths
-            for price, qty in asks:
-                limit.asks.add(price=fmt(price), quantity=fmt(qty))
-            for price, qty in bids:
-                limit.bids.add(price=fmt(price), quantity=fmt(qty))
-            limit.eventType = self.event_type
-            limit.version = str(change.last_id)
-            limit.lastOrderCreateTime = order_ms
-        return [wrapper.SerializeToString()]
+            body = {
+                "publicLimitDepths": {
+                    "asks": _levels(asks),
+                    "bids": _levels(bids),
+                    "eventType": self.event_type,
+                    "version": str(change.last_id),
+                    "lastOrderCreateTime": order_ms,
+                }
+            }
+        return [encode({"channel": self.key, "symbol": self.symbol, "sendTime": now_ms(), **body})]
+
+
+def _levels(levels: Any) -> list[dict[str, str]]:
+    return [{"price": fmt(price), "quantity": fmt(qty)} for price, qty in levels]
 
 
 class MexcServer(ExchangeServer):
@@ -123,7 +133,6 @@ class MexcServer(ExchangeServer):
         idle_timeout: seconds before a connection with no valid subscription is closed
             (MEXC: 30 s; default here 30 s, tests use less).
         max_subscriptions: subscriptions per connection (MEXC: 30); extra ones are refused.
-        proto: message namespace from :func:`hftws.testing.mexc_proto.load` (default: load it).
     """
 
     DEFAULT_SPECS: ClassVar[tuple[SymbolSpec, ...]] = (
@@ -149,7 +158,6 @@ class MexcServer(ExchangeServer):
         *,
         idle_timeout: float | None = 30.0,
         max_subscriptions: int = 30,
-        proto: types.SimpleNamespace | None = None,
         accounts: tuple[Account, ...] = (DEFAULT_ACCOUNT,),
         listen_key_ttl: float = 3600.0,
         clock_skew: float = 0.0,
@@ -159,11 +167,6 @@ class MexcServer(ExchangeServer):
         self.max_subscriptions = max_subscriptions
         #: Accounts, listenKeys and private pushes (:mod:`hftws.testing.private`).
         self.private = MexcPrivate(self, accounts, listen_key_ttl, clock_skew)
-        if proto is None:
-            from hftws.testing import mexc_proto
-
-            proto = mexc_proto.load()
-        self.pb = proto
 
     def ws_path(self) -> str:
         return "/ws"

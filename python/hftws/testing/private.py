@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
+from hftws.testing import mexc_wire
 from hftws.testing.rest import Route, json_response
 from hftws.testing.server import Connection, Frame, Step, Subscription
 
@@ -282,13 +283,11 @@ class MexcPrivate(_Accounts):
         """Open sockets on a listenKey."""
         return sum(1 for c in self._conn_keys if not c.closed)
 
-    async def _push(self, channel: str, symbol: str | None, fill: Any) -> int:
-        pb = self.server.pb
-        wrapper = pb.PushDataV3ApiWrapper(channel=channel, sendTime=int(self.now() * 1000))
+    async def _push(self, channel: str, symbol: str | None, body: dict[str, Any]) -> int:
+        push: dict[str, Any] = {"channel": channel, "sendTime": int(self.now() * 1000)}
         if symbol is not None:
-            wrapper.symbol = symbol
-        fill(wrapper)
-        frame = wrapper.SerializeToString()
+            push["symbol"] = symbol
+        frame = mexc_wire.encode(push | body)
         sent = 0
         for conn, _key in list(self._conn_keys.items()):
             if not conn.closed and channel in conn.subs and await conn.send(frame):
@@ -307,36 +306,26 @@ class MexcPrivate(_Accounts):
             "status": 1,
             "createTime": int(self.now() * 1000),
         } | fields
-
-        def fill(w: Any) -> None:
-            for name, value in body.items():
-                setattr(w.privateOrders, name, _pb(value))
-
-        return await self._push("spot@private.orders.v3.api.pb", symbol, fill)
+        return await self._push(
+            "spot@private.orders.v3.api.pb", symbol, {"privateOrders": _pb(body)}
+        )
 
     async def push_deal(self, symbol: str = "BTCUSDT", **fields: Any) -> int:
         """A ``PrivateDealsV3Api`` push."""
         body = {"tradeType": 1, "time": int(self.now() * 1000)} | fields
-
-        def fill(w: Any) -> None:
-            for name, value in body.items():
-                setattr(w.privateDeals, name, _pb(value))
-
-        return await self._push("spot@private.deals.v3.api.pb", symbol, fill)
+        return await self._push("spot@private.deals.v3.api.pb", symbol, {"privateDeals": _pb(body)})
 
     async def push_account(self, **fields: Any) -> int:
         """A ``PrivateAccountV3Api`` push (no symbol in the wrapper)."""
         body = {"vcoinName": "USDT", "time": int(self.now() * 1000)} | fields
-
-        def fill(w: Any) -> None:
-            for name, value in body.items():
-                setattr(w.privateAccount, name, _pb(value))
-
-        return await self._push("spot@private.account.v3.api.pb", None, fill)
+        return await self._push(
+            "spot@private.account.v3.api.pb", None, {"privateAccount": _pb(body)}
+        )
 
 
-def _pb(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value
+def _pb(body: dict[str, Any]) -> dict[str, Any]:
+    # Callers may pass Decimal amounts; the schema's decimals are strings.
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in body.items()}
 
 
 # -- Gate.io --------------------------------------------------------------------------------------
