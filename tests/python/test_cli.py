@@ -251,7 +251,8 @@ async def test_record_of_a_refused_symbol(mexc_server, tmp_path):
     )  # fmt: skip
     assert r[0] == 3, r
     line = _one_line_error(r)
-    assert line.startswith("hftws record: error: refused: spot@public.aggre.depth")
+    assert line.startswith("hftws record: error: mexc: refused by 127.0.0.1:")
+    assert "spot@public.aggre.depth" in line
     assert "check the symbol" in line
 
 
