@@ -7,6 +7,22 @@ from typing import Any, Literal, Self, final, overload
 from typing_extensions import Buffer
 
 __all__ = [
+    "BinanceAggTrade",
+    "BinanceBookTicker",
+    "BinanceDecodeError",
+    "BinanceDepthUpdate",
+    "BinanceError",
+    "BinanceForceOrder",
+    "BinanceKline",
+    "BinanceMarkPrice",
+    "BinanceMiniTicker",
+    "BinanceOther",
+    "BinanceReply",
+    "BinanceSbeBestBidAsk",
+    "BinanceSbeDepth",
+    "BinanceSbeTrades",
+    "BinanceServerShutdown",
+    "BinanceTrade",
     "BookStatus",
     "BookUpdate",
     "DecimalParseError",
@@ -52,6 +68,10 @@ __all__ = [
     "WebSocketEncoder",
     "apply_depth",
     "apply_depth_many",
+    "binance_apply_depth",
+    "binance_apply_sbe_depth",
+    "binance_decode_sbe",
+    "binance_parse",
     "build_handshake_request",
     "decode",
     "gate_apply_depth",
@@ -2122,7 +2142,7 @@ class BinanceDecodeError(DecodeError):
     pos: int
     """Byte offset in the frame."""
 
-BinanceFrame = bytes | bytearray | str
+_BinanceFrame = bytes | bytearray | str
 
 class _BinanceEvent:
     """Fields every Binance JSON event has."""
@@ -2135,7 +2155,7 @@ class _BinanceEvent:
     def to_dict(self) -> Any:
         """The payload as ``json.loads`` reads it (``data`` of a combined stream)."""
 
-class _BinanceRecord(_BinanceEvent):
+class _BinanceRecordBase(_BinanceEvent):
     @property
     def event_type(self) -> str | None:
         """``e`` as sent (None for spot bookTicker)."""
@@ -2177,7 +2197,7 @@ class BinanceDepthUpdate(_BinanceEvent):
     def asks_str(self) -> list[tuple[str, str]]: ...
 
 @final
-class BinanceTrade(_BinanceRecord):
+class BinanceTrade(_BinanceRecordBase):
     """A raw trade (``<s>@trade``)."""
 
     @property
@@ -2206,7 +2226,7 @@ class BinanceTrade(_BinanceRecord):
     def buyer_is_maker(self) -> bool | None: ...
 
 @final
-class BinanceAggTrade(_BinanceRecord):
+class BinanceAggTrade(_BinanceRecordBase):
     """An aggregated trade (``<s>@aggTrade``)."""
 
     @property
@@ -2246,7 +2266,7 @@ class BinanceAggTrade(_BinanceRecord):
     def buyer_is_maker(self) -> bool | None: ...
 
 @final
-class BinanceBookTicker(_BinanceRecord):
+class BinanceBookTicker(_BinanceRecordBase):
     """Best bid/ask (``<s>@bookTicker``)."""
 
     @property
@@ -2285,7 +2305,7 @@ class BinanceBookTicker(_BinanceRecord):
     def ask_size_str(self) -> str | None: ...
 
 @final
-class BinanceKline(_BinanceRecord):
+class BinanceKline(_BinanceRecordBase):
     """A candle (``<s>@kline_<i>``); candle fields come from ``k``."""
 
     @property
@@ -2358,7 +2378,7 @@ class BinanceKline(_BinanceRecord):
     def taker_buy_quote_volume_str(self) -> str | None: ...
 
 @final
-class BinanceMiniTicker(_BinanceRecord):
+class BinanceMiniTicker(_BinanceRecordBase):
     """24 h rolling mini ticker (``<s>@miniTicker``)."""
 
     @property
@@ -2405,7 +2425,7 @@ class BinanceMiniTicker(_BinanceRecord):
     def quote_volume_str(self) -> str | None: ...
 
 @final
-class BinanceMarkPrice(_BinanceRecord):
+class BinanceMarkPrice(_BinanceRecordBase):
     """USDⓈ-M mark price and funding (``<s>@markPrice``)."""
 
     @property
@@ -2443,7 +2463,7 @@ class BinanceMarkPrice(_BinanceRecord):
     def funding_rate_str(self) -> str | None: ...
 
 @final
-class BinanceForceOrder(_BinanceRecord):
+class BinanceForceOrder(_BinanceRecordBase):
     """USDⓈ-M liquidation order (``<s>@forceOrder``); order fields come from ``o``."""
 
     @property
@@ -2494,7 +2514,7 @@ class BinanceForceOrder(_BinanceRecord):
     def filled_quantity_str(self) -> str | None: ...
 
 @final
-class BinanceServerShutdown(_BinanceRecord):
+class BinanceServerShutdown(_BinanceRecordBase):
     """``serverShutdown``: reconnect (new connection first), then close this one."""
 
     @property
@@ -2617,7 +2637,7 @@ class BinanceSbeTrades:
     def trades_list(self) -> list[dict[str, Any]]: ...
     def __len__(self) -> int: ...
 
-BinanceJsonEvent = (
+_BinanceJsonEvent = (
     BinanceDepthUpdate
     | BinanceTrade
     | BinanceAggTrade
@@ -2632,7 +2652,7 @@ BinanceJsonEvent = (
     | BinanceOther
 )
 
-BinanceRecord = (
+_BinanceRecord = (
     BinanceTrade
     | BinanceAggTrade
     | BinanceBookTicker
@@ -2643,17 +2663,17 @@ BinanceRecord = (
     | BinanceServerShutdown
 )
 
-def binance_parse(data: BinanceFrame, /) -> BinanceJsonEvent | tuple[BinanceRecord, ...]:
+def binance_parse(data: _BinanceFrame) -> _BinanceJsonEvent | tuple[_BinanceRecord, ...]:
     """Decode one Binance text frame (``hftws.binance.parse``); an array payload of records
     (``!miniTicker@arr``, ``!markPrice@arr``) gives a tuple of events."""
 
-def binance_apply_depth(data: BinanceFrame, book: OrderBook, /) -> BookStatus | None:
+def binance_apply_depth(data: _BinanceFrame, book: OrderBook) -> BookStatus | None:
     """Apply a depth frame to ``book`` (``hftws.binance.apply_depth``); None for other frames."""
 
 def binance_decode_sbe(
-    data: bytes | bytearray, /
+    data: bytes | bytearray,
 ) -> BinanceSbeDepth | BinanceSbeBestBidAsk | BinanceSbeTrades:
     """Decode one SBE binary frame (``hftws.binance.decode_sbe``)."""
 
-def binance_apply_sbe_depth(data: bytes | bytearray, book: OrderBook, /) -> BookStatus | None:
+def binance_apply_sbe_depth(data: bytes | bytearray, book: OrderBook) -> BookStatus | None:
     """Apply an SBE depth frame to ``book`` (``hftws.binance.apply_sbe_depth``)."""

@@ -118,7 +118,9 @@ def pair(x: Any) -> tuple[Any, Any]:
     return (x["p"], x["s"]) if isinstance(x, dict) else (x[0], x[1])
 
 
-def check_levels(got: list, got_str: list, raw: Any) -> None:
+def check_levels(
+    got: list[tuple[Decimal, Decimal]], got_str: list[tuple[str, str]], raw: Any
+) -> None:
     pairs = [pair(x) for x in raw or []]
     assert got == [(Decimal(str(p)), Decimal(str(s))) for p, s in pairs]
     for (p, s), (tp, ts) in zip(pairs, got_str, strict=True):

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Literal
 
 import pytest
 from hypothesis import given
@@ -16,15 +18,25 @@ import hftws
 from hftws import binance
 
 S = hftws.BookStatus
+Levels = Sequence[Sequence[str]]
+# first, last, prev (pu), bids, asks
+Push = tuple[int, int, int, list[list[str]], list[list[str]]]
 
 
-def spot(first: int, last: int, bids=(), asks=(), sym: str = "BNBBTC") -> str:
+def spot(first: int, last: int, bids: Levels = (), asks: Levels = (), sym: str = "BNBBTC") -> str:
     return json.dumps(
         {"e": "depthUpdate", "E": 1, "s": sym, "U": first, "u": last, "b": bids, "a": asks}
     )
 
 
-def fut(first: int, last: int, prev: int, bids=(), asks=(), sym: str = "BTCUSDT") -> str:
+def fut(
+    first: int,
+    last: int,
+    prev: int,
+    bids: Levels = (),
+    asks: Levels = (),
+    sym: str = "BTCUSDT",
+) -> str:
     return json.dumps(
         {
             "e": "depthUpdate",
@@ -40,7 +52,11 @@ def fut(first: int, last: int, prev: int, bids=(), asks=(), sym: str = "BTCUSDT"
     )
 
 
-def seeded(rule: str = "binance", last_id: int = 156, symbol: str = "BNBBTC") -> hftws.OrderBook:
+def seeded(
+    rule: Literal["binance", "binance_futures"] = "binance",
+    last_id: int = 156,
+    symbol: str = "BNBBTC",
+) -> hftws.OrderBook:
     book = hftws.OrderBook(rule, symbol=symbol)
     book.load_snapshot([("0.0024", "1")], [("0.0026", "1")], last_id)
     return book
@@ -50,7 +66,7 @@ def test_rule_names() -> None:
     assert hftws.OrderBook("binance").rule == "binance"
     assert hftws.OrderBook("binance_futures").rule == "binance_futures"
     with pytest.raises(ValueError, match="binance_futures"):
-        hftws.OrderBook("binanceus")
+        hftws.OrderBook("binanceus")  # type: ignore[arg-type]  # deliberately not a rule name
 
 
 def test_spot_first_push_and_continuity() -> None:
@@ -148,16 +164,19 @@ def test_crossed_push_unsyncs() -> None:
 # --- random streams against a dict model -------------------------------------------------
 
 
-def random_stream(rng: random.Random, n: int, futures: bool):
+def random_stream(
+    rng: random.Random, n: int, futures: bool
+) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal], int, list[Push]]:
     """A snapshot and ``n`` pushes of absolute sizes on a tick grid, bids below 1000 ticks and
     asks above, with the ids each exchange uses (spot consecutive, futures with holes)."""
     bids = {Decimal(1000 - i) / 100: Decimal(rng.randint(1, 9)) for i in range(1, 20)}
     asks = {Decimal(1000 + i) / 100: Decimal(rng.randint(1, 9)) for i in range(1, 20)}
     snap_id = 5000
-    pushes = []
+    pushes: list[Push] = []
     last = snap_id
     for _ in range(n):
-        b, a = [], []
+        b: list[list[str]] = []
+        a: list[list[str]] = []
         for _ in range(rng.randint(0, 6)):
             side, lo = (b, 1000 - 40) if rng.random() < 0.5 else (a, 1000 + 1)
             tick = rng.randint(lo, lo + 39) if side is a else rng.randint(lo, 999)
@@ -176,7 +195,12 @@ def random_stream(rng: random.Random, n: int, futures: bool):
     return bids, asks, snap_id, pushes
 
 
-def apply_model(model_b: dict, model_a: dict, b: list, a: list) -> None:
+def apply_model(
+    model_b: dict[Decimal, Decimal],
+    model_a: dict[Decimal, Decimal],
+    b: list[list[str]],
+    a: list[list[str]],
+) -> None:
     for side, levels in ((model_b, b), (model_a, a)):
         for p, s in levels:
             if Decimal(s) == 0:
@@ -185,7 +209,9 @@ def apply_model(model_b: dict, model_a: dict, b: list, a: list) -> None:
                 side[Decimal(p)] = Decimal(s)
 
 
-def check_book(book: hftws.OrderBook, model_b: dict, model_a: dict) -> None:
+def check_book(
+    book: hftws.OrderBook, model_b: dict[Decimal, Decimal], model_a: dict[Decimal, Decimal]
+) -> None:
     bids, asks = book.depth()
     assert [(Decimal(p), Decimal(s)) for p, s in bids] == sorted(model_b.items(), reverse=True)
     assert [(Decimal(p), Decimal(s)) for p, s in asks] == sorted(model_a.items())
@@ -206,7 +232,7 @@ def test_replayed_stream_keeps_the_book_equal_to_a_dict_model(futures: bool, see
     )
     model_b, model_a = dict(bids), dict(asks)
     # Pushes buffered before the snapshot are replayed too: stale ones are skipped.
-    stale = [(snap_id - 9, snap_id - 5, snap_id - 12, [["9.99", "123"]], [])]
+    stale: list[Push] = [(snap_id - 9, snap_id - 5, snap_id - 12, [["9.99", "123"]], [])]
     for first, last, prev, b, a in stale + pushes:
         data = {"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": first, "u": last}
         if futures:

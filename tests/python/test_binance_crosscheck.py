@@ -216,13 +216,13 @@ def frames(draw: st.DrawFn) -> str:
         stream = "btcusdt@depth20@100ms"
     elif which == "arrays":
         kind = draw(st.sampled_from(["miniTicker", "markPrice", "forceOrder"]))
-        items = draw(st.lists(record(kind), min_size=1, max_size=4))
+        records = draw(st.lists(record(kind), min_size=1, max_size=4))
         stream = {
             "miniTicker": "!miniTicker@arr",
             "markPrice": "!markPrice@arr@1s",
             "forceOrder": "!forceOrder@arr",
         }[kind]
-        doc_a: Any = {"stream": stream, "data": items} if draw(st.booleans()) else items
+        doc_a: Any = {"stream": stream, "data": records} if draw(st.booleans()) else records
         return json.dumps(doc_a, ensure_ascii=draw(st.booleans()))
     else:
         data = draw(control)
@@ -268,8 +268,8 @@ def test_apply_depth_agrees_with_parse(frame: str) -> None:
         return
     if ev.kind == "partial_depth":
         st_ = binance.apply_depth(frame, book)
-        want_b: dict = {}
-        want_a: dict = {}
+        want_b: dict[Decimal, Decimal] = {}
+        want_a: dict[Decimal, Decimal] = {}
         for p, s in ev.bids_decimal:
             want_b[p] = s
         for p, s in ev.asks_decimal:
@@ -291,6 +291,7 @@ def test_apply_depth_agrees_with_parse(frame: str) -> None:
     # A diff straddling the snapshot id applies; levels land exactly as parsed.
     start = hftws.OrderBook("binance")
     first = ev.first_id
+    assert first is not None, "a diff has U"
     if first > ev.last_id:
         assert binance.apply_depth(frame, book) == hftws.BookStatus.GAP
         return
@@ -299,8 +300,8 @@ def test_apply_depth_agrees_with_parse(frame: str) -> None:
     if ev.last_id <= max(first - 1, 0):
         assert st_ == hftws.BookStatus.STALE
         return
-    model_b: dict = {}
-    model_a: dict = {}
+    model_b: dict[Decimal, Decimal] = {}
+    model_a: dict[Decimal, Decimal] = {}
     for side, lv in ((model_b, ev.bids_decimal), (model_a, ev.asks_decimal)):
         for p, s in lv:
             if s:

@@ -76,8 +76,12 @@ json_values = st.recursive(
     max_leaves=14,
 )
 
+# What ``binance.parse`` gives for a frame: an event, a tuple (array payload) or the error.
+Parsed = binance.BinanceEvent | tuple[binance.BinanceEvent, ...]
+Outcome = Parsed | binance.BinanceDecodeError
 
-def outcome(data: bytes | str) -> object:
+
+def outcome(data: bytes | str) -> Outcome:
     try:
         ev = binance.parse(data)
     except binance.BinanceDecodeError as e:
@@ -88,7 +92,7 @@ def outcome(data: bytes | str) -> object:
     return ev
 
 
-def apply(data: bytes | str, parsed: object) -> None:
+def apply(data: bytes | str, parsed: Outcome) -> None:
     book = hftws.OrderBook("binance")
     book.load_snapshot([("1", "1")], [("2", "1")], 10)
     try:
@@ -104,7 +108,7 @@ def apply(data: bytes | str, parsed: object) -> None:
         assert is_depth(parsed)
 
 
-def is_depth(ev: object) -> bool:
+def is_depth(ev: Parsed) -> bool:
     return not isinstance(ev, tuple) and ev.kind in ("depth", "partial_depth")
 
 
@@ -181,6 +185,7 @@ def test_duplicate_keys_are_never_read_differently() -> None:
     ]:
         got = outcome(frame)
         if not isinstance(got, Exception):
+            assert not isinstance(got, tuple)
             assert got.to_dict() == json.loads(frame)
 
 

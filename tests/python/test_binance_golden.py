@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import TypeVar
 
 import pytest
 
@@ -103,9 +104,35 @@ def wrap(stream: str, data: str) -> str:
     return f'{{"stream":"{stream}","data":{data}}}'
 
 
+E = TypeVar("E")
+
+
+def parse_one(frame: str | bytes | bytearray) -> binance.BinanceEvent:
+    """``binance.parse`` of a frame whose payload is an object: one event, not a tuple."""
+    ev = binance.parse(frame)
+    assert not isinstance(ev, tuple), frame
+    return ev
+
+
+def parse_as(frame: str | bytes | bytearray, cls: type[E]) -> E:
+    """``binance.parse`` asserting the concrete event type."""
+    ev = binance.parse(frame)
+    assert isinstance(ev, cls), (frame, ev)
+    return ev
+
+
+def records_of(evs: tuple[object, ...], cls: type[E]) -> list[E]:
+    """The events of an array payload, each asserted to be ``cls``."""
+    out = []
+    for ev in evs:
+        assert isinstance(ev, cls), ev
+        out.append(ev)
+    return out
+
+
 @pytest.mark.parametrize("frame", ALL)
 def test_to_dict_is_json_loads_of_the_payload(frame: str) -> None:
-    ev = binance.parse(frame)
+    ev = parse_one(frame)
     want = json.loads(frame)
     if "stream" in want:
         assert ev.stream == want["stream"]
@@ -116,8 +143,8 @@ def test_to_dict_is_json_loads_of_the_payload(frame: str) -> None:
     assert ev.kind != "other"
     assert repr(ev)
     # bytes and bytearray give the same event.
-    assert binance.parse(frame.encode()).to_dict() == want
-    assert binance.parse(bytearray(frame.encode())).to_dict() == want
+    assert parse_one(frame.encode()).to_dict() == want
+    assert parse_one(bytearray(frame.encode())).to_dict() == want
 
 
 def test_diff_depth() -> None:
@@ -129,23 +156,26 @@ def test_diff_depth() -> None:
     assert ev.bids == [(0.0024, 10.0)] and ev.asks == [(0.0026, 100.0)]
     assert ev.bids_decimal == [(Decimal("0.0024"), Decimal("10"))]
     assert ev.asks_str == [("0.0026", "100")]
-    fut = binance.parse(FUT_DIFF)
+    fut = parse_as(FUT_DIFF, binance.BinanceDepthUpdate)
     assert (fut.first_id, fut.last_id, fut.prev_id) == (157, 160, 149)
     assert fut.transaction_time == 123456788
 
 
 def test_partial_depth_and_snapshots() -> None:
     for frame, last in [(PARTIAL, 160), (REST_SNAPSHOT, 1027024), (FUT_SNAPSHOT, 1027024)]:
-        ev = binance.parse(frame)
+        ev = parse_as(frame, binance.BinanceDepthUpdate)
         assert ev.kind == "partial_depth" and ev.snapshot and ev.last_id == last
         assert ev.symbol is None and ev.first_id is None
-    ev = binance.parse(REST_SNAPSHOT)
+    ev = parse_as(REST_SNAPSHOT, binance.BinanceDepthUpdate)
     assert ev.bids_str == [("4.00000000", "431.00000000")]
     assert ev.asks_decimal == [(Decimal("4.000002"), Decimal("12"))]
     # A futures @depth<N> push is a depthUpdate body; its stream name makes it partial.
-    ev = binance.parse(wrap("btcusdt@depth5@100ms", FUT_DIFF.replace("BTCUSDT", "BTCUSDT")))
+    ev = parse_as(
+        wrap("btcusdt@depth5@100ms", FUT_DIFF.replace("BTCUSDT", "BTCUSDT")),
+        binance.BinanceDepthUpdate,
+    )
     assert ev.kind == "partial_depth" and ev.snapshot and ev.last_id == 160
-    assert binance.parse(wrap("btcusdt@depth@100ms", FUT_DIFF)).kind == "depth"
+    assert parse_one(wrap("btcusdt@depth@100ms", FUT_DIFF)).kind == "depth"
 
 
 def test_trades() -> None:
@@ -159,7 +189,8 @@ def test_trades() -> None:
     assert isinstance(a, binance.BinanceAggTrade)
     assert (a.agg_trade_id, a.first_trade_id, a.last_trade_id) == (12345, 100, 105)
     assert a.normal_quantity is None
-    fut = binance.parse(AGG_TRADE.replace('"q":"100",', '"q":"100","nq":"90",'))
+    fut_agg = AGG_TRADE.replace('"q":"100",', '"q":"100","nq":"90",')
+    fut = parse_as(fut_agg, binance.BinanceAggTrade)
     assert fut.normal_quantity_decimal == Decimal(90)
 
 
@@ -171,8 +202,8 @@ def test_book_tickers() -> None:
         assert b.bid_price_decimal == Decimal("25.3519")
         assert b.ask_size_str == "40.66000000"
         assert b.ask_price == 25.3652
-    assert binance.parse(BOOK_TICKER).event_type is None
-    assert binance.parse(FUT_BOOK_TICKER).transaction_time == 1568014460891
+    assert parse_as(BOOK_TICKER, binance.BinanceBookTicker).event_type is None
+    assert parse_as(FUT_BOOK_TICKER, binance.BinanceBookTicker).transaction_time == 1568014460891
 
 
 def test_kline_mini_ticker_mark_price_force_order() -> None:
@@ -188,7 +219,7 @@ def test_kline_mini_ticker_mark_price_force_order() -> None:
     assert isinstance(p, binance.BinanceMarkPrice)
     assert p.mark_price_decimal == Decimal("11794.15") and p.funding_rate_str == "0.00038167"
     assert p.next_funding_time == 1562306400000
-    delivery = binance.parse(MARK.replace('"r":"0.00038167"', '"r":""'))
+    delivery = parse_as(MARK.replace('"r":"0.00038167"', '"r":""'), binance.BinanceMarkPrice)
     assert delivery.funding_rate is None and delivery.funding_rate_str is None
     f = binance.parse(FORCE)
     assert isinstance(f, binance.BinanceForceOrder)
@@ -201,24 +232,24 @@ def test_server_shutdown_raw_and_combined() -> None:
         ev = binance.parse(frame)
         assert isinstance(ev, binance.BinanceServerShutdown)
         assert ev.event_time == 1770123456789
-    assert binance.parse(SHUTDOWN).stream == "!serverShutdown"
+    assert parse_one(SHUTDOWN).stream == "!serverShutdown"
 
 
 def test_control_replies() -> None:
     ok = binance.parse('{"result":null,"id":1}')
     assert isinstance(ok, binance.BinanceReply)
     assert (ok.result, ok.id) == (None, 1)
-    ls = binance.parse('{"result":["btcusdt@aggTrade"],"id":3}')
+    ls = parse_as('{"result":["btcusdt@aggTrade"],"id":3}', binance.BinanceReply)
     assert ls.result == ["btcusdt@aggTrade"]
-    assert binance.parse('{"result":true,"id":"abc"}').id == "abc"
+    assert parse_as('{"result":true,"id":"abc"}', binance.BinanceReply).id == "abc"
     for frame in CONTROL_ERRORS:
         e = binance.parse(frame)
         assert isinstance(e, binance.BinanceError)
         want = json.loads(frame)
         want = want.get("error", want)
         assert (e.code, e.msg) == (want["code"], want["msg"])
-    assert binance.parse(CONTROL_ERRORS[0]).id == 5
-    assert binance.parse(CONTROL_ERRORS[1]).id is None
+    assert parse_as(CONTROL_ERRORS[0], binance.BinanceError).id == 5
+    assert parse_as(CONTROL_ERRORS[1], binance.BinanceError).id is None
 
 
 def test_unmodelled_payloads_are_other() -> None:
@@ -269,13 +300,16 @@ def test_array_payloads_give_one_event_per_element() -> None:
     for frame in [arr, wrap("!miniTicker@arr", arr)]:
         evs = binance.parse(frame)
         assert isinstance(evs, tuple) and len(evs) == 2
-        assert [e.symbol for e in evs] == ["BNBBTC", "ETHBTC"]
-        assert evs[1].close_decimal == Decimal("0.05")
+        minis = records_of(evs, binance.BinanceMiniTicker)
+        assert [e.symbol for e in minis] == ["BNBBTC", "ETHBTC"]
+        assert minis[1].close_decimal == Decimal("0.05")
         assert [e.to_dict() for e in evs] == json.loads(arr)
     marks = "[" + ",".join([MARK, MARK.replace("BTCUSDT", "ETHUSDT")]) + "]"
     evs = binance.parse(wrap("!markPrice@arr@1s", marks))
-    assert [e.symbol for e in evs] == ["BTCUSDT", "ETHUSDT"]
-    assert all(e.stream == "!markPrice@arr@1s" for e in evs)
+    assert isinstance(evs, tuple)
+    marks_evs = records_of(evs, binance.BinanceMarkPrice)
+    assert [e.symbol for e in marks_evs] == ["BTCUSDT", "ETHUSDT"]
+    assert all(e.stream == "!markPrice@arr@1s" for e in marks_evs)
     with pytest.raises(binance.BinanceDecodeError) as info:
         binance.parse(wrap("!markPrice@arr", "[" + MARK + ',{"e":"markPriceUpdate","p":"x"}]'))
     assert info.value.field == "data[1].p"

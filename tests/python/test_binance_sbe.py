@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +39,8 @@ FIXED = {
 }
 LEVEL = struct.Struct("<qq")
 TRADE = struct.Struct("<qqqB")
+# template, fixed-block fields, groups of entries, symbol, block padding, entry padding
+Message = tuple[int, tuple[int, ...], list[list[tuple[int, ...]]], str, int, int]
 
 
 def value(mantissa: int, exponent: int) -> Decimal:
@@ -72,8 +75,8 @@ def decode(buf: bytes) -> dict[str, Any]:
 
 def encode(
     template: int,
-    fields: tuple,
-    groups: list[list[tuple]],
+    fields: tuple[int, ...],
+    groups: Sequence[Sequence[tuple[int, ...]]],
     symbol: str,
     pad_block: int = 0,
     pad_entry: int = 0,
@@ -116,17 +119,17 @@ i64 = st.integers(-(2**63), 2**63 - 1)
 ids = st.integers(0, 2**63 - 1)
 exps = st.one_of(st.integers(-10, 2), st.integers(-128, 127))
 symbols = st.text(min_size=0, max_size=20).filter(lambda s: len(s.encode()) < 256)
-levels = st.lists(st.tuples(i64, i64), max_size=6)
+levels: st.SearchStrategy[list[tuple[int, ...]]] = st.lists(st.tuples(i64, i64), max_size=6)
 
 
 @st.composite
-def messages(draw: st.DrawFn) -> tuple[int, tuple, list, str, int, int]:
+def messages(draw: st.DrawFn) -> Message:
     template = draw(st.sampled_from([TRADES, BBA, SNAPSHOT, DIFF]))
     pe, qe = draw(exps), draw(exps)
     t = draw(i64)
     if template == DIFF:
-        fields: tuple = (t, draw(ids), draw(ids), pe, qe)
-        groups = [draw(levels), draw(levels)]
+        fields: tuple[int, ...] = (t, draw(ids), draw(ids), pe, qe)
+        groups: list[list[tuple[int, ...]]] = [draw(levels), draw(levels)]
     elif template == SNAPSHOT:
         fields = (t, draw(ids), pe, qe)
         groups = [draw(levels), draw(levels)]
@@ -155,7 +158,7 @@ def exact_or_none(m: int, e: int) -> Decimal | None:
 
 
 @given(messages())
-def test_rust_decodes_what_the_independent_encoder_wrote(msg) -> None:
+def test_rust_decodes_what_the_independent_encoder_wrote(msg: Message) -> None:
     template, fields, groups, symbol, pad_block, pad_entry = msg
     buf = encode(template, fields, groups, symbol, pad_block, pad_entry)
     mine = decode(buf)
@@ -163,6 +166,7 @@ def test_rust_decodes_what_the_independent_encoder_wrote(msg) -> None:
     ev = binance.decode_sbe(buf)
     assert ev.symbol == symbol
     if template in (SNAPSHOT, DIFF):
+        assert isinstance(ev, binance.BinanceSbeDepth)
         t = mine["fields"]
         pe, qe = t[-2], t[-1]
         assert (ev.price_exponent, ev.qty_exponent) == (pe, qe)
@@ -181,16 +185,18 @@ def test_rust_decodes_what_the_independent_encoder_wrote(msg) -> None:
                 with pytest.raises(binance.BinanceDecodeError):
                     getattr(ev, f"{side}_decimal")
     elif template == BBA:
+        assert isinstance(ev, binance.BinanceSbeBestBidAsk)
         t = mine["fields"]
         assert ev.raw == ((t[4], t[5], t[6], t[7]), (t[2], t[3]))
         assert (ev.event_time, ev.update_id) == (t[0], t[1])
-        want = exact_or_none(t[4], t[2])
-        if want is not None:
-            assert ev.bid_price_decimal == want
+        want_bid = exact_or_none(t[4], t[2])
+        if want_bid is not None:
+            assert ev.bid_price_decimal == want_bid
         else:
             with pytest.raises(hftws.DecimalParseError):
                 _ = ev.bid_price_decimal
     else:
+        assert isinstance(ev, binance.BinanceSbeTrades)
         t = mine["fields"]
         assert (ev.event_time, ev.transaction_time, ev.exponents) == (t[0], t[1], (t[2], t[3]))
         assert ev.raw == [(i, p, q, bool(m)) for i, p, q, m in mine["groups"][0]]
@@ -198,7 +204,7 @@ def test_rust_decodes_what_the_independent_encoder_wrote(msg) -> None:
 
 
 @given(messages(), st.data())
-def test_truncated_or_mutated_frames_never_crash(msg, data: st.DataObject) -> None:
+def test_truncated_or_mutated_frames_never_crash(msg: Message, data: st.DataObject) -> None:
     template, fields, groups, symbol, pad_block, pad_entry = msg
     buf = encode(template, fields, groups, symbol, pad_block, pad_entry)
     cut = data.draw(st.integers(0, len(buf) - 1))
