@@ -560,9 +560,17 @@ def test_hostile_depth_frames_are_refused_or_mean_what_json_says(frame: str) -> 
             assert ev.last_id == r.get("u", r.get("lastUpdateId"))
             assert dict(ev.bids_decimal) == judged_levels(r.get("b", r.get("bids")))
             assert dict(ev.asks_decimal) == judged_levels(r.get("a", r.get("asks")))
-    pair = str(r.get("s", "")).split(".")[1] if judged["channel"].endswith("obu") else r.get("s")
+    s_val = r.get("s")
+    pair: Any = s_val
+    if judged["channel"].endswith("obu"):
+        # An obu `s` is a stream name `ob.PAIR.LEVEL`; any other value names no pair.
+        parts = s_val.split(".") if isinstance(s_val, str) else []
+        pair = parts[1] if len(parts) == 3 else None
     book = hftws.OrderBook("gate", symbol=pair if isinstance(pair, str) else "BTC_USDT")
-    book.load_snapshot([], [], max(int(r.get("U", 1) or 1) - 1, 0))
+    first = r.get("U")
+    # The generator may put any JSON value in U: only a positive integer gives a snapshot id.
+    ok_first = isinstance(first, int) and not isinstance(first, bool) and first > 0
+    book.load_snapshot([], [], first - 1 if ok_first else 0)
     before = book_state(book)
     try:
         status = gateio.apply_depth(frame, book)
