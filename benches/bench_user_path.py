@@ -49,7 +49,7 @@ UPGRADED = (
     f"Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n"
 ).encode()
 
-#: exchange -> (corpus format, symbol, opcode, OrderBook rule)
+#: exchange -> (corpus format, symbol, opcode)
 VENUES = {
     "gateio": ("gate", C.GATE_PAIR, 1),
     "mexc": ("mexc", C.MEXC_SYMBOL, 2),
@@ -76,7 +76,7 @@ def floor(c: C.Corpus, exchange: str, wire: list[bytes]) -> tuple[Callable[[], i
 def user(
     c: C.Corpus, exchange: str, wire: list[bytes], listener: str | None
 ) -> tuple[Callable[[], int], Any]:
-    fmt, symbol, _ = VENUES[exchange]
+    _fmt, symbol, _ = VENUES[exchange]
     holder: list[Any] = []
     calls = [0]
 

@@ -294,7 +294,7 @@ fn symbol_matches(head: &Head<'_>, cx: &Ctx<'_>) -> Result<bool, BinanceError> {
     }
     Ok(cx
         .stream_symbol
-        .map_or(true, |ss| route::stream_symbol_is(ss, want)))
+        .is_none_or(|ss| route::stream_symbol_is(ss, want)))
 }
 
 /// What a depth payload does to a book: its kind and `(first, last, prev)` ids (partial
