@@ -223,7 +223,7 @@ def _one_line_error(r: subprocess.CompletedProcess[str] | tuple[int, str, str]) 
         ("[exchanges.mexc]\nurl = 5", "url must be a string"),
     ],
 )
-def test_config_values_of_the_wrong_type(tmp_path, toml, message):
+def test_config_values_of_the_wrong_type(tmp_path: Path, toml: str, message: str) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(toml + "\n")
     r = hftws("watch", "mexc", "BTC", "--config", str(cfg), "--no-tui", "--duration", "1")
@@ -233,7 +233,7 @@ def test_config_values_of_the_wrong_type(tmp_path, toml, message):
     assert message in _one_line_error(r)
 
 
-def test_private_record_without_keys(tmp_path):
+def test_private_record_without_keys(tmp_path: Path) -> None:
     env = {k: v for k, v in ENV.items() if not k.startswith("HFTWS_MEXC_")}
     r = hftws(
         "record", "mexc_private", "spot@private.orders.v3.api.pb", "-o", "p.hfr",
@@ -243,7 +243,7 @@ def test_private_record_without_keys(tmp_path):
     assert "need credentials" in _one_line_error(r) and "HFTWS_MEXC_API_KEY" in r.stderr
 
 
-async def test_record_of_a_refused_symbol(mexc_server, tmp_path):
+async def test_record_of_a_refused_symbol(mexc_server: MexcServer, tmp_path: Path) -> None:
     mexc_server.faults.refuse("*BTCUSDT*")
     r = await ahftws(
         "record", "mexc", "depth:BTCUSDT", "-o", str(tmp_path / "r.hfr"), "--duration", "1",
@@ -256,7 +256,7 @@ async def test_record_of_a_refused_symbol(mexc_server, tmp_path):
     assert "check the symbol" in line
 
 
-def test_help_is_plain_text_and_bench_lists_only_working_options():
+def test_help_is_plain_text_and_bench_lists_only_working_options() -> None:
     for command in ("demo", "watch", "record", "replay"):
         out = hftws(command, "--help").stdout
         assert "``" not in out and ":class:" not in out, command

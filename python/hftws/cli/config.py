@@ -134,7 +134,7 @@ def _check_value(where: str, value: Any, action: argparse.Action) -> None:
         ok, want = number and not isinstance(value, bool), "an integer" if integer else "a number"
         if ok and not isinstance(value, str):  # strings are converted (and checked) by argparse
             try:
-                action.type(str(value))  # type: ignore[misc]
+                action.type(str(value))
             except (argparse.ArgumentTypeError, ValueError) as exc:
                 raise ConfigError(f"{where} {exc}") from None
     elif action.type is None:
