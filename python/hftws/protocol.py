@@ -211,6 +211,10 @@ class ClientProtocol:
         except ProtocolError as exc:
             self.fail(exc.close_code, str(exc))
             return self._split(exc.messages)
+        stream = self._stream
+        # The common read (typed events, no control frame) returns here: one call per read.
+        if stream is not None and not stream.controls:
+            return items
         return self._items(items)
 
     def _receive_recorded(self, data: bytes, recv_ns: int) -> list[Any]:
