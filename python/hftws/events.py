@@ -34,7 +34,9 @@ KIND_TO_TYPE: dict[str, MessageType] = {
     "order_book": MessageType.ORDERBOOK,
     "trade": MessageType.TRADE,
     "trades": MessageType.TRADE,
+    "depth_batch": MessageType.ORDERBOOK,  # MEXC 312
     "book_ticker": MessageType.TICKER,
+    "book_tickers": MessageType.TICKER,  # MEXC 311
     "ticker": MessageType.TICKER,
     "mini_ticker": MessageType.TICKER,
     "mini_tickers": MessageType.TICKER,

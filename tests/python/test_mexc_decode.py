@@ -338,6 +338,25 @@ def test_book_ticker_events() -> None:
     assert first.to_dict() == mexc_proto.to_dict(batch_frame)["publicBookTickerBatch"]["items"][0]
 
 
+def test_batch_bodies_reach_callbacks() -> None:
+    # Issue 13: bodies 311 (batch book tickers) and 312 (batch depth) decoded but were routed
+    # UNKNOWN, so no callback ever saw them.
+    from hftws.exchanges import MexcPublicHandler
+    from hftws.events import MessageType
+
+    handler = MexcPublicHandler().handler
+    t = {"bidPrice": "1", "bidQuantity": "2", "askPrice": "3", "askQuantity": "4"}
+    tickers = any_decode(encode("publicBookTickerBatch", {"items": [t], "version": "7"}))
+    depth = any_decode(
+        encode(
+            "publicIncreaseDepthsBatch",
+            {"items": [{"asks": [], "bids": [{"price": "1", "quantity": "1"}], "version": "5"}]},
+        )
+    )
+    assert handler._detect_message_type(tickers) is MessageType.TICKER
+    assert handler._detect_message_type(depth) is MessageType.ORDERBOOK
+
+
 def test_kline_and_mini_tickers() -> None:
     k = any_decode(
         encode(
