@@ -5,12 +5,11 @@
 //! the cached `BookStatus`. `parse` and `decode_sbe` return lazily materialised events
 //! (`binance_events.rs`). Errors become `BinanceDecodeError` with `stream`/`field`/`pos`.
 
-use std::borrow::Cow;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
-use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple};
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyByteArray, PyBytes, PyTuple};
 
 use super::binance_events::{
     PyBinanceAggTrade, PyBinanceBookTicker, PyBinanceDepthUpdate, PyBinanceError,
@@ -20,7 +19,7 @@ use super::binance_events::{
 };
 use super::book::{status_object, PyBookStatus, PyOrderBook};
 use super::errors::{binance_error, depth_error};
-use super::gate::Src;
+use super::gate::{src_of, text_frame_of, Src};
 use crate::binance::records::Record;
 use crate::binance::sbe::{self, SbeMessage};
 use crate::binance::{self as core, Body, DepthOutcome, Kind};
@@ -48,43 +47,13 @@ impl BFrame {
     }
 }
 
-const WRONG_TYPE: &str = "a Binance frame must be bytes, bytearray or str";
-
-fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(Src::Bytes(PyBackedBytes::from(b.clone())));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Src::Str(PyBackedStr::try_from(s.clone())?));
-    }
-    if obj.is_instance_of::<PyByteArray>() {
-        return Ok(Src::Bytes(obj.extract()?));
-    }
-    Err(PyTypeError::new_err(WRONG_TYPE))
-}
-
-/// The bytes of a frame: `bytes` and `str` are borrowed, `bytearray` is copied.
-#[inline]
-fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(Cow::Borrowed(b.as_bytes()));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Cow::Borrowed(s.to_str()?.as_bytes()));
-    }
-    if let Ok(b) = obj.cast::<PyByteArray>() {
-        return Ok(Cow::Owned(b.to_vec()));
-    }
-    Err(PyTypeError::new_err(WRONG_TYPE))
-}
-
 /// Decodes one Binance text frame (raw `/ws/` or combined `/stream` payload, or a control
 /// reply) into a typed, immutable event; an array payload of records (`!miniTicker@arr`,
 /// `!markPrice@arr`, ...) gives a tuple of events, each `to_dict()` its element. Raises
 /// `BinanceDecodeError` naming stream and field.
 #[pyfunction(name = "binance_parse")]
 pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let src = src_of(data)?;
+    let src = src_of(data, "Binance")?;
     let frame: &[u8] = match &src {
         Src::Bytes(b) => b,
         Src::Str(s) => s.as_bytes(),
@@ -165,7 +134,7 @@ pub(crate) fn apply_depth(
     data: &Bound<'_, PyAny>,
     book: &Bound<'_, PyOrderBook>,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
-    let frame = frame_of(data)?;
+    let frame = text_frame_of(data, "Binance")?;
     let mut b = book.borrow_mut();
     if !b.rule_is_binance() {
         return Err(PyValueError::new_err(
@@ -194,7 +163,7 @@ fn apply_with(
     book: &Bound<'_, PyOrderBook>,
     apply: ApplyFn,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
-    let frame = frame_of(data)?;
+    let frame = text_frame_of(data, "Binance")?;
     let mut b = book.borrow_mut();
     let (inner, symbol) = b.inner_with_symbol_mut();
     let want = (!symbol.is_empty()).then_some(symbol);

@@ -73,7 +73,9 @@ impl std::ops::Deref for FrameRef {
     }
 }
 
-fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
+/// A text frame kept as Python gave it (`bytes` or `str` borrowed, `bytearray` copied);
+/// `what` names the exchange in the error for any other type.
+pub(crate) fn src_of(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Src> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Src::Bytes(PyBackedBytes::from(b.clone())));
     }
@@ -83,21 +85,18 @@ fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
     if obj.is_instance_of::<PyByteArray>() {
         return Ok(Src::Bytes(obj.extract()?));
     }
-    Err(PyTypeError::new_err(
-        "a Gate.io frame must be bytes, bytearray or str",
-    ))
+    Err(wrong_frame_type(what))
 }
 
-/// The bytes of a text frame: `bytes`, `str` and depth events are borrowed, `bytearray` is
-/// copied.
+fn wrong_frame_type(what: &str) -> PyErr {
+    PyTypeError::new_err(format!("a {what} frame must be bytes, bytearray or str"))
+}
+
+/// The bytes of a text frame: `bytes` and `str` are borrowed, `bytearray` is copied.
 #[inline]
-fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+pub(crate) fn text_frame_of<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(b.as_bytes()));
-    }
-    // A depth event (as the fused `StreamDecoder` delivers it) stands for its frame.
-    if let Ok(ev) = obj.cast::<PyGateDepthUpdate>() {
-        return Ok(Cow::Borrowed(ev.get().f.bytes()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Cow::Borrowed(s.to_str()?.as_bytes()));
@@ -105,9 +104,18 @@ fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = obj.cast::<PyByteArray>() {
         return Ok(Cow::Owned(b.to_vec()));
     }
-    Err(PyTypeError::new_err(
-        "a Gate.io frame must be bytes, bytearray or str",
-    ))
+    Err(wrong_frame_type(what))
+}
+
+/// The bytes of a text frame: `bytes`, `str` and depth events are borrowed, `bytearray` is
+/// copied.
+#[inline]
+fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    // A depth event (as the fused `StreamDecoder` delivers it) stands for its frame.
+    if let Ok(ev) = obj.cast::<PyGateDepthUpdate>() {
+        return Ok(Cow::Borrowed(ev.get().f.bytes()));
+    }
+    text_frame_of(obj, "Gate.io")
 }
 
 /// Decoded text of a span.
@@ -289,7 +297,7 @@ fn depth_channel_of(f: &Shared) -> DepthChannel {
 /// most futures channels). Raises `GateDecodeError` naming the channel and field.
 #[pyfunction(name = "gate_parse")]
 pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    event_from_src(py, src_of(data)?)
+    event_from_src(py, src_of(data, "Gate.io")?)
 }
 
 /// The event(s) of one text frame given as bytes borrowed from elsewhere (a socket buffer):
