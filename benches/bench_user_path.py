@@ -142,8 +142,14 @@ def main() -> None:
             + "\n"
         )
     print("\n".join(lines))
+    flat: dict[str, object] = {"n": n}
     for exchange in VENUES:
-        save(f"bench_user_path_{exchange}", report[exchange])  # type: ignore[arg-type]
+        entry = report[exchange]
+        assert isinstance(entry, dict)
+        flat[f"{exchange}_timings"] = entry["timings"]
+        flat[f"{exchange}_user_over_floor"] = entry["user_over_floor"]
+    path = save("bench_user_path_quick" if args.quick else "bench_user_path", flat)
+    print(f"saved {path}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Run every benchmark and write ``benches/RESULTS.md`` (and ``results/*.json``).
 
 ``python benches/run.py [--quick]``: runs ``bench_gate``, ``bench_mexc``, ``bench_e2e``,
-``bench_floor``, ``bench_book``, ``bench_frames`` and ``bench_simulator`` (each in its own
+``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``, ``bench_user_path`` and
+``bench_binance`` (each in its own
 process, tasks shuffled between repetitions inside each),
 then checks the project's targets against the ratios measured in the same run. RESULTS.md is
 generated here, never written by hand.
@@ -32,6 +33,8 @@ BENCHES = (
     "bench_book",
     "bench_frames",
     "bench_simulator",
+    "bench_user_path",
+    "bench_binance",
 )
 PACKAGES = (
     "hftws",
@@ -190,6 +193,19 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
                 r("hftws raw frames (no decoding)") / r("picows raw frames (no decoding)"),
                 1,
                 "",
+            )
+        )
+    u = load("bench_user_path", quick)
+    for exchange in ("gateio", "mexc"):
+        ratio = u[f"{exchange}_user_over_floor"]["user: OrderBookManager book, no listener"]
+        # Expressed as a speed-up like every row: floor / user must be >= 1 / 1.2.
+        rows.append(
+            (
+                f"{exchange}: OrderBookManager depth push <= 1.2x the bare decoder (no listener)",
+                1 / ratio,
+                1 / 1.2,
+                f"user path {ratio:.2f}x the bare StreamDecoder.feed; the rest is the one Python "
+                "call per socket read (ClientProtocol.receive_data)",
             )
         )
     loop_us = med(fl, "asyncio data_received callback (per read)") / 1000
