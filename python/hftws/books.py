@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from hftws._core import BookStatus, BookUpdate, HftwsError, OrderBook
-from hftws.errors import SubscriptionError, UnknownExchange
+from hftws.errors import HftwsTimeoutError, SubscriptionError, UnknownExchange
 from hftws.events import MessageType
 from hftws.interface import BaseWebSocketInterface, ConnectionState
 from hftws.manager import AnyWebSocketManager, create_websocket_manager
@@ -135,6 +135,8 @@ class LocalBook:
         self.last_update_ns = 0
         #: Why the exchange refused the subscription (None while it is not refused).
         self.refused: str | None = None
+        #: The last snapshot/sync failure, as one line (None before any).
+        self.last_error: str | None = None
         #: (start_ns, end_ns or None while still out of sync).
         self.out_of_sync_windows: list[tuple[int, int | None]] = [(time.monotonic_ns(), None)]
         self._listeners: list[tuple[BookListener, bool]] = []
@@ -201,16 +203,28 @@ class LocalBook:
         self._state_listeners.append(callback)
 
     async def wait_in_sync(self, timeout: float | None = None) -> None:
-        """Wait until the book is in sync; raises SubscriptionError if it is refused."""
-        async with asyncio.timeout(timeout):
-            while not self.in_sync:
-                if self.refused is not None:
-                    raise SubscriptionError(
-                        f"{self.exchange} {self.symbol}: depth subscription refused "
-                        f"({self.refused})"
-                    )
-                self._changed.clear()
-                await self._changed.wait()
+        """Wait until the book is in sync.
+
+        Raises SubscriptionError if the exchange refused its subscription, and
+        HftwsTimeoutError (a TimeoutError) naming the book, its state and the last sync
+        failure when ``timeout`` runs out.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                while not self.in_sync:
+                    if self.refused is not None:
+                        raise SubscriptionError(
+                            f"{self.exchange} {self.symbol}: depth subscription refused "
+                            f"({self.refused})"
+                        )
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            why = f"; last sync failure: {self.last_error}" if self.last_error else ""
+            raise HftwsTimeoutError(
+                f"{self.exchange} {self.symbol}: not in sync within {timeout:g}s "
+                f"(state {self.state}, link {'up' if self.book.linked else 'down'}{why})"
+            ) from None
 
     def __repr__(self) -> str:
         return f"LocalBook({self.exchange}:{self.symbol}, {self.state}, seq={self.sequence})"
@@ -316,16 +330,19 @@ class LocalBook:
                     await self._sync_classic()
             except RateLimited as exc:
                 self.snapshot_failures += 1
+                self.last_error = str(exc) or "rate limited"
                 delay = max(exc.retry_after, 0.05)
                 continue
             except (RestError, SnapshotError, TimeoutError) as exc:
                 self.snapshot_failures += 1
                 delay = min(max(delay * 2, 0.1), 5.0) * (0.5 + random.random() / 2)
+                self.last_error = str(exc) or type(exc).__name__
                 log.warning("%s %s: sync failed (%s)", self.exchange, self.symbol, exc)
                 continue
-            except Exception:
+            except Exception as exc:
                 # A bug must not end the book's resyncs for good: report it and try again.
                 self.snapshot_failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
                 delay = min(max(delay * 2, 0.1), 5.0)
                 log.exception("%s %s: sync failed", self.exchange, self.symbol)
                 continue

@@ -19,6 +19,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from hftws.books import LocalBook, OrderBookManager
+from hftws.errors import HftwsTimeoutError
 from hftws.interface import ConnectionState
 from hftws.mixins.subscription import SubscriptionError
 from hftws.testing.gate_server import GateSpotServer
@@ -266,3 +267,15 @@ def test_books_never_report_in_sync_while_wrong_under_random_faults(
                 assert sentinel.checks > 0
 
     asyncio.run(run())
+
+
+async def test_a_dead_snapshot_url_is_a_typed_timeout_naming_the_book() -> None:
+    async with MexcServer(rate=300) as server:
+        books = OrderBookManager(
+            urls={"mexc": server.url}, rest_urls={"mexc": "http://127.0.0.1:9"}, **FAST
+        )
+        async with books:
+            with pytest.raises(HftwsTimeoutError, match="mexc BTCUSDT: not in sync") as err:
+                await books.watch("mexc", "BTCUSDT", timeout=1.5)
+            assert isinstance(err.value, TimeoutError)
+            assert "last sync failure" in str(err.value)

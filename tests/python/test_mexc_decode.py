@@ -341,8 +341,8 @@ def test_book_ticker_events() -> None:
 def test_batch_bodies_reach_callbacks() -> None:
     # Issue 13: bodies 311 (batch book tickers) and 312 (batch depth) decoded but were routed
     # UNKNOWN, so no callback ever saw them.
-    from hftws.exchanges import MexcPublicHandler
     from hftws.events import MessageType
+    from hftws.exchanges import MexcPublicHandler
 
     handler = MexcPublicHandler().handler
     t = {"bidPrice": "1", "bidQuantity": "2", "askPrice": "3", "askQuantity": "4"}
