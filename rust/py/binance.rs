@@ -50,7 +50,7 @@ impl BFrame {
 
 const WRONG_TYPE: &str = "a Binance frame must be bytes, bytearray or str";
 
-fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
+pub(crate) fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Src::Bytes(PyBackedBytes::from(b.clone())));
     }
@@ -65,7 +65,7 @@ fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
 
 /// The bytes of a frame: `bytes` and `str` are borrowed, `bytearray` is copied.
 #[inline]
-fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+pub(crate) fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(b.as_bytes()));
     }
@@ -149,7 +149,7 @@ fn record_event(py: Python<'_>, f: BFrame, rec: Record) -> PyResult<Py<PyAny>> {
     })
 }
 
-fn wrong_symbol(want: &str) -> PyErr {
+pub(crate) fn wrong_symbol(want: &str) -> PyErr {
     PyValueError::new_err(format!(
         "depth frame is not for this book's symbol {want:?}"
     ))
