@@ -41,8 +41,8 @@ def check_event(ev: kucoin.KucoinEvent, data: bytes | str) -> None:
         assert (ev.price, ev.side, ev.size) == (Decimal(price), side, Decimal(size))
         assert ev.sequence == body["sequence"]
     elif isinstance(ev, kucoin.KucoinDepthSnapshot):
-        for side, got in (("asks", ev.asks), ("bids", ev.bids)):
-            assert got == [(Decimal(str(p)), Decimal(str(s))) for p, s in body.get(side) or []]
+        for side, pairs in (("asks", ev.asks), ("bids", ev.bids)):
+            assert pairs == [(Decimal(str(p)), Decimal(str(s))) for p, s in body.get(side) or []]
         if ev.kind == "futures_depth_snapshot":
             assert ev.sequence == body["sequence"]
     elif isinstance(ev, kucoin.KucoinTrade):

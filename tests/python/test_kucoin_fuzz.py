@@ -87,7 +87,7 @@ DEPTH_KINDS = ("level2", "futures_level2", "depth_snapshot", "futures_depth_snap
 
 def apply(data: bytes | str, parsed: Outcome) -> None:
     for rule in ("kucoin", "kucoin_futures"):
-        book = hftws.OrderBook(rule)  # type: ignore[arg-type]  # both names are rules
+        book = hftws.OrderBook(rule)
         book.load_snapshot([("1", "1")], [("2", "1")], 10)
         try:
             st_ = kucoin.apply_depth(data, book)

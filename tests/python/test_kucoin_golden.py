@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import kucoin_frames as F
 import pytest
 
 import hftws
 from hftws import kucoin
-import kucoin_frames as F
 
 
 @pytest.mark.parametrize("frame", F.ALL)
@@ -24,7 +24,13 @@ def test_every_example_parses_and_round_trips(frame: str) -> None:
 def test_control_frames() -> None:
     w = kucoin.parse(F.WELCOME)
     assert isinstance(w, kucoin.KucoinControl)
-    assert (w.kind, w.type, w.id, w.topic, w.code) == ("welcome", "welcome", "hQvf8jkno", None, None)
+    assert (w.kind, w.type, w.id, w.topic, w.code) == (
+        "welcome",
+        "welcome",
+        "hQvf8jkno",
+        None,
+        None,
+    )
     p = kucoin.parse(F.PONG)
     assert isinstance(p, kucoin.KucoinControl) and (p.kind, p.id) == ("pong", "1545910590801")
     a = kucoin.parse(F.ACK)
