@@ -242,3 +242,22 @@ def test_a_dict_frame_is_refused_with_type_error() -> None:
     frame: Any = {"type": "welcome"}
     with pytest.raises(TypeError):
         kucoin.apply_depth(frame, hftws.OrderBook("kucoin"))
+
+
+def test_held_pushes_are_replayed_by_a_rest_snapshot() -> None:
+    # kucoin.md §4.1: cache pushes, fetch the snapshot, replay: the first straddling push
+    # confirms the snapshot, older ones are stale, entries up to the snapshot are skipped.
+    book = hftws.OrderBook("kucoin", symbol="ETH-USDT", hold=100)
+    assert kucoin.apply_depth(spot(10, 14, bids=[("5", "1", 14)]), book) == S.NOT_SYNCED
+    assert kucoin.apply_depth(spot(15, 19, bids=[("5", "2", 16), ("6", "3", 18)]), book) == (
+        S.NOT_SYNCED
+    )
+    assert kucoin.apply_depth(spot(20, 20, asks=[("9", "4", 20)]), book) == S.NOT_SYNCED
+    assert book.held == 3
+    assert book.load_snapshot([("5", "7")], [("9", "1")], 16) == S.APPLIED
+    assert book.in_sync and book.sequence == 20 and book.held == 0
+    assert book.depth() == ([("6", "3"), ("5", "7")], [("9", "4")])
+    # A snapshot older than the held pushes cannot be aligned: GAP.
+    late = hftws.OrderBook("kucoin", symbol="ETH-USDT", hold=100)
+    kucoin.apply_depth(spot(30, 31), late)
+    assert late.load_snapshot([], [], 20) == S.GAP
