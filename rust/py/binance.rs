@@ -24,7 +24,7 @@ use super::gate::Src;
 use crate::binance::records::Record;
 use crate::binance::sbe::{self, SbeMessage};
 use crate::binance::{self as core, Body, DepthOutcome, Kind};
-use crate::book::{OrderBook, Status};
+use crate::book::{OrderBook, SeqRule, Status};
 use crate::feed::Offer;
 use crate::gate::span::Span;
 
@@ -65,7 +65,7 @@ pub(crate) fn src_of(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
 
 /// The bytes of a frame: `bytes` and `str` are borrowed, `bytearray` is copied.
 #[inline]
-pub(crate) fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+fn frame_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(b.as_bytes()));
     }
@@ -149,7 +149,7 @@ fn record_event(py: Python<'_>, f: BFrame, rec: Record) -> PyResult<Py<PyAny>> {
     })
 }
 
-pub(crate) fn wrong_symbol(want: &str) -> PyErr {
+fn wrong_symbol(want: &str) -> PyErr {
     PyValueError::new_err(format!(
         "depth frame is not for this book's symbol {want:?}"
     ))
@@ -165,15 +165,30 @@ pub(crate) fn apply_depth(
     data: &Bound<'_, PyAny>,
     book: &Bound<'_, PyOrderBook>,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
+    offer_depth(
+        py,
+        data,
+        book,
+        |r| matches!(r, SeqRule::BinanceSpot | SeqRule::BinanceFutures),
+        "binance.apply_depth needs a Binance book (OrderBook('binance'|'binance_futures'))",
+    )
+}
+
+/// A JSON depth frame offered to `book` if its rule passes `takes` (else ValueError
+/// `wrong_book`): the same path as a connection's decoder, applied or held while the book
+/// waits for its snapshot. None for frames that carry no depth.
+pub(crate) fn offer_depth(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    book: &Bound<'_, PyOrderBook>,
+    takes: fn(SeqRule) -> bool,
+    wrong_book: &'static str,
+) -> PyResult<Option<Py<PyBookStatus>>> {
     let frame = frame_of(data)?;
     let mut b = book.borrow_mut();
-    if !b.rule_is_binance() {
-        return Err(PyValueError::new_err(
-            "binance.apply_depth needs a Binance book (OrderBook('binance'|'binance_futures'))",
-        ));
+    if !takes(b.inner_mut().rule()) {
+        return Err(PyValueError::new_err(wrong_book));
     }
-    // The same path as a connection's decoder: applied, or held while the book waits for
-    // its snapshot.
     let st = match b.offer(&frame) {
         Ok(Offer::Book(st)) => st,
         Ok(Offer::Held) => Status::NotSynced,

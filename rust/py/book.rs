@@ -196,14 +196,6 @@ impl PyOrderBook {
         self.book.rule() == SeqRule::Mexc
     }
 
-    /// Whether the book follows one of Binance's rules (and so takes Binance JSON pushes).
-    pub(crate) fn rule_is_binance(&self) -> bool {
-        matches!(
-            self.book.rule(),
-            SeqRule::BinanceSpot | SeqRule::BinanceFutures
-        )
-    }
-
     /// The symbol the book was created for.
     pub(crate) fn symbol_str(&self) -> &str {
         &self.symbol

@@ -5,18 +5,16 @@
 //! object is made but the cached `BookStatus`. `parse` returns the typed events of
 //! `kucoin_events.rs`. Errors become `KucoinDecodeError` with `topic`/`field`/`pos`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use super::binance::{frame_of, src_of, wrong_symbol};
-use super::book::{status_object, PyBookStatus, PyOrderBook};
-use super::errors::{depth_error, kucoin_error};
+use super::binance::{offer_depth, src_of};
+use super::book::{PyBookStatus, PyOrderBook};
+use super::errors::kucoin_error;
 use super::kucoin_events::{
     KFrame, PyKucoinControl, PyKucoinDepthSnapshot, PyKucoinFuturesLevel2, PyKucoinLevel2,
     PyKucoinOther, PyKucoinTicker, PyKucoinTrade,
 };
-use crate::book::{SeqRule, Status};
-use crate::feed::Offer;
+use crate::book::SeqRule;
 use crate::kucoin::{self as core, Kind};
 
 /// Decodes one KuCoin text frame (`bytes`, `bytearray` or `str`) into a typed event.
@@ -56,26 +54,13 @@ pub(crate) fn apply_depth(
     data: &Bound<'_, PyAny>,
     book: &Bound<'_, PyOrderBook>,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
-    let frame = frame_of(data)?;
-    let mut b = book.borrow_mut();
-    if !matches!(
-        b.inner_mut().rule(),
-        SeqRule::KucoinSpot | SeqRule::KucoinFutures
-    ) {
-        return Err(PyValueError::new_err(
-            "kucoin.apply_depth needs a KuCoin book (OrderBook('kucoin'|'kucoin_futures'))",
-        ));
-    }
-    // The same path as a connection's decoder: applied, or held while the book waits for
-    // its snapshot.
-    let st = match b.offer(&frame) {
-        Ok(Offer::Book(st)) => st,
-        Ok(Offer::Held) => Status::NotSynced,
-        Ok(Offer::NotDepth) => return Ok(None),
-        Ok(Offer::WrongSymbol) => return Err(wrong_symbol(b.symbol_str())),
-        Err(e) => return Err(depth_error(py, &e)),
-    };
-    Ok(Some(status_object(py, st)?))
+    offer_depth(
+        py,
+        data,
+        book,
+        |r| matches!(r, SeqRule::KucoinSpot | SeqRule::KucoinFutures),
+        "kucoin.apply_depth needs a KuCoin book (OrderBook('kucoin'|'kucoin_futures'))",
+    )
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
