@@ -261,3 +261,37 @@ def test_held_pushes_are_replayed_by_a_rest_snapshot() -> None:
     late = hftws.OrderBook("kucoin", symbol="ETH-USDT", hold=100)
     kucoin.apply_depth(spot(30, 31), late)
     assert late.load_snapshot([], [], 20) == S.GAP
+
+
+def model_verdict(futures: bool, last: int, pending: bool, first: int, end: int) -> S:
+    """kucoin.md §4.1-4.2 (spot) and §7.2 (futures), restated independently."""
+    if first > end:
+        return S.GAP
+    if end <= last:
+        return S.STALE
+    if futures:
+        return S.APPLIED if first == last + 1 else S.GAP
+    if pending:
+        return S.APPLIED if first <= last + 1 else S.GAP
+    return S.APPLIED if first == last + 1 else S.GAP
+
+
+@given(
+    futures=st.booleans(),
+    pending=st.booleans(),
+    last=st.integers(10, 2**40),
+    first_off=st.integers(-5, 5),
+    length=st.integers(-1, 6),
+)
+def test_sequence_rules_agree_with_a_model(
+    futures: bool, pending: bool, last: int, first_off: int, length: int
+) -> None:
+    book = hftws.OrderBook("kucoin_futures" if futures else "kucoin")
+    snap = last - 1 if not pending else last
+    book.load_snapshot([("1", "1")], [("2", "1")], snap)
+    if not pending:
+        # One bridging push confirms the snapshot: later pushes are judged strictly.
+        assert book.apply([], [], last, last) == S.APPLIED
+    first = last + 1 + first_off
+    end = first + length if not futures else first
+    assert book.check(first, end) == model_verdict(futures, last, pending, first, end)
