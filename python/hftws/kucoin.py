@@ -11,6 +11,10 @@ streams and subscriptions are not here.
 
     book = hftws.OrderBook("kucoin", symbol="BTC-USDT")     # or "kucoin_futures"
     status = kucoin.apply_depth(frame, book)   # BookStatus, or None for non-depth frames
+
+Choices where the reference leaves room: spot ``level2Depth5/50`` pushes carry no sequence, so
+their ``timestamp`` is the id of the stream snapshot they load; a futures change with price 0 is
+ignored like a spot one; futures sizes are read as exact decimals (integers in practice).
 """
 
 from hftws._core import (

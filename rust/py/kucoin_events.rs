@@ -47,14 +47,19 @@ impl KFrame {
             .transpose()
     }
 
-    /// The symbol: the topic suffix, else the payload's `symbol`.
+    /// The symbol: the topic suffix (`subject` for `:all`), else the payload's `symbol`.
     fn symbol<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
         if let Some(t) = self.topic(py)? {
             let text = t.to_str()?;
-            if let Some(sym) = topic_symbol(text) {
-                if sym != "all" {
-                    return Ok(Some(PyString::new(py, sym)));
+            match topic_symbol(text) {
+                // `/market/ticker:all` names the symbol in `subject` (`kucoin.md` §2.2).
+                Some("all") => {
+                    if let Some(s) = self.msg.env.subject {
+                        return span_text(py, self.bytes(), s).map(Some);
+                    }
                 }
+                Some(sym) => return Ok(Some(PyString::new(py, sym))),
+                None => {}
             }
         }
         if let Some(h) = self.msg.depth.and_then(|h| h.symbol) {

@@ -110,6 +110,14 @@ def test_futures_frames() -> None:
     )
 
 
+def test_ticker_all_names_the_symbol_in_subject() -> None:
+    frame = F.TICKER.replace("/market/ticker:BTC-USDT", "/market/ticker:all").replace(
+        '"subject":"trade.ticker"', '"subject":"ETH-USDT"'
+    )
+    t = kucoin.parse(frame)
+    assert isinstance(t, kucoin.KucoinTicker) and t.symbol == "ETH-USDT"
+
+
 def test_private_and_unknown_topics_are_other() -> None:
     for frame in (F.PRIVATE_ORDER, F.BALANCE):
         ev = kucoin.parse(frame)
