@@ -200,11 +200,62 @@ pub fn read_entries(
         .next_item(&mut first)
         .map_err(|e| KucoinError::json(side, e))?
     {
+        // `["67993.3","1.21427407","14701689783"]` as KuCoin writes it, in one go.
+        if let Some((p, z, q, end)) = compact_entry(frame, s.i) {
+            f(p, z, q);
+            s.i = end;
+            n += 1;
+            continue;
+        }
         let (p, z, q) = read_entry(&mut s).map_err(|e| at(n, e))?;
         f(p, z, q);
         n += 1;
     }
     Ok(())
+}
+
+/// An entry written without whitespace, with plain decimals and a quoted (or bare) integer
+/// sequence of 1-19 digits. Returns `None` (nothing consumed) for any other spelling, which
+/// then takes the fully checking path. Plain decimals are never negative.
+#[inline(always)]
+fn compact_entry(b: &[u8], i: usize) -> Option<(Decimal, Decimal, u64, usize)> {
+    if b.get(i..i + 2)? != b"[\"" {
+        return None;
+    }
+    let (p, e1) = value::scan_plain_decimal(b, i + 2)?;
+    if b.get(e1..e1 + 3)? != b"\",\"" {
+        return None;
+    }
+    let (z, e2) = value::scan_plain_decimal(b, e1 + 3)?;
+    if b.get(e2..e2 + 2)? != b"\"," {
+        return None;
+    }
+    let quoted = b.get(e2 + 2) == Some(&b'"');
+    let start = e2 + 2 + usize::from(quoted);
+    let mut j = start;
+    let mut q: u64 = 0;
+    while let Some(&c) = b.get(j) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        q = q.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+        j += 1;
+    }
+    let n = j - start;
+    // A bare JSON number may not have a leading zero; i64 is the sequence range.
+    if n == 0 || n > 19 || q > i64::MAX as u64 || (!quoted && n > 1 && b[start] == b'0') {
+        return None;
+    }
+    if quoted {
+        if b.get(j) != Some(&b'"') {
+            return None;
+        }
+        j += 1;
+    }
+    if b.get(j) != Some(&b']') {
+        return None;
+    }
+    Some((p, z, q, j + 1))
 }
 
 fn read_entry(s: &mut Scan<'_>) -> Result<(Decimal, Decimal, u64), KucoinError> {
@@ -379,4 +430,37 @@ pub fn apply(
         _ => book.load_stream_snapshot(h.last, |w| h.fill_top(frame, w))?,
     };
     Ok(DepthOutcome::Book(st))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path reads exactly what the checking path reads, or defers to it.
+    #[test]
+    fn compact_entries_agree_with_the_checking_path() {
+        for e in [
+            r#"["67993.3","1.21427407","14701689783"]"#,
+            r#"["0","0","1550467891610"]"#,
+            r#"["1","2",3]"#,
+            r#"["1","2","0"]"#,
+            r#"["1.","2","3"]"#,
+            r#"["1","2",03]"#,
+            r#"["1","2","99999999999999999999"]"#,
+            r#"["1","2","9223372036854775808"]"#,
+            r#"["1","2","3",4]"#,
+            r#"["1","2","3"x"#,
+            r#"[ "1","2","3"]"#,
+            r#"["1e3","2","3"]"#,
+        ] {
+            let b = e.as_bytes();
+            let slow = read_entry(&mut Scan::new(b)).ok();
+            if let Some((p, z, q, end)) = compact_entry(b, 0) {
+                assert_eq!(end, b.len(), "{e}");
+                assert_eq!(slow, Some((p, z, q)), "{e}");
+            }
+        }
+        assert!(compact_entry(br#"["1","2","3"]"#, 0).is_some());
+        assert!(compact_entry(br#"["1","2",3]"#, 0).is_some());
+    }
 }
