@@ -9,12 +9,13 @@
 //! - `level2Depth5`/`Depth50`: top-N books sent on the stream, loaded as stream snapshots
 //!   (spot carries no sequence: its `timestamp` is the id; futures carries `sequence`).
 //!
-//! The object pass in [`super::object`] validates and locates; the levels are then read in
+//! The envelope pass in [`super::object`] validates the frame; `data` is then located by
+//! structure (`Trust::Valid`) and the levels are read in
 //! place from the frame into the book's writer: no allocation per level or per message.
 
 use super::envelope::int_at;
 use super::error::KucoinError;
-use super::object::locate;
+use super::object::{locate, Trust};
 use super::route::Kind;
 use crate::book::{OrderBook, SeqRule};
 use crate::decimal::Decimal;
@@ -72,7 +73,7 @@ pub fn head(frame: &[u8], kind: Kind, data: usize) -> Result<DepthHead, KucoinEr
     let under = |e: KucoinError| e.under("data");
     match kind {
         Kind::SpotLevel2 => {
-            let at = locate(&mut s, &L2_KEYS).map_err(under)?;
+            let at = locate(&mut s, &L2_KEYS, Trust::Valid).map_err(under)?;
             let first = id(frame, at[1], "sequenceStart").map_err(under)?;
             let last = id(frame, at[2], "sequenceEnd").map_err(under)?;
             let symbol = match at[3] {
@@ -83,7 +84,7 @@ pub fn head(frame: &[u8], kind: Kind, data: usize) -> Result<DepthHead, KucoinEr
             };
             let time = int_at(frame, at[4], "time").map_err(under)?;
             let changes = need(at[0], "changes").map_err(under)?;
-            let sides = locate(&mut Scan::at(frame, changes), &CHANGE_KEYS)
+            let sides = locate(&mut Scan::at(frame, changes), &CHANGE_KEYS, Trust::Valid)
                 .map_err(|e| e.under("data.changes"))?;
             Ok(DepthHead {
                 first: Some(need(first, "sequenceStart").map_err(under)?),
@@ -96,7 +97,7 @@ pub fn head(frame: &[u8], kind: Kind, data: usize) -> Result<DepthHead, KucoinEr
             })
         }
         Kind::FuturesLevel2 => {
-            let at = locate(&mut s, &FUT_KEYS).map_err(under)?;
+            let at = locate(&mut s, &FUT_KEYS, Trust::Valid).map_err(under)?;
             let seq =
                 need(id(frame, at[0], "sequence").map_err(under)?, "sequence").map_err(under)?;
             let cpos = need(at[1], "change").map_err(under)?;
@@ -110,7 +111,7 @@ pub fn head(frame: &[u8], kind: Kind, data: usize) -> Result<DepthHead, KucoinEr
             })
         }
         Kind::SpotDepth | Kind::FuturesDepth => {
-            let at = locate(&mut s, &TOP_KEYS).map_err(under)?;
+            let at = locate(&mut s, &TOP_KEYS, Trust::Valid).map_err(under)?;
             let seq = id(frame, at[2], "sequence").map_err(under)?;
             let stamp = id(frame, at[3], "timestamp").map_err(under)?;
             id(frame, at[4], "ts").map_err(under)?;

@@ -1,7 +1,7 @@
 //! The envelope `{"type","topic","subject","data",...}` and control frames (`kucoin.md` §2.2).
 
 use super::error::KucoinError;
-use super::object::locate;
+use super::object::{locate, Trust};
 use super::route::{self, Kind};
 use crate::gate::json::Scan;
 use crate::gate::span::Span;
@@ -79,7 +79,7 @@ pub(crate) fn int_at(
 /// `type`, or a data push without `topic`/`data`.
 pub fn scan(frame: &[u8]) -> Result<Envelope, KucoinError> {
     let mut s = Scan::new(frame);
-    let at = locate(&mut s, &KEYS)?;
+    let at = locate(&mut s, &KEYS, Trust::Raw)?;
     s.finish().map_err(|e| KucoinError::json("", e))?;
     let frame_type = str_at(frame, at[0], "type")?
         .ok_or_else(|| KucoinError::at("type", 0, GateErrorKind::Missing))?;

@@ -4,7 +4,7 @@
 //! repeated known key) is an error, a missing one reads as None. Decimals stay exact text.
 
 use super::error::KucoinError;
-use super::object::locate_into;
+use super::object::{locate_into, Trust};
 use super::route::Kind;
 use crate::gate::json::Scan;
 use crate::gate::{value, GateErrorKind};
@@ -99,8 +99,13 @@ pub fn check(frame: &[u8], kind: Kind, data: usize) -> Result<[Option<usize>; MA
         *n = name;
     }
     let mut at = [None; MAX];
-    locate_into(&mut Scan::at(frame, data), &names[..t.len()], &mut at)
-        .map_err(|e| e.under("data"))?;
+    locate_into(
+        &mut Scan::at(frame, data),
+        &names[..t.len()],
+        &mut at,
+        Trust::Valid,
+    )
+    .map_err(|e| e.under("data"))?;
     for ((name, ty), pos) in t.iter().zip(at) {
         if let Some(p) = pos {
             check_value(frame, p, name, *ty).map_err(|e| e.under("data"))?;
