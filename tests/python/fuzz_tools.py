@@ -4,8 +4,27 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from hypothesis import strategies as st
+
+
+def json_values(keys: list[str], words: list[str]) -> st.SearchStrategy[Any]:
+    """Random JSON values whose objects use ``keys`` and whose strings are often ``words``."""
+    return st.recursive(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(2**70), 2**70),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.text(max_size=10),
+            st.sampled_from(words),
+        ),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(keys), inner, max_size=5)
+        ),
+        max_leaves=14,
+    )
 
 
 def mutate(frame: bytes, data: st.DataObject) -> bytes:

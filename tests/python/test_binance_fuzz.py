@@ -9,6 +9,7 @@ from typing import Any
 
 from binance_judge import check_event
 from fuzz_tools import agrees_with_json, mutate
+from fuzz_tools import json_values as fuzz_json_values
 from hypothesis import given
 from hypothesis import strategies as st
 from test_binance_golden import ALL
@@ -61,20 +62,7 @@ EVENTS = [
     "24hrTicker",
 ]
 
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(2**70), 2**70),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=10),
-        st.sampled_from(EVENTS),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)
-    ),
-    max_leaves=14,
-)
+json_values = fuzz_json_values(KEYS, EVENTS)
 
 # What ``binance.parse`` gives for a frame: an event, a tuple (array payload) or the error.
 Parsed = binance.BinanceEvent | tuple[binance.BinanceEvent, ...]

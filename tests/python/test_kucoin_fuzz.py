@@ -11,6 +11,7 @@ from typing import Any
 
 import kucoin_frames as F
 from fuzz_tools import agrees_with_json, mutate
+from fuzz_tools import json_values as fuzz_json_values
 from hypothesis import given
 from hypothesis import strategies as st
 from kucoin_judge import check_event
@@ -53,20 +54,7 @@ TOPICS = [
     "error",
 ]
 
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(2**70), 2**70),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=10),
-        st.sampled_from(TOPICS),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)
-    ),
-    max_leaves=14,
-)
+json_values = fuzz_json_values(KEYS, TOPICS)
 
 Outcome = kucoin.KucoinEvent | kucoin.KucoinDecodeError
 
