@@ -18,6 +18,7 @@ use crate::binance::{self, BinanceError};
 use crate::book::{OrderBook, SeqRule, Status};
 use crate::gate::depth::{apply_frame, DepthOutcome};
 use crate::gate::GateError;
+use crate::kucoin::{self, KucoinError};
 use crate::mexc::apply_depth as mexc_apply_depth;
 use crate::mexc::MexcError;
 
@@ -43,6 +44,8 @@ pub enum DepthError {
     Gate(GateError),
     /// From the Binance JSON decoder.
     Binance(BinanceError),
+    /// From the KuCoin JSON decoder.
+    Kucoin(KucoinError),
 }
 
 /// Applies one push with the decoder of the book's exchange; `want` names the pair a Gate.io
@@ -64,6 +67,14 @@ fn apply(book: &mut OrderBook, want: Option<&str>, payload: &[u8]) -> Result<Off
                 Ok(binance::DepthOutcome::WrongSymbol) => Ok(Offer::WrongSymbol),
                 Ok(binance::DepthOutcome::Book(st)) => Ok(Offer::Book(st)),
                 Err(e) => Err(DepthError::Binance(e)),
+            }
+        }
+        SeqRule::KucoinSpot | SeqRule::KucoinFutures => {
+            match kucoin::apply_frame(payload, book, want) {
+                Ok(kucoin::DepthOutcome::NotDepth) => Ok(Offer::NotDepth),
+                Ok(kucoin::DepthOutcome::WrongSymbol) => Ok(Offer::WrongSymbol),
+                Ok(kucoin::DepthOutcome::Book(st)) => Ok(Offer::Book(st)),
+                Err(e) => Err(DepthError::Kucoin(e)),
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod decimal;
 pub mod error;
 pub mod feed;
 pub mod gate;
+pub mod kucoin;
 pub mod metrics;
 pub mod mexc;
 pub mod ws;

@@ -45,6 +45,14 @@ __all__ = [
     "GateUserTrade",
     "HandshakeError",
     "HftwsError",
+    "KucoinControl",
+    "KucoinDecodeError",
+    "KucoinDepthSnapshot",
+    "KucoinFuturesLevel2",
+    "KucoinLevel2",
+    "KucoinOther",
+    "KucoinTicker",
+    "KucoinTrade",
     "LatencyHistogram",
     "MexcAccountUpdate",
     "MexcBookTicker",
@@ -77,6 +85,8 @@ __all__ = [
     "gate_apply_depth",
     "gate_apply_depth_many",
     "gate_parse",
+    "kucoin_apply_depth",
+    "kucoin_parse",
     "normalize_decimal",
     "parse_control",
     "parse_decimal",
@@ -118,7 +128,7 @@ class BookStatus:
 @final
 class OrderBook:
     """A local L2 order book with exchange sequence rules (``'mexc'``, ``'gate'``,
-    ``'binance'`` or ``'binance_futures'``).
+    ``'binance'``, ``'binance_futures'``, ``'kucoin'`` or ``'kucoin_futures'``).
 
     ``'binance_futures'`` chains pushes on ``pu``: feed it with ``binance.apply_depth``; with
     ``apply`` pass ``(U, u)`` for the first push after a snapshot and ``(pu + 1, u)`` after.
@@ -126,7 +136,9 @@ class OrderBook:
 
     def __new__(
         cls,
-        rule: Literal["mexc", "gate", "gateio", "binance", "binance_futures"] = "gate",
+        rule: Literal[
+            "mexc", "gate", "gateio", "binance", "binance_futures", "kucoin", "kucoin_futures"
+        ] = "gate",
         max_depth: int | None = None,
         symbol: str = ...,  # default "" (PyO3 shows no default value)
         *,
@@ -183,7 +195,9 @@ class OrderBook:
     @property
     def symbol(self) -> str: ...
     @property
-    def rule(self) -> Literal["mexc", "gate", "binance", "binance_futures"]: ...
+    def rule(
+        self,
+    ) -> Literal["mexc", "gate", "binance", "binance_futures", "kucoin", "kucoin_futures"]: ...
     @property
     def max_depth(self) -> int | None: ...
     @property
@@ -2677,3 +2691,168 @@ def binance_decode_sbe(
 
 def binance_apply_sbe_depth(data: bytes | bytearray, book: OrderBook) -> BookStatus | None:
     """Apply an SBE depth frame to ``book`` (``hftws.binance.apply_sbe_depth``)."""
+
+# --- KuCoin (hftws.kucoin) --------------------------------------------------------------
+
+class KucoinDecodeError(DecodeError):
+    """A KuCoin frame could not be decoded."""
+
+    topic: str
+    """The frame's topic, or '' if it was not known."""
+    field: str
+    """Field path, e.g. ``data.changes.asks[2]``."""
+    pos: int
+    """Byte offset in the frame."""
+
+_KucoinFrame = bytes | bytearray | str
+
+class _KucoinEvent:
+    """Fields every KuCoin event has."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def type(self) -> str:
+        """Envelope ``type`` (``message``, ``welcome``, ``pong``, ``ack``, ``error``)."""
+    @property
+    def topic(self) -> str | None: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def symbol(self) -> str | None:
+        """Topic suffix, else the payload's ``symbol``."""
+    def to_dict(self) -> Any:
+        """The frame as ``json.loads`` reads it."""
+
+@final
+class KucoinControl(_KucoinEvent):
+    """``welcome``, ``pong``, ``ack`` or ``error`` frame."""
+
+    @property
+    def kind(self) -> Literal["welcome", "pong", "ack", "error"]: ...
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def code(self) -> int | None: ...
+    @property
+    def message(self) -> str | None: ...
+
+@final
+class KucoinLevel2(_KucoinEvent):
+    """Spot ``/market/level2`` increment."""
+
+    @property
+    def kind(self) -> Literal["level2"]: ...
+    @property
+    def sequence_start(self) -> int | None: ...
+    @property
+    def sequence_end(self) -> int | None: ...
+    @property
+    def time(self) -> int | None: ...
+    @property
+    def bids(self) -> list[tuple[Decimal, Decimal, int]]: ...
+    @property
+    def asks(self) -> list[tuple[Decimal, Decimal, int]]: ...
+
+@final
+class KucoinFuturesLevel2(_KucoinEvent):
+    """Futures ``/contractMarket/level2`` change."""
+
+    @property
+    def kind(self) -> Literal["futures_level2"]: ...
+    @property
+    def sequence(self) -> int | None: ...
+    @property
+    def sn(self) -> int | None: ...
+    @property
+    def timestamp(self) -> int | None: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def side(self) -> Literal["buy", "sell"] | None: ...
+    @property
+    def size(self) -> Decimal | None: ...
+
+@final
+class KucoinDepthSnapshot(_KucoinEvent):
+    """``level2Depth5``/``level2Depth50`` top-N book (spot or futures)."""
+
+    @property
+    def kind(self) -> Literal["depth_snapshot", "futures_depth_snapshot"]: ...
+    @property
+    def sequence(self) -> int | None: ...
+    @property
+    def timestamp(self) -> int | None: ...
+    @property
+    def bids(self) -> list[tuple[Decimal, Decimal]]: ...
+    @property
+    def asks(self) -> list[tuple[Decimal, Decimal]]: ...
+
+@final
+class KucoinTrade(_KucoinEvent):
+    """Spot ``/market/match`` or futures ``/contractMarket/execution`` trade."""
+
+    @property
+    def kind(self) -> Literal["match", "execution"]: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def size(self) -> Decimal | None: ...
+    @property
+    def side(self) -> str | None: ...
+    @property
+    def sequence(self) -> int | None: ...
+    @property
+    def trade_id(self) -> str | None: ...
+    @property
+    def maker_order_id(self) -> str | None: ...
+    @property
+    def taker_order_id(self) -> str | None: ...
+    @property
+    def time_ns(self) -> int | None: ...
+
+@final
+class KucoinTicker(_KucoinEvent):
+    """Spot ``/market/ticker`` or futures ``/contractMarket/tickerV2``."""
+
+    @property
+    def kind(self) -> Literal["ticker", "futures_ticker"]: ...
+    @property
+    def sequence(self) -> int | None: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def size(self) -> Decimal | None: ...
+    @property
+    def best_bid(self) -> Decimal | None: ...
+    @property
+    def best_bid_size(self) -> Decimal | None: ...
+    @property
+    def best_ask(self) -> Decimal | None: ...
+    @property
+    def best_ask_size(self) -> Decimal | None: ...
+    @property
+    def time(self) -> int | None: ...
+
+@final
+class KucoinOther(_KucoinEvent):
+    """Any other frame; read it with ``to_dict()``."""
+
+    @property
+    def kind(self) -> Literal["other"]: ...
+
+_KucoinEventT = (
+    KucoinControl
+    | KucoinLevel2
+    | KucoinFuturesLevel2
+    | KucoinDepthSnapshot
+    | KucoinTrade
+    | KucoinTicker
+    | KucoinOther
+)
+
+def kucoin_parse(data: _KucoinFrame) -> _KucoinEventT:
+    """Decode one KuCoin text frame (``hftws.kucoin.parse``)."""
+
+def kucoin_apply_depth(data: _KucoinFrame, book: OrderBook) -> BookStatus | None:
+    """Apply a depth frame to ``book`` (``hftws.kucoin.apply_depth``); None for other frames."""

@@ -20,6 +20,13 @@
 //!   every later push must have `pu == L`. [`OrderBook::apply_linked_delta`] feeds `pu + 1`
 //!   as the first id of later pushes, so the check below is exact continuity.
 //!
+//! - KuCoin spot (`kucoin.md` §4.1, §4.2): the first push after a snapshot with id L needs
+//!   `sequenceStart <= L + 1 <= sequenceEnd` (its entries whose own sequence is <= L are
+//!   skipped by the decoder); later pushes must start at `L + 1`; `sequenceEnd <= L` is
+//!   stale. The MEXC rule, word for word.
+//! - KuCoin futures (`kucoin.md` §7.2): one id per push, `sequence == L + 1`, stale when
+//!   `<= L`, else a gap: the same rule with `first == last`.
+//!
 //! [`OrderBook::apply_linked_delta`]: super::OrderBook::apply_linked_delta
 
 /// Which exchange's continuity rule the book enforces.
@@ -33,6 +40,10 @@ pub enum SeqRule {
     BinanceSpot,
     /// Binance USDⓈ-M futures `U`/`u`/`pu` (`binance.md` §8.3).
     BinanceFutures,
+    /// KuCoin spot `sequenceStart`/`sequenceEnd` (`kucoin.md` §4): strict after the first push.
+    KucoinSpot,
+    /// KuCoin futures `sequence` (`kucoin.md` §7.2): each push is exactly `L + 1`.
+    KucoinFutures,
 }
 
 /// What happened to one delta or snapshot.
@@ -109,7 +120,9 @@ pub(crate) fn check(
     let ok = match rule {
         SeqRule::Gate | SeqRule::BinanceSpot => first <= next,
         _ if first_pending => first <= next,
-        SeqRule::Mexc | SeqRule::BinanceFutures => first == next,
+        SeqRule::Mexc | SeqRule::BinanceFutures | SeqRule::KucoinSpot | SeqRule::KucoinFutures => {
+            first == next
+        }
     };
     if ok {
         Status::Applied
@@ -225,6 +238,29 @@ mod tests {
         // No `+ 1`: a first push starting right after S is a gap.
         assert_eq!(check(r, Synced, 160, true, 161, 170), Status::Gap);
         assert_eq!(check(r, OutOfSync, 160, true, 157, 160), Status::NotSynced);
+    }
+
+    #[test]
+    fn kucoin_spot_calibrates_then_requires_continuity() {
+        let r = SeqRule::KucoinSpot;
+        assert_eq!(check(r, Synced, 16, true, 10, 16), Status::Stale);
+        assert_eq!(check(r, Synced, 16, true, 15, 19), Status::Applied);
+        assert_eq!(check(r, Synced, 16, true, 17, 19), Status::Applied);
+        assert_eq!(check(r, Synced, 16, true, 18, 19), Status::Gap);
+        assert_eq!(check(r, Synced, 19, false, 20, 25), Status::Applied);
+        assert_eq!(check(r, Synced, 19, false, 18, 25), Status::Gap);
+        assert_eq!(check(r, Synced, 19, false, 21, 25), Status::Gap);
+        assert_eq!(check(r, Synced, 19, false, 15, 19), Status::Stale);
+    }
+
+    #[test]
+    fn kucoin_futures_is_one_id_per_push() {
+        let r = SeqRule::KucoinFutures;
+        for first_pending in [true, false] {
+            assert_eq!(check(r, Synced, 16, first_pending, 16, 16), Status::Stale);
+            assert_eq!(check(r, Synced, 16, first_pending, 17, 17), Status::Applied);
+            assert_eq!(check(r, Synced, 16, first_pending, 18, 18), Status::Gap);
+        }
     }
 
     /// A true futures stream (ids with holes between pushes, `pu` = previous `u`), a

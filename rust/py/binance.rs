@@ -5,7 +5,6 @@
 //! the cached `BookStatus`. `parse` and `decode_sbe` return lazily materialised events
 //! (`binance_events.rs`). Errors become `BinanceDecodeError` with `stream`/`field`/`pos`.
 
-
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
@@ -23,7 +22,7 @@ use super::gate::{src_of, text_frame_of, Src};
 use crate::binance::records::Record;
 use crate::binance::sbe::{self, SbeMessage};
 use crate::binance::{self as core, Body, DepthOutcome, Kind};
-use crate::book::{OrderBook, Status};
+use crate::book::{OrderBook, SeqRule, Status};
 use crate::feed::Offer;
 use crate::gate::span::Span;
 
@@ -134,15 +133,30 @@ pub(crate) fn apply_depth(
     data: &Bound<'_, PyAny>,
     book: &Bound<'_, PyOrderBook>,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
-    let frame = text_frame_of(data, "Binance")?;
+    offer_depth(
+        py,
+        data,
+        book,
+        |r| matches!(r, SeqRule::BinanceSpot | SeqRule::BinanceFutures),
+        "binance.apply_depth needs a Binance book (OrderBook('binance'|'binance_futures'))",
+    )
+}
+
+/// A JSON depth frame offered to `book` if its rule passes `takes` (else ValueError
+/// `wrong_book`): the same path as a connection's decoder, applied or held while the book
+/// waits for its snapshot. None for frames that carry no depth.
+pub(crate) fn offer_depth(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    book: &Bound<'_, PyOrderBook>,
+    takes: fn(SeqRule) -> bool,
+    wrong_book: &'static str,
+) -> PyResult<Option<Py<PyBookStatus>>> {
+    let frame = text_frame_of(data, "depth")?;
     let mut b = book.borrow_mut();
-    if !b.rule_is_binance() {
-        return Err(PyValueError::new_err(
-            "binance.apply_depth needs a Binance book (OrderBook('binance'|'binance_futures'))",
-        ));
+    if !takes(b.inner_mut().rule()) {
+        return Err(PyValueError::new_err(wrong_book));
     }
-    // The same path as a connection's decoder: applied, or held while the book waits for
-    // its snapshot.
     let st = match b.offer(&frame) {
         Ok(Offer::Book(st)) => st,
         Ok(Offer::Held) => Status::NotSynced,

@@ -155,9 +155,11 @@ pub(crate) fn parse_rule(rule: &str) -> PyResult<SeqRule> {
         "gate" | "gateio" => Ok(SeqRule::Gate),
         "binance" => Ok(SeqRule::BinanceSpot),
         "binance_futures" => Ok(SeqRule::BinanceFutures),
+        "kucoin" => Ok(SeqRule::KucoinSpot),
+        "kucoin_futures" => Ok(SeqRule::KucoinFutures),
         other => Err(PyValueError::new_err(format!(
-            "unknown sequence rule {other:?}: expected 'mexc', 'gate', 'binance' or \
-             'binance_futures'"
+            "unknown sequence rule {other:?}: expected 'mexc', 'gate', 'binance', \
+             'binance_futures', 'kucoin' or 'kucoin_futures'"
         ))),
     }
 }
@@ -192,14 +194,6 @@ impl PyOrderBook {
     /// Whether the book follows MEXC's rules (and so takes MEXC protobuf pushes).
     pub(crate) fn rule_is_mexc(&self) -> bool {
         self.book.rule() == SeqRule::Mexc
-    }
-
-    /// Whether the book follows one of Binance's rules (and so takes Binance JSON pushes).
-    pub(crate) fn rule_is_binance(&self) -> bool {
-        matches!(
-            self.book.rule(),
-            SeqRule::BinanceSpot | SeqRule::BinanceFutures
-        )
     }
 
     /// The symbol the book was created for.
@@ -491,7 +485,7 @@ impl PyOrderBook {
     fn symbol(&self) -> &str {
         &self.symbol
     }
-    /// 'mexc', 'gate', 'binance' or 'binance_futures'.
+    /// 'mexc', 'gate', 'binance', 'binance_futures', 'kucoin' or 'kucoin_futures'.
     #[getter]
     fn rule(&self) -> &'static str {
         match self.book.rule() {
@@ -499,6 +493,8 @@ impl PyOrderBook {
             SeqRule::Gate => "gate",
             SeqRule::BinanceSpot => "binance",
             SeqRule::BinanceFutures => "binance_futures",
+            SeqRule::KucoinSpot => "kucoin",
+            SeqRule::KucoinFutures => "kucoin_futures",
         }
     }
     /// Levels kept per side, or None.

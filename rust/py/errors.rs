@@ -62,6 +62,13 @@ create_exception!(
     "A Binance frame could not be decoded; `stream`, `field` and `pos` say where."
 );
 
+create_exception!(
+    hftws,
+    KucoinDecodeError,
+    DecodeError,
+    "A KuCoin frame could not be decoded; `topic`, `field` and `pos` say where."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("HftwsError", py.get_type::<HftwsError>())?;
@@ -72,6 +79,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MexcDecodeError", py.get_type::<MexcDecodeError>())?;
     m.add("GateDecodeError", py.get_type::<GateDecodeError>())?;
     m.add("BinanceDecodeError", py.get_type::<BinanceDecodeError>())?;
+    m.add("KucoinDecodeError", py.get_type::<KucoinDecodeError>())?;
     Ok(())
 }
 
@@ -121,6 +129,17 @@ pub(crate) fn binance_error(py: Python<'_>, e: &crate::binance::BinanceError) ->
     err
 }
 
+/// A `KucoinDecodeError` carrying `topic`, `field` and `pos` attributes.
+pub(crate) fn kucoin_error(py: Python<'_>, e: &crate::kucoin::KucoinError) -> PyErr {
+    let err = KucoinDecodeError::new_err(e.to_string());
+    let value = err.value(py);
+    // As for `gate_error`: attribute assignment on a fresh exception cannot fail in practice.
+    let _ = value.setattr("topic", e.topic());
+    let _ = value.setattr("field", e.field());
+    let _ = value.setattr("pos", e.pos());
+    err
+}
+
 /// A `GateDecodeError` carrying `channel`, `field` and `pos` attributes.
 pub(crate) fn gate_error(py: Python<'_>, e: &GateError) -> PyErr {
     let err = GateDecodeError::new_err(e.to_string());
@@ -139,5 +158,6 @@ pub(crate) fn depth_error(py: Python<'_>, e: &DepthError) -> PyErr {
         DepthError::Gate(e) => gate_error(py, e),
         DepthError::Mexc(e) => e.clone().into(),
         DepthError::Binance(e) => binance_error(py, e),
+        DepthError::Kucoin(e) => kucoin_error(py, e),
     }
 }

@@ -7,6 +7,8 @@ mod convert;
 mod errors;
 mod gate;
 mod gate_events;
+mod kucoin;
+mod kucoin_events;
 mod metrics;
 mod mexc;
 mod mexc_batches;
@@ -35,6 +37,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     mexc::register(m)?;
     gate::register(m)?;
     binance::register(m)?;
+    kucoin::register(m)?;
     m.add_class::<pipeline::PyStreamDecoder>()?;
     m.add_class::<pipeline::PyBookUpdate>()?;
     Ok(())

@@ -5,10 +5,11 @@ mutated real frames give either a ``BinanceDecodeError`` or an event that the ju
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from binance_judge import check_event
+from fuzz_tools import agrees_with_json, mutate
+from fuzz_tools import json_values as fuzz_json_values
 from hypothesis import given
 from hypothesis import strategies as st
 from test_binance_golden import ALL
@@ -61,20 +62,7 @@ EVENTS = [
     "24hrTicker",
 ]
 
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(2**70), 2**70),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=10),
-        st.sampled_from(EVENTS),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)
-    ),
-    max_leaves=14,
-)
+json_values = fuzz_json_values(KEYS, EVENTS)
 
 # What ``binance.parse`` gives for a frame: an event, a tuple (array payload) or the error.
 Parsed = binance.BinanceEvent | tuple[binance.BinanceEvent, ...]
@@ -112,29 +100,10 @@ def is_depth(ev: Parsed) -> bool:
     return not isinstance(ev, tuple) and ev.kind in ("depth", "partial_depth")
 
 
-def _refuse(name: str) -> None:
-    raise ValueError(name)
-
-
-def agrees_with_json(data: bytes, got: object) -> None:
-    """Invalid JSON is always refused (NaN/Infinity and lone surrogates on purpose)."""
-    try:
-        json.loads(data.decode("utf-8"), parse_constant=_refuse)
-        valid = True
-    except ValueError:
-        valid = False
-    if not valid:
-        assert isinstance(got, binance.BinanceDecodeError)
-    elif isinstance(got, binance.BinanceDecodeError):
-        text = data.decode("utf-8")
-        if not re.search(r"\\u[dD][89abAB]", text):
-            assert "malformed JSON" not in str(got), (text, got)
-
-
 @given(st.binary(max_size=300))
 def test_random_bytes(data: bytes) -> None:
     got = outcome(data)
-    agrees_with_json(data, got)
+    agrees_with_json(data, got, binance.BinanceDecodeError)
     apply(data, got)
 
 
@@ -155,23 +124,10 @@ def test_random_objects_with_binance_keys(obj: dict[str, Any], wrap: bool) -> No
 
 @given(st.sampled_from(REAL), st.data())
 def test_mutated_real_frames(frame: bytes, data: st.DataObject) -> None:
-    buf = bytearray(frame)
-    for _ in range(data.draw(st.integers(1, 4))):
-        op = data.draw(st.sampled_from(["flip", "cut", "dup", "del", "digit"]))
-        i = data.draw(st.integers(0, max(len(buf) - 1, 0)))
-        if op == "flip" and buf:
-            buf[i] = data.draw(st.integers(0, 255))
-        elif op == "cut":
-            del buf[i:]
-        elif op == "dup":
-            buf[i:i] = buf[i : i + data.draw(st.integers(1, 12))]
-        elif op == "del" and buf:
-            del buf[i]
-        elif op == "digit" and buf:
-            buf[i] = data.draw(st.sampled_from(b'0123456789-.eE"'))
-    got = outcome(bytes(buf))
-    agrees_with_json(bytes(buf), got)
-    apply(bytes(buf), got)
+    buf = mutate(frame, data)
+    got = outcome(buf)
+    agrees_with_json(buf, got, binance.BinanceDecodeError)
+    apply(buf, got)
 
 
 def test_duplicate_keys_are_never_read_differently() -> None:
