@@ -1,6 +1,6 @@
 """Type stubs for the native module ``hftws._core``."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, Self, final, overload
 
@@ -2121,10 +2121,17 @@ class StreamDecoder:
     def take_recording(self) -> bytes:
         """The records appended since the last call (empty without ``record_source``)."""
     def register_book(
-        self, symbol: str, book: OrderBook, *, emit: bool = True, top_only: bool = False
+        self,
+        symbol: str,
+        book: OrderBook,
+        *,
+        emit: bool = True,
+        top_only: bool = False,
+        notify: Callable[[BookStatus], object] | None = None,
     ) -> None:
         """Offer depth pushes for ``symbol`` to ``book`` inside ``feed`` (applied, or held
-        while it waits for a snapshot); items per push, per top change, or only sync changes."""
+        while it waits for a snapshot); items per push, per top change, or only sync changes;
+        with ``notify``, ``notify(status)`` is called for those pushes instead."""
     def unregister_book(self, symbol: str) -> bool: ...
     @property
     def symbols(self) -> list[str]: ...

@@ -240,7 +240,9 @@ class LocalBook:
     def _register(self) -> None:
         if self._shard is not None:
             emit, top_only = self._emit_policy()
-            self._shard.register_book(self.symbol, self.book, emit=emit, top_only=top_only)
+            self._shard.register_book(
+                self.symbol, self.book, emit=emit, top_only=top_only, notify=self._on_status
+            )
 
     def _on_status(self, status: BookStatus) -> None:
         """One status from the decoder for a push this book took (or held)."""
@@ -507,6 +509,8 @@ class OrderBookManager:
                     book.book,
                     emit=emit,
                     top_only=top_only,
+                    # Statuses go straight from the decoder to the book, not via the handler.
+                    notify=book._on_status,
                     placed=placed,
                 )
             except BaseException:

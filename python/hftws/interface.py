@@ -39,7 +39,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, ClassVar, Generic, TypeVar
 
-from hftws._core import OrderBook, StreamDecoder
+from hftws._core import BookStatus, OrderBook, StreamDecoder
 from hftws.auth.base import Authenticator, NoAuth
 from hftws.errors import ConnectError, HftwsError, SubscriptionError
 from hftws.event_queue import EventQueue, Overflow
@@ -47,7 +47,7 @@ from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler
 from hftws.lifecycle import CONNECTION_TRANSITIONS, ConnectionState, StateMachine
 from hftws.policy import Backoff, ConnectionPolicy
-from hftws.protocol import Recorder
+from hftws.protocol import BookRegistration, Recorder
 from hftws.rate_limit import RateLimiter
 from hftws.subscriptions import (
     AckOutcome,
@@ -149,7 +149,7 @@ class BaseWebSocketInterface(Generic[E]):
         self._overflow = overflow
         self._raw_listeners: list[Callable[[int, bytes, int], Any]] = []
         self._last_ping = 0.0
-        self._books: dict[str, tuple[OrderBook, bool, bool]] = {}
+        self._books: dict[str, BookRegistration] = {}
         self._recorder: Recorder | None = None
         #: The decoder a replay feeds (built on first use, with the registered books).
         self._replay_decoder: StreamDecoder | None = None
@@ -482,8 +482,8 @@ class BaseWebSocketInterface(Generic[E]):
         old, self._conn = self._conn, conn
         if fused:
             # Books registered while the upgrade was in flight went only into self._books.
-            for symbol, (book, emit, top_only) in self._books.items():
-                conn.register_book(symbol, book, emit=emit, top_only=top_only)
+            for symbol, (book, emit, top_only, notify) in self._books.items():
+                conn.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
         self._lost.clear()
         self._last_ping = time.monotonic()
         self.close_code = None
@@ -505,7 +505,13 @@ class BaseWebSocketInterface(Generic[E]):
         return payload
 
     def register_book(
-        self, symbol: str, book: OrderBook, *, emit: bool = True, top_only: bool = False
+        self,
+        symbol: str,
+        book: OrderBook,
+        *,
+        emit: bool = True,
+        top_only: bool = False,
+        notify: Callable[[BookStatus], object] | None = None,
     ) -> None:
         """Keep ``book`` (an ``OrderBook``) for ``symbol`` inside the Rust decoder.
 
@@ -517,11 +523,13 @@ class BaseWebSocketInterface(Generic[E]):
         """
         if self.stream_decoder is None or self._raw_listeners:
             raise ValueError(f"{type(self).__name__} has no fused decoder for books")
-        self._books[symbol] = (book, emit, top_only)
+        self._books[symbol] = (book, emit, top_only, notify)
         if self._conn is not None and self._conn.exchange is not None:
-            self._conn.register_book(symbol, book, emit=emit, top_only=top_only)
+            self._conn.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
         if self._replay_decoder is not None:
-            self._replay_decoder.register_book(symbol, book, emit=emit, top_only=top_only)
+            self._replay_decoder.register_book(
+                symbol, book, emit=emit, top_only=top_only, notify=notify
+            )
 
     def unregister_book(self, symbol: str) -> bool:
         """Stop applying pushes for ``symbol`` in the decoder; True if it was registered."""
@@ -550,8 +558,8 @@ class BaseWebSocketInterface(Generic[E]):
             if self.stream_decoder is None:
                 raise ValueError(f"{type(self).__name__} has no fused decoder to replay into")
             decoder = self._replay_decoder = StreamDecoder(self.stream_decoder)
-            for symbol, (book, emit, top_only) in self._books.items():
-                decoder.register_book(symbol, book, emit=emit, top_only=top_only)
+            for symbol, (book, emit, top_only, notify) in self._books.items():
+                decoder.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
         items = decoder.feed_message(opcode, payload)
         if items:
             self._on_events(items, recv_ns)

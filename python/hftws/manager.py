@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar, overload
 
 from hftws import exchanges
+from hftws._core import BookStatus
 from hftws.credentials import Credentials
 from hftws.errors import UnknownExchange
 from hftws.event_queue import EventQueue
@@ -379,6 +380,7 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
         *,
         emit: bool = False,
         top_only: bool = False,
+        notify: Callable[[BookStatus], object] | None = None,
         placed: Callable[[C], Any] | None = None,
     ) -> C:
         """Register ``book`` on the connection that carries ``sub`` (before subscribing, so
@@ -386,7 +388,7 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
         connection. A refusal raises ``SubscriptionError`` and leaves the book unregistered."""
         for shard in self._shards:
             if sub in shard.subscriptions:
-                shard.register_book(symbol, book, emit=emit, top_only=top_only)
+                shard.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
                 if placed is not None:
                     placed(shard)
                 return shard
@@ -396,7 +398,7 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
         )
         new = room is None
         shard = self._new_shard() if room is None else room
-        shard.register_book(symbol, book, emit=emit, top_only=top_only)
+        shard.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
         if placed is not None:
             placed(shard)
         try:

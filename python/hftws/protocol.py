@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hftws._core import (
+    BookStatus,
     DeflateParams,
     HandshakeError,
     OrderBook,
@@ -52,6 +53,11 @@ ABNORMAL: Final = 1006
 MAX_HANDSHAKE: Final = 64 * 1024
 #: Exchanges the fused Rust decoder knows.
 STREAM_EXCHANGES: Final = frozenset({"mexc", "gateio", "gateio_futures"})
+
+
+#: A book registered with a decoder: ``(book, emit, top_only, notify)`` (see
+#: ``StreamDecoder.register_book``).
+BookRegistration = tuple[OrderBook, bool, bool, Callable[[BookStatus], object] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +149,9 @@ class ClientProtocol:
         )
         self._compression = compression
         self._max_message_size = max_message_size
-        #: symbol -> (book, emit, top_only): kept here so registrations survive until the
-        #: decoder exists.
-        self._books: dict[str, tuple[OrderBook, bool, bool]] = {}
+        #: symbol -> (book, emit, top_only, notify): kept here so registrations survive until
+        #: the decoder exists.
+        self._books: dict[str, BookRegistration] = {}
         self._recorder = recorder
         self._decoder: Decoder | None = None
         #: ``decoder.feed`` while the socket may carry frames (open or closing), else None: the
@@ -294,15 +300,21 @@ class ClientProtocol:
     # -- books (fused decoding) -----------------------------------------------------------------
 
     def register_book(
-        self, symbol: str, book: OrderBook, *, emit: bool = True, top_only: bool = False
+        self,
+        symbol: str,
+        book: OrderBook,
+        *,
+        emit: bool = True,
+        top_only: bool = False,
+        notify: Callable[[BookStatus], object] | None = None,
     ) -> None:
         """Offer ``symbol``'s depth pushes to ``book`` inside the decoder (see
         ``StreamDecoder.register_book`` for the emit policy)."""
         if self.exchange is None:
             raise ValueError("register_book needs a protocol created with exchange=")
-        self._books[symbol] = (book, emit, top_only)
+        self._books[symbol] = (book, emit, top_only, notify)
         if isinstance(self._decoder, StreamDecoder):
-            self._decoder.register_book(symbol, book, emit=emit, top_only=top_only)
+            self._decoder.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
 
     def unregister_book(self, symbol: str) -> bool:
         found = self._books.pop(symbol, None) is not None
@@ -322,8 +334,8 @@ class ClientProtocol:
             deflate=deflate,
             record_source=None if self._recorder is None else self._recorder.source,
         )
-        for symbol, (book, emit, top_only) in self._books.items():
-            stream.register_book(symbol, book, emit=emit, top_only=top_only)
+        for symbol, (book, emit, top_only, notify) in self._books.items():
+            stream.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
         return stream
 
     def _handshake(self, data: bytes) -> bytes:

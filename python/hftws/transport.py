@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from hftws._core import OrderBook
+from hftws._core import BookStatus, OrderBook
 from hftws.errors import ConnectError, ConnectTimeout
 from hftws.lifecycle import ProtocolState
 from hftws.protocol import (
@@ -37,6 +37,7 @@ from hftws.protocol import (
     OP_PING,
     OP_PONG,
     OP_TEXT,
+    BookRegistration,
     ClientProtocol,
     Failed,
     HandshakeFailed,
@@ -185,14 +186,20 @@ class WebSocketConnection(asyncio.Protocol):
         return self.protocol.deflate
 
     def register_book(
-        self, symbol: str, book: OrderBook, *, emit: bool = True, top_only: bool = False
+        self,
+        symbol: str,
+        book: OrderBook,
+        *,
+        emit: bool = True,
+        top_only: bool = False,
+        notify: Callable[[BookStatus], object] | None = None,
     ) -> None:
         """Offer depth pushes for ``symbol`` to ``book`` inside the decoder (``exchange=``
         only): applied, or held while the book waits for a snapshot. Such pushes arrive as
         ``BookUpdate(symbol, status)`` items per the emit policy of
         ``StreamDecoder.register_book``. Registrations made before the upgrade are kept.
         """
-        self.protocol.register_book(symbol, book, emit=emit, top_only=top_only)
+        self.protocol.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
 
     def unregister_book(self, symbol: str) -> bool:
         """Stop applying pushes for ``symbol``; True if it was registered."""
@@ -255,15 +262,14 @@ async def connect(
     open_timeout: float = 10.0,
     ssl_context: ssl.SSLContext | None = None,
     exchange: str | None = None,
-    books: Mapping[str, OrderBook | tuple[OrderBook, bool] | tuple[OrderBook, bool, bool]]
-    | None = None,
+    books: Mapping[str, OrderBook | tuple[OrderBook, bool] | BookRegistration] | None = None,
     recorder: Recorder | None = None,
 ) -> WebSocketConnection:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``) and complete the upgrade.
 
     With ``exchange`` ("mexc", "gateio", "gateio_futures") payloads are decoded in the same
     Rust call as the frames and ``on_messages`` receives typed events; ``books`` (symbol ->
-    ``OrderBook``, ``(OrderBook, emit)`` or ``(OrderBook, emit, top_only)``) are registered
+    ``OrderBook``, ``(OrderBook, emit)`` or ``(OrderBook, emit, top_only, notify)``) are registered
     before the first byte is decoded. With a ``recorder``, the decoder appends every data
     message (with its receive time) to the recording before decoding it.
 
@@ -293,11 +299,13 @@ async def connect(
         recorder=recorder,
     )
     for symbol, entry in (books or {}).items():
-        if isinstance(entry, tuple):
-            book, emit, top_only = entry[0], entry[1], entry[2] if len(entry) > 2 else False
+        if not isinstance(entry, tuple):
+            conn.register_book(symbol, entry)
+        elif len(entry) == 2:
+            conn.register_book(symbol, entry[0], emit=entry[1])
         else:
-            book, emit, top_only = entry, True, False
-        conn.register_book(symbol, book, emit=emit, top_only=top_only)
+            book, emit, top_only, notify = entry
+            conn.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
     ctx = _ssl_context(parts.scheme, ssl_context)
     try:
         async with asyncio.timeout(open_timeout):

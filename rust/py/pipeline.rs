@@ -141,6 +141,8 @@ struct BookEntry {
     book: Py<PyOrderBook>,
     items: Vec<Py<PyBookUpdate>>,
     emit: Emit,
+    /// Called with the `BookStatus` instead of returning an item (`register_book(notify=)`).
+    notify: Option<Py<PyAny>>,
 }
 
 impl BookEntry {
@@ -170,7 +172,19 @@ impl BookEntry {
             (_, Status::NotSynced) => b.inner_mut().pending.len() <= 1,
             (_, Status::Gap | Status::Crossed) => true,
         };
-        Ok(Routed::Book(wanted.then(|| self.item(py, st))))
+        if !wanted {
+            return Ok(Routed::Book(None));
+        }
+        let Some(notify) = &self.notify else {
+            return Ok(Routed::Book(Some(self.item(py, st))));
+        };
+        // The listener reads the book: release it first.
+        drop(b);
+        if let Err(e) = notify.call1(py, (status_object(py, st)?,)) {
+            // A failing listener must not stop the read (the other messages still count).
+            e.write_unraisable(py, Some(notify.bind(py)));
+        }
+        Ok(Routed::Book(None))
     }
 }
 
@@ -448,8 +462,10 @@ impl PyStreamDecoder {
     /// Their item is a cached `BookUpdate`: for every push (`emit=True`), or only for applied
     /// pushes that moved the top of the book and sync changes (`top_only=True`), or only for
     /// sync changes (`emit=False`: held, gap, crossed, and the push that brings the book into
-    /// sync). Registering a symbol again replaces its book.
-    #[pyo3(signature = (symbol, book, *, emit = true, top_only = false))]
+    /// sync). With `notify`, the same pushes call `notify(status)` inside `feed` (after the
+    /// book is released) instead of returning an item: a book's owner gets its statuses with
+    /// no routing through the message handler. Registering a symbol again replaces its book.
+    #[pyo3(signature = (symbol, book, *, emit = true, top_only = false, notify = None))]
     fn register_book(
         &mut self,
         py: Python<'_>,
@@ -457,6 +473,7 @@ impl PyStreamDecoder {
         book: Py<PyOrderBook>,
         emit: bool,
         top_only: bool,
+        notify: Option<Py<PyAny>>,
     ) -> PyResult<()> {
         if symbol.is_empty() {
             return Err(PyValueError::new_err("symbol must not be empty"));
@@ -485,6 +502,7 @@ impl PyStreamDecoder {
             book,
             items,
             emit,
+            notify,
         };
         match self.books.iter_mut().find(|e| e.symbol == symbol) {
             Some(e) => *e = entry,
@@ -551,6 +569,9 @@ impl PyStreamDecoder {
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         for e in &self.books {
             visit.call(&e.book)?;
+            if let Some(n) = &e.notify {
+                visit.call(n)?;
+            }
         }
         Ok(())
     }

@@ -287,3 +287,29 @@ def test_apply_depth_accepts_the_events_the_fused_decoder_delivers() -> None:
     assert book.size_at("bid", "99.5") == 4
     with pytest.raises(TypeError):
         mexc.apply_depth(gev, book)
+
+
+def test_notify_receives_statuses_instead_of_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    book = loaded("gate", PAIR)
+    dec = StreamDecoder("gateio")
+    seen: list[tuple[BookStatus, bool, int]] = []
+
+    def notify(status: BookStatus) -> None:
+        # The book is released before the call: reading it here must work.
+        seen.append((status, book.in_sync, book.sequence))
+
+    dec.register_book(PAIR, book, emit=True, notify=notify)
+    items = dec.feed(
+        frame(gate_depth(11, 11, [["99.5", "1"]], [])) + frame(gate_depth(14, 15, [], []))
+    )
+    assert items == []
+    assert seen == [(BookStatus.APPLIED, True, 11), (BookStatus.GAP, False, 11)]
+
+    # A failing listener is reported as unraisable and the read goes on.
+    caught: list[BaseException | None] = []
+    monkeypatch.setattr("sys.unraisablehook", lambda u: caught.append(u.exc_value))
+    other = loaded("gate", PAIR)
+    dec.register_book(PAIR, other, emit=True, notify=lambda st: 1 / 0)
+    items = dec.feed(frame(gate_depth(11, 11, [], [])) + frame(gate_depth(12, 12, [], [])))
+    assert items == [] and other.sequence == 12
+    assert len(caught) == 2 and all(isinstance(e, ZeroDivisionError) for e in caught)
