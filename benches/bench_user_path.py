@@ -98,9 +98,7 @@ def user(
         proto.receive_data(UPGRADED)
         emit, top_only = book._emit_policy()
         # As OrderBookManager registers it: statuses go straight to the book's owner.
-        proto.register_book(
-            symbol, book.book, emit=emit, top_only=top_only, notify=book._on_status
-        )
+        proto.register_book(symbol, book.book, emit=emit, top_only=top_only, notify=book._on_status)
         receive, deliver = proto.receive_data, shard._on_events
         for w in wire:
             recv_ns = time.monotonic_ns()
