@@ -52,7 +52,19 @@ impl BFrame {
 /// `BinanceDecodeError` naming stream and field.
 #[pyfunction(name = "binance_parse")]
 pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let src = src_of(data, "Binance")?;
+    event_from_src(py, src_of(data, "Binance")?)
+}
+
+/// The event(s) of one text frame borrowed from a socket buffer (copied once into the
+/// `bytes` object the events keep).
+pub(crate) fn event_from_frame(py: Python<'_>, payload: &[u8]) -> PyResult<Py<PyAny>> {
+    event_from_src(
+        py,
+        Src::Bytes(PyBackedBytes::from(PyBytes::new(py, payload))),
+    )
+}
+
+fn event_from_src(py: Python<'_>, src: Src) -> PyResult<Py<PyAny>> {
     let frame: &[u8] = match &src {
         Src::Bytes(b) => b,
         Src::Str(s) => s.as_bytes(),

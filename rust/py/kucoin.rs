@@ -6,11 +6,13 @@
 //! `kucoin_events.rs`. Errors become `KucoinDecodeError` with `topic`/`field`/`pos`.
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::PyBytes;
 
 use super::binance::offer_depth;
 use super::book::{PyBookStatus, PyOrderBook};
 use super::errors::kucoin_error;
-use super::gate::src_of;
+use super::gate::{src_of, Src};
 use super::kucoin_events::{
     KFrame, PyKucoinControl, PyKucoinDepthSnapshot, PyKucoinFuturesLevel2, PyKucoinLevel2,
     PyKucoinOther, PyKucoinTicker, PyKucoinTrade,
@@ -21,11 +23,23 @@ use crate::kucoin::{self as core, Kind};
 /// Decodes one KuCoin text frame (`bytes`, `bytearray` or `str`) into a typed event.
 #[pyfunction(name = "kucoin_parse")]
 pub(crate) fn parse(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let src = src_of(data, "KuCoin")?;
+    event_from_src(py, src_of(data, "KuCoin")?)
+}
+
+/// The event of one text frame borrowed from a socket buffer (copied once into the `bytes`
+/// object the event keeps).
+pub(crate) fn event_from_frame(py: Python<'_>, payload: &[u8]) -> PyResult<Py<PyAny>> {
+    event_from_src(
+        py,
+        Src::Bytes(PyBackedBytes::from(PyBytes::new(py, payload))),
+    )
+}
+
+fn event_from_src(py: Python<'_>, src: Src) -> PyResult<Py<PyAny>> {
     let f = {
         let bytes = match &src {
-            super::gate::Src::Bytes(b) => &b[..],
-            super::gate::Src::Str(s) => s.as_bytes(),
+            Src::Bytes(b) => &b[..],
+            Src::Str(s) => s.as_bytes(),
         };
         core::parse(bytes).map_err(|e| kucoin_error(py, &e))?
     };

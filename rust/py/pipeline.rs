@@ -21,7 +21,7 @@ use pyo3::IntoPyObjectExt;
 use super::book::{status_object, PyBookStatus, PyOrderBook};
 use super::errors::{ws_error, HftwsError};
 use super::ws::{with_input, FeedError, PyDeflateParams};
-use super::{gate, mexc};
+use super::{binance, gate, kucoin, mexc};
 use crate::book::Status;
 use crate::feed::Offer;
 use crate::mexc::push::split as mexc_split;
@@ -33,6 +33,10 @@ enum Exchange {
     Mexc,
     Gate,
     GateFutures,
+    Binance,
+    BinanceFutures,
+    Kucoin,
+    KucoinFutures,
 }
 
 impl Exchange {
@@ -41,8 +45,13 @@ impl Exchange {
             "mexc" => Ok(Self::Mexc),
             "gateio" | "gate" => Ok(Self::Gate),
             "gateio_futures" | "gate_futures" => Ok(Self::GateFutures),
+            "binance" => Ok(Self::Binance),
+            "binance_futures" => Ok(Self::BinanceFutures),
+            "kucoin" => Ok(Self::Kucoin),
+            "kucoin_futures" => Ok(Self::KucoinFutures),
             _ => Err(PyValueError::new_err(format!(
-                "unknown exchange {name:?}: use 'mexc', 'gateio' or 'gateio_futures'"
+                "unknown exchange {name:?}: use 'mexc', 'gateio', 'gateio_futures', \
+                 'binance', 'binance_futures', 'kucoin' or 'kucoin_futures'"
             ))),
         }
     }
@@ -52,6 +61,10 @@ impl Exchange {
             Self::Mexc => "mexc",
             Self::Gate => "gateio",
             Self::GateFutures => "gateio_futures",
+            Self::Binance => "binance",
+            Self::BinanceFutures => "binance_futures",
+            Self::Kucoin => "kucoin",
+            Self::KucoinFutures => "kucoin_futures",
         }
     }
 }
@@ -256,8 +269,8 @@ fn mexc_book(py: Python<'_>, books: &[BookEntry], payload: &[u8]) -> PyResult<Ro
     }
 }
 
-fn gate_book(py: Python<'_>, books: &[BookEntry], payload: &[u8]) -> PyResult<Routed> {
-    // The pair is inside `result`, so each registered book is offered the frame in turn;
+fn json_book(py: Python<'_>, books: &[BookEntry], payload: &[u8]) -> PyResult<Routed> {
+    // The pair is inside the payload (Gate `result`, Binance `s`, KuCoin `topic`), so each registered book is offered the frame in turn;
     // a push for another pair is refused before it touches a book.
     for entry in books {
         match entry.offer(py, payload)? {
@@ -281,7 +294,7 @@ fn data_item(
         let routed = if binary_mexc {
             mexc_book(py, books, payload)?
         } else {
-            gate_book(py, books, payload)?
+            json_book(py, books, payload)?
         };
         match routed {
             Routed::NotBook | Routed::WrongSymbol => {}
@@ -295,7 +308,11 @@ fn data_item(
             mexc::control_from_text(py, &text)
         }
         (Exchange::Mexc, _) => mexc::event_from_frame(py, payload),
-        _ => gate::event_from_frame(py, payload),
+        (Exchange::Gate | Exchange::GateFutures, _) => gate::event_from_frame(py, payload),
+        (Exchange::Binance | Exchange::BinanceFutures, _) => {
+            binance::event_from_frame(py, payload)
+        }
+        (Exchange::Kucoin | Exchange::KucoinFutures, _) => kucoin::event_from_frame(py, payload),
     };
     or_raw(py, ev, ex, opcode, payload).map(Some)
 }

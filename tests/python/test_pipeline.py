@@ -172,7 +172,7 @@ def test_protocol_error_keeps_items_and_close_is_reported() -> None:
 
 def test_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="unknown exchange"):
-        StreamDecoder("binance")
+        StreamDecoder("bitmex")
     with pytest.raises(ValueError):
         StreamDecoder("mexc", max_message_size=0)
     with pytest.raises(ValueError):
@@ -313,3 +313,51 @@ def test_notify_receives_statuses_instead_of_items(monkeypatch: pytest.MonkeyPat
     items = dec.feed(frame(gate_depth(11, 11, [], [])) + frame(gate_depth(12, 12, [], [])))
     assert items == [] and other.sequence == 12
     assert len(caught) == 2 and all(isinstance(e, ZeroDivisionError) for e in caught)
+
+
+def test_binance_and_kucoin_books_and_events_through_the_decoder() -> None:
+    from hftws import binance, kucoin
+
+    def bn_depth(first: int, last: int, bids: Any, sym: str = "BNBBTC") -> bytes:
+        msg = {"e": "depthUpdate", "E": 1, "s": sym, "U": first, "u": last, "b": bids, "a": []}
+        return json.dumps(msg).encode()
+
+    book = OrderBook("binance", symbol="BNBBTC")
+    book.load_snapshot([("0.0024", "1")], [("0.0026", "1")], 156)
+    dec = StreamDecoder("binance")
+    dec.register_book("BNBBTC", book)
+    trade = b'{"e":"trade","E":1,"s":"BNBBTC","t":12,"p":"0.001","q":"100","T":1,"m":true}'
+    items = dec.feed(
+        frame(bn_depth(157, 160, [["0.0024", "2"]]))
+        + frame(bn_depth(161, 161, [["0.0025", "1"]], sym="ETHBTC"))
+        + frame(trade)
+        + frame(bn_depth(170, 171, []))
+    )
+    assert items[0].status == BookStatus.APPLIED and book.size_at("bid", "0.0024") == 2
+    assert isinstance(items[1], binance.BinanceDepthUpdate) and items[1].symbol == "ETHBTC"
+    assert isinstance(items[2], binance.BinanceTrade) and items[2].price_str == "0.001"
+    assert items[3].status == BookStatus.GAP and not book.in_sync
+
+    kbook = OrderBook("kucoin", symbol="ETH-USDT")
+    kbook.load_snapshot([("3988.50", "1")], [("3988.59", "1")], 16)
+    kdec = StreamDecoder("kucoin")
+    kdec.register_book("ETH-USDT", kbook)
+    push = {
+        "topic": "/market/level2:ETH-USDT",
+        "type": "message",
+        "subject": "trade.l2update",
+        "data": {
+            "changes": {"asks": [], "bids": [["3988.50", "7", "17"]]},
+            "sequenceStart": 17,
+            "sequenceEnd": 17,
+            "symbol": "ETH-USDT",
+            "time": 1,
+        },
+    }
+    pong = b'{"id":"1","type":"pong","timestamp":1}'
+    items = kdec.feed(frame(json.dumps(push).encode()) + frame(pong))
+    assert items[0].status == BookStatus.APPLIED and kbook.in_sync
+    assert kbook.size_at("bid", "3988.50") == 7
+    assert isinstance(items[1], kucoin.KucoinControl)
+    assert StreamDecoder("binance_futures").exchange == "binance_futures"
+    assert StreamDecoder("kucoin_futures").exchange == "kucoin_futures"
