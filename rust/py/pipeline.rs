@@ -309,9 +309,7 @@ fn data_item(
         }
         (Exchange::Mexc, _) => mexc::event_from_frame(py, payload),
         (Exchange::Gate | Exchange::GateFutures, _) => gate::event_from_frame(py, payload),
-        (Exchange::Binance | Exchange::BinanceFutures, _) => {
-            binance::event_from_frame(py, payload)
-        }
+        (Exchange::Binance | Exchange::BinanceFutures, _) => binance::event_from_frame(py, payload),
         (Exchange::Kucoin | Exchange::KucoinFutures, _) => kucoin::event_from_frame(py, payload),
     };
     or_raw(py, ev, ex, opcode, payload).map(Some)
