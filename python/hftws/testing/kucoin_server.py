@@ -109,6 +109,8 @@ class KucoinServerBase(ExchangeServer):
         self.answer_pings = True
         #: Pings received, all connections.
         self.pings = 0
+        #: Depth pushes still to be sent twice (a duplicate delivery fault).
+        self.duplicates = 0
         self._conn_info: dict[Connection, _ConnInfo] = {}
 
     # ------------------------------------------------------------------ knobs
@@ -308,9 +310,14 @@ class _DepthSub(_KucoinSub):
     def render(self, step: Step) -> list[Frame]:
         server = self.server
         if isinstance(server, KucoinFuturesServer):
-            return server.futures_depth(self.topic, step.change)
-        assert isinstance(server, KucoinServer)
-        return [server.spot_depth(self.topic, step.change)]
+            frames = server.futures_depth(self.topic, step.change)
+        else:
+            assert isinstance(server, KucoinServer)
+            frames = [server.spot_depth(self.topic, step.change)]
+        if server.duplicates > 0 and frames:
+            server.duplicates -= 1
+            frames = frames + frames  # the whole step delivered again
+        return frames
 
 
 class _TradesSub(_KucoinSub):
@@ -476,6 +483,14 @@ class KucoinFuturesServer(KucoinServerBase):
             last = self.market.last_id(symbol)
             seqs[last] = last
         return seqs
+
+    def market_id_at(self, symbol: str, sequence: int) -> int | None:
+        """The market id whose book the futures ``sequence`` describes, when ``sequence``
+        ends a step (None inside a step: that book never existed as a whole)."""
+        for market_id, seq in self._seq_map(symbol).items():
+            if seq == sequence:
+                return market_id
+        return None
 
     def sequence_at(self, symbol: str, market_id: int) -> int:
         """The futures sequence of the book at market id ``market_id`` (a step boundary)."""
