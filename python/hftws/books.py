@@ -524,8 +524,8 @@ class OrderBookManager:
             )
         if mode not in ("classic", "obu"):
             raise ValueError(f"unknown mode {mode!r}: use 'classic' or 'obu'")
-        if mode == "obu" and exchange == "mexc":
-            raise ValueError("mode='obu' is a Gate.io stream; MEXC books use mode='classic'")
+        if mode == "obu" and exchange not in OBU_DEPTHS:
+            raise ValueError(f"mode='obu' is a Gate.io stream; {exchange} books use mode='classic'")
         if max_depth is not None:
             raise ValueError("max_depth is gone: a book's depth is its stream's depth; pass depth=")
         if depth is not None and limit is not None and depth != limit:

@@ -519,11 +519,15 @@ class KucoinFuturesServer(KucoinServerBase):
         out: list[Frame] = []
         seq = start
         ms = c.time_ns // 1_000_000
-        for side, levels in (("buy", c.bids), ("sell", c.asks)):
-            for p, s in levels:
-                data = {"sequence": seq, "change": f"{fmt(p)},{side},{int(s)}", "timestamp": ms}
-                out.append(self.message(topic, "level2", data, sn=seq))
-                seq += 1
+        changes = [("buy", p, s) for p, s in c.bids] + [("sell", p, s) for p, s in c.asks]
+        # One change per message, so every prefix of a step is a book the client will show:
+        # removals first, then the rest. After the removals every level left is in the final
+        # (uncrossed) book, and adding final levels keeps it so: never a crossed moment.
+        changes.sort(key=lambda ch: ch[2] != 0)
+        for side, p, s in changes:
+            data = {"sequence": seq, "change": f"{fmt(p)},{side},{int(s)}", "timestamp": ms}
+            out.append(self.message(topic, "level2", data, sn=seq))
+            seq += 1
         return out
 
     def futures_depth(self, topic: str, c: BookChange) -> list[Frame]:
