@@ -18,7 +18,7 @@ from hftws.interface import ConnectionState
 from hftws.manager import create_websocket_handler_direct, create_websocket_manager
 from hftws.subscriptions import Subscription
 from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
-from hftws.venues.kucoin import KucoinProtocol
+from hftws.venues.kucoin import KucoinFuturesProtocol, KucoinProtocol
 
 
 def spot(server: KucoinServer, **kw: Any) -> KucoinSpotPublicHandler:
@@ -234,3 +234,16 @@ async def test_manager_shards_beyond_the_topic_cap() -> None:
             assert server.connections == 2
         assert server.tokens_issued == 2
     await asyncio.sleep(0)
+
+
+def test_policy_respects_the_documented_limits() -> None:
+    for proto in (KucoinProtocol(), KucoinFuturesProtocol()):
+        policy = proto.default_policy(proto.default_url)
+        rate = policy.max_messages_per_second
+        assert rate is not None
+        # A bucket of `rate` tokens refilled at `rate`/s sends at most rate * 11 in 10 s.
+        assert rate * 11 <= 100
+        assert policy.max_subscriptions is not None and policy.max_subscriptions <= 400
+        assert proto.MAX_TOPICS_PER_REQUEST <= 100
+        assert policy.pong_timeout is not None and policy.ping_message is not None
+        assert json.loads(policy.ping_message())["type"] == "ping"
