@@ -19,6 +19,7 @@ from hftws.books import LocalBook, OrderBookManager
 from hftws.interface import ConnectionState
 from hftws.subscriptions import Subscription
 from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
+from hftws.testing.market import SymbolSpec
 
 FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
 SERVER: dict[str, Any] = {"ping_interval_ms": 500, "ping_timeout_ms": 1000}
@@ -60,7 +61,11 @@ class Sentinel:
             return
         self.checks += 1
         bids, asks = book.exact_levels()
-        if exact(bids) != exact(truth.bids) or exact(asks) != exact(truth.asks):
+        # Only the prices the snapshot covered are known (a partial level2_100).
+        low, high = book.bounds
+        want_bids = [lv for lv in truth.bids if low is None or lv[0] >= low]
+        want_asks = [lv for lv in truth.asks if high is None or lv[0] <= high]
+        if exact(bids) != exact(want_bids) or exact(asks) != exact(want_asks):
             self.violations.append(f"in sync at {book.sequence} but differs from the truth")
 
     async def _poll(self) -> None:
@@ -101,6 +106,28 @@ async def test_spot_book_says_which_snapshot_and_how_deep() -> None:
         # Registered in Rust on the shard before subscribing: pushes went into the book.
         assert book.book.applied >= 200
     assert not own_tasks()
+
+
+async def test_a_deep_book_is_exact_within_the_top_100_snapshot() -> None:
+    spec = SymbolSpec("BTC-USDT", Decimal("0.1"), Decimal("0.0001"), Decimal("67993.3"))
+    assert spec.depth > 100  # 200-500 levels per side: level2_100 is a partial book
+    async with (
+        KucoinServer([spec], rate=300, **SERVER) as server,
+        books_for("kucoin", server) as books,
+    ):
+        book = await books.watch("kucoin", "BTC-USDT")
+        low, high = book.bounds
+        assert low is not None and high is not None
+        sentinel = Sentinel(book, server)
+        await advance(book, 200)
+        server.faults.close_with(1006)  # a resync takes a new snapshot and new bounds
+        resyncs = book.resyncs
+        await wait_for(lambda: book.resyncs > resyncs, timeout=10)
+        await advance(book, 100)
+        await sentinel.stop()
+        assert sentinel.checks > 0
+        bids, asks = book.exact_levels()
+        assert 0 < len(bids) <= book.book.bid_count and 0 < len(asks) <= book.book.ask_count
 
 
 async def test_a_partial_snapshot_bounds_the_exact_levels() -> None:
