@@ -247,3 +247,28 @@ def test_policy_respects_the_documented_limits() -> None:
         assert proto.MAX_TOPICS_PER_REQUEST <= 100
         assert policy.pong_timeout is not None and policy.ping_message is not None
         assert json.loads(policy.ping_message())["type"] == "ping"
+
+
+async def test_token_request_failures_are_connect_errors() -> None:
+    ws = create_websocket_handler_direct("kucoin", rest_url="http://127.0.0.1:9")
+    with pytest.raises(ConnectError, match=r"^kucoin: token request to http://127\.0\.0\.1:9"):
+        await ws.connect()
+    assert ws.state is ConnectionState.CLOSED
+
+
+async def test_tokens_never_reach_logs_or_errors(
+    kucoin_server: KucoinServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    ws = spot(kucoin_server)
+    async with ws:
+        await ws.subscribe_depth("BTC-USDT")
+        kucoin_server.expire_tokens()
+        kucoin_server.token_ttl = -1.0
+        kucoin_server.faults.close_with(1006)
+        await wait_for(lambda: ws.metrics.errors["reconnect_failed"] >= 1)
+        kucoin_server.token_ttl = 3600.0
+        await wait_for(lambda: ws.state is ConnectionState.SUBSCRIBED and ws.connected)
+    assert "token is expired" in caplog.text  # the cause is named...
+    assert kucoin_server.issued
+    for token in kucoin_server.issued:  # ...the token never is
+        assert token not in caplog.text and token not in repr(ws.stats())

@@ -101,6 +101,8 @@ class KucoinServerBase(ExchangeServer):
         self.tokens: dict[str, float] = {}
         #: Tokens handed out / sockets refused for a bad token / expired tokens answered.
         self.tokens_issued = 0
+        #: Every token handed out (tests check none leaks into logs or errors).
+        self.issued: list[str] = []
         self.tokens_refused = 0
         self.tokens_expired = 0
         #: False: never send the welcome (clients must time out and reconnect).
@@ -133,6 +135,7 @@ class KucoinServerBase(ExchangeServer):
         token = secrets.token_urlsafe(24)
         self.tokens[token] = time.monotonic() + self.token_ttl
         self.tokens_issued += 1
+        self.issued.append(token)
         server = {
             "endpoint": self.url,
             "encrypt": False,
