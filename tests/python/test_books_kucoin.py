@@ -145,7 +145,20 @@ async def test_a_partial_snapshot_bounds_the_exact_levels() -> None:
         assert all(Decimal(p) <= high for p, _ in asks) and len(asks) <= len(full_asks)
 
 
-FAULTS = ["gap", "duplicates", "stale", "ahead", "reconnect", "expired_token"]
+FAULTS = [
+    "gap",
+    "duplicates",
+    "stale",
+    "ahead",
+    "reconnect",
+    "expired_token",
+    "garbage",
+    "stall",
+    "drop_after",
+    "refused_upgrade",
+]
+#: Faults after which the book must resync (the others leave it in sync).
+RESYNCING = {"gap", "stale", "ahead", "reconnect", "expired_token", "stall", "drop_after"}
 
 
 def inject(server: Any, fault: str) -> None:
@@ -165,6 +178,14 @@ def inject(server: Any, fault: str) -> None:
         server.expire_tokens()
         server.token_ttl = -1.0  # the next token too: one failed attempt, then fresh ones
         server.faults.close_with(1000)
+    elif fault == "garbage":
+        server.faults.send_garbage(3)  # undecodable frames: counted, the book goes on
+    elif fault == "stall":
+        server.faults.stall()  # silent socket: no pong within pingTimeout drops it
+    elif fault == "drop_after":
+        server.faults.drop_after(150)
+    elif fault == "refused_upgrade":
+        server.faults.refuse_upgrades(2)  # armed for the next connects (none happen here)
 
 
 @pytest.mark.parametrize("futures", [False, True], ids=["spot", "futures"])
@@ -182,7 +203,15 @@ async def test_books_equal_the_truth_through_faults(fault: str, futures: bool) -
         if fault == "expired_token":
             await wait_for(lambda: server.tokens_expired >= 1, timeout=10)
             server.token_ttl = 3600.0
-        if fault in ("gap", "stale", "ahead", "reconnect", "expired_token"):
+        if fault in RESYNCING:
+            await wait_for(lambda: book.resyncs > resyncs, timeout=15)
+        if fault == "stall":
+            server.faults.unstall()
+        if fault == "drop_after":
+            server.faults.drop_after(None)
+        if fault == "refused_upgrade":
+            # Two refused upgrades (HTTP 503), then a connect with a fresh token.
+            server.faults.close_with(1006)
             await wait_for(lambda: book.resyncs > resyncs, timeout=15)
         await advance(book, 100, timeout=15)
         await sentinel.stop()
@@ -193,6 +222,11 @@ async def test_books_equal_the_truth_through_faults(fault: str, futures: bool) -
             assert book.gaps >= 1
         if fault == "ahead":
             assert book.unconfirmed_snapshots >= 1
+        if fault == "garbage":
+            assert sum(book._shard.metrics.errors.values()) >= 1
+        if fault == "stall":
+            # Dropped by our pong timeout or by the server's ping watchdog, whichever first.
+            assert book._shard.metrics.reconnects >= 1
     assert not own_tasks()
 
 
