@@ -42,6 +42,14 @@ if TYPE_CHECKING:
         GateioFuturesPrivateHandler,
         GateioSpotPrivateHandler,
     )
+    from hftws.exchanges.kucoin import (
+        KucoinBookEvent,
+        KucoinFuturesPublicHandler,
+        KucoinPublicEvent,
+        KucoinSpotPublicHandler,
+        KucoinTickerEvent,
+        KucoinTradeEvent,
+    )
     from hftws.exchanges.mexc import (
         MexcBookEvent,
         MexcPublicEvent,
@@ -63,11 +71,18 @@ EXCHANGES: dict[str, str] = {
     "mexc": "MexcPublicHandler",
     "gateio": "GateioSpotPublicHandler",
     "gateio_futures": "GateioFuturesPublicHandler",
+    "kucoin": "KucoinSpotPublicHandler",
+    "kucoin_futures": "KucoinFuturesPublicHandler",
     "mexc_private": "MexcPrivateHandler",
     "gateio_private": "GateioSpotPrivateHandler",
     "gateio_futures_private": "GateioFuturesPrivateHandler",
 }
-ALIASES = {"gate": "gateio", "gate_futures": "gateio_futures", "gateio-futures": "gateio_futures"}
+ALIASES = {
+    "gate": "gateio",
+    "gate_futures": "gateio_futures",
+    "gateio-futures": "gateio_futures",
+    "kucoin-futures": "kucoin_futures",
+}
 
 
 @dataclass
@@ -107,11 +122,15 @@ def _config(config: WebSocketConfig | None, kwargs: dict[str, Any]) -> WebSocket
 MexcName = Literal["mexc"]
 GateioName = Literal["gateio", "gate"]
 GateioFuturesName = Literal["gateio_futures", "gate_futures", "gateio-futures"]
+KucoinName = Literal["kucoin"]
+KucoinFuturesName = Literal["kucoin_futures", "kucoin-futures"]
 
 if TYPE_CHECKING:
     MexcManager: TypeAlias = "WebSocketManager[MexcPublicHandler, MexcPublicEvent, MexcBookEvent, MexcTradeEvent, MexcTickerEvent]"  # noqa: E501
     GateioManager: TypeAlias = "WebSocketManager[GateioSpotPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
     GateioFuturesManager: TypeAlias = "WebSocketManager[GateioFuturesPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
+    KucoinManager: TypeAlias = "WebSocketManager[KucoinSpotPublicHandler, KucoinPublicEvent, KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent]"  # noqa: E501
+    KucoinFuturesManager: TypeAlias = "WebSocketManager[KucoinFuturesPublicHandler, KucoinPublicEvent, KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent]"  # noqa: E501
     PrivateManager: TypeAlias = "WebSocketManager[C, PrivateEvent, Any, Any, Any]"
 
 
@@ -139,6 +158,22 @@ def create_websocket_handler_direct(
     credentials: None = ...,
     **kwargs: Any,
 ) -> GateioFuturesPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: KucoinName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinSpotPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: KucoinFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesPublicHandler: ...
 @overload
 def create_websocket_handler_direct(
     exchange: Literal["mexc_private"],
@@ -178,7 +213,8 @@ def create_websocket_handler_direct(
     credentials: Credentials | None = None,
     **kwargs: Any,
 ) -> BaseWebSocketInterface[Any]:
-    """One exchange connection (no sharding): ``"mexc"``, ``"gateio"`` or ``"gateio_futures"``.
+    """One exchange connection (no sharding): ``"mexc"``, ``"gateio"``, ``"gateio_futures"``,
+    ``"kucoin"`` or ``"kucoin_futures"``.
 
     Keyword arguments override ``config``: ``url``, ``rest_url`` (the REST host root),
     ``queue_size``, ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad
@@ -226,6 +262,22 @@ def create_websocket_manager(
     credentials: None = ...,
     **kwargs: Any,
 ) -> GateioFuturesManager: ...
+@overload
+def create_websocket_manager(
+    exchange: KucoinName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinManager: ...
+@overload
+def create_websocket_manager(
+    exchange: KucoinFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesManager: ...
 @overload
 def create_websocket_manager(
     exchange: Literal["mexc_private"],
