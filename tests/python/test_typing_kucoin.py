@@ -13,7 +13,7 @@ GOOD = """
     async def main() -> None:
         manager = create_websocket_manager("kucoin")
         manager.on_trade(lambda t: print(t.price, t.size, t.side, t.trade_id, t.time_ns))
-        manager.on_ticker(lambda q: print(q.best_bid, q.best_ask))
+        manager.on_ticker(lambda q: print(q.bid_price, q.ask_price_decimal))
         fut: KucoinFuturesPublicHandler = create_websocket_handler_direct("kucoin_futures")
         fut.handler.on_trade(lambda t: print(t.sequence))
         async with manager:
