@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,8 +74,12 @@ class RestClient:
         params: Mapping[str, Any] | str | None = None,
         headers: Mapping[str, str] | None = None,
         data: str | None = None,
+        loads: Callable[[str], Any] = json.loads,
     ) -> Any:
         """Send one request and return the decoded JSON body.
+
+        ``loads`` decodes the body (exchanges that send prices as JSON numbers need
+        ``functools.partial(json.loads, parse_float=Decimal)`` to stay exact).
 
         Raises RateLimited (429/418), RestError (other HTTP errors, timeouts, bad JSON).
         """
@@ -103,7 +107,7 @@ class RestClient:
         except aiohttp.ClientError as exc:
             raise RestError(f"{where}: {type(exc).__name__}: {exc}") from None
         try:
-            return json.loads(body)
+            return loads(body)
         except ValueError:
             raise RestError(f"{where}: malformed JSON body: {body[:100]!r}") from None
 
