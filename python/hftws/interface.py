@@ -655,10 +655,12 @@ class BaseWebSocketInterface(Generic[E]):
                     log.warning("%s: reconnect failed: %s", self.exchange, exc)
 
     async def _heartbeat(self) -> None:
-        p = self.policy
-        tick = min(p.idle_timeout / 4, p.ping_interval or p.idle_timeout, 1.0)
         while not self._closing:
-            await asyncio.sleep(tick)
+            # Read every tick: a connection may replace its policy per socket (KuCoin's token
+            # answer names the ping interval and timeout of the server it points to).
+            p = self.policy
+            await asyncio.sleep(min(p.idle_timeout / 4, p.ping_interval or p.idle_timeout, 1.0))
+            p = self.policy
             conn = self._conn
             if conn is None or not conn.is_open:
                 continue

@@ -69,6 +69,17 @@ AUTH_CODES = frozenset(
     {"400001", "400002", "400003", "400004", "400005", "400006", "400007", "411100"}
 )
 TIMESTAMP_CODE = "400002"
+#: What each auth code means for the user (added to the error message).
+AUTH_HINTS = {
+    "400001": "a KC-API header is missing",
+    "400002": "timestamp more than 5 s away from the server clock",
+    "400003": "unknown API key",
+    "400004": "wrong API passphrase or key version",
+    "400005": "wrong API secret (signature mismatch)",
+    "400006": "IP address not whitelisted for this key",
+    "400007": "the key lacks the permission",
+    "411100": "account frozen",
+}
 OK_CODE = "200000"
 #: Close/error code of a token the server no longer accepts (§2.3).
 TOKEN_EXPIRED_CODE = 401
@@ -288,8 +299,9 @@ class KucoinRest:
             status = answer.get("_status") if isinstance(answer, dict) else None
             detail = self._scrub(f"{code} {msg}".strip()) if code else "no code"
             if code in AUTH_CODES:
+                assert code is not None
                 log.warning("%s refused: %s", where, detail)
-                raise AuthenticationError(f"{where} refused: {detail}", code or "")
+                raise AuthenticationError(f"{where} refused: {detail} ({AUTH_HINTS[code]})", code)
             if code == "429000":
                 raise RateLimited(f"{where}: rate limited ({detail})", status or 429, 1.0)
             raise RestError(
