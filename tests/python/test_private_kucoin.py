@@ -342,3 +342,37 @@ async def test_refused_topic_names_the_code(spot_server: KucoinSpotPrivateServer
         spot_server.faults.refuse("/account/balance", code=509, message="exceed max")
         with pytest.raises(SubscriptionError, match="509"):
             await ws.subscribe_balances()
+
+
+@pytest.mark.parametrize("version", ["1", "3"])
+async def test_key_versions(spot_server: KucoinSpotPrivateServer, version: str) -> None:
+    ws = spot(spot_server, key_version=version)
+    async with ws:
+        await ws.subscribe_balances()
+    assert spot_server.private.auth_log == [("POST /api/v1/bullet-private", "ok")]
+    with pytest.raises(ValueError, match="key version"):
+        spot(spot_server, key_version="9")
+
+
+async def test_faults_drop_garbage_and_recover(spot_server: KucoinSpotPrivateServer) -> None:
+    private, faults = spot_server.private, spot_server.faults
+    ws = spot(spot_server)
+    got = collect(ws)
+    async with ws:
+        await ws.subscribe_private()
+        faults.send_garbage(3)
+        assert await private.push_balance(total="1") == 1
+        await wait_for(lambda: len(got) == 1)
+        assert sum(ws.metrics.errors.values()) >= 3  # counted, the stream went on
+        for code in (1006, 1005, 1011):
+            before = ws.token_stats["tokens"]
+            faults.close_with(code)
+            await wait_for(lambda: ws.token_stats["tokens"] > before, timeout=10.0)  # noqa: B023
+            await wait_for(
+                lambda: ws.state is ConnectionState.SUBSCRIBED and private.private_connections == 1,
+                timeout=10.0,
+            )
+            assert await private.push_balance(total=str(code)) == 1
+        await wait_for(lambda: len(got) == 4)
+    assert [e.total for e in got] == [Decimal(x) for x in ("1", "1006", "1005", "1011")]
+    assert len(set(private.issued)) == len(private.issued) == 4
