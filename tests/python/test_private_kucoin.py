@@ -18,7 +18,7 @@ from hftws.errors import ConnectError, SubscriptionError
 from hftws.exchanges import KucoinFuturesPrivateHandler, KucoinSpotPrivateHandler
 from hftws.exchanges.kucoin_private import KucoinPrivateMessage
 from hftws.interface import ConnectionState
-from hftws.manager import create_websocket_handler_direct
+from hftws.manager import create_websocket_handler_direct, create_websocket_manager
 from hftws.mixins.subscription import Subscription
 from hftws.private_events import BalanceUpdate, Execution, OrderUpdate, PositionUpdate
 from hftws.testing.kucoin_private import (
@@ -376,3 +376,34 @@ async def test_faults_drop_garbage_and_recover(spot_server: KucoinSpotPrivateSer
         await wait_for(lambda: len(got) == 4)
     assert [e.total for e in got] == [Decimal(x) for x in ("1", "1006", "1005", "1011")]
     assert len(set(private.issued)) == len(private.issued) == 4
+
+
+async def test_manager_and_async_iteration(spot_server: KucoinSpotPrivateServer) -> None:
+    manager = create_websocket_manager(
+        "kucoin_private", credentials=CREDS, rest_url=spot_server.rest_url, **FAST
+    )
+    assert isinstance(manager.handler, KucoinSpotPrivateHandler)
+    async with manager:
+        await manager.subscribe(KucoinSpotPrivateHandler.ORDERS)
+        events = manager.__aiter__()
+        assert await spot_server.private.push_order(type="open", price="1.5") == 1
+        async with asyncio.timeout(5):
+            event = await anext(events)
+    assert isinstance(event, OrderUpdate) and event.price == Decimal("1.5")
+
+
+async def test_a_refused_upgrade_never_shows_the_token(
+    spot_server: KucoinSpotPrivateServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="hftws")
+    spot_server.faults.refuse_upgrades(1, status=401)
+    ws = spot(spot_server)
+    with pytest.raises(ConnectError) as info:
+        await ws.connect()
+    (token,) = spot_server.private.issued
+    assert token not in str(info.value) and str(info.value).startswith("kucoin: ")
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("hftws"))
+    assert token not in ours
+    # The next attempt asks for a new token (the refused one is never presented again).
+    async with ws:
+        assert len(set(spot_server.private.issued)) == 2
