@@ -407,3 +407,32 @@ async def test_a_refused_upgrade_never_shows_the_token(
     # The next attempt asks for a new token (the refused one is never presented again).
     async with ws:
         assert len(set(spot_server.private.issued)) == 2
+
+
+async def test_unanswered_pings_drop_the_socket_while_data_flows(
+    spot_server: KucoinSpotPrivateServer,
+) -> None:
+    private = spot_server.private
+    private.ping_interval_ms, private.ping_timeout_ms = 100, 300
+    private.enforce_ping = False
+    ws = spot(spot_server)
+    got = collect(ws)
+    async with ws:
+        assert ws.pong_timeout == 0.3
+        await ws.subscribe_balances()
+        private.answer_pings = False
+        # Data every 50 ms: the idle watchdog stays quiet, only the missing pongs count.
+        for i in range(40):
+            await private.push_balance(total=str(i))
+            await asyncio.sleep(0.05)
+            if ws.metrics.errors["pong_timeout"]:
+                break
+        assert ws.metrics.errors["pong_timeout"] >= 1
+        assert ws.metrics.errors["idle_timeout"] == 0
+        private.answer_pings = True
+        await wait_for(
+            lambda: ws.state is ConnectionState.SUBSCRIBED and ws.token_stats["tokens"] >= 2
+        )
+        n = len(got)
+        assert await private.push_balance(total="99") == 1
+        await wait_for(lambda: len(got) == n + 1)

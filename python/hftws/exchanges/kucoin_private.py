@@ -16,13 +16,18 @@ gives an ``OrderUpdate`` and an ``Execution``.
 
 Every socket gets a new token and ``connectId``; its ping interval and timeout come from the
 token answer (the connection's policy is replaced per socket; configured values stay upper
-bounds, so tests can ping faster).
+bounds, so tests can ping faster). A ping left without a pong for ``pingTimeout`` drops the
+socket even while data flows; silence for ``pingInterval + pingTimeout`` does too (the
+connection's idle watchdog).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -48,7 +53,12 @@ from hftws.private_events import (
     from_kucoin,
 )
 from hftws.venues.base import ExchangeProtocol
-from hftws.venues.kucoin_private import KucoinFuturesPrivateProtocol, KucoinPrivateProtocol
+from hftws.venues.kucoin_private import (
+    DEFAULT_PING_TIMEOUT_MS,
+    KucoinFuturesPrivateProtocol,
+    KucoinPrivateProtocol,
+    kucoin_ping,
+)
 
 __all__ = [
     "KucoinFuturesPrivateHandler",
@@ -58,6 +68,8 @@ __all__ = [
     "KucoinSpotPrivateMessageHandler",
     "parse_private",
 ]
+
+log = logging.getLogger("hftws.interface")
 
 SPOT_ORDERS = "/spotMarket/tradeOrdersV2"
 SPOT_ORDERS_V1 = "/spotMarket/tradeOrders"
@@ -216,7 +228,12 @@ class _KucoinPrivate(KucoinAuthMixin, SubscriptionMixin, BaseWebSocketInterface[
         super().__init__(authenticator=auth, **kwargs)
         #: The policy as configured: its ping interval and idle timeout are upper bounds.
         self.configured_policy: ConnectionPolicy = self.policy
+        #: Seconds a ping may wait for its pong on the current socket (the token's
+        #: ``pingTimeout``); the socket is dropped past it, even while data flows.
+        self.pong_timeout: float = DEFAULT_PING_TIMEOUT_MS / 1000
+        self._unanswered_since: float | None = None
         self.handler.on_welcome(auth.on_welcome)
+        self.handler._on_internal(MessageType.PING, self._on_pong)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} state={self.state.value}>"
@@ -229,14 +246,49 @@ class _KucoinPrivate(KucoinAuthMixin, SubscriptionMixin, BaseWebSocketInterface[
         if base.ping_interval is not None:
             interval = min(interval, base.ping_interval)
         idle = min(base.idle_timeout, interval + server.ping_timeout_ms / 1000)
-        return dataclasses.replace(self.policy, ping_interval=interval, idle_timeout=idle)
+        return dataclasses.replace(
+            self.policy, ping_interval=interval, idle_timeout=idle, ping_message=self._ping
+        )
 
     async def _connection_url(self) -> str:
         url = await super()._connection_url()
         server = self.token_auth.instance
         if server is not None:
             self.policy = self.policy_for(server)
+            self.pong_timeout = server.ping_timeout_ms / 1000
+        self._unanswered_since = None
         return url
+
+    # -- pong watchdog: pingTimeout (kucoin.md §2.1) -------------------------------------------
+
+    def _ping(self) -> str:
+        if self._unanswered_since is None:
+            self._unanswered_since = time.monotonic()
+        return kucoin_ping()
+
+    def _on_pong(self, event: Any) -> None:
+        # Any pong proves the socket alive (ids are echoed; an older one still counts).
+        self._unanswered_since = None
+
+    async def connect(self) -> None:
+        await super().connect()
+        self._spawn(self._pong_watch(), "pong")
+
+    async def _pong_watch(self) -> None:
+        while not self.closing:
+            await asyncio.sleep(min(0.25, self.pong_timeout / 4))
+            since, conn = self._unanswered_since, self._conn
+            if since is None or conn is None or not conn.is_open:
+                continue
+            if time.monotonic() - since > self.pong_timeout:
+                self._unanswered_since = None
+                self.metrics.errors["pong_timeout"] += 1
+                log.warning(
+                    "%s: no pong within %.1fs; dropping the connection",
+                    self.exchange,
+                    self.pong_timeout,
+                )
+                conn.abort()
 
 
 class KucoinSpotPrivateHandler(_KucoinPrivate):

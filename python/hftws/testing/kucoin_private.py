@@ -211,6 +211,8 @@ class KucoinPrivate:
         self.enforce_ping = True
         #: False: never send the welcome (tests of the client's welcome timeout).
         self.send_welcome = True
+        #: False: pings are read but never answered (tests of the client's pong timeout).
+        self.answer_pings = True
         #: The next this-many tokens are issued already expired (the socket refuses them).
         self.expire_next_tokens = 0
         self._tokens: dict[str, _Token] = {}
@@ -373,7 +375,8 @@ class KucoinPrivate:
         kind = request.get("type")
         if kind == "ping":
             self.pings.append(rid)
-            await conn.send(dumps({"id": rid, "type": "pong"}))
+            if self.answer_pings:
+                await conn.send(dumps({"id": rid, "type": "pong"}))
             return
         if kind not in ("subscribe", "unsubscribe"):
             await self._error(conn, rid, 400, f"unknown type {kind}")

@@ -5,7 +5,8 @@ Requests are ``{"id","type":"subscribe"|"unsubscribe","topic","privateChannel":t
 "code","data"}`` with the same id. Keep-alive is a JSON ``{"id":"<ms>","type":"ping"}`` every
 ``pingInterval`` (the token answer's value replaces the default here for every socket, see
 :class:`~hftws.exchanges.kucoin_private.KucoinSpotPrivateHandler`); the connection is dropped
-when nothing, not even a pong, arrives for ``pingInterval + pingTimeout``. Client frames are
+when a ping waits ``pingTimeout`` for its pong, or nothing at all arrives for
+``pingInterval + pingTimeout``. Client frames are
 throttled to 8 per second (limit: 100 per 10 s).
 
 The WebSocket URL comes from the token answer (``instanceServers[].endpoint``), so
