@@ -367,7 +367,17 @@ def from_gate(event: Any) -> PrivateEvent | None:
 
 # -- KuCoin (JSON ``data`` of the private topics, numbers already exact Decimals) ---------------
 
-_KUCOIN_ORDER_TYPES = frozenset({"limit", "market"})
+
+def _kt(value: Any) -> str | None:
+    """A KuCoin text field (ids may come as integers); absent or empty -> None; anything else
+    (an object, a list, a boolean) is a decode error, not a crash later."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise DecodeError(f"kucoin: expected text, got {type(value).__name__}")
 
 
 def _kd(value: Any) -> Decimal | None:
@@ -391,7 +401,7 @@ def _kucoin_ms(value: Any) -> int | None:
         return None
     try:
         t = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
         return None
     if t >= 10**17:
         return t // 1_000_000
@@ -407,7 +417,7 @@ def _kucoin_exchange(record: Any) -> str:
 def _kucoin_order_status(d: dict[str, Any], filled: Decimal | None) -> str:
     """``kucoin.md`` §5.2: ``filled``/``canceled`` are final, ``match`` is a fill, the others
     (``received``, ``open``, ``update``) keep the order live."""
-    kind = d.get("type")
+    kind = _kt(d.get("type"))
     if kind == "filled":
         return "filled"
     if kind == "canceled":
@@ -423,17 +433,17 @@ def _kucoin_order_status(d: dict[str, Any], filled: Decimal | None) -> str:
 def _kucoin_order(record: Any) -> OrderUpdate:
     d = record.data
     filled = _kd(d.get("filledSize"))
-    order_type = d.get("orderType")
+    size = _kd(d.get("size"))
     return OrderUpdate(
         _kucoin_exchange(record),
-        d.get("symbol") or record.symbol,
-        str(d.get("orderId", "")),
-        _s(d.get("clientOid")),
-        d.get("side"),
-        order_type if order_type in _KUCOIN_ORDER_TYPES else _s(order_type),
+        _kt(d.get("symbol")) or record.symbol,
+        _kt(d.get("orderId")) or "",
+        _kt(d.get("clientOid")),
+        _kt(d.get("side")),
+        _kt(d.get("orderType")),
         _kucoin_order_status(d, filled),
         _kd(d.get("price")),
-        _kd(d.get("size")) if d.get("size") not in (None, "") else _kd(d.get("originSize")),
+        size if size is not None else _kd(d.get("originSize")),
         filled,
         _kd(d.get("remainSize")),
         None,
@@ -444,8 +454,8 @@ def _kucoin_order(record: Any) -> OrderUpdate:
 
 def _kucoin_fill(record: Any) -> Execution:
     d = record.data
-    fee_type = d.get("feeType")
-    liquidity = d.get("liquidity")
+    fee_type = _kt(d.get("feeType"))
+    liquidity = _kt(d.get("liquidity"))
     # The docs: ``liquidity`` may say taker for a maker that hit a hidden order; the fee type
     # says what was charged, so it wins when present.
     if fee_type in ("makerFee", "takerFee"):
@@ -454,11 +464,11 @@ def _kucoin_fill(record: Any) -> Execution:
         is_maker = None if liquidity is None else liquidity == "maker"
     return Execution(
         _kucoin_exchange(record),
-        d.get("symbol") or record.symbol,
-        str(d.get("tradeId", "")),
-        str(d.get("orderId", "")),
-        _s(d.get("clientOid")),
-        d.get("side"),
+        _kt(d.get("symbol")) or record.symbol,
+        _kt(d.get("tradeId")) or "",
+        _kt(d.get("orderId")) or "",
+        _kt(d.get("clientOid")),
+        _kt(d.get("side")),
         _kd(d.get("matchPrice")),
         _kd(d.get("matchSize")),
         None,
@@ -473,12 +483,12 @@ def _kucoin_balance(record: Any) -> BalanceUpdate:
     d = record.data
     return BalanceUpdate(
         "kucoin",
-        d.get("currency"),
+        _kt(d.get("currency")),
         _kd(d.get("available")),
         _kd(d.get("hold")),
         _kd(d.get("total")),
         _kd(d.get("availableChange")),
-        d.get("relationEvent"),
+        _kt(d.get("relationEvent")),
         _kucoin_ms(d.get("time")),
         record,
     )
@@ -488,7 +498,7 @@ def _kucoin_wallet(record: Any) -> BalanceUpdate:
     d = record.data
     return BalanceUpdate(
         "kucoin_futures",
-        d.get("currency"),
+        _kt(d.get("currency")),
         _kd(d.get("availableBalance")),
         _kd(d.get("holdBalance")),
         _kd(d.get("walletBalance")),
@@ -502,19 +512,19 @@ def _kucoin_wallet(record: Any) -> BalanceUpdate:
 def _kucoin_position(record: Any) -> PositionUpdate:
     d = record.data
     size = _kd(d.get("currentQty"))
-    side = {"LONG": "long", "SHORT": "short"}.get(str(d.get("positionSide", "")).upper())
-    leverage = d.get("leverage")
+    side = {"LONG": "long", "SHORT": "short"}.get((_kt(d.get("positionSide")) or "").upper())
+    leverage = _kd(d.get("leverage"))
     return PositionUpdate(
         "kucoin_futures",
-        d.get("symbol") or record.symbol,
+        _kt(d.get("symbol")) or record.symbol,
         size,
         side or _side_of(size, "long", "short"),
         _kd(d.get("avgEntryPrice")),
-        _kd(leverage if leverage not in (None, "") else d.get("realLeverage")),
+        leverage if leverage is not None else _kd(d.get("realLeverage")),
         _kd(d.get("liquidationPrice")),
         _kd(d.get("posMargin")),
         _kd(d.get("realisedPnl")),
-        _s(d.get("marginMode")),
+        _kt(d.get("marginMode")),
         _kucoin_ms(d.get("currentTimestamp")) or _kucoin_ms(d.get("timestamp")),
         record,
     )
@@ -530,7 +540,7 @@ def from_kucoin(record: Any) -> tuple[PrivateEvent, ...]:
         return ()
     if kind == "order":
         order = _kucoin_order(record)
-        if record.data.get("type") == "match":
+        if _kt(record.data.get("type")) == "match":
             return (order, _kucoin_fill(record))
         return (order,)
     if kind == "balance":

@@ -244,3 +244,69 @@ def test_exact_against_json_loads(
     assert pos.size == Decimal(qty)
     assert pos.entry_price == json.loads(frame, parse_float=Decimal)["data"]["avgEntryPrice"]
     assert pos.entry_price == entry
+
+
+_FRAMES = [SPOT_RECEIVED, SPOT_MATCH, BALANCE, FUTURES_OPEN]
+
+
+@given(
+    frame=st.sampled_from(_FRAMES),
+    cut=st.integers(min_value=0, max_value=600),
+    junk=st.binary(max_size=20),
+)
+def test_damaged_frames_are_counted_never_raised(frame: bytes, cut: int, junk: bytes) -> None:
+    handler = KucoinSpotPrivateMessageHandler()
+    damaged = frame[:cut] + junk
+    try:
+        parsed = parse_private(damaged)
+    except HftwsError:
+        parsed = None
+    if isinstance(parsed, KucoinPrivateMessage):
+        try:
+            from_kucoin(parsed)
+        except HftwsError:
+            pass
+    handler._handle_message(damaged)  # never raises: errors are counted
+    assert sum(handler.metrics.errors.values()) <= 1
+
+
+_FIELDS = [
+    "symbol", "orderId", "clientOid", "side", "orderType", "type", "status", "price", "size",
+    "originSize", "filledSize", "remainSize", "matchPrice", "matchSize", "tradeId", "liquidity",
+    "feeType", "ts", "orderTime", "currency", "total", "available", "hold", "availableChange",
+    "relationEvent", "time", "walletBalance", "availableBalance", "holdBalance", "timestamp",
+    "currentQty", "avgEntryPrice", "positionSide", "leverage", "realLeverage",
+    "liquidationPrice", "posMargin", "realisedPnl", "marginMode", "currentTimestamp",
+]  # fmt: skip
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.text(max_size=12),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@given(
+    topic=st.sampled_from(
+        [
+            "/spotMarket/tradeOrdersV2",
+            "/account/balance",
+            "/contractMarket/tradeOrders:XBTUSDTM",
+            "/contractAccount/wallet",
+            "/contract/position:XBTUSDTM",
+        ]
+    ),
+    data=st.dictionaries(st.sampled_from(_FIELDS), _values, max_size=12),
+)
+def test_any_field_values_give_events_or_a_decode_error(topic: str, data: dict[str, Any]) -> None:
+    frame = dumps({"topic": topic, "type": "message", "subject": "position.change", "data": data})
+    try:
+        events = from_kucoin(parse_private(frame))
+    except HftwsError:
+        return
+    for event in events:
+        for name in ("price", "quantity", "total", "size", "entry_price"):
+            value = getattr(event, name, None)
+            assert value is None or isinstance(value, Decimal)
