@@ -235,7 +235,7 @@ class KucoinRest:
         if creds is None:
             return text
         for value in (creds.api_secret, creds.passphrase, creds.api_key):
-            if value:
+            if value and len(value) >= 4:  # shorter ones would garble the message, not hide it
                 text = text.replace(value, "<hidden>")
         return text
 
@@ -287,7 +287,8 @@ class KucoinRest:
                 raise
             except RestError as exc:
                 if exc.body is None:
-                    raise RestError(self._scrub(f"{where}: {exc}"), exc.status) from None
+                    # No answer at all (timeout, connection): the message names the path only.
+                    raise RestError(self._scrub(f"{self.exchange}: {exc}"), exc.status) from None
                 code, msg = _error_of(exc.body)
                 answer = {"code": code, "msg": msg, "_status": exc.status}
             code, msg = _error_of(answer)
