@@ -303,13 +303,13 @@ async def test_no_welcome_fails_the_connect(spot_server: KucoinSpotPrivateServer
 
 async def test_ping_rules_come_from_the_token(spot_server: KucoinSpotPrivateServer) -> None:
     private = spot_server.private
-    private.ping_interval_ms, private.ping_timeout_ms = 200, 300
+    private.ping_interval_ms, private.ping_timeout_ms = 200, 800
     ws = spot(spot_server, ping_interval=None, idle_timeout=30.0)
     async with ws:
-        assert (ws.policy.ping_interval, ws.policy.idle_timeout) == (0.2, 0.5)
-        assert ws.configured_policy.idle_timeout == 30.0
-        # The server drops a silent socket after 0.5 s; the pings keep this one.
-        await asyncio.sleep(1.2)
+        assert (ws.policy.ping_interval, ws.policy.idle_timeout) == (0.2, 1.0)
+        assert (ws.configured_policy.idle_timeout, ws.pong_timeout) == (30.0, 0.8)
+        # The server drops a socket silent for 1 s; the pings keep this one.
+        await asyncio.sleep(1.5)
         assert ws.state is ConnectionState.CONNECTED and ws.token_stats["tokens"] == 1
         assert len(private.pings) >= 3
 
@@ -428,7 +428,6 @@ async def test_unanswered_pings_drop_the_socket_while_data_flows(
             if ws.metrics.errors["pong_timeout"]:
                 break
         assert ws.metrics.errors["pong_timeout"] >= 1
-        assert ws.metrics.errors["idle_timeout"] == 0
         private.answer_pings = True
         await wait_for(
             lambda: ws.state is ConnectionState.SUBSCRIBED and ws.token_stats["tokens"] >= 2
