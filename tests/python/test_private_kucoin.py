@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from client_helpers import own_tasks, wait_for
 
-from hftws import AuthenticationError, Credentials
+from hftws import AuthenticationError, Credentials, MissingCredentials
 from hftws.errors import ConnectError, SubscriptionError
 from hftws.exchanges import KucoinFuturesPrivateHandler, KucoinSpotPrivateHandler
 from hftws.exchanges.kucoin_private import KucoinPrivateMessage
@@ -435,3 +435,32 @@ async def test_unanswered_pings_drop_the_socket_while_data_flows(
         n = len(got)
         assert await private.push_balance(total="99") == 1
         await wait_for(lambda: len(got) == n + 1)
+
+
+async def test_unsubscribe_stops_the_pushes(spot_server: KucoinSpotPrivateServer) -> None:
+    private = spot_server.private
+    ws = spot(spot_server)
+    got = collect(ws)
+    async with ws:
+        await ws.subscribe_private()
+        await ws.unsubscribe(ws.BALANCES)
+        await asyncio.sleep(0.2)  # unsubscribe does not wait for its ack
+        assert await private.push_balance(total="1") == 0
+        assert await private.push_order(type="open") == 1
+        await wait_for(lambda: len(got) == 1)
+    assert ws.subscriptions == {ws.ORDERS}
+
+
+def test_missing_credentials_are_named_before_connecting(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("KEY", "SECRET", "PASSPHRASE"):
+        monkeypatch.delenv(f"HFTWS_KUCOIN_API_{var}", raising=False)
+    with pytest.raises(MissingCredentials) as info:
+        create_websocket_handler_direct("kucoin_futures_private")
+    assert "HFTWS_KUCOIN_API_PASSPHRASE" in str(info.value)
+    monkeypatch.setenv("HFTWS_KUCOIN_API_KEY", "k")
+    monkeypatch.setenv("HFTWS_KUCOIN_API_SECRET", "s3cr3t-kc")
+    monkeypatch.setenv("HFTWS_KUCOIN_API_PASSPHRASE", "phr4se-kc")
+    ws = create_websocket_handler_direct("kucoin_private")
+    assert isinstance(ws, KucoinSpotPrivateHandler)
+    assert ws.rest_url == "https://api.kucoin.com"
+    assert "s3cr3t-kc" not in repr(ws) and "phr4se-kc" not in repr(ws.auth)
