@@ -656,11 +656,10 @@ class BaseWebSocketInterface(Generic[E]):
 
     async def _heartbeat(self) -> None:
         while not self._closing:
-            # Read every tick: a connection may replace its policy per socket (KuCoin's token
-            # answer names the ping interval and timeout of the server it points to).
+            # Re-read each round: a resolved endpoint may announce its own ping cadence.
             p = self.policy
-            await asyncio.sleep(min(p.idle_timeout / 4, p.ping_interval or p.idle_timeout, 1.0))
-            p = self.policy
+            tick = min(p.idle_timeout / 4, p.ping_interval or p.idle_timeout, 1.0)
+            await asyncio.sleep(tick)
             conn = self._conn
             if conn is None or not conn.is_open:
                 continue

@@ -74,12 +74,10 @@ class RestClient:
         params: Mapping[str, Any] | str | None = None,
         headers: Mapping[str, str] | None = None,
         data: str | None = None,
-        loads: Callable[[str], Any] = json.loads,
+        parse_float: Callable[[str], Any] | None = None,
     ) -> Any:
-        """Send one request and return the decoded JSON body.
-
-        ``loads`` decodes the body (exchanges that send prices as JSON numbers need
-        ``functools.partial(json.loads, parse_float=Decimal)`` to stay exact).
+        """Send one request and return the decoded JSON body (``parse_float=Decimal`` reads
+        JSON numbers exactly: KuCoin futures snapshots give prices as numbers).
 
         Raises RateLimited (429/418), RestError (other HTTP errors, timeouts, bad JSON).
         """
@@ -107,7 +105,7 @@ class RestClient:
         except aiohttp.ClientError as exc:
             raise RestError(f"{where}: {type(exc).__name__}: {exc}") from None
         try:
-            return loads(body)
+            return json.loads(body, parse_float=parse_float)
         except ValueError:
             raise RestError(f"{where}: malformed JSON body: {body[:100]!r}") from None
 

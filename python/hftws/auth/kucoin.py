@@ -37,7 +37,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
@@ -83,8 +82,6 @@ AUTH_HINTS = {
 OK_CODE = "200000"
 #: Close/error code of a token the server no longer accepts (§2.3).
 TOKEN_EXPIRED_CODE = 401
-#: Exact decoding of REST bodies: futures snapshots and positions carry JSON numbers.
-_loads = partial(json.loads, parse_float=Decimal)
 
 
 # -- signatures ---------------------------------------------------------------------------------
@@ -281,7 +278,7 @@ class KucoinRest:
                 )
             try:
                 answer = await self._rest().request(
-                    method, url, headers=headers, data=text or None, loads=_loads
+                    method, url, headers=headers, data=text or None, parse_float=Decimal
                 )
             except RateLimited:
                 raise
