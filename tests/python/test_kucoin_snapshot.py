@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from hftws import AuthenticationError, Credentials, MissingCredentials, OrderBook
-from hftws.auth.kucoin import KucoinRest
+from hftws.auth.kucoin import KucoinRest, KucoinTokenAuthenticator
 from hftws.kucoin_snapshot import SPOT_SNAPSHOT_PATH, fetch_full_snapshot
 from hftws.rest import RestClient, RestError
 from hftws.testing.kucoin_private import (
@@ -134,3 +134,12 @@ async def test_clock_drift_is_resynced_and_signed_again(
     with pytest.raises(RestError, match="900001"):
         await fetch_full_snapshot(CREDS, "A B/&=!@#", rest_url=spot_server.rest_url)
     assert spot_server.private.auth_log[-1][1] == "ok"
+
+
+async def test_token_provider_hook(spot_server: KucoinSpotPrivateServer) -> None:
+    auth = KucoinTokenAuthenticator(CREDS)
+    async with RestClient() as rest:
+        body = await auth.kucoin_token_provider(rest, spot_server.rest_url)
+    assert body["code"] == "200000" and body["data"]["token"] == spot_server.private.issued[-1]
+    (server,) = body["data"]["instanceServers"]
+    assert server["endpoint"] == spot_server.url and auth.stats["tokens"] == 1

@@ -438,6 +438,22 @@ class KucoinTokenAuthenticator(Authenticator):
         self.stats["tokens"] += 1
         return grant
 
+    async def kucoin_token_provider(self, rest: RestClient, rest_url: str) -> Any:
+        """The signed ``bullet-private`` answer (``{"code": "200000", "data": {...}}``) through
+        a caller's REST client: the hook by which an exchange protocol that resolves KuCoin
+        endpoints itself asks an authenticator for a private token."""
+        api = KucoinRest(
+            self.credentials,
+            rest_url,
+            rest=rest,
+            key_version=self.key_version,
+            sync_time=self.sync_time,
+            exchange=self._host.exchange if self._host is not None else "kucoin",
+        )
+        data = await api.call("POST", self.TOKEN_PATH)
+        self.stats["tokens"] += 1
+        return {"code": OK_CODE, "data": data}
+
     # -- the authenticator interface ------------------------------------------------------------
 
     async def connection_url(self, url: str) -> str:
