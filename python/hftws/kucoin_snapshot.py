@@ -13,6 +13,7 @@ float), sizes as integer contracts and an integer ``sequence``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -27,6 +28,7 @@ __all__ = [
     "SPOT_SNAPSHOT_PATH",
     "FullSnapshot",
     "fetch_full_snapshot",
+    "full_snapshot_fetcher",
 ]
 
 SPOT_REST_URL = "https://api.kucoin.com"
@@ -126,3 +128,30 @@ async def fetch_full_snapshot(
         raise RestError(
             f"{api.exchange}: malformed snapshot for {symbol} from GET {path}: {type(exc).__name__}"
         ) from None
+
+
+def full_snapshot_fetcher(
+    credentials: Credentials | None,
+    *,
+    futures: bool = False,
+    key_version: str = DEFAULT_KEY_VERSION,
+    sync_time: bool = True,
+) -> Callable[[RestClient, str, str], Awaitable[FullSnapshot]]:
+    """``fetch(rest, rest_root, symbol) -> (bids, asks, sequence)`` bound to ``credentials``:
+    the shape a book manager calls for its snapshots (shared REST client, the connection's
+    REST host root)."""
+    if not futures and credentials is None:
+        raise MissingCredentials("kucoin: the signed full snapshot needs an API key")
+
+    async def fetch(rest: RestClient, rest_root: str, symbol: str) -> FullSnapshot:
+        return await fetch_full_snapshot(
+            credentials,
+            symbol,
+            futures=futures,
+            rest_url=rest_root,
+            rest=rest,
+            key_version=key_version,
+            sync_time=sync_time,
+        )
+
+    return fetch

@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from hftws import AuthenticationError, Credentials, MissingCredentials, OrderBook
 from hftws.auth.kucoin import KucoinRest, KucoinTokenAuthenticator
-from hftws.kucoin_snapshot import SPOT_SNAPSHOT_PATH, fetch_full_snapshot
+from hftws.kucoin_snapshot import SPOT_SNAPSHOT_PATH, fetch_full_snapshot, full_snapshot_fetcher
 from hftws.rest import RestClient, RestError
 from hftws.testing.kucoin_private import (
     DEFAULT_KUCOIN_ACCOUNT as ACCOUNT,
@@ -143,3 +143,13 @@ async def test_token_provider_hook(spot_server: KucoinSpotPrivateServer) -> None
     assert body["code"] == "200000" and body["data"]["token"] == spot_server.private.issued[-1]
     (server,) = body["data"]["instanceServers"]
     assert server["endpoint"] == spot_server.url and auth.stats["tokens"] == 1
+
+
+async def test_fetcher_for_a_book_manager(spot_server: KucoinSpotPrivateServer) -> None:
+    fetch = full_snapshot_fetcher(CREDS)
+    async with RestClient() as rest:
+        bids, asks, sequence = await fetch(rest, spot_server.rest_url, "ETH-USDT")
+    truth = spot_server.market.snapshot("ETH-USDT", 1_000_000)
+    assert (tuple(bids), tuple(asks), sequence) == (truth.bids, truth.asks, truth.last_id)
+    with pytest.raises(MissingCredentials):
+        full_snapshot_fetcher(None)
