@@ -50,6 +50,10 @@ if TYPE_CHECKING:
         KucoinTickerEvent,
         KucoinTradeEvent,
     )
+    from hftws.exchanges.kucoin_private import (
+        KucoinFuturesPrivateHandler,
+        KucoinSpotPrivateHandler,
+    )
     from hftws.exchanges.mexc import (
         MexcBookEvent,
         MexcPublicEvent,
@@ -76,6 +80,8 @@ EXCHANGES: dict[str, str] = {
     "mexc_private": "MexcPrivateHandler",
     "gateio_private": "GateioSpotPrivateHandler",
     "gateio_futures_private": "GateioFuturesPrivateHandler",
+    "kucoin_private": "KucoinSpotPrivateHandler",
+    "kucoin_futures_private": "KucoinFuturesPrivateHandler",
 }
 ALIASES = {
     "gate": "gateio",
@@ -200,6 +206,22 @@ def create_websocket_handler_direct(
 ) -> GateioFuturesPrivateHandler: ...
 @overload
 def create_websocket_handler_direct(
+    exchange: Literal["kucoin_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> KucoinSpotPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["kucoin_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
     exchange: str,
     config: WebSocketConfig | None = ...,
     *,
@@ -220,7 +242,8 @@ def create_websocket_handler_direct(
     ``queue_size``, ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad
     name is an ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``), a bad option a
     ``TypeError``, each listing the valid choices. Private streams (``"mexc_private"``,
-    ``"gateio_private"``, ``"gateio_futures_private"``) take ``credentials=`` (default: from
+    ``"gateio_private"``, ``"gateio_futures_private"``, ``"kucoin_private"``,
+    ``"kucoin_futures_private"``) take ``credentials=`` (default: from
     the environment, see ``hftws.Credentials.from_env``).
     """
     cls = _handler_class(exchange)
@@ -302,6 +325,22 @@ def create_websocket_manager(
     credentials: Credentials | None = ...,
     **kwargs: Any,
 ) -> PrivateManager[GateioFuturesPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["kucoin_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[KucoinSpotPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["kucoin_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[KucoinFuturesPrivateHandler]: ...
 @overload
 def create_websocket_manager(
     exchange: str,

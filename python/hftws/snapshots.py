@@ -96,9 +96,14 @@ KUCOIN_FUTURES_SNAPSHOT = SnapshotSource("public level2/snapshot", None, _kucoin
 
 
 def _kucoin_spot(credentials: Credentials | None) -> SnapshotSource:
-    # The signed full snapshot (GET /api/v3/market/orderbook/level2) is registered by the
-    # KuCoin authentication module, replacing this chooser; until then: the public top 100.
-    return KUCOIN_LEVEL2_100
+    """With a key: the signed full snapshot (``GET /api/v3/market/orderbook/level2``, the whole
+    book); without: the public top 100."""
+    if credentials is None:
+        return KUCOIN_LEVEL2_100
+    # Imported here: the signing module is only needed (and loaded) when a key is configured.
+    from hftws.kucoin_snapshot import full_snapshot_fetcher
+
+    return SnapshotSource("signed level2 (full book)", None, full_snapshot_fetcher(credentials))
 
 
 #: exchange -> chooser(credentials or None). Exchanges absent here use their fixed endpoint.

@@ -25,6 +25,10 @@ _WHERE = {
     "GateioSpotPrivateMessageHandler": "hftws.exchanges.gateio_private",
     "GateioFuturesPrivateHandler": "hftws.exchanges.gateio_private",
     "GateioFuturesPrivateMessageHandler": "hftws.exchanges.gateio_private",
+    "KucoinSpotPrivateHandler": "hftws.exchanges.kucoin_private",
+    "KucoinSpotPrivateMessageHandler": "hftws.exchanges.kucoin_private",
+    "KucoinFuturesPrivateHandler": "hftws.exchanges.kucoin_private",
+    "KucoinFuturesPrivateMessageHandler": "hftws.exchanges.kucoin_private",
 }
 
 __all__ = sorted(_WHERE)
