@@ -678,11 +678,7 @@ class BaseWebSocketInterface(Generic[E]):
         metrics = self.metrics
         metrics.reads += 1
         metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
-        handle = self.handler._handle_message
-        callback_hist = metrics.latency["callback"]
-        for event in events:
-            handle(event, recv_ns)
-            callback_hist.record(time.monotonic_ns() - recv_ns)
+        self.handler._handle_events(events, recv_ns)
 
     def _on_messages(self, messages: list[tuple[int, bytes]], recv_ns: int) -> None:
         metrics = self.metrics
