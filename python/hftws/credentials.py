@@ -27,7 +27,14 @@ _ENV_EXCHANGES = {
     "gateio_private": "GATEIO",
     "gateio_futures": "GATEIO",
     "gateio_futures_private": "GATEIO",
+    "binance": "BINANCE",
+    "binance_private": "BINANCE",
+    "binance_futures": "BINANCE",
+    "binance_futures_private": "BINANCE",
 }
+
+#: Key types of :attr:`Credentials.key_type` (Binance signs with any of them, ``binance.md`` §7).
+KEY_TYPES = ("hmac", "ed25519", "rsa")
 
 
 class MissingCredentials(HftwsError):
@@ -60,11 +67,14 @@ class Credentials:
         api_key: the API key (sent to the exchange; still never printed).
         api_secret: the secret used to sign (never sent, never printed).
         uid: the account's user id (Gate.io futures private channels).
+        key_type: how ``api_secret`` signs: ``"hmac"`` (a shared secret, every exchange), or
+            ``"ed25519"``/``"rsa"`` (Binance: ``api_secret`` is then the PEM private key).
     """
 
     api_key: str = field(repr=False)
     api_secret: str = field(repr=False)
     uid: str | None = field(default=None, repr=False)
+    key_type: str = field(default="hmac", repr=False)
 
     def __post_init__(self) -> None:
         for name in ("api_key", "api_secret"):
@@ -75,6 +85,8 @@ class Credentials:
             object.__setattr__(self, "uid", str(self.uid))
             if not self.uid:
                 raise MissingCredentials("Credentials.uid must not be empty when given")
+        if self.key_type not in KEY_TYPES:
+            raise MissingCredentials(f"Credentials.key_type must be one of {', '.join(KEY_TYPES)}")
 
     def __repr__(self) -> str:
         return "Credentials(<hidden>)"
@@ -89,7 +101,11 @@ class Credentials:
     def from_env(
         cls, exchange: str, *, require_uid: bool = False, environ: Mapping[str, str] | None = None
     ) -> Credentials:
-        """Read ``HFTWS_<EXCHANGE>_API_KEY``/``_API_SECRET``/``_UID`` (MEXC, GATEIO).
+        """Read ``HFTWS_<EXCHANGE>_API_KEY``/``_API_SECRET``/``_UID`` (MEXC, GATEIO, BINANCE).
+
+        ``HFTWS_<EXCHANGE>_KEY_TYPE`` (``hmac``, ``ed25519``, ``rsa``; default ``hmac``) says
+        how the secret signs; for Ed25519/RSA keys the secret is the PEM private key, given
+        in ``_API_SECRET`` or read from the file named by ``HFTWS_<EXCHANGE>_PRIVATE_KEY_FILE``.
 
         Raises:
             MissingCredentials: naming every variable that is unset or empty.
@@ -97,6 +113,17 @@ class Credentials:
         env = os.environ if environ is None else environ
         key_var, secret_var, uid_var = env_names(exchange)
         key, secret, uid = env.get(key_var), env.get(secret_var), env.get(uid_var) or None
+        prefix = key_var.removesuffix("_API_KEY")
+        key_type = (env.get(f"{prefix}_KEY_TYPE") or "hmac").strip().lower()
+        key_file = env.get(f"{prefix}_PRIVATE_KEY_FILE")
+        if not secret and key_file and key_type != "hmac":
+            try:
+                with open(key_file, encoding="utf-8") as fh:
+                    secret = fh.read()
+            except OSError as exc:
+                raise MissingCredentials(
+                    f"{exchange}: cannot read {prefix}_PRIVATE_KEY_FILE ({type(exc).__name__})"
+                ) from None
         missing = [n for n, v in ((key_var, key), (secret_var, secret)) if not v]
         if require_uid and uid is None:
             missing.append(uid_var)
@@ -106,7 +133,7 @@ class Credentials:
                 f"or set {', '.join(missing)}"
             )
         assert key is not None and secret is not None
-        return cls(key, secret, uid)
+        return cls(key, secret, uid, key_type)
 
     @classmethod
     def resolve(
