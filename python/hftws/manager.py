@@ -30,6 +30,10 @@ from hftws.metrics import Metrics
 from hftws.subscriptions import Subscription
 
 if TYPE_CHECKING:
+    from hftws.exchanges.binance_private import (
+        BinanceFuturesPrivateHandler,
+        BinanceSpotPrivateHandler,
+    )
     from hftws.exchanges.gateio import (
         GateBookEvent,
         GateEvent,
@@ -66,6 +70,8 @@ EXCHANGES: dict[str, str] = {
     "mexc_private": "MexcPrivateHandler",
     "gateio_private": "GateioSpotPrivateHandler",
     "gateio_futures_private": "GateioFuturesPrivateHandler",
+    "binance_private": "BinanceSpotPrivateHandler",
+    "binance_futures_private": "BinanceFuturesPrivateHandler",
 }
 ALIASES = {"gate": "gateio", "gate_futures": "gateio_futures", "gateio-futures": "gateio_futures"}
 
@@ -165,6 +171,22 @@ def create_websocket_handler_direct(
 ) -> GateioFuturesPrivateHandler: ...
 @overload
 def create_websocket_handler_direct(
+    exchange: Literal["binance_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BinanceSpotPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["binance_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BinanceFuturesPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
     exchange: str,
     config: WebSocketConfig | None = ...,
     *,
@@ -184,7 +206,8 @@ def create_websocket_handler_direct(
     ``queue_size``, ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad
     name is an ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``), a bad option a
     ``TypeError``, each listing the valid choices. Private streams (``"mexc_private"``,
-    ``"gateio_private"``, ``"gateio_futures_private"``) take ``credentials=`` (default: from
+    ``"gateio_private"``, ``"gateio_futures_private"``, ``"binance_private"``,
+    ``"binance_futures_private"``) take ``credentials=`` (default: from
     the environment, see ``hftws.Credentials.from_env``).
     """
     cls = _handler_class(exchange)
@@ -250,6 +273,22 @@ def create_websocket_manager(
     credentials: Credentials | None = ...,
     **kwargs: Any,
 ) -> PrivateManager[GateioFuturesPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["binance_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[BinanceSpotPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["binance_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[BinanceFuturesPrivateHandler]: ...
 @overload
 def create_websocket_manager(
     exchange: str,

@@ -21,6 +21,10 @@ _WHERE = {
     "GateioSpotPrivateMessageHandler": "hftws.exchanges.gateio_private",
     "GateioFuturesPrivateHandler": "hftws.exchanges.gateio_private",
     "GateioFuturesPrivateMessageHandler": "hftws.exchanges.gateio_private",
+    "BinanceSpotPrivateHandler": "hftws.exchanges.binance_private",
+    "BinancePrivateMessageHandler": "hftws.exchanges.binance_private",
+    "BinanceFuturesPrivateHandler": "hftws.exchanges.binance_private",
+    "BinanceFuturesPrivateMessageHandler": "hftws.exchanges.binance_private",
 }
 
 __all__ = sorted(_WHERE)
