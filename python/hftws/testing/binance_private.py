@@ -430,6 +430,9 @@ class BinanceFuturesUserDataServer(_BinanceServer):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         #: connection -> its listenKey (None once the key expired: no more events).
         self._conn_keys: dict[Connection, str | None] = {}
+        #: When set, every ``PUT`` gets this ``(HTTP status, JSON body)`` instead (clients must
+        #: treat any 4xx as "the key is gone", whatever the code and text).
+        self.put_answer: tuple[int, dict[str, Any]] | None = None
 
     def ws_path(self) -> str:
         return "/private/ws"
@@ -455,6 +458,10 @@ class BinanceFuturesUserDataServer(_BinanceServer):
             self._arm(key)
             self.calls.append((method, "ok"))
             return json_response({"listenKey": key})
+        if method == "PUT" and self.put_answer is not None:
+            status, body = self.put_answer
+            self.calls.append((method, str(status)))
+            return json_response(body, status=status)
         if key is None:
             return self._refuse(method, -1125)
         if method == "PUT":
