@@ -396,7 +396,13 @@ def from_binance(event: Any) -> tuple[PrivateEvent, ...]:
     order update and a fill, an ACCOUNT_UPDATE one balance per asset and one position per
     symbol; other event types give none. Each keeps the record as ``raw``."""
     build = _BINANCE.get(getattr(event, "event_type", ""))
-    return () if build is None else build(event)
+    if build is None:
+        return ()
+    try:
+        return build(event)
+    except (AttributeError, TypeError, KeyError) as exc:
+        # A field of the wrong JSON type (a list where an object was due...).
+        raise DecodeError(f"binance: malformed {event.event_type}: {type(exc).__name__}") from None
 
 
 # -- MEXC (protobuf bodies 304/306/307) ---------------------------------------------------------
