@@ -333,3 +333,16 @@ def test_handler_built_from_env_and_bad_keys_fail_early(monkeypatch: pytest.Monk
 
     with pytest.raises(MissingCredentials, match="not an ed25519 key"):
         create_websocket_handler_direct("binance_private")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.003, 0.02])
+async def test_close_during_a_move_leaves_no_socket_or_task(
+    server: BinanceSpotUserDataServer, delay: float
+) -> None:
+    ws = make(server, ED_CREDS)
+    async with ws:
+        await ws.subscribe_private()
+        await server.terminate()
+        await asyncio.sleep(delay)  # close before, during or after the new socket's logon
+    assert ws.state is ConnectionState.CLOSED and not own_tasks()
+    await wait_for(lambda: server.connections == 0)

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Coroutine
 from typing import Any, ClassVar, Protocol, cast
 
 from hftws.auth.base import Authenticator, AuthHost
@@ -89,7 +90,7 @@ class BinanceAuthenticator(Authenticator):
         self.sync_time = sync_time
         self.clock = ServerClock(self.TIME_PATH)
         self._rest_client: RestClient | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._move_wanted = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.signer.key_type}>"
@@ -111,24 +112,34 @@ class BinanceAuthenticator(Authenticator):
             host.metrics.errors["time_sync_failed"] += 1
 
     def _move_socket(self, why: str) -> None:
-        """New socket (make-before-break) in a task of ours; the old one keeps running."""
+        """Ask for a new socket (make-before-break). The move runs in the connection's own
+        auth task (:meth:`keepalive`), so ``close()`` stops it before closing the socket."""
         host = self.host
         if host.closing:
             return
         log.warning("%s: %s; moving to a new connection", host.exchange, why)
-        task = asyncio.get_running_loop().create_task(
-            host.rollover(), name=f"hftws-{host.exchange}-auth-rollover"
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._move_wanted.set()
+
+    async def _next_move(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds for a requested move; True if one was requested."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._move_wanted.wait()
+        except TimeoutError:
+            return False
+        self._move_wanted.clear()
+        return True
+
+    def keepalive(self) -> Coroutine[Any, Any, None] | None:
+        return self._moves()
+
+    async def _moves(self) -> None:
+        host = self.host
+        while not host.closing:
+            if await self._next_move(None) and not host.closing:
+                await host.rollover()
 
     async def close(self) -> None:
-        current = asyncio.current_task()
-        tasks = [t for t in self._tasks if t is not current]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
         client, self._rest_client = self._rest_client, None
         if client is not None:
             await client.close()
@@ -366,13 +377,18 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
         elif event.event_type == "serverShutdown":
             self._move_socket("the server announced a shutdown")
 
-    def keepalive(self) -> Any:
+    def keepalive(self) -> Coroutine[Any, Any, None] | None:
         return self._keepalive_loop()
 
     async def _keepalive_loop(self) -> None:
         host = self.host
         while not host.closing:
-            await asyncio.sleep(self.keepalive_interval)
+            if await self._next_move(self.keepalive_interval):
+                # listenKeyExpired (or serverShutdown): new key if needed, new socket, then
+                # the old one is retired.
+                if not host.closing:
+                    await host.rollover()
+                continue
             if self._listen_key is None or host.closing:
                 continue
             try:
