@@ -176,12 +176,18 @@ _BINANCE_STOP = ("STOP", "TAKE_PROFIT", "TRAILING_STOP")
 
 def _b(value: Any) -> Decimal | None:
     """Exact decimal of a Binance decimal string (JSON numbers arrive as Decimal or int)."""
-    if value is None or value == "":
+    # Strings first: they are what Binance sends for every price and quantity.
+    if type(value) is str:
+        if not value:
+            return None
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise DecodeError(f"invalid decimal {value[:40]!r}") from None
+    if value is None:
         return None
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
         return Decimal(value)
-    if isinstance(value, str):
-        return _d(value)
     raise DecodeError(f"binance: not a decimal: {type(value).__name__}")
 
 
