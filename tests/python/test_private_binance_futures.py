@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import websockets
+from binance_keys import ED25519_PEM, RSA_PEM
 from client_helpers import own_tasks, wait_for
 
 from hftws import AuthenticationError, Credentials
@@ -22,7 +23,7 @@ from hftws.interface import ConnectionState
 from hftws.manager import create_websocket_handler_direct
 from hftws.private_events import BalanceUpdate, Execution, OrderUpdate, PositionUpdate
 from hftws.testing.binance_private import DEFAULT_BINANCE_ACCOUNT as ACCOUNT
-from hftws.testing.binance_private import BinanceFuturesUserDataServer
+from hftws.testing.binance_private import BinanceAccount, BinanceFuturesUserDataServer
 
 FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 3.0}
 CREDS = Credentials(ACCOUNT.api_key, ACCOUNT.secret)
@@ -263,3 +264,82 @@ async def test_listen_key_never_in_logs_reprs_or_errors(
         for secret in (*keys, ACCOUNT.secret, ACCOUNT.api_key):
             assert secret not in text
     await asyncio.sleep(0)
+
+
+async def test_verify_secret_catches_a_wrong_secret_at_connect() -> None:
+    ed = BinanceAccount.from_private_key("ed-key", "ed25519", ED25519_PEM)
+    rsa = BinanceAccount.from_private_key("rsa-key", "rsa", RSA_PEM)
+    async with BinanceFuturesUserDataServer((ACCOUNT, ed, rsa), clock_skew=20.0) as server:
+        for creds in (
+            CREDS,
+            Credentials("ed-key", ED25519_PEM, key_type="ed25519"),
+            Credentials("rsa-key", RSA_PEM, key_type="rsa"),
+        ):
+            ws = make(server, creds, verify_secret=True)
+            async with ws:  # the clock is 20 s off: the signed call uses the server's
+                await ws.subscribe_private()
+                assert ws.state is ConnectionState.SUBSCRIBED
+                assert abs(ws.server_clock.offset_ms - 20_000) < 1000
+                # Escapes that HTTP clients like to normalise (%2C, %3A, %2F) reach the server
+                # as signed.
+                params: list[tuple[str, object]] = [("symbols", '["测试USDT","A:B/C"]')]
+                assert await ws.binance_auth.signed_request("GET", "/fapi/v3/balance", params) == []
+        assert [c for c in server.calls if c[0] == "GET balance"] == [("GET balance", "ok")] * 6
+        server.calls.clear()
+        bad = make(server, Credentials(ACCOUNT.api_key, "wrong-secret"), verify_secret=True)
+        with pytest.raises(AuthenticationError) as info:
+            await bad.connect()
+        await bad.close()
+        assert info.value.reason == "-1022" and "wrong secret" in str(info.value)
+        assert "wrong-secret" not in str(info.value).replace("wrong secret", "")
+        assert server.calls == [("GET balance", "-1022")] and not server.listen_keys
+        plain = make(server, Credentials(ACCOUNT.api_key, "wrong-secret"))
+        async with plain:  # without the check the listenKey (API key only) still works
+            await plain.subscribe_private()
+            assert plain.has_listen_key
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda q: q, None),
+        (lambda q: q.replace("symbol=%E6%B5%8B", "symbol=%E6%B5%8C"), -1022),
+        (lambda q: q.replace("recvWindow=5000", "recvWindow=6000"), -1022),
+        (lambda q: q.rpartition("&signature=")[0], -1022),
+        (lambda q: q.replace("timestamp=", "timestamp=1"), -1021),
+    ],
+)
+async def test_server_checks_rest_signatures_of_every_key_type(
+    mutate: Any, code: int | None
+) -> None:
+    import aiohttp
+    from yarl import URL
+
+    from hftws.auth.binance_signing import BinanceSigner, signed_rest_query
+
+    keys = [
+        (ACCOUNT, BinanceSigner("hmac", ACCOUNT.secret)),
+        (
+            BinanceAccount.from_private_key("ed-key", "ed25519", ED25519_PEM),
+            BinanceSigner("ed25519", ED25519_PEM),
+        ),
+        (
+            BinanceAccount.from_private_key("rsa-key", "rsa", RSA_PEM),
+            BinanceSigner("rsa", RSA_PEM),
+        ),
+    ]
+    async with (
+        BinanceFuturesUserDataServer(tuple(a for a, _ in keys)) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        for account, signer in keys:
+            params = [("symbol", "测试USDT"), ("symbols", '["A:B","C/D"]')]
+            query = signed_rest_query(signer, params, server.now_ms(), 5000)
+            # Sent as signed: an HTTP client that normalises %2C to "," breaks the signature.
+            url = URL(f"{server.rest_url}/fapi/v3/balance?{mutate(query)}", encoded=True)
+            async with http.get(url, headers={"X-MBX-APIKEY": account.api_key}) as r:
+                body = await r.json()
+            if code is None:
+                assert (r.status, body) == (200, []), account
+            else:
+                assert (r.status, body["code"]) == (400, code), account

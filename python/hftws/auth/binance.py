@@ -31,7 +31,12 @@ from collections.abc import Coroutine
 from typing import Any, ClassVar, Protocol, cast
 
 from hftws.auth.base import Authenticator, AuthHost
-from hftws.auth.binance_signing import BinanceSigner, ServerClock, signed_ws_params
+from hftws.auth.binance_signing import (
+    BinanceSigner,
+    ServerClock,
+    signed_rest_query,
+    signed_ws_params,
+)
 from hftws.binance_user_data import BinanceUserEvent, BinanceWsApiResponse
 from hftws.credentials import AuthenticationError, Credentials
 from hftws.errors import HftwsError, SubscriptionError
@@ -76,6 +81,17 @@ def _label(code: int | None) -> str:
     return _LABELS.get(code, str(code)) if code is not None else "unknown"
 
 
+def _hint(code: int | None) -> str:
+    """What to check for an auth code (the message says why, never a secret)."""
+    if code == TIMESTAMP_CODE:
+        return " (timestamp outside recvWindow: check the clock or sync_time)"
+    if code == -1022:
+        return " (wrong secret or private key, or a key of another type)"
+    if code in (-2014, -2015):
+        return " (unknown API key, IP not allowed or missing permission)"
+    return ""
+
+
 class BinanceAuthenticator(Authenticator):
     """What both Binance authenticators share: credentials, signer, server clock, REST."""
 
@@ -110,6 +126,49 @@ class BinanceAuthenticator(Authenticator):
         self.clock.exchange = host.exchange
         if not await self.clock.sync(self._rest(), host.rest_url):
             host.metrics.errors["time_sync_failed"] += 1
+
+    async def signed_request(
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, object]] | None = None,
+        *,
+        recv_window: int | None = None,
+    ) -> Any:
+        """One signed REST call (``binance.md`` §7: percent-encoded query, server-clock
+        ``timestamp``, ``signature`` last, ``X-MBX-APIKEY`` header).
+
+        ``-1021`` re-reads the server clock and retries once; auth codes raise
+        :class:`~hftws.credentials.AuthenticationError`; other failures are the
+        ``RestError`` of :mod:`hftws.rest` (whose message names the path, never the query).
+        """
+        host = self.host
+        if not self.clock.synced:
+            await self.sync_clock()
+        headers = {"X-MBX-APIKEY": self.credentials.api_key}
+        for attempt in (0, 1):
+            query = signed_rest_query(self.signer, params or [], self.clock.now_ms(), recv_window)
+            try:
+                return await self._rest().request(
+                    method, f"{host.rest_url}{path}?{query}", headers=headers, encoded=True
+                )
+            except RateLimited:
+                raise
+            except RestError as exc:
+                code, msg = _error_code(exc.body)
+                if code == TIMESTAMP_CODE and attempt == 0:
+                    await self.sync_clock()
+                    continue
+                if code in AUTH_CODES:
+                    host.metrics.errors["auth"] += 1
+                    log.warning("%s: %s %s refused: code %s", host.exchange, method, path, code)
+                    raise AuthenticationError(
+                        f"{host.exchange}: {method} {path} refused: {code} {_label(code)}: "
+                        f"{msg}{_hint(code)}",
+                        str(code),
+                    ) from None
+                raise
+        raise AssertionError("unreachable")
 
     def _move_socket(self, why: str) -> None:
         """Ask for a new socket (make-before-break). The move runs in the connection's own
@@ -217,16 +276,9 @@ class BinanceWsApiAuthenticator(BinanceAuthenticator):
 
     def _auth_error(self, what: str, answer: BinanceWsApiResponse) -> AuthenticationError:
         code = answer.error_code
-        hint = ""
-        if code == TIMESTAMP_CODE:
-            hint = " (timestamp outside recvWindow: check the clock or sync_time)"
-        elif code == -1022:
-            hint = " (wrong secret or private key, or a key of another type)"
-        elif code in (-2014, -2015):
-            hint = " (unknown API key, IP not allowed or missing permission)"
         return AuthenticationError(
             f"{self.host.exchange}: {what} refused: {code} {_label(code)}: "
-            f"{answer.error_msg}{hint}",
+            f"{answer.error_msg}{_hint(code)}",
             str(code),
         )
 
@@ -268,12 +320,23 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
     #: The key lives 60 minutes; refresh every 30 (the brief allows 30-50).
     KEEPALIVE_INTERVAL: ClassVar[float] = 1800.0
 
+    #: A signed call that proves the secret (USER_DATA, weight 5), for ``verify_secret``.
+    VERIFY_PATH: ClassVar[str] = "/fapi/v3/balance"
+
     def __init__(
-        self, credentials: Credentials, *, keepalive_interval: float | None = None
+        self,
+        credentials: Credentials,
+        *,
+        keepalive_interval: float | None = None,
+        verify_secret: bool = False,
     ) -> None:
         # The listenKey calls are not signed: the clock (``sync_clock``) serves signed calls.
         super().__init__(credentials, sync_time=False)
         self.keepalive_interval = keepalive_interval or self.KEEPALIVE_INTERVAL
+        #: Check the secret with one signed call before the first listenKey: the listenKey
+        #: endpoints take the API key alone, so a wrong secret would otherwise go unnoticed.
+        self.verify_secret = verify_secret
+        self._verified = False
         self._listen_key: str | None = None
         self._key_rejected = False
         #: listenKey lifecycle counters: created, kept_alive, rejected, expired, deleted.
@@ -306,7 +369,7 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
                 log.warning("%s: %s %s refused: code %s", host.exchange, method, self.PATH, code)
                 raise AuthenticationError(
                     f"{host.exchange}: {method} {self.PATH} refused: {code} {_label(code)}: "
-                    f"{msg}".rstrip(),
+                    f"{msg}{_hint(code)}",
                     str(code),
                 ) from None
             if method != "POST" and exc.status is not None and 400 <= exc.status < 500:
@@ -352,6 +415,9 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
     # -- the authenticator interface ------------------------------------------------------------
 
     async def connection_url(self, url: str) -> str:
+        if self.verify_secret and not self._verified:
+            await self.signed_request("GET", self.VERIFY_PATH)
+            self._verified = True
         if self._listen_key is None or self._key_rejected:
             await self._create_key()
         elif not await self.keepalive_once():

@@ -216,6 +216,9 @@ class BinanceFuturesPrivateHandler(_BinancePrivate):
         credentials: default from ``HFTWS_BINANCE_*`` (the listenKey calls need only the API
             key; the secret signs other REST calls).
         keepalive_interval: seconds between listenKey keep-alives (default 1800).
+        verify_secret: check the secret with one signed ``GET /fapi/v3/balance`` (server
+            clock from ``/fapi/v1/time``) before the first listenKey, so a wrong secret is an
+            ``AuthenticationError`` at connect (the listenKey calls need the API key only).
         **kwargs: as :class:`~hftws.interface.BaseWebSocketInterface`.
     """
 
@@ -231,8 +234,11 @@ class BinanceFuturesPrivateHandler(_BinancePrivate):
         *,
         credentials: Credentials | None = None,
         keepalive_interval: float | None = None,
+        verify_secret: bool = False,
         **kwargs: Any,
     ) -> None:
         creds = Credentials.resolve(credentials, self.ENV_NAME)
-        auth = BinanceListenKeyAuthenticator(creds, keepalive_interval=keepalive_interval)
+        auth = BinanceListenKeyAuthenticator(
+            creds, keepalive_interval=keepalive_interval, verify_secret=verify_secret
+        )
         super().__init__(authenticator=auth, **kwargs)

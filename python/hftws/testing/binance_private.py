@@ -17,7 +17,9 @@ data, with ``GET /api/v3/time``:
 
 :class:`BinanceFuturesUserDataServer` is USDⓈ-M: ``POST/PUT/DELETE /fapi/v1/listenKey`` (header
 ``X-MBX-APIKEY``, no signature: unknown key 401 ``-2015``; ``PUT``/``DELETE`` without a live key
-400 ``-1125``; ``POST`` with a live key returns it and extends it), ``GET /fapi/v1/time`` and
+400 ``-1125``; ``POST`` with a live key returns it and extends it), ``GET /fapi/v1/time``, the
+signed ``GET /fapi/v3/balance`` (REST signature rules of §7, any key type: 401 ``-2015``, 400
+``-1021``/``-1022``; answers ``[]``) and
 the user-data sockets ``ws://.../private/ws/<listenKey>`` (or ``?listenKey=``; an unknown key is
 closed with 1008). A key lives ``listen_key_ttl`` seconds from its creation or last ``PUT``;
 when it expires (or on :meth:`~BinanceFuturesUserDataServer.expire`) its sockets get
@@ -42,7 +44,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aiohttp import web
 
@@ -166,6 +168,44 @@ class _BinanceServer(ExchangeServer):
     async def _time(self, request: web.Request, shift: int) -> web.Response:
         return json_response({"serverTime": self.now_ms()})
 
+    def check_time(self, params: dict[str, Any]) -> int | None:
+        """The ``recvWindow`` rule of §7: None when ``timestamp`` is acceptable, else a code."""
+        try:
+            window = int(params.get("recvWindow", 5000))
+            stamp = int(params["timestamp"])
+        except (KeyError, TypeError, ValueError):
+            return -1102
+        if not 0 < window <= MAX_RECV_WINDOW:
+            return -1131
+        server = self.now_ms()
+        if not (stamp < server + 1000 and server - stamp <= window):
+            return -1021
+        return None
+
+    async def verify_rest(self, request: web.Request) -> BinanceAccount | int:
+        """A signed REST request checked as Binance does: ``X-MBX-APIKEY`` known (-2015),
+        timestamp (-1021), ``signature`` over the query as sent (percent-encoded, without the
+        signature) followed by the body (-1022). The account, or the error code."""
+        account = self.accounts.get(request.headers.get("X-MBX-APIKEY", ""))
+        if account is None:
+            return -2015
+        raw_query = request.raw_path.partition("?")[2]
+        kept: list[str] = []
+        signature = None
+        for part in raw_query.split("&") if raw_query else []:
+            if part.startswith("signature="):
+                signature = unquote(part[len("signature=") :])
+            else:
+                kept.append(part)
+        query = "&".join(kept)
+        body = await request.text()
+        code = self.check_time(dict(parse_qsl(query)) | dict(parse_qsl(body)))
+        if code is not None:
+            return code
+        if signature is None or not account.verify(query + body, signature):
+            return -1022
+        return account
+
     def garbage(self) -> Frame:
         return '{"subscriptionId":0,"event":'
 
@@ -245,16 +285,9 @@ class BinanceSpotUserDataServer(_BinanceServer):
         account = self.accounts.get(str(params.get("apiKey", "")))
         if account is None:
             return None, -2015
-        try:
-            window = int(params.get("recvWindow", 5000))
-            stamp = int(params["timestamp"])
-        except (KeyError, TypeError, ValueError):
-            return None, -1102
-        if not 0 < window <= MAX_RECV_WINDOW:
-            return None, -1131
-        server = self.now_ms()
-        if not (stamp < server + 1000 and server - stamp <= window):
-            return None, -1021
+        code = self.check_time(params)
+        if code is not None:
+            return None, code
         signature = params.get("signature")
         if not isinstance(signature, str) or not account.verify(ws_api_payload(params), signature):
             return None, -1022
@@ -414,6 +447,7 @@ class BinanceFuturesUserDataServer(_BinanceServer):
 
     TIME_PATH: ClassVar[str] = "/fapi/v1/time"
     PATH: ClassVar[str] = "/fapi/v1/listenKey"
+    BALANCE_PATH: ClassVar[str] = "/fapi/v3/balance"
 
     def __init__(
         self,
@@ -443,7 +477,16 @@ class BinanceFuturesUserDataServer(_BinanceServer):
         return [
             *super().routes(),
             *(Route(m, self.PATH, self._listen_key) for m in ("POST", "PUT", "DELETE")),
+            Route("GET", self.BALANCE_PATH, self._balance),
         ]
+
+    async def _balance(self, request: web.Request, shift: int) -> web.Response:
+        """A signed USER_DATA call: the REST signature rules of §7, then an empty balance."""
+        verified = await self.verify_rest(request)
+        if isinstance(verified, int):
+            return self._refuse("GET balance", verified)
+        self.calls.append(("GET balance", "ok"))
+        return json_response([])
 
     async def _listen_key(self, request: web.Request, shift: int) -> web.Response:
         method = request.method
