@@ -343,3 +343,31 @@ async def test_server_checks_rest_signatures_of_every_key_type(
                 assert (r.status, body) == (200, []), account
             else:
                 assert (r.status, body["code"]) == (400, code), account
+
+
+async def test_manager_async_iteration_and_faults(server: BinanceFuturesUserDataServer) -> None:
+    from hftws.manager import create_websocket_manager
+    from hftws.venues.binance_private import USER_DATA
+
+    manager = create_websocket_manager(
+        "binance_futures_private",
+        credentials=CREDS,
+        url=server.url,
+        rest_url=server.rest_url,
+        **FAST,
+    )
+    async with manager:
+        await manager.subscribe(USER_DATA)
+        server.faults.send_garbage(2)  # counted decode errors, the stream goes on
+        await wait_for(lambda: manager.metrics.errors["DecodeError"] == 2)
+        server.faults.refuse_upgrades(2)  # the next two reconnect attempts are refused
+        server.faults.close_with(1006)
+        await wait_for(lambda: manager.metrics.reconnects == 1)
+        await wait_for(lambda: server.private_connections == 1 and manager.subscriptions)
+        await wait_for(lambda: manager.handler.state is ConnectionState.SUBSCRIBED, 10.0)
+        await server.push_account_update(positions=[{"s": "BTCUSDT", "pa": "1", "ep": "2"}])
+        async with asyncio.timeout(5):
+            async for event in manager:
+                assert isinstance(event, PositionUpdate) and event.size == Decimal(1)
+                break
+        assert manager.metrics.errors["reconnect_failed"] == 2

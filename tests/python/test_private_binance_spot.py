@@ -346,3 +346,21 @@ async def test_close_during_a_move_leaves_no_socket_or_task(
         await asyncio.sleep(delay)  # close before, during or after the new socket's logon
     assert ws.state is ConnectionState.CLOSED and not own_tasks()
     await wait_for(lambda: server.connections == 0)
+
+
+async def test_faults_garbage_stall_and_refused_upgrades(server: BinanceSpotUserDataServer) -> None:
+    ws = make(server, RSA_CREDS)
+    got = collect(ws)
+    async with ws:
+        await ws.subscribe_private()
+        server.faults.send_garbage(3)
+        await wait_for(lambda: ws.metrics.errors["DecodeError"] == 3)
+        server.faults.stall()  # silence: the idle watchdog (3 s here) drops the socket
+        server.faults.refuse_upgrades(1)
+        await wait_for(lambda: ws.metrics.reconnects == 1, 8.0)
+        server.faults.unstall()
+        await wait_for(lambda: ws.state is ConnectionState.SUBSCRIBED and server.subscriptions, 8.0)
+        assert await server.push({"e": "balanceUpdate", "a": "BTC", "d": "2"}, "rsa-key") == 1
+        await wait_for(lambda: len(got) == 1)
+    assert ws.metrics.errors["idle_timeout"] == 1
+    assert ws.metrics.errors["reconnect_failed"] == 1
