@@ -191,6 +191,13 @@ def _b(value: Any) -> Decimal | None:
     raise DecodeError(f"binance: not a decimal: {type(value).__name__}")
 
 
+def _bstr(value: Any) -> str | None:
+    """A symbol or asset name: a string or absent, nothing else."""
+    if value is None or type(value) is str:
+        return value
+    raise DecodeError(f"binance: expected a string, got {type(value).__name__}")
+
+
 def _bint(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -224,7 +231,7 @@ def _binance_order(
         avg = quote / filled if quote is not None and filled else None
     return OrderUpdate(
         exchange,
-        o.get("s"),
+        _bstr(o.get("s")),
         str(o.get("i")),
         _s(client_id),
         _lower(o.get("S")),
@@ -244,7 +251,7 @@ def _binance_fill(exchange: str, o: dict[str, Any], time_ms: int | None, raw: An
     maker = o.get("m")
     return Execution(
         exchange,
-        o.get("s"),
+        _bstr(o.get("s")),
         str(o.get("t")),
         str(o.get("i")),
         _s(o.get("c")),
@@ -274,7 +281,7 @@ def _binance_list_status(e: Any) -> tuple[PrivateEvent, ...]:
     d = e.data
     update = OrderUpdate(
         "binance",
-        d.get("s"),
+        _bstr(d.get("s")),
         f"list:{d.get('g')}",
         _s(d.get("C") or d.get("c")),
         None,
@@ -299,7 +306,7 @@ def _binance_account_position(e: Any) -> tuple[PrivateEvent, ...]:
         out.append(
             BalanceUpdate(
                 "binance",
-                entry.get("a"),
+                _bstr(entry.get("a")),
                 free,
                 locked,
                 total,
@@ -318,7 +325,7 @@ def _binance_balance_delta(e: Any) -> tuple[PrivateEvent, ...]:
     time_ms = _bint(d.get("T")) or e.event_time_ms
     return (
         BalanceUpdate(
-            "binance", d.get("a"), None, None, None, _b(d.get("d")), change_type, time_ms, e
+            "binance", _bstr(d.get("a")), None, None, None, _b(d.get("d")), change_type, time_ms, e
         ),
     )
 
@@ -347,11 +354,13 @@ def _binance_account_update(e: Any) -> tuple[PrivateEvent, ...]:
     reason = _lower(a.get("m"))
     out: list[PrivateEvent] = []
     for entry in a.get("B") or ():
+        # `wb` is the wallet balance; `cw` (cross wallet) is not what can be spent, so
+        # `available` stays None, as on Gate futures (`raw.data` keeps `cw`).
         out.append(
             BalanceUpdate(
                 "binance_futures",
-                entry.get("a"),
-                _b(entry.get("cw")),
+                _bstr(entry.get("a")),
+                None,
                 None,
                 _b(entry.get("wb")),
                 _b(entry.get("bc")),
@@ -368,7 +377,7 @@ def _binance_account_update(e: Any) -> tuple[PrivateEvent, ...]:
         out.append(
             PositionUpdate(
                 "binance_futures",
-                p.get("s"),
+                _bstr(p.get("s")),
                 size,
                 side,
                 _b(p.get("ep")),

@@ -129,10 +129,12 @@ def test_futures_doc_samples() -> None:
     assert isinstance(balance, BalanceUpdate) and isinstance(position, PositionUpdate)
     assert (balance.total, balance.available, balance.change, balance.change_type) == (
         Decimal("122624.12345678"),
-        Decimal("100.12345678"),
+        None,
         Decimal("50.12345678"),
         "order",
     )
+    assert isinstance(balance.raw, BinanceUserEvent)
+    assert balance.raw.data["a"]["B"][0]["cw"] == "100.12345678"  # cross wallet, via raw
     assert (position.symbol, position.size, position.side, position.mode) == (
         "BTCUSDT",
         Decimal(0),
