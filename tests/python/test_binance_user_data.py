@@ -285,3 +285,44 @@ def test_factories_are_typed(tmp_path: Path) -> None:
     )
     out = check(tmp_path, bad)
     assert "sise" in out and "error" in out, out
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+_SAMPLES = [
+    (EXECUTION_REPORT, BinancePrivateMessageHandler),
+    (ACCOUNT_POSITION, BinancePrivateMessageHandler),
+    (ORDER_TRADE_UPDATE, BinanceFuturesPrivateMessageHandler),
+    (TRADE_LITE, BinanceFuturesPrivateMessageHandler),
+    (ACCOUNT_UPDATE, BinanceFuturesPrivateMessageHandler),
+]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@given(sample=st.sampled_from(_SAMPLES), data=st.data(), value=_JSON)
+def test_doc_samples_with_one_field_of_any_type_never_escape(
+    sample: tuple[str, type[BinancePrivateMessageHandler]], data: Any, value: Any
+) -> None:
+    frame, handler_class = sample
+    doc = json.loads(frame)
+    path = data.draw(st.sampled_from(_paths(doc)))
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    handler = handler_class()
+    mtype = handler._handle_message(json.dumps(doc))
+    assert mtype in set(MessageType)
