@@ -124,16 +124,17 @@ async def test_hmac_subscription_and_typed_events_with_exact_decimals(
 
 
 @pytest.mark.parametrize(
-    ("creds", "calls"),
+    ("creds", "logon", "calls"),
     [
-        (ED_CREDS, [("session.logon", "ok"), ("userDataStream.subscribe", "ok")]),
-        (RSA_CREDS, [("userDataStream.subscribe.signature", "ok")]),
+        (ED_CREDS, None, [("session.logon", "ok"), ("userDataStream.subscribe", "ok")]),
+        (ED_CREDS, False, [("userDataStream.subscribe.signature", "ok")]),
+        (RSA_CREDS, None, [("userDataStream.subscribe.signature", "ok")]),
     ],
 )
 async def test_ed25519_logs_on_and_rsa_signs_the_subscription(
-    server: BinanceSpotUserDataServer, creds: Credentials, calls: Any
+    server: BinanceSpotUserDataServer, creds: Credentials, logon: Any, calls: Any
 ) -> None:
-    ws = make(server, creds)
+    ws = make(server, creds, logon=logon)
     got = collect(ws)
     async with ws:
         await ws.subscribe_private()
@@ -333,6 +334,8 @@ def test_handler_built_from_env_and_bad_keys_fail_early(monkeypatch: pytest.Monk
 
     with pytest.raises(MissingCredentials, match="not an ed25519 key"):
         create_websocket_handler_direct("binance_private")
+    with pytest.raises(ValueError, match=r"session\.logon needs an Ed25519 key"):
+        BinanceSpotPrivateHandler(credentials=CREDS, logon=True)
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.003, 0.02])

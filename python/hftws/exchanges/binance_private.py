@@ -155,6 +155,8 @@ class BinanceSpotPrivateHandler(_BinancePrivate):
         recv_window: ``recvWindow`` sent with the signed requests (ms, default: none, the
             server's 5000).
         sync_time: sign with the server clock (``GET /api/v3/time``), default True.
+        logon: ``session.logon`` then a bare subscribe (default: for Ed25519 keys, which are
+            the only ones Binance logs on); False signs the subscription with any key type.
         **kwargs: as :class:`~hftws.interface.BaseWebSocketInterface`.
     """
 
@@ -171,10 +173,13 @@ class BinanceSpotPrivateHandler(_BinancePrivate):
         credentials: Credentials | None = None,
         recv_window: int | None = None,
         sync_time: bool = True,
+        logon: bool | None = None,
         **kwargs: Any,
     ) -> None:
         creds = Credentials.resolve(credentials, self.ENV_NAME)
-        auth = BinanceWsApiAuthenticator(creds, recv_window=recv_window, sync_time=sync_time)
+        auth = BinanceWsApiAuthenticator(
+            creds, recv_window=recv_window, sync_time=sync_time, logon=logon
+        )
         super().__init__(authenticator=auth, **kwargs)
         self._requests: dict[object, asyncio.Future[BinanceWsApiResponse]] = {}
         self.handler._on_internal(MessageType.SUBSCRIBE, self._on_answer)
