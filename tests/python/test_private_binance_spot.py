@@ -367,3 +367,19 @@ async def test_faults_garbage_stall_and_refused_upgrades(server: BinanceSpotUser
         await wait_for(lambda: len(got) == 1)
     assert ws.metrics.errors["idle_timeout"] == 1
     assert ws.metrics.errors["reconnect_failed"] == 1
+
+
+async def test_ed25519_logon_with_a_wrong_timestamp_fails_the_connect(
+    server: BinanceSpotUserDataServer,
+) -> None:
+    server.clock_skew = -30.0  # server behind: our timestamps are in its future
+    ws = make(server, ED_CREDS, sync_time=False)
+    with pytest.raises(AuthenticationError) as info:
+        await ws.connect()
+    await ws.close()
+    assert info.value.reason == "-1021" and "session.logon" in str(info.value)
+    assert server.calls == [("session.logon", "-1021")] and not own_tasks()
+    synced = make(server, ED_CREDS)
+    async with synced:
+        await synced.subscribe_private()
+    assert server.calls[-2:] == [("session.logon", "ok"), ("userDataStream.subscribe", "ok")]
