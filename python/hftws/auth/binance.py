@@ -138,12 +138,13 @@ class BinanceAuthenticator(Authenticator):
         """One signed REST call (``binance.md`` §7: percent-encoded query, server-clock
         ``timestamp``, ``signature`` last, ``X-MBX-APIKEY`` header).
 
-        ``-1021`` re-reads the server clock and retries once; auth codes raise
+        With ``sync_time`` the server clock is read on first use and ``-1021`` re-reads it
+        and retries once; auth codes raise
         :class:`~hftws.credentials.AuthenticationError`; other failures are the
         ``RestError`` of :mod:`hftws.rest` (whose message names the path, never the query).
         """
         host = self.host
-        if not self.clock.synced:
+        if self.sync_time and not self.clock.synced:
             await self.sync_clock()
         headers = {"X-MBX-APIKEY": self.credentials.api_key}
         for attempt in (0, 1):
@@ -156,7 +157,7 @@ class BinanceAuthenticator(Authenticator):
                 raise
             except RestError as exc:
                 code, msg = _error_code(exc.body)
-                if code == TIMESTAMP_CODE and attempt == 0:
+                if code == TIMESTAMP_CODE and attempt == 0 and self.sync_time:
                     await self.sync_clock()
                     continue
                 if code in AUTH_CODES:
@@ -330,8 +331,9 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
         keepalive_interval: float | None = None,
         verify_secret: bool = False,
     ) -> None:
-        # The listenKey calls are not signed: the clock (``sync_clock``) serves signed calls.
-        super().__init__(credentials, sync_time=False)
+        # The listenKey calls are not signed: the server clock is read only by signed calls
+        # (``signed_request``), on their first use.
+        super().__init__(credentials, sync_time=True)
         self.keepalive_interval = keepalive_interval or self.KEEPALIVE_INTERVAL
         #: Check the secret with one signed call before the first listenKey: the listenKey
         #: endpoints take the API key alone, so a wrong secret would otherwise go unnoticed.
