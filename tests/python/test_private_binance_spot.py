@@ -383,3 +383,21 @@ async def test_ed25519_logon_with_a_wrong_timestamp_fails_the_connect(
     async with synced:
         await synced.subscribe_private()
     assert server.calls[-2:] == [("session.logon", "ok"), ("userDataStream.subscribe", "ok")]
+
+
+async def test_unsubscribe_ends_the_subscription_and_is_not_resent(
+    server: BinanceSpotUserDataServer,
+) -> None:
+    ws = make(server)
+    async with ws:
+        await ws.subscribe_private()
+        await ws.unsubscribe(USER_DATA)
+        await wait_for(lambda: server.subscriptions == 0)
+        assert ws.state is ConnectionState.CONNECTED and not ws.subscriptions
+        server.faults.close_with(1006)
+        await wait_for(lambda: ws.metrics.reconnects == 1 and ws.state is ConnectionState.CONNECTED)
+        assert server.subscriptions == 0
+    assert [c for c, _ in server.calls] == [
+        "userDataStream.subscribe.signature",
+        "userDataStream.unsubscribe",
+    ]
