@@ -113,17 +113,22 @@ def test_ed25519_and_rsa_match_openssl() -> None:
     assert BinanceSigner("rsa", RSA_PEM).sign(PAYLOAD) == RSA_SIGNATURE
 
 
+# Loaded once: an RSA private key load checks the key and costs tens of milliseconds.
+_ED_KEY = load_pem_private_key(ED25519_PEM.encode(), None)
+_RSA_KEY = load_pem_private_key(RSA_PEM.encode(), None)
+_ED_SIGNER = BinanceSigner("ed25519", ED25519_PEM)
+_RSA_SIGNER = BinanceSigner("rsa", RSA_PEM)
+
+
 @given(payload=st.text(max_size=300))
 def test_asymmetric_signatures_verify_with_the_public_keys(payload: str) -> None:
-    ed_key = load_pem_private_key(ED25519_PEM.encode(), None)
-    rsa_key = load_pem_private_key(RSA_PEM.encode(), None)
-    assert isinstance(ed_key, ed25519.Ed25519PrivateKey)
-    assert isinstance(rsa_key, rsa.RSAPrivateKey)
+    assert isinstance(_ED_KEY, ed25519.Ed25519PrivateKey)
+    assert isinstance(_RSA_KEY, rsa.RSAPrivateKey)
     data = payload.encode()
-    ed_sig = base64.b64decode(BinanceSigner("ed25519", ED25519_PEM).sign(payload))
-    ed_key.public_key().verify(ed_sig, data)  # raises InvalidSignature when wrong
-    rsa_sig = base64.b64decode(BinanceSigner("rsa", RSA_PEM).sign(payload))
-    rsa_key.public_key().verify(rsa_sig, data, padding.PKCS1v15(), hashes.SHA256())
+    ed_sig = base64.b64decode(_ED_SIGNER.sign(payload))
+    _ED_KEY.public_key().verify(ed_sig, data)  # raises InvalidSignature when wrong
+    rsa_sig = base64.b64decode(_RSA_SIGNER.sign(payload))
+    _RSA_KEY.public_key().verify(rsa_sig, data, padding.PKCS1v15(), hashes.SHA256())
 
 
 @given(secret=st.text(min_size=1, max_size=64), payload=st.text(max_size=300))
