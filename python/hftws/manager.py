@@ -46,6 +46,18 @@ if TYPE_CHECKING:
         GateioFuturesPrivateHandler,
         GateioSpotPrivateHandler,
     )
+    from hftws.exchanges.kucoin import (
+        KucoinBookEvent,
+        KucoinFuturesPublicHandler,
+        KucoinPublicEvent,
+        KucoinSpotPublicHandler,
+        KucoinTickerEvent,
+        KucoinTradeEvent,
+    )
+    from hftws.exchanges.kucoin_private import (
+        KucoinFuturesPrivateHandler,
+        KucoinSpotPrivateHandler,
+    )
     from hftws.exchanges.mexc import (
         MexcBookEvent,
         MexcPublicEvent,
@@ -67,13 +79,22 @@ EXCHANGES: dict[str, str] = {
     "mexc": "MexcPublicHandler",
     "gateio": "GateioSpotPublicHandler",
     "gateio_futures": "GateioFuturesPublicHandler",
+    "kucoin": "KucoinSpotPublicHandler",
+    "kucoin_futures": "KucoinFuturesPublicHandler",
     "mexc_private": "MexcPrivateHandler",
     "gateio_private": "GateioSpotPrivateHandler",
     "gateio_futures_private": "GateioFuturesPrivateHandler",
+    "kucoin_private": "KucoinSpotPrivateHandler",
+    "kucoin_futures_private": "KucoinFuturesPrivateHandler",
     "binance_private": "BinanceSpotPrivateHandler",
     "binance_futures_private": "BinanceFuturesPrivateHandler",
 }
-ALIASES = {"gate": "gateio", "gate_futures": "gateio_futures", "gateio-futures": "gateio_futures"}
+ALIASES = {
+    "gate": "gateio",
+    "gate_futures": "gateio_futures",
+    "gateio-futures": "gateio_futures",
+    "kucoin-futures": "kucoin_futures",
+}
 
 
 @dataclass
@@ -113,11 +134,15 @@ def _config(config: WebSocketConfig | None, kwargs: dict[str, Any]) -> WebSocket
 MexcName = Literal["mexc"]
 GateioName = Literal["gateio", "gate"]
 GateioFuturesName = Literal["gateio_futures", "gate_futures", "gateio-futures"]
+KucoinName = Literal["kucoin"]
+KucoinFuturesName = Literal["kucoin_futures", "kucoin-futures"]
 
 if TYPE_CHECKING:
     MexcManager: TypeAlias = "WebSocketManager[MexcPublicHandler, MexcPublicEvent, MexcBookEvent, MexcTradeEvent, MexcTickerEvent]"  # noqa: E501
     GateioManager: TypeAlias = "WebSocketManager[GateioSpotPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
     GateioFuturesManager: TypeAlias = "WebSocketManager[GateioFuturesPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
+    KucoinManager: TypeAlias = "WebSocketManager[KucoinSpotPublicHandler, KucoinPublicEvent, KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent]"  # noqa: E501
+    KucoinFuturesManager: TypeAlias = "WebSocketManager[KucoinFuturesPublicHandler, KucoinPublicEvent, KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent]"  # noqa: E501
     PrivateManager: TypeAlias = "WebSocketManager[C, PrivateEvent, Any, Any, Any]"
 
 
@@ -147,6 +172,22 @@ def create_websocket_handler_direct(
 ) -> GateioFuturesPublicHandler: ...
 @overload
 def create_websocket_handler_direct(
+    exchange: KucoinName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinSpotPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: KucoinFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
     exchange: Literal["mexc_private"],
     config: WebSocketConfig | None = ...,
     *,
@@ -169,6 +210,22 @@ def create_websocket_handler_direct(
     credentials: Credentials | None = ...,
     **kwargs: Any,
 ) -> GateioFuturesPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["kucoin_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> KucoinSpotPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["kucoin_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesPrivateHandler: ...
 @overload
 def create_websocket_handler_direct(
     exchange: Literal["binance_private"],
@@ -200,15 +257,16 @@ def create_websocket_handler_direct(
     credentials: Credentials | None = None,
     **kwargs: Any,
 ) -> BaseWebSocketInterface[Any]:
-    """One exchange connection (no sharding): ``"mexc"``, ``"gateio"`` or ``"gateio_futures"``.
+    """One exchange connection (no sharding): ``"mexc"``, ``"gateio"``, ``"gateio_futures"``,
+    ``"kucoin"`` or ``"kucoin_futures"``.
 
     Keyword arguments override ``config``: ``url``, ``rest_url`` (the REST host root),
     ``queue_size``, ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad
     name is an ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``), a bad option a
     ``TypeError``, each listing the valid choices. Private streams (``"mexc_private"``,
-    ``"gateio_private"``, ``"gateio_futures_private"``, ``"binance_private"``,
-    ``"binance_futures_private"``) take ``credentials=`` (default: from
-    the environment, see ``hftws.Credentials.from_env``).
+    ``"gateio_private"``, ``"gateio_futures_private"``, ``"kucoin_private"``,
+    ``"kucoin_futures_private"``, ``"binance_private"``, ``"binance_futures_private"``) take
+    ``credentials=`` (default: from the environment, see ``hftws.Credentials.from_env``).
     """
     cls = _handler_class(exchange)
     cfg = _config(config, kwargs)
@@ -251,6 +309,22 @@ def create_websocket_manager(
 ) -> GateioFuturesManager: ...
 @overload
 def create_websocket_manager(
+    exchange: KucoinName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinManager: ...
+@overload
+def create_websocket_manager(
+    exchange: KucoinFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesManager: ...
+@overload
+def create_websocket_manager(
     exchange: Literal["mexc_private"],
     config: WebSocketConfig | None = ...,
     *,
@@ -273,6 +347,22 @@ def create_websocket_manager(
     credentials: Credentials | None = ...,
     **kwargs: Any,
 ) -> PrivateManager[GateioFuturesPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["kucoin_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[KucoinSpotPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["kucoin_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[KucoinFuturesPrivateHandler]: ...
 @overload
 def create_websocket_manager(
     exchange: Literal["binance_private"],

@@ -52,7 +52,9 @@ ABNORMAL: Final = 1006
 #: An upgrade answer larger than this is refused (no server needs it; a stream would).
 MAX_HANDSHAKE: Final = 64 * 1024
 #: Exchanges the fused Rust decoder knows.
-STREAM_EXCHANGES: Final = frozenset({"mexc", "gateio", "gateio_futures"})
+STREAM_EXCHANGES: Final = frozenset(
+    {"mexc", "gateio", "gateio_futures", "kucoin", "kucoin_futures"}
+)
 
 
 #: A book registered with a decoder: ``(book, emit, top_only, notify)`` (see

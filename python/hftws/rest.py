@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,8 +76,10 @@ class RestClient:
         headers: Mapping[str, str] | None = None,
         data: str | None = None,
         encoded: bool = False,
+        parse_float: Callable[[str], Any] | None = None,
     ) -> Any:
-        """Send one request and return the decoded JSON body.
+        """Send one request and return the decoded JSON body (``parse_float=Decimal`` reads
+        JSON numbers exactly: KuCoin futures snapshots give prices as numbers).
 
         ``encoded=True`` sends ``url`` byte for byte (a signed query must reach the server as
         it was signed; otherwise escapes such as ``%2C`` may be normalised to ``,``).
@@ -109,7 +111,7 @@ class RestClient:
         except aiohttp.ClientError as exc:
             raise RestError(f"{where}: {type(exc).__name__}: {exc}") from None
         try:
-            return json.loads(body)
+            return json.loads(body, parse_float=parse_float)
         except ValueError:
             raise RestError(f"{where}: malformed JSON body: {body[:100]!r}") from None
 

@@ -51,8 +51,10 @@ def parse_channel(exchange: str, text: str) -> tuple[str, Any]:
             raise ConfigError(f"channel {text!r} needs a symbol, e.g. {kind}:BTCUSDT")
         symbol = spell(exchange, base_of(rest))
         if kind in BOOK_KINDS:
-            if kind == "obu" and exchange == "mexc":
-                raise ConfigError("obu books are a Gate.io stream; use depth:SYMBOL for MEXC")
+            if kind == "obu" and not exchange.startswith("gateio"):
+                raise ConfigError(
+                    f"obu books are a Gate.io stream; use depth:SYMBOL for {exchange}"
+                )
             return "book", (symbol, "obu" if kind == "obu" else "classic")
         cls = getattr(exchanges, EXCHANGES[exchange])
         make = cls.trades_subscription if kind == "trades" else cls.ticker_subscription
@@ -64,6 +66,13 @@ def parse_channel(exchange: str, text: str) -> tuple[str, Any]:
                 "channel such as spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT"
             )
         return "stream", Subscription(text)
+    if exchange.startswith("kucoin"):
+        if not (sep and kind.startswith("/") and rest):
+            raise ConfigError(
+                f"bad channel {text!r}: use depth:SYM, trades:SYM, ticker:SYM or a KuCoin "
+                "topic such as /market/match:BTC-USDT"
+            )
+        return "stream", Subscription(kind, tuple(p for p in rest.split(",") if p))
     if not sep or "." not in kind:
         raise ConfigError(
             f"bad channel {text!r}: use depth:SYM, obu:SYM, trades:SYM, ticker:SYM or a Gate.io "
@@ -240,7 +249,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) -
         "-o gate.hfr",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("exchange", metavar="EXCHANGE", help="mexc, gateio or gateio_futures")
+    p.add_argument(
+        "exchange",
+        metavar="EXCHANGE",
+        help="mexc, gateio, gateio_futures, kucoin or kucoin_futures",
+    )
     p.add_argument("channels", metavar="CHANNEL", nargs="+", help="what to record")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to create")
     p.add_argument("--duration", type=positive, default=None, help="seconds (default: until ^C)")

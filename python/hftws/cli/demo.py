@@ -33,21 +33,29 @@ from hftws.cli.pipeline import Pipeline
 from hftws.cli.record import RecordingWriter
 from hftws.cli.view import Monitor, View, print_summary
 
-DEFAULT_EXCHANGES = ("mexc", "gateio", "gateio_futures")
+DEFAULT_EXCHANGES = ("mexc", "gateio", "gateio_futures", "kucoin", "kucoin_futures")
+#: Futures exchanges of the demo (integer contract sizes).
+FUTURES = ("gateio_futures", "kucoin_futures")
 DEFAULT_SYMBOLS = ("BTC", "ETH")
 
 
 def spell(exchange: str, base: str) -> str:
-    """Exchange spelling of a USDT pair: ``BTCUSDT`` (MEXC), ``BTC_USDT`` (Gate.io)."""
+    """Exchange spelling of a USDT pair: ``BTCUSDT`` (MEXC), ``BTC_USDT`` (Gate.io),
+    ``BTC-USDT`` (KuCoin spot), ``XBTUSDTM`` (KuCoin USDT-margined futures: BTC is XBT)."""
+    if exchange == "kucoin":
+        return f"{base}-USDT"
+    if exchange == "kucoin_futures":
+        return f"{'XBT' if base == 'BTC' else base}USDTM"
     return f"{base}USDT" if exchange == "mexc" else f"{base}_USDT"
 
 
 def base_of(symbol: str) -> str:
     """``btc``, ``BTCUSDT``, ``BTC_USDT`` and ``BTC-USDT`` all name the base ``BTC``."""
     s = symbol.upper().replace("-", "_")
-    for suffix in ("_USDT", "USDT"):
+    for suffix in ("_USDT", "USDTM", "USDT"):
         if s.endswith(suffix) and len(s) > len(suffix):
             s = s[: -len(suffix)]
+            s = "BTC" if s == "XBT" else s
             break
     if not s.isalnum():
         raise ConfigError(f"bad symbol {symbol!r} (use a base such as BTC, or BTCUSDT)")
@@ -60,7 +68,7 @@ def _specs(server_cls: Any, exchange: str, bases: list[str]) -> list[Any]:
     from hftws.testing.market import SymbolSpec
 
     known = {spec.symbol: spec for spec in server_cls.DEFAULT_SPECS}
-    futures = exchange == "gateio_futures"
+    futures = exchange in FUTURES
     out = []
     for base in bases:
         name = spell(exchange, base)
@@ -82,9 +90,16 @@ async def _start_servers(
     exchanges: list[str], bases: list[str], rate: float, seed: int
 ) -> dict[str, Any]:
     from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
+    from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
     from hftws.testing.mexc_server import MexcServer
 
-    classes = {"mexc": MexcServer, "gateio": GateSpotServer, "gateio_futures": GateFuturesServer}
+    classes = {
+        "mexc": MexcServer,
+        "gateio": GateSpotServer,
+        "gateio_futures": GateFuturesServer,
+        "kucoin": KucoinServer,
+        "kucoin_futures": KucoinFuturesServer,
+    }
     servers = {}
     for ex in exchanges:
         cls = classes[ex]
@@ -124,7 +139,9 @@ async def run(args: argparse.Namespace) -> int:
         raise ConfigError("need at least one exchange and one symbol")
     mode: Mode = "obu" if args.obu else "classic"
     plan: list[tuple[str, str, Mode]] = [
-        (ex, spell(ex, b), mode if ex != "mexc" else "classic") for ex in exchanges for b in bases
+        (ex, spell(ex, b), mode if ex.startswith("gateio") else "classic")
+        for ex in exchanges
+        for b in bases
     ]
     writer = None
     if args.record:
@@ -149,7 +166,7 @@ async def run(args: argparse.Namespace) -> int:
         urls={ex: s.url for ex, s in servers.items()},
         rest_urls={ex: s.rest_url for ex, s in servers.items()},
     )
-    monitor = Monitor("hftws demo: local MEXC + Gate.io exchange")
+    monitor = Monitor("hftws demo: local MEXC + Gate.io + KuCoin exchange")
     view = View(monitor, tui=args.tui, interval=args.interval)
     stop = stop_event()  # Ctrl-C ends the run early and still prints the summary
     try:
@@ -157,6 +174,7 @@ async def run(args: argparse.Namespace) -> int:
             for ex, symbol, book_mode in plan:
                 await pipeline.watch(ex, symbol, mode=book_mode, timeout=None)
             monitor_pipeline(monitor, pipeline)
+            note_snapshot_sources(monitor, pipeline)
             monitor.event(
                 f"{len(pipeline.books)} books on {len(exchanges)} exchanges; syncing "
                 "from REST snapshot + buffered deltas"
@@ -221,7 +239,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         "--exchanges",
         type=_csv,
         default=list(DEFAULT_EXCHANGES),
-        help="comma-separated: mexc, gateio, gateio_futures (default: all three)",
+        help="comma-separated: mexc, gateio, gateio_futures, kucoin, kucoin_futures (default: all)",
     )
     p.add_argument("--rate", type=positive, default=100.0, help="market steps/s per symbol")
     p.add_argument("--seed", type=int, default=0, help="market seed (same seed, same stream)")
@@ -231,6 +249,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.set_defaults(run=run)
     parser: argparse.ArgumentParser = p
     return parser
+
+
+def note_snapshot_sources(monitor: Monitor, pipeline: Pipeline) -> None:
+    """Say which snapshot the books whose exchange offers several sync from, and how deep
+    they are exact (KuCoin spot without a key: the public top 100)."""
+    for (ex, symbol), book in sorted(pipeline.books.items()):
+        if book.source is not None:
+            monitor.event(f"{ex} {symbol}: book from {book.snapshot_source}")
 
 
 def _csv(text: str | list[str]) -> list[str]:

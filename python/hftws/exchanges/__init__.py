@@ -15,6 +15,10 @@ _WHERE = {
     "GateioSpotPublicMessageHandler": "hftws.exchanges.gateio",
     "GateioFuturesPublicHandler": "hftws.exchanges.gateio",
     "GateioFuturesPublicMessageHandler": "hftws.exchanges.gateio",
+    "KucoinSpotPublicHandler": "hftws.exchanges.kucoin",
+    "KucoinSpotPublicMessageHandler": "hftws.exchanges.kucoin",
+    "KucoinFuturesPublicHandler": "hftws.exchanges.kucoin",
+    "KucoinFuturesPublicMessageHandler": "hftws.exchanges.kucoin",
     "MexcPrivateHandler": "hftws.exchanges.mexc_private",
     "MexcPrivateMessageHandler": "hftws.exchanges.mexc_private",
     "GateioSpotPrivateHandler": "hftws.exchanges.gateio_private",
@@ -25,6 +29,10 @@ _WHERE = {
     "BinancePrivateMessageHandler": "hftws.exchanges.binance_private",
     "BinanceFuturesPrivateHandler": "hftws.exchanges.binance_private",
     "BinanceFuturesPrivateMessageHandler": "hftws.exchanges.binance_private",
+    "KucoinSpotPrivateHandler": "hftws.exchanges.kucoin_private",
+    "KucoinSpotPrivateMessageHandler": "hftws.exchanges.kucoin_private",
+    "KucoinFuturesPrivateHandler": "hftws.exchanges.kucoin_private",
+    "KucoinFuturesPrivateMessageHandler": "hftws.exchanges.kucoin_private",
 }
 
 __all__ = sorted(_WHERE)

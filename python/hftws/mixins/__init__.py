@@ -12,6 +12,8 @@ from hftws.mixins.connection import (
     ConnectionMixin,
     GateioConnectionMixin,
     GateioFuturesConnectionMixin,
+    KucoinConnectionMixin,
+    KucoinFuturesConnectionMixin,
     MexcConnectionMixin,
 )
 from hftws.mixins.listen_key import MexcListenKeyAuthMixin
@@ -25,6 +27,8 @@ __all__ = [
     "GateioConnectionMixin",
     "GateioFuturesConnectionMixin",
     "KucoinAuthMixin",
+    "KucoinConnectionMixin",
+    "KucoinFuturesConnectionMixin",
     "MexcConnectionMixin",
     "MexcListenKeyAuthMixin",
     "NoAuthMixin",

@@ -12,6 +12,7 @@ from hftws.auth.base import Authenticator, NoAuth
 from hftws.auth.binance import BinanceAuthenticator, BinanceListenKeyAuthenticator
 from hftws.auth.binance_signing import ServerClock
 from hftws.auth.gateio import GateioAuthenticator
+from hftws.auth.kucoin import KucoinTokenAuthenticator
 from hftws.credentials import Credentials
 from hftws.errors import HftwsError
 
@@ -47,16 +48,6 @@ class AuthMixin:
 
 class NoAuthMixin(AuthMixin):
     """Public streams: no credentials, nothing to sign."""
-
-
-class _UnsupportedAuthMixin(AuthMixin):
-    exchange_name: ClassVar[str] = ""
-    missing: ClassVar[str] = ""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            f"{self.exchange_name} authentication is not implemented: {self.missing}"
-        )
 
 
 class BinanceAuthMixin(AuthMixin):
@@ -99,18 +90,34 @@ class BinanceAuthMixin(AuthMixin):
         return self._auth_as(BinanceListenKeyAuthenticator).has_listen_key
 
 
-class KucoinAuthMixin(_UnsupportedAuthMixin):
-    """Placeholder for KuCoin private channels (not supported yet).
+class KucoinAuthMixin(AuthMixin):
+    """KuCoin private streams (``hftws.auth.kucoin``): a signed ``bullet-private`` token for
+    every socket, the welcome awaited before subscribing.
 
-    To add it: a ``KucoinProtocol`` in ``hftws.venues``, a bullet-token authenticator in
-    ``hftws.auth`` (its ``connection_url`` adds the token) and a message handler.
+    The behaviour is the composed :class:`~hftws.auth.kucoin.KucoinTokenAuthenticator`
+    (``connection.auth``); this mixin names it and shows its counters.
     """
 
-    exchange_name: ClassVar[str] = "KuCoin"
-    missing: ClassVar[str] = (
-        "needs the bullet-private token request (POST /api/v1/bullet-private), the "
-        "token-in-URL connection and a KuCoin connection mixin and message handler"
-    )
+    requires_auth: ClassVar[bool] = True
+    TOKEN_PATH: ClassVar[str] = KucoinTokenAuthenticator.TOKEN_PATH
+
+    @property
+    def token_auth(self) -> KucoinTokenAuthenticator:
+        return self._auth_as(KucoinTokenAuthenticator)
+
+    @property
+    def token_stats(self) -> dict[str, int]:
+        """Tokens fetched, welcomes received, tokens the server rejected."""
+        return self.token_auth.stats
+
+    @property
+    def connect_id(self) -> str | None:
+        """The ``connectId`` of the current socket."""
+        return self.token_auth.connect_id
+
+    @property
+    def _credentials(self) -> Credentials:
+        return self.token_auth.credentials
 
 
 class GateioAuthMixin(AuthMixin):

@@ -16,6 +16,8 @@ from hftws.venues import (
     ExchangeProtocol,
     GateioFuturesProtocol,
     GateioProtocol,
+    KucoinFuturesProtocol,
+    KucoinProtocol,
     MexcProtocol,
 )
 
@@ -24,6 +26,8 @@ __all__ = [
     "ConnectionMixin",
     "GateioConnectionMixin",
     "GateioFuturesConnectionMixin",
+    "KucoinConnectionMixin",
+    "KucoinFuturesConnectionMixin",
     "MexcConnectionMixin",
 ]
 
@@ -88,3 +92,23 @@ class GateioFuturesConnectionMixin(GateioConnectionMixin):
     DEFAULT_URL: ClassVar[str] = GateioFuturesProtocol.default_url
     DEFAULT_REST_URL: ClassVar[str] = GateioFuturesProtocol.default_rest_url
     PING_CHANNEL: ClassVar[str] = GateioFuturesProtocol.PING_CHANNEL
+
+
+class KucoinConnectionMixin(ConnectionMixin):
+    """KuCoin spot: a bullet token and instance server per socket, welcome, JSON pings at the
+    announced interval, acked subscriptions, 350 topics and 9 messages/s per socket."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = KucoinProtocol
+    exchange: ClassVar[str] = KucoinProtocol.name
+    DEFAULT_URL: ClassVar[str] = KucoinProtocol.default_url
+    DEFAULT_REST_URL: ClassVar[str] = KucoinProtocol.default_rest_url
+    MAX_SUBSCRIPTIONS: ClassVar[int] = KucoinProtocol.MAX_TOPICS
+
+
+class KucoinFuturesConnectionMixin(KucoinConnectionMixin):
+    """KuCoin futures: the futures REST host (its own bullet) and ``/contractMarket`` topics."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = KucoinFuturesProtocol
+    exchange: ClassVar[str] = KucoinFuturesProtocol.name
+    DEFAULT_URL: ClassVar[str] = KucoinFuturesProtocol.default_url
+    DEFAULT_REST_URL: ClassVar[str] = KucoinFuturesProtocol.default_rest_url

@@ -18,9 +18,16 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
+from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
 from hftws.testing.mexc_server import MexcServer
 
-__all__ = ["gate_futures_server", "gate_spot_server", "mexc_server"]
+__all__ = [
+    "gate_futures_server",
+    "gate_spot_server",
+    "kucoin_futures_server",
+    "kucoin_server",
+    "mexc_server",
+]
 
 #: Steps per second used by the fixtures (fast enough for short tests, light on 2 cores).
 FIXTURE_RATE = 500.0
@@ -44,4 +51,22 @@ async def gate_spot_server() -> AsyncIterator[GateSpotServer]:
 async def gate_futures_server() -> AsyncIterator[GateFuturesServer]:
     """A started :class:`GateFuturesServer`."""
     async with GateFuturesServer(rate=FIXTURE_RATE) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def kucoin_server() -> AsyncIterator[KucoinServer]:
+    """A started :class:`KucoinServer` (pings announced every 0.5 s, 1 s timeout)."""
+    async with KucoinServer(
+        rate=FIXTURE_RATE, ping_interval_ms=500, ping_timeout_ms=1000
+    ) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def kucoin_futures_server() -> AsyncIterator[KucoinFuturesServer]:
+    """A started :class:`KucoinFuturesServer` (pings every 0.5 s, 1 s timeout)."""
+    async with KucoinFuturesServer(
+        rate=FIXTURE_RATE, ping_interval_ms=500, ping_timeout_ms=1000
+    ) as server:
         yield server
