@@ -30,6 +30,10 @@ from hftws.metrics import Metrics
 from hftws.subscriptions import Subscription
 
 if TYPE_CHECKING:
+    from hftws.exchanges.binance_private import (
+        BinanceFuturesPrivateHandler,
+        BinanceSpotPrivateHandler,
+    )
     from hftws.exchanges.gateio import (
         GateBookEvent,
         GateEvent,
@@ -82,6 +86,8 @@ EXCHANGES: dict[str, str] = {
     "gateio_futures_private": "GateioFuturesPrivateHandler",
     "kucoin_private": "KucoinSpotPrivateHandler",
     "kucoin_futures_private": "KucoinFuturesPrivateHandler",
+    "binance_private": "BinanceSpotPrivateHandler",
+    "binance_futures_private": "BinanceFuturesPrivateHandler",
 }
 ALIASES = {
     "gate": "gateio",
@@ -222,6 +228,22 @@ def create_websocket_handler_direct(
 ) -> KucoinFuturesPrivateHandler: ...
 @overload
 def create_websocket_handler_direct(
+    exchange: Literal["binance_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BinanceSpotPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["binance_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BinanceFuturesPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
     exchange: str,
     config: WebSocketConfig | None = ...,
     *,
@@ -243,8 +265,8 @@ def create_websocket_handler_direct(
     name is an ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``), a bad option a
     ``TypeError``, each listing the valid choices. Private streams (``"mexc_private"``,
     ``"gateio_private"``, ``"gateio_futures_private"``, ``"kucoin_private"``,
-    ``"kucoin_futures_private"``) take ``credentials=`` (default: from
-    the environment, see ``hftws.Credentials.from_env``).
+    ``"kucoin_futures_private"``, ``"binance_private"``, ``"binance_futures_private"``) take
+    ``credentials=`` (default: from the environment, see ``hftws.Credentials.from_env``).
     """
     cls = _handler_class(exchange)
     cfg = _config(config, kwargs)
@@ -341,6 +363,22 @@ def create_websocket_manager(
     credentials: Credentials | None = ...,
     **kwargs: Any,
 ) -> PrivateManager[KucoinFuturesPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["binance_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[BinanceSpotPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["binance_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[BinanceFuturesPrivateHandler]: ...
 @overload
 def create_websocket_manager(
     exchange: str,
