@@ -44,13 +44,15 @@ BookListener = Callable[["LocalBook"], Any]
 class _Venue:
     """How one exchange serves books."""
 
-    rule: Literal["mexc", "gate"]
+    rule: Literal["mexc", "gate", "binance", "binance_futures"]
     snapshot_path: str
     symbol_param: str
     #: Classic book depths the stream can describe exactly (the REST snapshot and the book
     #: are cut to the same depth); None: the full book.
     depths: tuple[int, ...] | None
     default_depth: int
+    #: REST snapshot limits the exchange accepts (None: any up to its maximum).
+    rest_limits: tuple[int, ...] | None = None
 
 
 VENUES = {
@@ -59,7 +61,20 @@ VENUES = {
     "gateio_futures": _Venue(
         "gate", "/api/v4/futures/usdt/order_book", "contract", (20, 50, 100), 100
     ),
+    # Binance diff depth describes the whole book; the snapshot limit is the REST weight's
+    # choice (spot 5000 = weight 250, futures 1000 = weight 20; binance.md §1, §4, §8.3).
+    "binance": _Venue("binance", "/api/v3/depth", "symbol", None, 5000),
+    "binance_futures": _Venue(
+        "binance_futures",
+        "/fapi/v1/depth",
+        "symbol",
+        None,
+        1000,
+        rest_limits=(5, 10, 20, 50, 100, 500, 1000),
+    ),
 }
+#: Venues whose REST snapshot carries ``lastUpdateId`` (Gate: ``id``).
+_LAST_UPDATE_ID = frozenset({"mexc", "binance", "binance_futures"})
 
 #: obu stream depths (``ob.PAIR.LEVEL``): the book keeps exactly what the stream describes.
 OBU_DEPTHS = {"gateio": (50, 400), "gateio_futures": (50,)}
@@ -452,8 +467,10 @@ class OrderBookManager:
         ``depth`` is the number of levels the book is exact to, and so the stream's depth:
         Gate.io classic books 20 or 100 (the ``order_book_update`` interval that carries
         that many levels; the REST snapshot is cut to the same depth), obu books 50 or 400
-        (spot) / 50 (futures). MEXC books are the whole book (``depth`` is then only the
-        REST snapshot's limit, 5000 by default). ``limit`` is an older name for ``depth``.
+        (spot) / 50 (futures). MEXC and Binance books are the whole book (``depth`` is then
+        only the REST snapshot's limit: MEXC and Binance spot 5000 by default, Binance USDⓈ-M
+        1000, one of 5, 10, 20, 50, 100, 500, 1000). ``limit`` is an older name for ``depth``.
+        Snapshots answered 429/418 are retried after the exchange's ``Retry-After``.
 
         A refused subscription raises ``SubscriptionError`` and leaves nothing behind, so
         ``watch`` can be called again.
@@ -465,8 +482,8 @@ class OrderBookManager:
             )
         if mode not in ("classic", "obu"):
             raise ValueError(f"unknown mode {mode!r}: use 'classic' or 'obu'")
-        if mode == "obu" and exchange == "mexc":
-            raise ValueError("mode='obu' is a Gate.io stream; MEXC books use mode='classic'")
+        if mode == "obu" and exchange not in OBU_DEPTHS:
+            raise ValueError(f"mode='obu' is a Gate.io stream; {exchange} books use mode='classic'")
         if max_depth is not None:
             raise ValueError("max_depth is gone: a book's depth is its stream's depth; pass depth=")
         if depth is not None and limit is not None and depth != limit:
@@ -483,6 +500,11 @@ class OrderBookManager:
             )
         elif depth <= 0:
             raise ValueError("depth must be positive")
+        elif venue.rest_limits is not None and depth not in venue.rest_limits:
+            raise ValueError(
+                f"{exchange} snapshot limits are {', '.join(map(str, venue.rest_limits))}; "
+                f"got depth={depth}"
+            )
         key = (exchange, symbol)
         book = self.books.get(key)
         if book is not None and (book.mode, book.limit) != (mode, depth):
@@ -624,7 +646,7 @@ class OrderBookManager:
                 f"{book.exchange} snapshot for {book.symbol}: no answer from {url}"
             ) from None
         try:
-            last_id = int(body["lastUpdateId"] if venue.rule == "mexc" else body["id"])
+            last_id = int(body["lastUpdateId"] if venue.rule in _LAST_UPDATE_ID else body["id"])
             return _levels(body["bids"]), _levels(body["asks"]), last_id
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise SnapshotError(f"malformed snapshot for {book.symbol}: {exc!r}") from None

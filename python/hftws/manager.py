@@ -30,6 +30,14 @@ from hftws.metrics import Metrics
 from hftws.subscriptions import Subscription
 
 if TYPE_CHECKING:
+    from hftws.exchanges.binance import (
+        BinanceBookEvent,
+        BinanceFuturesPublicHandler,
+        BinancePublicEvent,
+        BinanceSpotPublicHandler,
+        BinanceTickerEvent,
+        BinanceTradeEvent,
+    )
     from hftws.exchanges.gateio import (
         GateBookEvent,
         GateEvent,
@@ -63,11 +71,19 @@ EXCHANGES: dict[str, str] = {
     "mexc": "MexcPublicHandler",
     "gateio": "GateioSpotPublicHandler",
     "gateio_futures": "GateioFuturesPublicHandler",
+    "binance": "BinanceSpotPublicHandler",
+    "binance_futures": "BinanceFuturesPublicHandler",
     "mexc_private": "MexcPrivateHandler",
     "gateio_private": "GateioSpotPrivateHandler",
     "gateio_futures_private": "GateioFuturesPrivateHandler",
 }
-ALIASES = {"gate": "gateio", "gate_futures": "gateio_futures", "gateio-futures": "gateio_futures"}
+ALIASES = {
+    "gate": "gateio",
+    "gate_futures": "gateio_futures",
+    "gateio-futures": "gateio_futures",
+    "binance-futures": "binance_futures",
+    "binance_usdm": "binance_futures",
+}
 
 
 @dataclass
@@ -107,11 +123,15 @@ def _config(config: WebSocketConfig | None, kwargs: dict[str, Any]) -> WebSocket
 MexcName = Literal["mexc"]
 GateioName = Literal["gateio", "gate"]
 GateioFuturesName = Literal["gateio_futures", "gate_futures", "gateio-futures"]
+BinanceName = Literal["binance"]
+BinanceFuturesName = Literal["binance_futures", "binance-futures", "binance_usdm"]
 
 if TYPE_CHECKING:
     MexcManager: TypeAlias = "WebSocketManager[MexcPublicHandler, MexcPublicEvent, MexcBookEvent, MexcTradeEvent, MexcTickerEvent]"  # noqa: E501
     GateioManager: TypeAlias = "WebSocketManager[GateioSpotPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
     GateioFuturesManager: TypeAlias = "WebSocketManager[GateioFuturesPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
+    BinanceManager: TypeAlias = "WebSocketManager[BinanceSpotPublicHandler, BinancePublicEvent, BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent]"  # noqa: E501
+    BinanceFuturesManager: TypeAlias = "WebSocketManager[BinanceFuturesPublicHandler, BinancePublicEvent, BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent]"  # noqa: E501
     PrivateManager: TypeAlias = "WebSocketManager[C, PrivateEvent, Any, Any, Any]"
 
 
@@ -139,6 +159,22 @@ def create_websocket_handler_direct(
     credentials: None = ...,
     **kwargs: Any,
 ) -> GateioFuturesPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: BinanceName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> BinanceSpotPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: BinanceFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> BinanceFuturesPublicHandler: ...
 @overload
 def create_websocket_handler_direct(
     exchange: Literal["mexc_private"],
@@ -178,7 +214,9 @@ def create_websocket_handler_direct(
     credentials: Credentials | None = None,
     **kwargs: Any,
 ) -> BaseWebSocketInterface[Any]:
-    """One exchange connection (no sharding): ``"mexc"``, ``"gateio"`` or ``"gateio_futures"``.
+    """One exchange connection (no sharding): ``"mexc"``, ``"gateio"``, ``"gateio_futures"``,
+    ``"binance"`` or ``"binance_futures"`` (USDⓈ-M; one connection serves one path, ``/public``
+    by default: a manager opens the ``/market`` one when a stream needs it).
 
     Keyword arguments override ``config``: ``url``, ``rest_url`` (the REST host root),
     ``queue_size``, ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad
@@ -226,6 +264,22 @@ def create_websocket_manager(
     credentials: None = ...,
     **kwargs: Any,
 ) -> GateioFuturesManager: ...
+@overload
+def create_websocket_manager(
+    exchange: BinanceName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> BinanceManager: ...
+@overload
+def create_websocket_manager(
+    exchange: BinanceFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> BinanceFuturesManager: ...
 @overload
 def create_websocket_manager(
     exchange: Literal["mexc_private"],
@@ -317,8 +371,10 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
         for shard in self._shards:
             callback(shard)
 
-    def _new_shard(self) -> C:
+    def _new_shard(self, route: str = "") -> C:
         shard = self._factory()
+        if route and shard.route != route:
+            shard.set_route(route)
         for mtype, cb in self._callbacks:
             shard.handler.on(mtype, cb)
         if self._events is not None:
@@ -356,16 +412,28 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
         todo = [
             s for s in dict.fromkeys(subs) if not any(s in h.subscriptions for h in self._shards)
         ]
+        # Exchanges that serve streams on separate paths (Binance USDⓈ-M) get a connection
+        # per route; for the others every stream has the route "".
+        routes: dict[str, list[Subscription]] = {}
+        proto = self.handler.exchange_protocol
+        for sub in todo:
+            routes.setdefault(proto.route_of(sub), []).append(sub)
+        for route, wanted in routes.items():
+            await self._subscribe_on_route(route, wanted)
+
+    async def _subscribe_on_route(self, route: str, todo: list[Subscription]) -> None:
         for shard in list(self._shards):
             if not todo:
                 return
+            if not shard.accepts(todo[0]):
+                continue
             cap = shard.capacity
             take = todo if cap is None else todo[: max(cap, 0)]
             if take:
                 todo = todo[len(take) :]
                 await shard.subscribe(*take)
         while todo:
-            shard = self._new_shard()
+            shard = self._new_shard(route)
             cap = shard.capacity
             take, todo = (todo, []) if cap is None else (todo[:cap], todo[cap:])
             if self._connected:
@@ -393,11 +461,12 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
                     placed(shard)
                 return shard
         room = next(
-            (s for s in self._shards if s.capacity is None or s.capacity > 0),
+            (s for s in self._shards if s.accepts(sub) and (s.capacity is None or s.capacity > 0)),
             None,
         )
         new = room is None
-        shard = self._new_shard() if room is None else room
+        route = self.handler.exchange_protocol.route_of(sub)
+        shard = self._new_shard(route) if room is None else room
         shard.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
         if placed is not None:
             placed(shard)

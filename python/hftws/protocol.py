@@ -52,7 +52,9 @@ ABNORMAL: Final = 1006
 #: An upgrade answer larger than this is refused (no server needs it; a stream would).
 MAX_HANDSHAKE: Final = 64 * 1024
 #: Exchanges the fused Rust decoder knows.
-STREAM_EXCHANGES: Final = frozenset({"mexc", "gateio", "gateio_futures"})
+STREAM_EXCHANGES: Final = frozenset(
+    {"mexc", "gateio", "gateio_futures", "binance", "binance_futures"}
+)
 
 
 #: A book registered with a decoder: ``(book, emit, top_only, notify)`` (see
@@ -174,6 +176,9 @@ class ClientProtocol:
         self.close_code: int | None = None
         self.close_reason = ""
         self._close_sent = False
+        #: Pings and pongs queued so far (pongs answer the server at once): exchanges that
+        #: count every client frame (Binance) charge them to the connection's send limit.
+        self.controls_sent = 0
         self.deflate: DeflateParams | None = None
         request, self._key = build_handshake_request(
             host, target, deflate=compression, headers=tuple(headers), key=key
@@ -277,6 +282,7 @@ class ClientProtocol:
     def send_ping(self, payload: bytes = b"") -> None:
         if self._machine.state is ProtocolState.OPEN:
             self.outgoing.append(self._encoder.encode_ping(payload))
+            self.controls_sent += 1
 
     def send_close(self, code: int | None = 1000, reason: str = "") -> None:
         """Start the closing handshake (no-op when a close already went out)."""
@@ -387,6 +393,7 @@ class ClientProtocol:
         if opcode == OP_PING:
             if self._machine.state is ProtocolState.OPEN:
                 self.outgoing.append(self._encoder.encode_pong(payload))
+                self.controls_sent += 1
         elif opcode == OP_PONG:
             self.events.append(PongReceived(payload))
         elif opcode == OP_CLOSE:

@@ -9,6 +9,8 @@ from hftws.mixins.auth import (
     NoAuthMixin,
 )
 from hftws.mixins.connection import (
+    BinanceConnectionMixin,
+    BinanceFuturesConnectionMixin,
     ConnectionMixin,
     GateioConnectionMixin,
     GateioFuturesConnectionMixin,
@@ -20,6 +22,8 @@ from hftws.mixins.subscription import Subscription, SubscriptionError, Subscript
 __all__ = [
     "AuthMixin",
     "BinanceAuthMixin",
+    "BinanceConnectionMixin",
+    "BinanceFuturesConnectionMixin",
     "ConnectionMixin",
     "GateioAuthMixin",
     "GateioConnectionMixin",

@@ -7,11 +7,14 @@ ping. It does no I/O. Adding an exchange = an exchange protocol here + an authen
 """
 
 from hftws.venues.base import USER_AGENT, ExchangeProtocol, SubscriptionRequest
+from hftws.venues.binance import BinanceFuturesProtocol, BinanceProtocol
 from hftws.venues.gateio import GateioFuturesProtocol, GateioProtocol
 from hftws.venues.mexc import MexcProtocol
 
 __all__ = [
     "USER_AGENT",
+    "BinanceFuturesProtocol",
+    "BinanceProtocol",
     "ExchangeProtocol",
     "GateioFuturesProtocol",
     "GateioProtocol",
