@@ -367,6 +367,11 @@ class LocalBook:
             # link is waited for above.
             delay = 0.0 if self.in_sync or not self.book.linked else min(max(delay * 2, 0.05), 5.0)
 
+    def _bridged_or_lost(self) -> bool:
+        """The loaded snapshot is settled: bridged (in sync), or lost again (link down, a gap
+        or a forced resync: a loss right after the bridge must not wait out BRIDGE_TIMEOUT)."""
+        return self.in_sync or not self.book.linked or self.book.state == "out_of_sync"
+
     async def _sync_classic(self) -> None:
         # A first push held before the snapshot lets the replay check the snapshot against it.
         await self._wait(lambda: self.book.held > 0 or not self.book.linked, FIRST_PUSH_WAIT)
@@ -385,7 +390,7 @@ class LocalBook:
                 # once the stream has moved on.
                 self.unconfirmed_snapshots += 1
                 self.book.mark_out_of_sync()
-            elif not await self._wait(lambda: self.in_sync or not self.book.linked, BRIDGE_TIMEOUT):
+            elif not await self._wait(self._bridged_or_lost, BRIDGE_TIMEOUT):
                 # At the stream's last id (or nothing streamed yet): in sync once the next
                 # push bridges it, else fetch again.
                 self.unconfirmed_snapshots += 1

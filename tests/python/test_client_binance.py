@@ -203,9 +203,7 @@ async def test_futures_manager_opens_one_connection_per_route() -> None:
 
 async def test_streams_beyond_the_per_connection_limit_open_shards() -> None:
     async with BinanceSpotServer(rate=100) as server:
-        manager = create_websocket_manager(
-            "binance", url=server.url, max_subscriptions=2, **FAST
-        )
+        manager = create_websocket_manager("binance", url=server.url, max_subscriptions=2, **FAST)
         async with manager:
             await manager.subscribe(
                 *(Subscription(f"btcusdt@depth{n}") for n in (5, 10, 20)),

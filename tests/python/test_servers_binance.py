@@ -57,7 +57,9 @@ async def test_subscribe_ack_and_combined_depth_chain_matches_the_snapshot(bn: S
         first = (await pushes(ws, stream, 1))[0]
         async with aiohttp.ClientSession() as http:
             path = "/fapi/v1/depth" if bn.FUTURES else "/api/v3/depth"
-            async with http.get(bn.rest_url + path, params={"symbol": "BTCUSDT", "limit": "1000"}) as r:
+            async with http.get(
+                bn.rest_url + path, params={"symbol": "BTCUSDT", "limit": "1000"}
+            ) as r:
                 assert r.status == 200 and "X-MBX-USED-WEIGHT-1M" in r.headers
                 snap = await r.json()
         book = {"b": dec(snap["bids"]), "a": dec(snap["asks"])}
