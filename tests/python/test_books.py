@@ -246,7 +246,7 @@ def test_unknown_exchange_and_bad_mode_are_clear_errors() -> None:
     async def run() -> None:
         books = OrderBookManager()
         with pytest.raises(ValueError, match="gateio, gateio_futures, mexc"):
-            await books.watch("binance", "BTCUSDT")
+            await books.watch("kraken", "BTCUSDT")
         with pytest.raises(ValueError, match="obu"):
             await books.watch("mexc", "BTCUSDT", mode="obu")
         await books.close()

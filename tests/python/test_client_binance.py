@@ -224,7 +224,7 @@ async def test_server_shutdown_rolls_over_make_before_break() -> None:
             await wait_for(lambda: ws.metrics.rollovers >= 1, timeout=5)
             assert ws._conn is not first and ws.connected
             assert ws.metrics.reconnects == 0  # never without a connection
-            assert ws.metrics.errors["server_shutdown"] == 1
+            assert ws.server_shutdowns == 1
             seen = ws.metrics.messages.get("orderbook", 0)
             await wait_for(lambda: ws.metrics.messages.get("orderbook", 0) > seen + 5, 5)
     assert not own_tasks()

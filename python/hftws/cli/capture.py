@@ -51,12 +51,22 @@ def parse_channel(exchange: str, text: str) -> tuple[str, Any]:
             raise ConfigError(f"channel {text!r} needs a symbol, e.g. {kind}:BTCUSDT")
         symbol = spell(exchange, base_of(rest))
         if kind in BOOK_KINDS:
-            if kind == "obu" and exchange == "mexc":
-                raise ConfigError("obu books are a Gate.io stream; use depth:SYMBOL for MEXC")
+            if kind == "obu" and not exchange.startswith("gateio"):
+                raise ConfigError(
+                    f"obu books are a Gate.io stream; use depth:SYMBOL for {exchange}"
+                )
             return "book", (symbol, "obu" if kind == "obu" else "classic")
         cls = getattr(exchanges, EXCHANGES[exchange])
         make = cls.trades_subscription if kind == "trades" else cls.ticker_subscription
         return "stream", make(symbol)
+    if exchange.startswith("binance"):
+        symbol_part = text.partition("@")[0]
+        if "@" not in text or (symbol_part != symbol_part.lower() and not text.startswith("!")):
+            raise ConfigError(
+                f"bad channel {text!r}: use depth:SYM, trades:SYM, ticker:SYM or a Binance "
+                "stream name such as btcusdt@aggTrade (lower case)"
+            )
+        return "stream", Subscription(text)
     if exchange.startswith("mexc"):
         if not text.startswith("spot@"):
             raise ConfigError(
@@ -240,7 +250,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) -
         "-o gate.hfr",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("exchange", metavar="EXCHANGE", help="mexc, gateio or gateio_futures")
+    p.add_argument(
+        "exchange",
+        metavar="EXCHANGE",
+        help="mexc, gateio, gateio_futures, binance or binance_futures",
+    )
     p.add_argument("channels", metavar="CHANNEL", nargs="+", help="what to record")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to create")
     p.add_argument("--duration", type=positive, default=None, help="seconds (default: until ^C)")

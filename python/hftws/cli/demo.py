@@ -1,12 +1,13 @@
 """``hftws demo``: the whole client stack against an embedded local exchange, with faults.
 
 The local servers are the protocol-faithful simulators the tests use
-(``hftws.testing``: MEXC protobuf, Gate.io spot and futures JSON, REST snapshots), driven by
-the random-walk market with bursts. The client side is the library as a user runs it: an
+(``hftws.testing``: MEXC protobuf, Gate.io spot and futures JSON, Binance spot and USDⓈ-M
+JSON, REST snapshots), driven by the random-walk market with bursts. The client side is the library as a user runs it: an
 ``OrderBookManager`` (here the CLI's :class:`~hftws.cli.pipeline.Pipeline`, which can also
 record) syncing every book through snapshot + deltas. Part-way through, the demo breaks
 things on purpose so the resync machinery is seen working: the MEXC stream silently skips ids
-(a gap) and the Gate.io spot connection is aborted without a close frame (a reconnect).
+(a gap), the Gate.io spot connection is aborted without a close frame (a reconnect) and the
+Binance spot server announces ``serverShutdown`` (the client rolls over make-before-break).
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ from hftws.cli.pipeline import Pipeline
 from hftws.cli.record import RecordingWriter
 from hftws.cli.view import Monitor, View, print_summary
 
-DEFAULT_EXCHANGES = ("mexc", "gateio", "gateio_futures")
+DEFAULT_EXCHANGES = ("mexc", "gateio", "gateio_futures", "binance", "binance_futures")
+#: Exchanges that spell pairs ``BTCUSDT`` (the others: ``BTC_USDT``).
+_JOINED = frozenset({"mexc", "binance", "binance_futures"})
 DEFAULT_SYMBOLS = ("BTC", "ETH")
 
 
 def spell(exchange: str, base: str) -> str:
-    """Exchange spelling of a USDT pair: ``BTCUSDT`` (MEXC), ``BTC_USDT`` (Gate.io)."""
-    return f"{base}USDT" if exchange == "mexc" else f"{base}_USDT"
+    """Exchange spelling of a USDT pair: ``BTCUSDT`` (MEXC, Binance), ``BTC_USDT`` (Gate.io)."""
+    return f"{base}USDT" if exchange in _JOINED else f"{base}_USDT"
 
 
 def base_of(symbol: str) -> str:
@@ -81,10 +84,17 @@ def _specs(server_cls: Any, exchange: str, bases: list[str]) -> list[Any]:
 async def _start_servers(
     exchanges: list[str], bases: list[str], rate: float, seed: int
 ) -> dict[str, Any]:
+    from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
     from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
     from hftws.testing.mexc_server import MexcServer
 
-    classes = {"mexc": MexcServer, "gateio": GateSpotServer, "gateio_futures": GateFuturesServer}
+    classes = {
+        "mexc": MexcServer,
+        "gateio": GateSpotServer,
+        "gateio_futures": GateFuturesServer,
+        "binance": BinanceSpotServer,
+        "binance_futures": BinanceFuturesServer,
+    }
     servers = {}
     for ex in exchanges:
         cls = classes[ex]
@@ -95,7 +105,8 @@ async def _start_servers(
 def _fault_plan(
     servers: dict[str, Any], monitor: Monitor, duration: float
 ) -> list[tuple[float, Callable[[], Awaitable[None] | None]]]:
-    """When and how the demo breaks the streams (one gap and one dropped connection)."""
+    """When and how the demo breaks the streams (one gap, one dropped connection and, with
+    Binance spot, a ``serverShutdown``)."""
     names = list(servers)
     gap_on = names[0]
     drop_on = names[1] if len(names) > 1 else names[0]
@@ -108,7 +119,20 @@ def _fault_plan(
         monitor.event(f"FAULT {drop_on}: connection aborted, no close frame (1006)")
         servers[drop_on].faults.close_with(1006)
 
-    return [(duration * 0.35, gap), (duration * 0.6, drop)]
+    def shutdown() -> None:
+        monitor.event(
+            "FAULT binance: serverShutdown, the socket closes in 1 s "
+            "(the client rolls over make-before-break)"
+        )
+        servers["binance"].server_shutdown(close_after=1.0)
+
+    plan: list[tuple[float, Callable[[], Awaitable[None] | None]]] = [
+        (duration * 0.35, gap),
+        (duration * 0.6, drop),
+    ]
+    if "binance" in servers and drop_on != "binance":
+        plan.append((duration * 0.45, shutdown))
+    return plan
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -124,7 +148,9 @@ async def run(args: argparse.Namespace) -> int:
         raise ConfigError("need at least one exchange and one symbol")
     mode: Mode = "obu" if args.obu else "classic"
     plan: list[tuple[str, str, Mode]] = [
-        (ex, spell(ex, b), mode if ex != "mexc" else "classic") for ex in exchanges for b in bases
+        (ex, spell(ex, b), mode if ex.startswith("gateio") else "classic")
+        for ex in exchanges
+        for b in bases
     ]
     writer = None
     if args.record:
@@ -149,7 +175,7 @@ async def run(args: argparse.Namespace) -> int:
         urls={ex: s.url for ex, s in servers.items()},
         rest_urls={ex: s.rest_url for ex, s in servers.items()},
     )
-    monitor = Monitor("hftws demo: local MEXC + Gate.io exchange")
+    monitor = Monitor("hftws demo: local MEXC + Gate.io + Binance exchange")
     view = View(monitor, tui=args.tui, interval=args.interval)
     stop = stop_event()  # Ctrl-C ends the run early and still prints the summary
     try:
@@ -221,7 +247,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         "--exchanges",
         type=_csv,
         default=list(DEFAULT_EXCHANGES),
-        help="comma-separated: mexc, gateio, gateio_futures (default: all three)",
+        help="comma-separated: mexc, gateio, gateio_futures, binance, binance_futures "
+        "(default: all five)",
     )
     p.add_argument("--rate", type=positive, default=100.0, help="market steps/s per symbol")
     p.add_argument("--seed", type=int, default=0, help="market seed (same seed, same stream)")

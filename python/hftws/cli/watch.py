@@ -40,8 +40,8 @@ async def run(args: argparse.Namespace) -> int:
     symbol = spell(exchange, base_of(args.symbol))
     if args.depth < 0:
         raise ConfigError("--depth must be >= 0")
-    if args.mode == "obu" and exchange == "mexc":
-        raise ConfigError("--mode obu is a Gate.io stream; MEXC books use classic")
+    if args.mode == "obu" and not exchange.startswith("gateio"):
+        raise ConfigError(f"--mode obu is a Gate.io stream; {exchange} books use classic")
     ep = endpoint(args.config_data, exchange, url=args.url, rest_url=args.rest_url)
     pipeline = Pipeline(
         urls={exchange: ep.url} if ep.url else None,
@@ -103,7 +103,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) ->
         "  hftws watch gateio BTC_USDT --mode obu --duration 60 --no-tui",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("exchange", metavar="EXCHANGE", help="mexc, gateio or gateio_futures")
+    p.add_argument(
+        "exchange",
+        metavar="EXCHANGE",
+        help="mexc, gateio, gateio_futures, binance or binance_futures",
+    )
     p.add_argument("symbol", metavar="SYMBOL", help="BTCUSDT, BTC_USDT or just BTC")
     p.add_argument("--depth", type=int, default=5, help="levels per side to show (default 5)")
     p.add_argument("--mode", choices=("classic", "obu"), default="classic", help="book stream")

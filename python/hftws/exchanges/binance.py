@@ -111,6 +111,8 @@ class _BinancePublic(BaseWebSocketInterface[BinancePublicEvent]):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        #: ``serverShutdown`` events received (each rolled the connection over).
+        self.server_shutdowns = 0
         self.handler.shutdown_listeners.append(self._on_server_shutdown)
 
     def _on_server_shutdown(self, event: Any) -> None:
@@ -118,7 +120,7 @@ class _BinancePublic(BaseWebSocketInterface[BinancePublicEvent]):
         subscribe it, then retire this one (make-before-break)."""
         if self.closing:
             return
-        self.metrics.errors["server_shutdown"] += 1
+        self.server_shutdowns += 1
         log.info("%s: serverShutdown from %s; rolling over", self.exchange, self._endpoint())
         # One rollover at a time: _spawn ignores a second while the first runs.
         self._spawn(self.rollover(), "shutdown-rollover")
