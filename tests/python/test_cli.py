@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
+from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.mexc_server import MexcServer
 
 ROOT = Path(__file__).resolve().parents[2]
