@@ -3,8 +3,9 @@
 The local servers are the protocol-faithful simulators the tests use
 (``hftws.testing``: MEXC protobuf, Gate.io spot and futures JSON, Binance spot and USDⓈ-M
 JSON, REST snapshots), driven by the random-walk market with bursts. The client side is the
-library as a user runs it: an ``OrderBookManager`` (here the CLI's :class:`~hftws.cli.pipeline.Pipeline`, which can also
-record) syncing every book through snapshot + deltas. Part-way through, the demo breaks
+library as a user runs it: an ``OrderBookManager`` (here the CLI's
+:class:`~hftws.cli.pipeline.Pipeline`, which can also record) syncing every book through
+snapshot + deltas. Part-way through, the demo breaks
 things on purpose so the resync machinery is seen working: the MEXC stream silently skips ids
 (a gap), the Gate.io spot connection is aborted without a close frame (a reconnect) and the
 Binance spot server announces ``serverShutdown`` (the client rolls over make-before-break).
