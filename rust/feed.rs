@@ -48,6 +48,15 @@ pub enum DepthError {
     Kucoin(KucoinError),
 }
 
+/// Whether a Binance push is an SBE binary message (schema id 1 in its 8-byte header) rather
+/// than JSON text (which starts with `{`, `[` or whitespace): the held pushes of a book keep no
+/// opcode, so the replay tells the two apart by their bytes.
+fn is_sbe(payload: &[u8]) -> bool {
+    payload.len() >= 8
+        && !matches!(payload[0], b'{' | b'[' | b' ' | b'\t' | b'\r' | b'\n')
+        && u16::from_le_bytes([payload[4], payload[5]]) == 1
+}
+
 /// Applies one push with the decoder of the book's exchange; `want` names the pair a Gate.io
 /// push must be for (MEXC callers match the symbol from the push header).
 fn apply(book: &mut OrderBook, want: Option<&str>, payload: &[u8]) -> Result<Offer, DepthError> {
@@ -62,7 +71,12 @@ fn apply(book: &mut OrderBook, want: Option<&str>, payload: &[u8]) -> Result<Off
             Err(e) => Err(DepthError::Gate(e)),
         },
         SeqRule::BinanceSpot | SeqRule::BinanceFutures => {
-            match binance::apply_frame(payload, book, want) {
+            let applied = if is_sbe(payload) {
+                binance::sbe::apply_sbe_depth(payload, book, want)
+            } else {
+                binance::apply_frame(payload, book, want)
+            };
+            match applied {
                 Ok(binance::DepthOutcome::NotDepth) => Ok(Offer::NotDepth),
                 Ok(binance::DepthOutcome::WrongSymbol) => Ok(Offer::WrongSymbol),
                 Ok(binance::DepthOutcome::Book(st)) => Ok(Offer::Book(st)),

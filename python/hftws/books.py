@@ -64,6 +64,8 @@ VENUES = {
     # Binance diff depth describes the whole book; the snapshot limit is the REST weight's
     # choice (spot 5000 = weight 250, futures 1000 = weight 20; binance.md §1, §4, §8.3).
     "binance": _Venue("binance", "/api/v3/depth", "symbol", None, 5000),
+    # SBE diff depth is the JSON stream's id space (reference: very likely, not stated).
+    "binance_sbe": _Venue("binance", "/api/v3/depth", "symbol", None, 5000),
     "binance_futures": _Venue(
         "binance_futures",
         "/fapi/v1/depth",

@@ -500,7 +500,7 @@ class BaseWebSocketInterface(Generic[E]):
             await self._connection_url(),
             on_messages=self._on_events if fused else self._on_messages,
             on_closed=closed,
-            headers=self.policy.headers,
+            headers=self._connection_headers(),
             compression=self.policy.compression,
             max_message_size=self.policy.max_message_size,
             open_timeout=self.policy.open_timeout,
@@ -530,6 +530,11 @@ class BaseWebSocketInterface(Generic[E]):
             await old.close(timeout=self.policy.close_timeout)
         self._subscriptions_changed()
         return conn
+
+    def _connection_headers(self) -> tuple[tuple[str, str], ...]:
+        """Upgrade request headers: the policy's, plus any a connection adds that must stay
+        out of the policy's repr (an API key)."""
+        return self.policy.headers
 
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         """What the handler receives for one message (exchanges may wrap text frames)."""

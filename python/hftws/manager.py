@@ -73,6 +73,7 @@ EXCHANGES: dict[str, str] = {
     "gateio_futures": "GateioFuturesPublicHandler",
     "binance": "BinanceSpotPublicHandler",
     "binance_futures": "BinanceFuturesPublicHandler",
+    "binance_sbe": "BinanceSbePublicHandler",
     "mexc_private": "MexcPrivateHandler",
     "gateio_private": "GateioSpotPrivateHandler",
     "gateio_futures_private": "GateioFuturesPrivateHandler",

@@ -13,6 +13,8 @@ _WHERE = {
     "BinanceSpotPublicMessageHandler": "hftws.exchanges.binance",
     "BinanceFuturesPublicHandler": "hftws.exchanges.binance",
     "BinanceFuturesPublicMessageHandler": "hftws.exchanges.binance",
+    "BinanceSbePublicHandler": "hftws.exchanges.binance",
+    "BinanceSbePublicMessageHandler": "hftws.exchanges.binance",
     "MexcPublicHandler": "hftws.exchanges.mexc",
     "MexcPublicMessageHandler": "hftws.exchanges.mexc",
     "GateioSpotPublicHandler": "hftws.exchanges.gateio",

@@ -11,6 +11,7 @@ connection roll over at once: a new socket is opened and subscribed, then the ol
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -22,14 +23,22 @@ from hftws._core import (
     BinanceKline,
     BinanceMarkPrice,
     BinanceMiniTicker,
+    BinanceSbeBestBidAsk,
+    BinanceSbeDepth,
+    BinanceSbeTrades,
     BinanceTrade,
     BookUpdate,
 )
+from hftws.credentials import Credentials, MissingCredentials, env_names
 from hftws.events import MessageType, message_type_of
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
-from hftws.mixins.connection import BinanceConnectionMixin, BinanceFuturesConnectionMixin
+from hftws.mixins.connection import (
+    BinanceConnectionMixin,
+    BinanceFuturesConnectionMixin,
+    BinanceSbeConnectionMixin,
+)
 from hftws.mixins.subscription import SubscriptionMixin
 
 __all__ = [
@@ -38,6 +47,9 @@ __all__ = [
     "BinanceFuturesPublicMessageHandler",
     "BinanceKlineEvent",
     "BinancePublicEvent",
+    "BinanceSbeEvent",
+    "BinanceSbePublicHandler",
+    "BinanceSbePublicMessageHandler",
     "BinanceSpotPublicHandler",
     "BinanceSpotPublicMessageHandler",
     "BinanceTickerEvent",
@@ -53,6 +65,16 @@ BinanceBookEvent = BinanceDepthUpdate | BookUpdate
 BinanceTradeEvent = BinanceTrade | BinanceAggTrade
 BinanceTickerEvent = BinanceBookTicker | BinanceMiniTicker | BinanceMarkPrice
 BinanceKlineEvent = BinanceKline
+#: What an SBE connection delivers (binary data; control replies are JSON).
+BinanceSbeEvent = (
+    BinanceSbeDepth
+    | BinanceSbeBestBidAsk
+    | BinanceSbeTrades
+    | binance.BinanceReply
+    | binance.BinanceError
+    | binance.BinanceServerShutdown
+    | BookUpdate
+)
 
 #: Binance event kinds -> routes (the kinds the shared table does not name).
 _ROUTE_OF_KIND: dict[str, MessageType] = {
@@ -104,6 +126,18 @@ class BinanceFuturesPublicMessageHandler(BinanceSpotPublicMessageHandler):
     exchange: ClassVar[str] = "binance_futures"
 
 
+class BinanceSbePublicMessageHandler(BinanceSpotPublicMessageHandler):
+    """SBE binary frames (decoded in Rust) and JSON control frames on one socket."""
+
+    exchange: ClassVar[str] = "binance_sbe"
+
+    def _parse(self, raw: Any) -> Any:
+        # Only taps (raw bytes) get here: binary is SBE, text JSON.
+        if isinstance(raw, bytes | bytearray) and raw[:1] not in (b"{", b"["):
+            return binance.decode_sbe(raw)
+        return binance.parse(raw)
+
+
 class _BinancePublic(BaseWebSocketInterface[BinancePublicEvent]):
     """What both Binance public connections add: rollover on ``serverShutdown``."""
 
@@ -144,3 +178,41 @@ class BinanceFuturesPublicHandler(
     handler_class = BinanceFuturesPublicMessageHandler
     handler: BinanceFuturesPublicMessageHandler
     stream_decoder: ClassVar[str | None] = "binance_futures"
+
+
+class BinanceSbePublicHandler(
+    BinanceSbeConnectionMixin, NoAuthMixin, SubscriptionMixin, _BinancePublic
+):
+    """A Binance spot SBE market-data connection (``binance.md`` §5).
+
+    Needs an Ed25519 API key (no signature): ``api_key=`` or ``credentials=`` (only the key is
+    used), else ``HFTWS_BINANCE_API_KEY``. The key goes into the ``X-MBX-APIKEY`` upgrade
+    header and nowhere else (not the policy, not a repr, not an error).
+    """
+
+    handler_class = BinanceSbePublicMessageHandler
+    handler: BinanceSbePublicMessageHandler
+    stream_decoder: ClassVar[str | None] = "binance"
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        credentials: Credentials | None = None,
+        **kwargs: Any,
+    ) -> None:
+        key = api_key or (credentials.api_key if credentials is not None else None)
+        if not key:
+            var = env_names("binance")[0]
+            key = os.environ.get(var)
+            if not key:
+                raise MissingCredentials(
+                    f"binance_sbe: SBE market streams need an Ed25519 API key: pass api_key= "
+                    f"or set {var}"
+                )
+        # Held in a Credentials object: its repr never shows the key.
+        self._sbe_key = Credentials(key, "-")
+        super().__init__(**kwargs)
+
+    def _connection_headers(self) -> tuple[tuple[str, str], ...]:
+        return (*self.policy.headers, ("X-MBX-APIKEY", self._sbe_key.api_key))

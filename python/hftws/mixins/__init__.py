@@ -11,6 +11,7 @@ from hftws.mixins.auth import (
 from hftws.mixins.connection import (
     BinanceConnectionMixin,
     BinanceFuturesConnectionMixin,
+    BinanceSbeConnectionMixin,
     ConnectionMixin,
     GateioConnectionMixin,
     GateioFuturesConnectionMixin,
@@ -24,6 +25,7 @@ __all__ = [
     "BinanceAuthMixin",
     "BinanceConnectionMixin",
     "BinanceFuturesConnectionMixin",
+    "BinanceSbeConnectionMixin",
     "ConnectionMixin",
     "GateioAuthMixin",
     "GateioConnectionMixin",

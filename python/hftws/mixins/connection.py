@@ -15,6 +15,7 @@ from hftws.venues import (
     USER_AGENT,
     BinanceFuturesProtocol,
     BinanceProtocol,
+    BinanceSbeProtocol,
     ExchangeProtocol,
     GateioFuturesProtocol,
     GateioProtocol,
@@ -25,6 +26,7 @@ __all__ = [
     "USER_AGENT",
     "BinanceConnectionMixin",
     "BinanceFuturesConnectionMixin",
+    "BinanceSbeConnectionMixin",
     "ConnectionMixin",
     "GateioConnectionMixin",
     "GateioFuturesConnectionMixin",
@@ -114,3 +116,12 @@ class BinanceFuturesConnectionMixin(BinanceConnectionMixin):
     exchange: ClassVar[str] = BinanceFuturesProtocol.name
     DEFAULT_URL: ClassVar[str] = BinanceFuturesProtocol.default_url
     DEFAULT_REST_URL: ClassVar[str] = BinanceFuturesProtocol.default_rest_url
+
+
+class BinanceSbeConnectionMixin(BinanceConnectionMixin):
+    """Binance spot SBE market streams: the spot limits, binary SBE data frames."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = BinanceSbeProtocol
+    exchange: ClassVar[str] = BinanceSbeProtocol.name
+    DEFAULT_URL: ClassVar[str] = BinanceSbeProtocol.default_url
+    DEFAULT_REST_URL: ClassVar[str] = BinanceSbeProtocol.default_rest_url

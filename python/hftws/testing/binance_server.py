@@ -54,11 +54,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
+from hftws.testing import binance_sbe as sbe
 from hftws.testing.market import Level, SymbolSpec, fmt
 from hftws.testing.rest import Route, json_response
 from hftws.testing.server import Connection, ExchangeServer, Frame, Step, Subscription, now_ms
 
-__all__ = ["BinanceFuturesServer", "BinanceSpotServer"]
+__all__ = ["BinanceFuturesServer", "BinanceSbeServer", "BinanceSpotServer"]
 
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 #: USDⓈ-M streams served on ``/public`` (§8.2); the others are on ``/market``.
@@ -527,3 +528,77 @@ class BinanceFuturesServer(_BinanceBase):
 
     def depth_weight(self, limit: int) -> int | None:
         return self._WEIGHTS.get(limit)
+
+
+class _SbeStream(_Stream):
+    """One SBE stream: binary frames, never wrapped (the ``combined`` wrapper is JSON)."""
+
+    def wrapped(self, combined: bool) -> _Stream:
+        self.key = (self.name, "sbe")
+        return self
+
+    def render(self, step: Step) -> list[Frame]:
+        c = step.change
+        spec = self.server.market.spec(c.symbol)
+        pexp = int(spec.tick.as_tuple().exponent)
+        qexp = int(spec.lot.as_tuple().exponent)
+        event_us = time.time_ns() // 1000
+        if self.kind == "depth":
+            if not c.bids and not c.asks:
+                return []
+            frame = sbe.depth_diff(
+                c.symbol, event_us, c.first_id, c.last_id, c.bids, c.asks, pexp, qexp
+            )
+            return [frame]
+        if self.kind == "partial":
+            bids, asks = step.top(self.n)
+            return [sbe.depth_snapshot(c.symbol, event_us, c.last_id, bids, asks, pexp, qexp)]
+        if self.kind == "bestBidAsk":
+            if not step.bbo_changed:
+                return []
+            return [sbe.best_bid_ask(c.symbol, event_us, c.last_id, c.bid, c.ask, pexp, qexp)]
+        if not c.trades:
+            return []
+        fills = [(t.trade_id, t.price, t.size, t.side == "sell") for t in c.trades]
+        return [sbe.trades(c.symbol, event_us, c.time_ns // 1000, fills, pexp, qexp)]
+
+
+class BinanceSbeServer(BinanceSpotServer):
+    """Simulated Binance spot SBE market streams (``stream-sbe.binance.com``, ``binance.md`` §5).
+
+    The upgrade must carry an API key in ``X-MBX-APIKEY`` (Binance: an Ed25519 key; here any
+    of ``api_keys``), else HTTP 401 with ``-2015``. Control frames are the JSON ones of the
+    spot server; data frames are binary SBE (:mod:`hftws.testing.binance_sbe`): ``<s>@depth``
+    (diff, the JSON stream's id space), ``<s>@depth20``, ``<s>@bestBidAsk``, ``<s>@trade``.
+    REST is the spot REST (the snapshot a book syncs from).
+    """
+
+    def __init__(
+        self, specs: Any = None, *, api_keys: tuple[str, ...] = ("test-ed25519-key",), **kw: Any
+    ) -> None:
+        super().__init__(specs, **kw)
+        self.api_keys = frozenset(api_keys)
+        #: Upgrades refused for a missing or unknown key.
+        self.rejected_keys = 0
+
+    def _process_request(self, connection: Any, request: Any) -> Any:
+        refused = super()._process_request(connection, request)
+        if refused is not None:
+            return refused
+        if request.headers.get("X-MBX-APIKEY") not in self.api_keys:
+            self.rejected_keys += 1
+            body = '{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}\n'
+            return connection.respond(401, body)
+        return None
+
+    def parse_stream(self, name: str) -> _Stream | None:
+        symbol_part, _, suffix = name.partition("@")
+        symbol = symbol_part.upper()
+        if symbol_part != symbol_part.lower() or symbol not in self.market:
+            return None
+        kinds = {"depth": ("depth", 0), "depth20": ("partial", 20)}
+        kinds |= {"bestBidAsk": ("bestBidAsk", 0), "trade": ("trade", 0)}
+        if suffix not in kinds:
+            return None
+        kind, n = kinds[suffix]
+        return _SbeStream(self, name, symbol, kind, n)

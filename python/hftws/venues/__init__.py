@@ -7,7 +7,7 @@ ping. It does no I/O. Adding an exchange = an exchange protocol here + an authen
 """
 
 from hftws.venues.base import USER_AGENT, ExchangeProtocol, SubscriptionRequest
-from hftws.venues.binance import BinanceFuturesProtocol, BinanceProtocol
+from hftws.venues.binance import BinanceFuturesProtocol, BinanceProtocol, BinanceSbeProtocol
 from hftws.venues.gateio import GateioFuturesProtocol, GateioProtocol
 from hftws.venues.mexc import MexcProtocol
 
@@ -15,6 +15,7 @@ __all__ = [
     "USER_AGENT",
     "BinanceFuturesProtocol",
     "BinanceProtocol",
+    "BinanceSbeProtocol",
     "ExchangeProtocol",
     "GateioFuturesProtocol",
     "GateioProtocol",

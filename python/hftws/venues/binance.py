@@ -40,7 +40,7 @@ from hftws.venues.base import (
     no_signature,
 )
 
-__all__ = ["BinanceFuturesProtocol", "BinanceProtocol", "stream_name"]
+__all__ = ["BinanceFuturesProtocol", "BinanceProtocol", "BinanceSbeProtocol", "stream_name"]
 
 #: Request ids: unique among the pending requests of a process (§2.1: signed 64-bit).
 _ids = itertools.count(1)
@@ -205,3 +205,31 @@ class BinanceFuturesProtocol(BinanceProtocol):
             # A bare host (or the retired legacy path): the combined endpoint under the route.
             rest = parts.path.lstrip("/") or "stream"
         return urlunsplit((parts.scheme, parts.netloc, f"/{route}/{rest}", parts.query, ""))
+
+
+class BinanceSbeProtocol(BinanceProtocol):
+    """Binance spot SBE market streams (``wss://stream-sbe.binance.com:9443``, §5).
+
+    Same control protocol and limits as the JSON streams; data frames are binary SBE (decoded
+    in Rust on the socket read). Streams: ``<s>@depth`` (diff), ``<s>@depth20``,
+    ``<s>@bestBidAsk`` and ``<s>@trade``. The upgrade carries an Ed25519 API key in
+    ``X-MBX-APIKEY`` (the connection adds it; it is kept out of the policy and its repr).
+    """
+
+    name: ClassVar[str] = "binance_sbe"
+    default_url: ClassVar[str] = "wss://stream-sbe.binance.com:9443/stream"
+
+    @classmethod
+    def depth_subscription(cls, symbol: str, interval: str | None = None, **_: str) -> Subscription:
+        """SBE diff depth ``<s>@depth`` (one speed: 20 ms since 2026-08-04)."""
+        return Subscription(stream_name(symbol, "depth"))
+
+    @classmethod
+    def trades_subscription(cls, symbol: str, kind: str | None = None, **_: str) -> Subscription:
+        """SBE trades ``<s>@trade`` (one event per match, all its fills)."""
+        return Subscription(stream_name(symbol, "trade"))
+
+    @classmethod
+    def ticker_subscription(cls, symbol: str, **_: str) -> Subscription:
+        """SBE best bid/ask ``<s>@bestBidAsk`` (auto-culled: a newer one replaces an unsent one)."""
+        return Subscription(stream_name(symbol, "bestBidAsk"))
