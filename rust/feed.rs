@@ -249,4 +249,41 @@ mod tests {
         assert_eq!(put(&mut b, other.as_bytes()), Offer::WrongSymbol);
         assert!(b.pending.is_empty());
     }
+
+    /// The reference's SBE DepthDiff vector (`binance.md` §5): ids 100..102, BTCUSDT.
+    const SBE_DIFF: [u8; 82] = [
+        0x1a, 0x00, 0x13, 0x27, 0x01, 0x00, 0x00, 0x00, 0x40, 0x22, 0x20, 0x18, 0x24, 0x0a, 0x06,
+        0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x66, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0xfe, 0xf8, 0x10, 0x00, 0x01, 0x00, 0xac, 0x2e, 0x63, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x80, 0xd1, 0xf0, 0x08, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0xad, 0x2e,
+        0x63, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,
+        0x42, 0x54, 0x43, 0x55, 0x53, 0x44, 0x54,
+    ];
+
+    #[test]
+    fn held_binance_sbe_and_json_pushes_replay_by_their_bytes() {
+        assert!(is_sbe(&SBE_DIFF));
+        assert!(!is_sbe(br#"{"e":"depthUpdate"}"#));
+        assert!(!is_sbe(b" {}"));
+        let mut b = OrderBook::new(SeqRule::BinanceSpot, None);
+        b.pending = Pending::new(100, 1 << 20);
+        let json = br#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":103,"u":104,"b":[["65000.11","2"]],"a":[]}"#;
+        assert_eq!(
+            offer(&mut b, Some("BTCUSDT"), &SBE_DIFF).unwrap(),
+            Offer::Held
+        );
+        assert_eq!(offer(&mut b, Some("BTCUSDT"), json).unwrap(), Offer::Held);
+        b.load_snapshot::<Infallible>(101, |w| {
+            w.ask(
+                Decimal::parse("65000.13").unwrap(),
+                Decimal::parse("1").unwrap(),
+            );
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(replay(&mut b, Some("BTCUSDT")), Status::Applied);
+        assert!(b.in_sync());
+        assert_eq!(b.sequence(), 104);
+        assert_eq!(b.asks().best(), None, "the SBE diff deleted the only ask");
+    }
 }

@@ -117,9 +117,10 @@ class ClientProtocol:
     Args:
         host: the ``Host`` header value (``host`` or ``host:port``).
         target: the request target (path and query).
-        exchange: ``"mexc"``, ``"gateio"`` or ``"gateio_futures"`` to decode payloads in the
-            same Rust call as the frames (items are typed events); None for ``(opcode,
-            payload)`` pairs.
+        exchange: ``"mexc"``, ``"gateio"``, ``"gateio_futures"``, ``"binance"`` or
+            ``"binance_futures"`` to decode payloads in the same Rust call as the frames (items
+            are typed events; Binance binary frames are SBE); None for ``(opcode, payload)``
+            pairs.
         key: a fixed ``Sec-WebSocket-Key`` (tests); random by default.
     """
 
