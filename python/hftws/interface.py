@@ -486,7 +486,16 @@ class BaseWebSocketInterface(Generic[E]):
         return await self.auth.connection_url(self.policy.url)
 
     async def _open(self) -> WebSocketConnection:
-        self._set_state(ConnectionState.CONNECTING)
+        # A rollover (make-before-break) keeps serving on the old socket while the new one
+        # opens: the connection stays in its state (books on it stay in sync).
+        old_conn = self._conn
+        rolling = (
+            old_conn is not None
+            and old_conn.is_open
+            and self.state in (ConnectionState.CONNECTED, ConnectionState.SUBSCRIBED)
+        )
+        if not rolling:
+            self._set_state(ConnectionState.CONNECTING)
         holder: list[WebSocketConnection] = []
 
         def closed(code: int, reason: str) -> None:
@@ -518,7 +527,8 @@ class BaseWebSocketInterface(Generic[E]):
         self._lost.clear()
         self._last_ping = time.monotonic()
         self.close_code = None
-        self._set_state(ConnectionState.CONNECTED)
+        if not rolling:
+            self._set_state(ConnectionState.CONNECTED)
         try:
             await self.auth.after_connect()
             await self._resubscribe()

@@ -8,13 +8,16 @@ at its sequence, with the connection up and the subscription active.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from client_helpers import own_tasks, wait_for
-from test_books_never_lie import Sentinel
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from test_books_never_lie import Sentinel, _act
 
 from hftws.books import VENUES, OrderBookManager
 from hftws.errors import SubscriptionError
@@ -173,3 +176,82 @@ async def test_watch_rejects_futures_limits_binance_does_not_serve() -> None:
             await b.watch("binance_futures", "BTCUSDT", depth=5000)
         with pytest.raises(ValueError, match="obu"):
             await b.watch("binance_futures", "BTCUSDT", mode="obu")
+
+
+# -- property: random interleavings of faults ------------------------------------------------
+
+ACTIONS = [
+    "gap",
+    "duplicate",
+    "drop_1006",
+    "drop_1005",
+    "refuse_upgrades",
+    "snapshot_behind",
+    "snapshot_ahead",
+    "slow_snapshot_and_drop",
+    "refuse_resubscribe",
+    "stall",
+    "snapshot_429",
+    "server_shutdown",
+]
+
+
+async def _binance_act(action: str, server: Server, book: Any) -> None:
+    f = server.faults
+    if action == "duplicate":
+        f.duplicate(2)
+    elif action == "refuse_resubscribe":
+        pattern = book.symbol.lower() + "@depth*"
+        f.refuse(pattern)
+        f.close_with(1006)
+        await asyncio.sleep(0.3)
+        f.allow(pattern)
+        if book.refused is not None:
+            await book._manager.watch(book.exchange, book.symbol, timeout=None)
+    elif action == "snapshot_429":
+        f.rest_status(429, retry_after=0.2)
+        await book._manager.resync(book.exchange, book.symbol)
+    elif action == "server_shutdown":
+        server.server_shutdown(close_after=0.3)
+    else:
+        await _act(action, server, book)
+
+
+@settings(
+    max_examples=8 if os.environ.get("CI") else 3,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(
+    exchange=st.sampled_from(["binance", "binance_futures"]),
+    actions=st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=4),
+    pause=st.sampled_from([0.05, 0.2]),
+)
+def test_books_never_report_in_sync_while_wrong_under_random_faults(
+    exchange: str, actions: list[str], pause: float
+) -> None:
+    cls = BinanceSpotServer if exchange == "binance" else BinanceFuturesServer
+
+    async def run() -> None:
+        async with asyncio.timeout(60), cls(rate=300) as server:
+            books = OrderBookManager(
+                urls={exchange: server.url},
+                rest_urls={exchange: server.rest_url},
+                ping_interval=0.2,
+                idle_timeout=0.6,
+            )
+            async with books:
+                book = await books.watch(exchange, "BTCUSDT", timeout=15)
+                sentinel = Sentinel(book, server)
+                for action in actions:
+                    await _binance_act(action, server, book)
+                    await asyncio.sleep(pause)
+                server.faults.reset()
+                if book.refused is not None:
+                    await books.watch(exchange, "BTCUSDT", timeout=None)
+                await book.wait_in_sync(20)
+                await more_updates(book, 20)
+                await sentinel.stop()
+                assert sentinel.checks > 0
+
+    asyncio.run(run())
