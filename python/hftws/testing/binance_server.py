@@ -62,8 +62,9 @@ from hftws.testing.server import Connection, ExchangeServer, Frame, Step, Subscr
 __all__ = ["BinanceFuturesServer", "BinanceSbeServer", "BinanceSpotServer"]
 
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
-#: USDⓈ-M streams served on ``/public`` (§8.2); the others are on ``/market``.
-_PUBLIC = ("depth", "bookTicker")
+#: USDⓈ-M streams served on ``/public`` (§8.2; ``trade`` as Binance.Net routes it); the others
+#: are on ``/market``.
+_PUBLIC = ("depth", "bookTicker", "trade")
 
 
 def _dumps(obj: Any) -> str:
@@ -254,7 +255,11 @@ class _BinanceBase(ExchangeServer):
         self._states.pop(conn, None)
 
     async def _age_limit(self, conn: Connection, age: float) -> None:
-        await asyncio.sleep(age)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + age
+        # Polled, so a connection that ends first (or the server stopping) ends this task.
+        while not conn.closed and loop.time() < deadline:
+            await asyncio.sleep(min(0.05, max(deadline - loop.time(), 0.0)))
         if not conn.closed:
             conn.closed = True
             with contextlib.suppress(Exception):

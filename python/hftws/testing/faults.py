@@ -116,8 +116,9 @@ class Faults:
 
         Keys: MEXC the channel string (``spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT``);
         Gate ``<channel>:<payload items joined by ",">`` (``spot.order_book_update:BTC_USDT,100ms``,
-        ``spot.obu:ob.BTC_USDT.50``). MEXC answers with its "Blocked!" refusal; Gate with
-        ``error: {code, message}`` (default message ``refused <key>``).
+        ``spot.obu:ob.BTC_USDT.50``); Binance the stream name (``btcusdt@depth@100ms``). MEXC
+        answers with its "Blocked!" refusal; Gate with ``error: {code, message}``; Binance with
+        ``{"code", "msg", "id"}`` (default message ``refused <key>``).
         """
         self._refused[pattern] = (code, message or "")
 
