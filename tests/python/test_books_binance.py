@@ -193,6 +193,7 @@ ACTIONS = [
     "stall",
     "snapshot_429",
     "server_shutdown",
+    "garbage",
 ]
 
 
@@ -213,6 +214,8 @@ async def _binance_act(action: str, server: Server, book: Any) -> None:
         await book._manager.resync(book.exchange, book.symbol)
     elif action == "server_shutdown":
         server.server_shutdown(close_after=0.3)
+    elif action == "garbage":
+        f.send_garbage(2)  # truncated depth JSON: the book must not trust what follows
     else:
         await _act(action, server, book)
 
