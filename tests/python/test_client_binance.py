@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -240,3 +241,61 @@ async def test_age_limit_is_rolled_over_before_the_server_cuts() -> None:
             await ws.subscribe_trades("BTCUSDT")
             await wait_for(lambda: ws.metrics.rollovers >= 3, timeout=10)
             assert ws.metrics.reconnects == 0 and ws.connected
+
+
+def test_message_handler_routes_every_kind() -> None:
+    from hftws.events import MessageType
+    from hftws.exchanges.binance import BinanceSpotPublicMessageHandler
+
+    handler = BinanceSpotPublicMessageHandler()
+    seen: dict[MessageType, list[str]] = {}
+    for mtype in (
+        MessageType.ORDERBOOK,
+        MessageType.TRADE,
+        MessageType.TICKER,
+        MessageType.KLINE,
+        MessageType.SUBSCRIBE,
+        MessageType.ERROR,
+    ):
+        handler.on(mtype, _collector(seen.setdefault(mtype, [])))
+    shutdowns: list[Any] = []
+    handler.shutdown_listeners.append(shutdowns.append)
+    kline = {
+        "e": "kline", "E": 1, "s": "BNBBTC",
+        "k": {"t": 1, "T": 2, "s": "BNBBTC", "i": "1m", "f": 1, "L": 2, "o": "0.1", "c": "0.2",
+              "h": "0.3", "l": "0.05", "v": "10", "n": 2, "x": False, "q": "1", "V": "5",
+              "Q": "0.5", "B": "0"},
+    }  # fmt: skip
+    frames = [
+        '{"e":"depthUpdate","E":1,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[]}',
+        '{"e":"trade","E":1,"s":"BNBBTC","t":12345,"p":"0.001","q":"100","T":1,"m":true,"M":true}',
+        '{"stream":"bnbbtc@aggTrade","data":{"e":"aggTrade","E":1,"s":"BNBBTC","a":1,"p":"0.001",'
+        '"q":"1","f":1,"l":1,"T":1,"m":true,"M":true}}',
+        '{"stream":"bnbusdt@bookTicker","data":{"u":400900217,"s":"BNBUSDT","b":"25.35",'
+        '"B":"31.21","a":"25.36","A":"40.66"}}',
+        json.dumps(kline),
+        '{"result":null,"id":1}',
+        '{"code":2,"msg":"Invalid request","id":2}',
+        '{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1770123456789}}',
+    ]
+    for frame in frames:
+        handler._handle_message(binance.parse(frame))
+    assert {m: kinds for m, kinds in seen.items() if kinds} == {
+        MessageType.ORDERBOOK: ["depth"],
+        MessageType.TRADE: ["trade", "agg_trade"],
+        MessageType.TICKER: ["book_ticker"],
+        MessageType.KLINE: ["kline"],
+        MessageType.SUBSCRIBE: ["reply"],
+        MessageType.ERROR: ["error"],
+    }
+    assert [s.kind for s in shutdowns] == ["server_shutdown"]
+    # Raw bytes (recording taps) take the same routes.
+    handler._handle_message(frames[1].encode())
+    assert seen[MessageType.TRADE][-1] == "trade"
+
+
+def _collector(into: list[str]) -> Callable[[Any], None]:
+    def collect(event: Any) -> None:
+        into.append(event.kind)
+
+    return collect
