@@ -721,7 +721,7 @@ class BaseWebSocketInterface(Generic[E]):
                 self._last_ping = now
                 if p.ping_message is not None:
                     await self._send_text(p.ping_message())
-                conn.ping()
+                await self._send_ping(conn)
             if p.max_connection_age is not None and now - conn.opened_at >= p.max_connection_age:
                 await self.rollover()
 
@@ -771,6 +771,19 @@ class BaseWebSocketInterface(Generic[E]):
         if sent > seen:
             self._limiter.note(sent - seen)
         self._controls_charged = (conn, sent)
+
+    async def _send_ping(self, conn: WebSocketConnection) -> None:
+        """A protocol ping, within the send limit (only the pongs that answer the server go
+        out unthrottled: they cannot wait)."""
+        self._charge_controls()
+        await self._limiter.acquire()
+        if not conn.is_open:
+            return
+        conn.ping()
+        seen_conn, seen = self._controls_charged
+        if seen_conn is conn:
+            # Counted by acquire() already: not again as a control frame.
+            self._controls_charged = (conn, seen + 1)
 
     async def _send_text(self, text: str) -> None:
         self._charge_controls()

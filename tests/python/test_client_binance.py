@@ -299,3 +299,31 @@ def _collector(into: list[str]) -> Callable[[Any], None]:
         into.append(event.kind)
 
     return collect
+
+
+async def test_pings_and_pongs_are_counted_once_in_the_send_window() -> None:
+    class Proto:
+        controls_sent = 0
+
+    class Conn:
+        is_open = True
+        protocol = Proto()
+
+        def ping(self) -> None:
+            self.protocol.controls_sent += 1
+
+    ws = create_websocket_handler_direct("binance", url="ws://127.0.0.1:9/stream")
+    conn: Any = Conn()
+    ws._conn = conn
+    await ws._send_ping(conn)
+    conn.protocol.controls_sent += 1  # a pong the protocol answered by itself
+    await ws._send_ping(conn)
+    limiter = ws._limiter
+    assert isinstance(limiter, SlidingWindowLimiter)
+    assert limiter.in_window() == 3  # two pings, one pong: each once
+    start = time.monotonic()
+    for _ in range(3):
+        await ws._send_ping(conn)  # the 5th frame in the window waits (4 allowed)
+    assert time.monotonic() - start >= 0.5
+    assert limiter.in_window() <= 4
+    ws._conn = None
