@@ -30,10 +30,13 @@ from hftws.metrics import Metrics
 from hftws.subscriptions import Subscription
 
 if TYPE_CHECKING:
+    from hftws._core import BinanceSbeBestBidAsk, BinanceSbeDepth, BinanceSbeTrades, BookUpdate
     from hftws.exchanges.binance import (
         BinanceBookEvent,
         BinanceFuturesPublicHandler,
         BinancePublicEvent,
+        BinanceSbeEvent,
+        BinanceSbePublicHandler,
         BinanceSpotPublicHandler,
         BinanceTickerEvent,
         BinanceTradeEvent,
@@ -126,6 +129,7 @@ GateioName = Literal["gateio", "gate"]
 GateioFuturesName = Literal["gateio_futures", "gate_futures", "gateio-futures"]
 BinanceName = Literal["binance"]
 BinanceFuturesName = Literal["binance_futures", "binance-futures", "binance_usdm"]
+BinanceSbeName = Literal["binance_sbe"]
 
 if TYPE_CHECKING:
     MexcManager: TypeAlias = "WebSocketManager[MexcPublicHandler, MexcPublicEvent, MexcBookEvent, MexcTradeEvent, MexcTickerEvent]"  # noqa: E501
@@ -133,6 +137,7 @@ if TYPE_CHECKING:
     GateioFuturesManager: TypeAlias = "WebSocketManager[GateioFuturesPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
     BinanceManager: TypeAlias = "WebSocketManager[BinanceSpotPublicHandler, BinancePublicEvent, BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent]"  # noqa: E501
     BinanceFuturesManager: TypeAlias = "WebSocketManager[BinanceFuturesPublicHandler, BinancePublicEvent, BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent]"  # noqa: E501
+    BinanceSbeManager: TypeAlias = "WebSocketManager[BinanceSbePublicHandler, BinanceSbeEvent, BinanceSbeDepth | BookUpdate, BinanceSbeTrades, BinanceSbeBestBidAsk]"  # noqa: E501
     PrivateManager: TypeAlias = "WebSocketManager[C, PrivateEvent, Any, Any, Any]"
 
 
@@ -176,6 +181,14 @@ def create_websocket_handler_direct(
     credentials: None = ...,
     **kwargs: Any,
 ) -> BinanceFuturesPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: BinanceSbeName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BinanceSbePublicHandler: ...
 @overload
 def create_websocket_handler_direct(
     exchange: Literal["mexc_private"],
@@ -281,6 +294,14 @@ def create_websocket_manager(
     credentials: None = ...,
     **kwargs: Any,
 ) -> BinanceFuturesManager: ...
+@overload
+def create_websocket_manager(
+    exchange: BinanceSbeName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BinanceSbeManager: ...
 @overload
 def create_websocket_manager(
     exchange: Literal["mexc_private"],
