@@ -36,6 +36,8 @@ const POW10: [u128; 39] = {
 impl Decimal {
     /// Zero.
     pub const ZERO: Decimal = Decimal(0);
+    /// The raw count of one unit (10^18).
+    pub const ONE_RAW: i128 = ONE;
 
     /// Builds a decimal from its raw count of 10^-18 units.
     #[must_use]

@@ -36,7 +36,7 @@ from hftws.errors import (
     SubscriptionError,
     UnknownExchange,
 )
-from hftws.events import MessageType
+from hftws.events import BookTicker, MessageType, Trade
 from hftws.interface import BaseWebSocketInterface
 from hftws.lifecycle import ConnectionState
 from hftws.manager import (
@@ -56,6 +56,7 @@ __all__ = [
     "BaseWebSocketInterface",
     "BinanceDecodeError",
     "BookStatus",
+    "BookTicker",
     "BookUpdate",
     "ConnectError",
     "ConnectTimeout",
@@ -86,6 +87,7 @@ __all__ = [
     "SnapshotError",
     "Subscription",
     "SubscriptionError",
+    "Trade",
     "UnknownExchange",
     "WebSocketConfig",
     "WebSocketManager",

@@ -24,14 +24,18 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
-from hftws._core import BookStatus, BookUpdate, HftwsError, OrderBook
+from hftws._core import BookStatus, BookUpdate, OrderBook
+from hftws.credentials import Credentials
 from hftws.errors import HftwsTimeoutError, SubscriptionError, UnknownExchange
 from hftws.events import MessageType
 from hftws.interface import BaseWebSocketInterface, ConnectionState
 from hftws.manager import AnyWebSocketManager, create_websocket_manager
 from hftws.rest import RateLimited, RestClient, RestError
+from hftws.snapshots import SnapshotError as SnapshotError
+from hftws.snapshots import SnapshotSource, choose_snapshot_source
 from hftws.subscriptions import Subscription
 
 log = logging.getLogger("hftws.books")
@@ -44,7 +48,7 @@ BookListener = Callable[["LocalBook"], Any]
 class _Venue:
     """How one exchange serves books."""
 
-    rule: Literal["mexc", "gate", "binance", "binance_futures"]
+    rule: Literal["mexc", "gate", "binance", "binance_futures", "kucoin", "kucoin_futures"]
     snapshot_path: str
     symbol_param: str
     #: Classic book depths the stream can describe exactly (the REST snapshot and the book
@@ -74,6 +78,10 @@ VENUES = {
         1000,
         rest_limits=(5, 10, 20, 50, 100, 500, 1000),
     ),
+    # KuCoin: the full-depth stream; the snapshot endpoint (and so how deep the book is
+    # exact) depends on the credentials (hftws.snapshots).
+    "kucoin": _Venue("kucoin", "", "symbol", None, 100),
+    "kucoin_futures": _Venue("kucoin_futures", "", "symbol", None, 100),
 }
 #: Venues whose REST snapshot carries ``lastUpdateId`` (Gate: ``id``).
 _LAST_UPDATE_ID = frozenset({"mexc", "binance", "binance_futures"})
@@ -88,10 +96,6 @@ MAX_HELD = 20_000
 BRIDGE_TIMEOUT = 5.0
 #: How long a sync waits for the first push before fetching the snapshot anyway.
 FIRST_PUSH_WAIT = 1.0
-
-
-class SnapshotError(HftwsError):
-    """A REST snapshot could not be fetched or read."""
 
 
 def _levels(raw: list[Any]) -> list[tuple[Any, Any]]:
@@ -126,6 +130,7 @@ class LocalBook:
         symbol: str,
         mode: Mode,
         depth: int,
+        source: SnapshotSource | None = None,
     ) -> None:
         venue = VENUES[exchange]
         self.exchange = exchange
@@ -133,9 +138,21 @@ class LocalBook:
         self.mode: Mode = mode
         #: Levels per side the book is exact to (None: the whole book): the stream's depth.
         self.exact_depth: int | None = None if venue.depths is None and mode == "classic" else depth
+        #: The snapshot endpoint in use, where an exchange has several (KuCoin: the public
+        #: ``level2_100`` without a key), else None.
+        self.source = source
         #: REST snapshot depth (classic books).
         self.limit = depth
-        self.book = OrderBook(venue.rule, max_depth=self.exact_depth, symbol=symbol, hold=MAX_HELD)
+        #: Per side, the worst price the last snapshot covered when it was cut at its depth
+        #: (None: that side of the snapshot was the whole book). Levels beyond it are known
+        #: only when a push touched them.
+        self.bounds: tuple[Decimal | None, Decimal | None] = (None, None)
+        max_depth = self.exact_depth
+        if source is not None:
+            # The stream is full depth: keep every level, say how deep the snapshot was.
+            self.exact_depth = source.exact_depth
+            max_depth = None
+        self.book = OrderBook(venue.rule, max_depth=max_depth, symbol=symbol, hold=MAX_HELD)
         # Not linked until the exchange confirms the subscription.
         self.book.set_linked(False)
         self._venue = venue
@@ -181,6 +198,29 @@ class LocalBook:
     @property
     def sequence(self) -> int:
         return self.book.sequence
+
+    @property
+    def snapshot_source(self) -> str:
+        """Which snapshot the book syncs from and how deep it is exact
+        (``"public level2_100, exact to 100 levels"``)."""
+        name = self.source.name if self.source is not None else "REST snapshot"
+        if self.mode == "obu":
+            name = "obu stream"
+        depth = self.exact_depth
+        return f"{name}, exact to {'the full book' if depth is None else f'{depth} levels'}"
+
+    def exact_levels(
+        self, n: int | None = None
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """``depth(n)`` cut to the prices the last snapshot covered (the part of a book
+        synced from a partial snapshot that is known exactly)."""
+        bids, asks = self.book.depth(n)
+        low, high = self.bounds
+        if low is not None:
+            bids = [lv for lv in bids if Decimal(lv[0]) >= low]
+        if high is not None:
+            asks = [lv for lv in asks if Decimal(lv[0]) <= high]
+        return bids, asks
 
     @property
     def updates(self) -> int:
@@ -380,6 +420,12 @@ class LocalBook:
         bids, asks, last_id = await self._manager._snapshot(self)
         if not self.book.linked:
             return  # the link went down during the fetch: its pushes are gone
+        depth = self.exact_depth if self.source is not None else None
+        if depth is not None:
+            self.bounds = (
+                Decimal(str(bids[-1][0])) if len(bids) >= depth else None,
+                Decimal(str(asks[-1][0])) if len(asks) >= depth else None,
+            )
         status = self.book.load_snapshot(bids, asks, last_id)
         if status is BookStatus.GAP:
             self.stale_snapshots += 1  # older than the held pushes: fetch again
@@ -420,8 +466,13 @@ class OrderBookManager:
         urls: dict[str, str] | None = None,
         rest_urls: dict[str, str] | None = None,
         rest: RestClient | None = None,
+        credentials: dict[str, Credentials] | None = None,
         **policy_overrides: Any,
     ) -> None:
+        """``credentials`` (exchange -> key) choose better snapshot endpoints where an
+        exchange keeps them behind a key (KuCoin spot: the full book instead of the top 100,
+        see ``hftws.snapshots``); books stream public data either way."""
+        self._credentials = credentials or {}
         self._urls = urls or {}
         self._rest_urls = rest_urls or {}
         self._policy = policy_overrides
@@ -478,11 +529,19 @@ class OrderBookManager:
         only the REST snapshot's limit: MEXC and Binance spot 5000 by default, Binance USDⓈ-M
         1000, one of 5, 10, 20, 50, 100, 500, 1000). ``limit`` is an older name for ``depth``.
         Snapshots answered 429/418 are retried after the exchange's ``Retry-After``.
+        KuCoin books (``"kucoin"``, ``"kucoin_futures"``) follow the full-depth stream and
+        sync from the snapshot the credentials allow: without a key the spot book uses the
+        public ``level2_100`` and is exact to 100 levels (``book.snapshot_source``,
+        ``book.exact_depth``, ``book.exact_levels()``); futures snapshots are the whole book.
 
         A refused subscription raises ``SubscriptionError`` and leaves nothing behind, so
         ``watch`` can be called again.
         """
-        exchange = {"gate": "gateio", "gate_futures": "gateio_futures"}.get(exchange, exchange)
+        exchange = {
+            "gate": "gateio",
+            "gate_futures": "gateio_futures",
+            "kucoin-futures": "kucoin_futures",
+        }.get(exchange, exchange)
         if exchange not in VENUES:
             raise UnknownExchange(
                 f"unknown exchange {exchange!r}; valid: {', '.join(sorted(VENUES))}"
@@ -523,7 +582,8 @@ class OrderBookManager:
             # Refused earlier (on a re-subscribe, say): ask again; a refusal raises here.
             await book._shard.subscribe(self._subscription(book))
         if book is None:
-            book = LocalBook(self, exchange, symbol, mode, depth)
+            source = choose_snapshot_source(exchange, self._credentials.get(exchange))
+            book = LocalBook(self, exchange, symbol, mode, depth, source)
             self.books[key] = book
             try:
                 manager = await self._ensure_manager(exchange)
@@ -642,6 +702,13 @@ class OrderBookManager:
     async def _snapshot(self, book: LocalBook) -> tuple[list[Any], list[Any], int]:
         venue = book._venue
         base = self._manager_for(book.exchange).handler.rest_url
+        if book.source is not None:
+            try:
+                return await book.source.fetch(self._rest, base, book.symbol)
+            except TimeoutError:
+                raise SnapshotError(
+                    f"{book.exchange} snapshot for {book.symbol}: no answer from {base}"
+                ) from None
         params = {venue.symbol_param: book.symbol, "limit": str(book.limit)}
         if venue.rule == "gate":
             params["with_id"] = "true"
@@ -674,6 +741,7 @@ class OrderBookManager:
                 "refused": b.refused,
                 "levels": (b.book.bid_count, b.book.ask_count),
                 "held": b.book.held,
+                "snapshot": b.snapshot_source,
             }
             for (ex, sym), b in self.books.items()
         }

@@ -1,10 +1,11 @@
 """API credentials for private streams, and the errors of authentication.
 
-``Credentials`` holds an API key, its secret and (Gate.io futures) the user id. It never shows
-any of them: ``repr``/``str`` print ``Credentials(<hidden>)``, and every error message names the
-environment variables or the failure, never a value. Credentials come from arguments or from the
-environment (``HFTWS_<EXCHANGE>_API_KEY``, ``..._API_SECRET``, ``..._UID``), and a missing one is a
-:class:`MissingCredentials` raised when the handler is built, before any connection is made.
+``Credentials`` holds an API key, its secret, (Gate.io futures) the user id and (KuCoin) the
+API passphrase. It never shows any of them: ``repr``/``str`` print ``Credentials(<hidden>)``, and
+every error message names the environment variables or the failure, never a value. Credentials
+come from arguments or from the environment (``HFTWS_<EXCHANGE>_API_KEY``, ``..._API_SECRET``,
+``..._UID``, ``..._API_PASSPHRASE``), and a missing one is a :class:`MissingCredentials` raised
+when the handler is built, before any connection is made.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any
 
 from hftws._core import HftwsError
 
-__all__ = ["AuthenticationError", "Credentials", "MissingCredentials", "env_names"]
+__all__ = [
+    "AuthenticationError",
+    "Credentials",
+    "MissingCredentials",
+    "env_names",
+    "passphrase_env_name",
+]
 
 #: Exchange names accepted by :meth:`Credentials.from_env` -> the environment prefix.
 _ENV_EXCHANGES = {
@@ -27,7 +34,13 @@ _ENV_EXCHANGES = {
     "gateio_private": "GATEIO",
     "gateio_futures": "GATEIO",
     "gateio_futures_private": "GATEIO",
+    "kucoin": "KUCOIN",
+    "kucoin_private": "KUCOIN",
+    "kucoin_futures": "KUCOIN",
+    "kucoin_futures_private": "KUCOIN",
 }
+#: Environment prefixes whose keys always come with an API passphrase (KuCoin, ``kucoin.md`` §6).
+_PASSPHRASE_PREFIXES = frozenset({"KUCOIN"})
 
 
 class MissingCredentials(HftwsError):
@@ -45,26 +58,41 @@ class AuthenticationError(HftwsError):
         self.reason = reason
 
 
+def _env_prefix(exchange: str) -> str:
+    return _ENV_EXCHANGES.get(exchange.lower().replace("-", "_"), exchange.upper())
+
+
 def env_names(exchange: str) -> tuple[str, str, str]:
     """The three variable names read for ``exchange`` (key, secret, uid)."""
-    prefix = _ENV_EXCHANGES.get(exchange.lower().replace("-", "_"), exchange.upper())
-    base = f"HFTWS_{prefix}"
+    base = f"HFTWS_{_env_prefix(exchange)}"
     return f"{base}_API_KEY", f"{base}_API_SECRET", f"{base}_UID"
+
+
+def passphrase_env_name(exchange: str) -> str:
+    """The variable holding the API passphrase of ``exchange`` (``HFTWS_KUCOIN_API_PASSPHRASE``)."""
+    return f"HFTWS_{_env_prefix(exchange)}_API_PASSPHRASE"
+
+
+def _needs_passphrase(exchange: str) -> bool:
+    return _env_prefix(exchange) in _PASSPHRASE_PREFIXES
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """An API key pair (and the account's user id where an exchange needs it).
+    """An API key pair (and the account's user id or passphrase where an exchange needs it).
 
     Args:
         api_key: the API key (sent to the exchange; still never printed).
         api_secret: the secret used to sign (never sent, never printed).
         uid: the account's user id (Gate.io futures private channels).
+        passphrase: the API passphrase chosen when the key was created (KuCoin); sent only
+            encrypted with the secret (key version 2 and later), never printed.
     """
 
     api_key: str = field(repr=False)
     api_secret: str = field(repr=False)
     uid: str | None = field(default=None, repr=False)
+    passphrase: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("api_key", "api_secret"):
@@ -75,6 +103,10 @@ class Credentials:
             object.__setattr__(self, "uid", str(self.uid))
             if not self.uid:
                 raise MissingCredentials("Credentials.uid must not be empty when given")
+        if self.passphrase is not None and (
+            not isinstance(self.passphrase, str) or not self.passphrase
+        ):
+            raise MissingCredentials("Credentials.passphrase must be a non-empty string when given")
 
     def __repr__(self) -> str:
         return "Credentials(<hidden>)"
@@ -87,36 +119,64 @@ class Credentials:
 
     @classmethod
     def from_env(
-        cls, exchange: str, *, require_uid: bool = False, environ: Mapping[str, str] | None = None
+        cls,
+        exchange: str,
+        *,
+        require_uid: bool = False,
+        require_passphrase: bool | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> Credentials:
-        """Read ``HFTWS_<EXCHANGE>_API_KEY``/``_API_SECRET``/``_UID`` (MEXC, GATEIO).
+        """Read ``HFTWS_<EXCHANGE>_API_KEY``/``_API_SECRET``/``_UID``/``_API_PASSPHRASE``
+        (MEXC, GATEIO, KUCOIN).
+
+        ``require_passphrase`` defaults to True for KuCoin (its keys always have one).
 
         Raises:
             MissingCredentials: naming every variable that is unset or empty.
         """
         env = os.environ if environ is None else environ
         key_var, secret_var, uid_var = env_names(exchange)
+        phrase_var = passphrase_env_name(exchange)
         key, secret, uid = env.get(key_var), env.get(secret_var), env.get(uid_var) or None
+        passphrase = env.get(phrase_var) or None
         missing = [n for n, v in ((key_var, key), (secret_var, secret)) if not v]
         if require_uid and uid is None:
             missing.append(uid_var)
+        if require_passphrase is None:
+            require_passphrase = _needs_passphrase(exchange)
+        if require_passphrase and passphrase is None:
+            missing.append(phrase_var)
         if missing:
             raise MissingCredentials(
                 f"{exchange} private streams need credentials: pass credentials=Credentials(...) "
                 f"or set {', '.join(missing)}"
             )
         assert key is not None and secret is not None
-        return cls(key, secret, uid)
+        return cls(key, secret, uid, passphrase)
 
     @classmethod
     def resolve(
-        cls, credentials: Credentials | None, exchange: str, *, require_uid: bool = False
+        cls,
+        credentials: Credentials | None,
+        exchange: str,
+        *,
+        require_uid: bool = False,
+        require_passphrase: bool | None = None,
     ) -> Credentials:
         """``credentials`` if given (checked), else :meth:`from_env`."""
+        if require_passphrase is None:
+            require_passphrase = _needs_passphrase(exchange)
         if credentials is None:
-            return cls.from_env(exchange, require_uid=require_uid)
+            return cls.from_env(
+                exchange, require_uid=require_uid, require_passphrase=require_passphrase
+            )
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a hftws.Credentials")
+        if require_passphrase and credentials.passphrase is None:
+            raise MissingCredentials(
+                f"{exchange} private streams need the API passphrase: "
+                f"Credentials(..., passphrase=...) or {passphrase_env_name(exchange)}"
+            )
         if require_uid and credentials.uid is None:
             _, _, uid_var = env_names(exchange)
             raise MissingCredentials(

@@ -39,6 +39,7 @@ __all__ = [
     "ProtocolError",
     "SubscriptionError",
     "UnknownExchange",
+    "WelcomeTimeout",
 ]
 
 
@@ -52,6 +53,10 @@ class HftwsTimeoutError(HftwsError, TimeoutError):
 
 class ConnectTimeout(ConnectError, HftwsTimeoutError):
     """The connection or the upgrade did not complete within ``open_timeout``."""
+
+
+class WelcomeTimeout(ConnectTimeout):
+    """The upgrade completed but the server's greeting (KuCoin ``welcome``) never came."""
 
 
 class UnknownExchange(HftwsError, ValueError):

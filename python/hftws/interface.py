@@ -41,7 +41,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from hftws._core import BookStatus, OrderBook, StreamDecoder
 from hftws.auth.base import Authenticator, NoAuth
-from hftws.errors import ConnectError, HftwsError, SubscriptionError
+from hftws.errors import ConnectError, HftwsError, SubscriptionError, WelcomeTimeout
 from hftws.event_queue import EventQueue, Overflow
 from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler
@@ -49,6 +49,7 @@ from hftws.lifecycle import CONNECTION_TRANSITIONS, ConnectionState, StateMachin
 from hftws.policy import Backoff, ConnectionPolicy
 from hftws.protocol import BookRegistration, Recorder
 from hftws.rate_limit import RateLimiter, SlidingWindowLimiter
+from hftws.rest import RestClient
 from hftws.subscriptions import (
     AckOutcome,
     ResultCallback,
@@ -56,7 +57,7 @@ from hftws.subscriptions import (
     SubscriptionSet,
 )
 from hftws.transport import WebSocketConnection, connect
-from hftws.venues.base import ExchangeProtocol
+from hftws.venues.base import Endpoint, ExchangeProtocol
 
 __all__ = ["ACK_TIMEOUT", "BaseWebSocketInterface", "ConnectionState", "rest_root"]
 
@@ -125,6 +126,20 @@ class BaseWebSocketInterface(Generic[E]):
             base = dataclasses.replace(base, **policy_overrides)
         EventQueue(queue_size, overflow, lambda: None)  # validates the options up front
         self.policy: ConnectionPolicy = base
+        #: Policy fields the caller set: a server-announced value (``Endpoint.policy``) never
+        #: overrides them.
+        self._explicit_policy = frozenset(policy_overrides) | (
+            frozenset(f.name for f in dataclasses.fields(ConnectionPolicy))
+            if policy
+            else frozenset()
+        )
+        #: The endpoint of the current (or next) socket, as resolved before connecting.
+        self._endpoint_info = Endpoint(self.policy.url)
+        #: Resolved when the server's greeting arrives (exchanges that greet, e.g. KuCoin).
+        self._greeting: asyncio.Future[None] | None = None
+        #: monotonic deadline for the answer to the last application ping (None: none due).
+        self._pong_due: float | None = None
+        self._rest_client: RestClient | None = None
         self._rest_url = rest_root(rest_url or self.DEFAULT_REST_URL or proto.default_rest_url)
         self.handler = handler or self.handler_class()
         self.metrics = self.handler.metrics
@@ -163,6 +178,9 @@ class BaseWebSocketInterface(Generic[E]):
         self.handler._on_internal(MessageType.ERROR, self.auth.on_server_error)
         self.handler._on_internal(MessageType.SUBSCRIBE, self._on_ack)
         self.handler._on_internal(MessageType.ERROR, self._on_ack)
+        # Application pongs (and greetings) answer the heartbeat and the connect step.
+        self.handler._on_internal(MessageType.PING, self._on_keepalive)
+        self.handler._on_internal(MessageType.ERROR, self._on_greeting_error)
 
     def _make_authenticator(self) -> Authenticator:
         """The authenticator built when none is given (auth mixins override; default public)."""
@@ -174,6 +192,18 @@ class BaseWebSocketInterface(Generic[E]):
     def rest_url(self) -> str:
         """REST host root of this exchange (``https://api.gateio.ws``)."""
         return self._rest_url
+
+    @property
+    def rest(self) -> RestClient:
+        """This connection's REST client (endpoint tokens), created on first use."""
+        if self._rest_client is None:
+            self._rest_client = RestClient()
+        return self._rest_client
+
+    async def _close_rest(self) -> None:
+        rest, self._rest_client = self._rest_client, None
+        if rest is not None:
+            await rest.close()
 
     @property
     def closing(self) -> bool:
@@ -200,6 +230,7 @@ class BaseWebSocketInterface(Generic[E]):
         except BaseException:
             self._set_state(ConnectionState.CLOSED)
             await self.auth.close()
+            await self._close_rest()
             raise
         self._spawn(self._supervise(), "supervisor")
         self._spawn(self._heartbeat(), "heartbeat")
@@ -220,6 +251,7 @@ class BaseWebSocketInterface(Generic[E]):
             await conn.close(timeout=self.policy.close_timeout)
         await self.handler.drain()
         await self.auth.close()
+        await self._close_rest()
         self._set_state(ConnectionState.CLOSED)
         self._end_queue()
 
@@ -454,8 +486,9 @@ class BaseWebSocketInterface(Generic[E]):
         """host:port of the WebSocket endpoint (never the query: it may carry a token)."""
         from urllib.parse import urlsplit
 
-        parts = urlsplit(self.policy.url)
-        return parts.netloc or self.policy.url
+        url = self._endpoint_info.url or self.policy.url
+        parts = urlsplit(url)
+        return parts.netloc or urlsplit(self.policy.url).netloc or self.policy.url
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         full = f"hftws-{self.exchange}-{name}"
@@ -482,8 +515,68 @@ class BaseWebSocketInterface(Generic[E]):
             raise type(exc)(clean) from None
 
     async def _connection_url(self) -> str:
-        """URL of the next connection (the authenticator may add a token, e.g. a listenKey)."""
-        return await self.auth.connection_url(self.policy.url)
+        """URL of the next connection: the exchange protocol resolves the endpoint (KuCoin
+        asks for a token), then the authenticator may add a token (a listenKey)."""
+        endpoint = await self.exchange_protocol.resolve_endpoint(self.policy.url, self)
+        self._endpoint_info = endpoint
+        announced = {k: v for k, v in endpoint.policy if k not in self._explicit_policy}
+        if announced:
+            self.policy = dataclasses.replace(self.policy, **announced)
+        return await self.auth.connection_url(endpoint.url)
+
+    def _on_greeting_error(self, event: Any) -> None:
+        """Internal ERROR listener: an error frame before the greeting fails the connect."""
+        greeting = self._greeting
+        if greeting is not None and not greeting.done():
+            code = getattr(event, "code", None)
+            text = getattr(event, "message", None) or ""
+            greeting.set_exception(
+                ConnectError(
+                    f"{self.exchange}: {self._endpoint()} answered error {code} {text}".rstrip()
+                )
+            )
+
+    def _on_keepalive(self, event: Any) -> None:
+        """Internal PING listener: an application pong (or greeting) arrived."""
+        self._pong_due = None
+        greeting = self._greeting
+        if (
+            greeting is not None
+            and not greeting.done()
+            and self.exchange_protocol.is_greeting(event, self._endpoint_info)
+        ):
+            greeting.set_result(None)
+
+    async def _await_greeting(self, conn: WebSocketConnection) -> None:
+        """Wait for the server's greeting (sent right after the upgrade, §2.2 for KuCoin)."""
+        timeout = self.exchange_protocol.greeting_timeout
+        greeting = self._greeting
+        if timeout is None or greeting is None:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                # A socket the server closes instead (an expired token) fails at once.
+                await asyncio.wait((greeting, conn.closed), return_when=asyncio.FIRST_COMPLETED)
+            if not greeting.done():
+                code, reason = conn.closed.result()
+                raise ConnectError(
+                    f"{self.exchange}: {self._endpoint()} closed before the welcome "
+                    f"({code} {reason})".rstrip()
+                )
+            greeting.result()  # an error frame instead of the welcome raises here
+        except ConnectError:
+            conn.abort()
+            raise
+        except TimeoutError:
+            self.metrics.errors["welcome_timeout"] += 1
+            conn.abort()
+            raise WelcomeTimeout(
+                f"{self.exchange}: no welcome from {self._endpoint()} within {timeout:g}s"
+            ) from None
+        finally:
+            self._greeting = None
+            if greeting.done() and not greeting.cancelled():
+                greeting.exception()  # retrieved: never reported as "never retrieved"
 
     async def _open(self) -> WebSocketConnection:
         # A rollover (make-before-break) keeps serving on the old socket while the new one
@@ -505,8 +598,12 @@ class BaseWebSocketInterface(Generic[E]):
 
         # Raw taps (recording) need the payload bytes, so such connections decode in Python.
         fused = self.stream_decoder if not self._raw_listeners else None
+        url = await self._connection_url()
+        if self.exchange_protocol.greeting_timeout is not None:
+            # Made before the upgrade: the greeting may come in the upgrade's own read.
+            self._greeting = asyncio.get_running_loop().create_future()
         conn = await connect(
-            await self._connection_url(),
+            url,
             on_messages=self._on_events if fused else self._on_messages,
             on_closed=closed,
             headers=self._connection_headers(),
@@ -518,6 +615,8 @@ class BaseWebSocketInterface(Generic[E]):
             books=self._books if fused else None,
             recorder=self._recorder if fused else None,
         )
+        # Before `holder` knows it: a socket that never greets is not reported as a drop.
+        await self._await_greeting(conn)
         holder.append(conn)
         old, self._conn = self._conn, conn
         if fused:
@@ -526,6 +625,7 @@ class BaseWebSocketInterface(Generic[E]):
                 conn.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
         self._lost.clear()
         self._last_ping = time.monotonic()
+        self._pong_due = None
         self.close_code = None
         if not rolling:
             self._set_state(ConnectionState.CONNECTED)
@@ -701,14 +801,29 @@ class BaseWebSocketInterface(Generic[E]):
                     log.warning("%s: reconnect failed: %s", self.exchange, exc)
 
     async def _heartbeat(self) -> None:
-        p = self.policy
-        tick = min(p.idle_timeout / 4, p.ping_interval or p.idle_timeout, 1.0)
         while not self._closing:
+            # Re-read each round: a resolved endpoint may announce its own ping cadence.
+            p = self.policy
+            tick = min(p.idle_timeout / 4, p.ping_interval or p.idle_timeout, 1.0)
+            if p.pong_timeout is not None:
+                tick = min(tick, p.pong_timeout / 4)
             await asyncio.sleep(tick)
             conn = self._conn
             if conn is None or not conn.is_open:
                 continue
             now = time.monotonic()
+            due = self._pong_due
+            if due is not None and now > due:
+                # A ping went unanswered: the link is dead even if bytes still trickle in.
+                self._pong_due = None
+                self.metrics.errors["pong_timeout"] += 1
+                log.warning(
+                    "%s: no pong within %.1fs; dropping the connection",
+                    self.exchange,
+                    p.pong_timeout or 0.0,
+                )
+                conn.abort()
+                continue
             if (time.monotonic_ns() - conn.last_rx_ns) / 1e9 > p.idle_timeout:
                 # Silence: the server or the path is gone even if TCP has not noticed.
                 self.metrics.errors["idle_timeout"] += 1
@@ -721,6 +836,8 @@ class BaseWebSocketInterface(Generic[E]):
                 self._last_ping = now
                 if p.ping_message is not None:
                     await self._send_text(p.ping_message())
+                    if p.pong_timeout is not None and self._pong_due is None:
+                        self._pong_due = time.monotonic() + p.pong_timeout
                 await self._send_ping(conn)
             if p.max_connection_age is not None and now - conn.opened_at >= p.max_connection_age:
                 await self.rollover()

@@ -53,6 +53,18 @@ if TYPE_CHECKING:
         GateioFuturesPrivateHandler,
         GateioSpotPrivateHandler,
     )
+    from hftws.exchanges.kucoin import (
+        KucoinBookEvent,
+        KucoinFuturesPublicHandler,
+        KucoinPublicEvent,
+        KucoinSpotPublicHandler,
+        KucoinTickerEvent,
+        KucoinTradeEvent,
+    )
+    from hftws.exchanges.kucoin_private import (
+        KucoinFuturesPrivateHandler,
+        KucoinSpotPrivateHandler,
+    )
     from hftws.exchanges.mexc import (
         MexcBookEvent,
         MexcPublicEvent,
@@ -77,14 +89,19 @@ EXCHANGES: dict[str, str] = {
     "binance": "BinanceSpotPublicHandler",
     "binance_futures": "BinanceFuturesPublicHandler",
     "binance_sbe": "BinanceSbePublicHandler",
+    "kucoin": "KucoinSpotPublicHandler",
+    "kucoin_futures": "KucoinFuturesPublicHandler",
     "mexc_private": "MexcPrivateHandler",
     "gateio_private": "GateioSpotPrivateHandler",
     "gateio_futures_private": "GateioFuturesPrivateHandler",
+    "kucoin_private": "KucoinSpotPrivateHandler",
+    "kucoin_futures_private": "KucoinFuturesPrivateHandler",
 }
 ALIASES = {
     "gate": "gateio",
     "gate_futures": "gateio_futures",
     "gateio-futures": "gateio_futures",
+    "kucoin-futures": "kucoin_futures",
     "binance-futures": "binance_futures",
     "binance_usdm": "binance_futures",
 }
@@ -130,6 +147,8 @@ GateioFuturesName = Literal["gateio_futures", "gate_futures", "gateio-futures"]
 BinanceName = Literal["binance"]
 BinanceFuturesName = Literal["binance_futures", "binance-futures", "binance_usdm"]
 BinanceSbeName = Literal["binance_sbe"]
+KucoinName = Literal["kucoin"]
+KucoinFuturesName = Literal["kucoin_futures", "kucoin-futures"]
 
 if TYPE_CHECKING:
     MexcManager: TypeAlias = "WebSocketManager[MexcPublicHandler, MexcPublicEvent, MexcBookEvent, MexcTradeEvent, MexcTickerEvent]"  # noqa: E501
@@ -138,6 +157,8 @@ if TYPE_CHECKING:
     BinanceManager: TypeAlias = "WebSocketManager[BinanceSpotPublicHandler, BinancePublicEvent, BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent]"  # noqa: E501
     BinanceFuturesManager: TypeAlias = "WebSocketManager[BinanceFuturesPublicHandler, BinancePublicEvent, BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent]"  # noqa: E501
     BinanceSbeManager: TypeAlias = "WebSocketManager[BinanceSbePublicHandler, BinanceSbeEvent, BinanceSbeDepth | BookUpdate, BinanceSbeTrades, BinanceSbeBestBidAsk]"  # noqa: E501
+    KucoinManager: TypeAlias = "WebSocketManager[KucoinSpotPublicHandler, KucoinPublicEvent, KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent]"  # noqa: E501
+    KucoinFuturesManager: TypeAlias = "WebSocketManager[KucoinFuturesPublicHandler, KucoinPublicEvent, KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent]"  # noqa: E501
     PrivateManager: TypeAlias = "WebSocketManager[C, PrivateEvent, Any, Any, Any]"
 
 
@@ -165,6 +186,22 @@ def create_websocket_handler_direct(
     credentials: None = ...,
     **kwargs: Any,
 ) -> GateioFuturesPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: KucoinName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinSpotPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: KucoinFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesPublicHandler: ...
 @overload
 def create_websocket_handler_direct(
     exchange: BinanceName,
@@ -215,6 +252,22 @@ def create_websocket_handler_direct(
 ) -> GateioFuturesPrivateHandler: ...
 @overload
 def create_websocket_handler_direct(
+    exchange: Literal["kucoin_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> KucoinSpotPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: Literal["kucoin_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesPrivateHandler: ...
+@overload
+def create_websocket_handler_direct(
     exchange: str,
     config: WebSocketConfig | None = ...,
     *,
@@ -229,14 +282,16 @@ def create_websocket_handler_direct(
     **kwargs: Any,
 ) -> BaseWebSocketInterface[Any]:
     """One exchange connection (no sharding): ``"mexc"``, ``"gateio"``, ``"gateio_futures"``,
-    ``"binance"`` or ``"binance_futures"`` (USDⓈ-M; one connection serves one path, ``/public``
-    by default: a manager opens the ``/market`` one when a stream needs it).
+    ``"kucoin"``, ``"kucoin_futures"``, ``"binance"``, ``"binance_futures"`` (USDⓈ-M; one
+    connection serves one path, ``/public`` by default: a manager opens the ``/market`` one when
+    a stream needs it) or ``"binance_sbe"`` (spot SBE; needs an API key).
 
     Keyword arguments override ``config``: ``url``, ``rest_url`` (the REST host root),
     ``queue_size``, ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad
     name is an ``UnknownExchange`` (an ``HftwsError`` and a ``ValueError``), a bad option a
     ``TypeError``, each listing the valid choices. Private streams (``"mexc_private"``,
-    ``"gateio_private"``, ``"gateio_futures_private"``) take ``credentials=`` (default: from
+    ``"gateio_private"``, ``"gateio_futures_private"``, ``"kucoin_private"``,
+    ``"kucoin_futures_private"``) take ``credentials=`` (default: from
     the environment, see ``hftws.Credentials.from_env``).
     """
     cls = _handler_class(exchange)
@@ -278,6 +333,22 @@ def create_websocket_manager(
     credentials: None = ...,
     **kwargs: Any,
 ) -> GateioFuturesManager: ...
+@overload
+def create_websocket_manager(
+    exchange: KucoinName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinManager: ...
+@overload
+def create_websocket_manager(
+    exchange: KucoinFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> KucoinFuturesManager: ...
 @overload
 def create_websocket_manager(
     exchange: BinanceName,
@@ -326,6 +397,22 @@ def create_websocket_manager(
     credentials: Credentials | None = ...,
     **kwargs: Any,
 ) -> PrivateManager[GateioFuturesPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["kucoin_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[KucoinSpotPrivateHandler]: ...
+@overload
+def create_websocket_manager(
+    exchange: Literal["kucoin_futures_private"],
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> PrivateManager[KucoinFuturesPrivateHandler]: ...
 @overload
 def create_websocket_manager(
     exchange: str,

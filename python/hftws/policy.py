@@ -44,6 +44,9 @@ class ConnectionPolicy:
     ping_interval: float | None = 15.0
     #: Builds the application ping message (text); None means protocol pings only.
     ping_message: Callable[[], str] | None = None
+    #: An application ping not answered (by a PING-routed message) within this long means the
+    #: connection is dead (None: only ``idle_timeout`` watches it).
+    pong_timeout: float | None = None
     #: No frame at all for this long means the connection is dead.
     idle_timeout: float = 60.0
     open_timeout: float = 10.0

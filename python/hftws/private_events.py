@@ -1,4 +1,4 @@
-"""Typed private events common to MEXC and Gate.io: orders, fills, balances, positions.
+"""Typed private events common to MEXC, Gate.io and KuCoin: orders, fills, balances, positions.
 
 Each event is an immutable dataclass with the fields both exchanges share, as exact
 ``decimal.Decimal`` values built from the exchange's own text (the ``*_str`` accessors, already
@@ -8,7 +8,7 @@ stays reachable.
 
 Common vocabularies: ``side`` is ``"buy"``/``"sell"`` (positions ``"long"``/``"short"``), order
 ``status`` is one of :data:`ORDER_STATUSES`. The builders below follow ``mexc.md`` §4.3 and
-``gateio.md`` §5.2-5.4, §6.5.
+``gateio.md`` §5.2-5.4, §6.5 and ``kucoin.md`` §5, §7.3.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "OrderUpdate",
     "PositionUpdate",
     "from_gate",
+    "from_kucoin",
     "from_mexc",
 ]
 
@@ -362,3 +363,190 @@ def from_gate(event: Any) -> PrivateEvent | None:
     """The common event for one parsed Gate.io private record (``None`` for other kinds)."""
     build = _GATE.get(event.kind)
     return None if build is None else build(event)
+
+
+# -- KuCoin (JSON ``data`` of the private topics, numbers already exact Decimals) ---------------
+
+
+def _kt(value: Any) -> str | None:
+    """A KuCoin text field (ids may come as integers); absent or empty -> None; anything else
+    (an object, a list, a boolean) is a decode error, not a crash later."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise DecodeError(f"kucoin: expected text, got {type(value).__name__}")
+
+
+def _kd(value: Any) -> Decimal | None:
+    """Exact decimal of a KuCoin field: a string (spot, futures orders) or a JSON number read
+    as ``Decimal``/``int`` (futures positions); absent or empty -> None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, str):
+        return _d(value)
+    raise DecodeError(f"invalid decimal {str(value)[:40]!r}")
+
+
+def _kucoin_ms(value: Any) -> int | None:
+    """Milliseconds from a KuCoin time in ms, us or ns (int or string): the unit is read from
+    the magnitude, as ``orderTime`` is ms in the 2025 spec and ns in older captures."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        t = int(value)
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
+        return None
+    if t >= 10**17:
+        return t // 1_000_000
+    if t >= 10**14:
+        return t // 1_000
+    return t
+
+
+def _kucoin_exchange(record: Any) -> str:
+    return "kucoin_futures" if record.market == "futures" else "kucoin"
+
+
+def _kucoin_order_status(d: dict[str, Any], filled: Decimal | None) -> str:
+    """``kucoin.md`` §5.2: ``filled``/``canceled`` are final, ``match`` is a fill, the others
+    (``received``, ``open``, ``update``) keep the order live."""
+    kind = _kt(d.get("type"))
+    if kind == "filled":
+        return "filled"
+    if kind == "canceled":
+        return "cancelled"
+    if kind == "match":
+        remaining = _kd(d.get("remainSize"))
+        return "filled" if remaining is not None and not remaining else "partially_filled"
+    if kind in ("received", "open", "update"):
+        return "partially_filled" if filled else "new"
+    return "unknown"
+
+
+def _kucoin_order(record: Any) -> OrderUpdate:
+    d = record.data
+    filled = _kd(d.get("filledSize"))
+    size = _kd(d.get("size"))
+    return OrderUpdate(
+        _kucoin_exchange(record),
+        _kt(d.get("symbol")) or record.symbol,
+        _kt(d.get("orderId")) or "",
+        _kt(d.get("clientOid")),
+        _kt(d.get("side")),
+        _kt(d.get("orderType")),
+        _kucoin_order_status(d, filled),
+        _kd(d.get("price")),
+        size if size is not None else _kd(d.get("originSize")),
+        filled,
+        _kd(d.get("remainSize")),
+        None,
+        _kucoin_ms(d.get("ts")) or _kucoin_ms(d.get("orderTime")),
+        record,
+    )
+
+
+def _kucoin_fill(record: Any) -> Execution:
+    d = record.data
+    fee_type = _kt(d.get("feeType"))
+    liquidity = _kt(d.get("liquidity"))
+    # The docs: ``liquidity`` may say taker for a maker that hit a hidden order; the fee type
+    # says what was charged, so it wins when present.
+    if fee_type in ("makerFee", "takerFee"):
+        is_maker: bool | None = fee_type == "makerFee"
+    else:
+        is_maker = None if liquidity is None else liquidity == "maker"
+    return Execution(
+        _kucoin_exchange(record),
+        _kt(d.get("symbol")) or record.symbol,
+        _kt(d.get("tradeId")) or "",
+        _kt(d.get("orderId")) or "",
+        _kt(d.get("clientOid")),
+        _kt(d.get("side")),
+        _kd(d.get("matchPrice")),
+        _kd(d.get("matchSize")),
+        None,
+        None,
+        is_maker,
+        _kucoin_ms(d.get("ts")),
+        record,
+    )
+
+
+def _kucoin_balance(record: Any) -> BalanceUpdate:
+    d = record.data
+    return BalanceUpdate(
+        "kucoin",
+        _kt(d.get("currency")),
+        _kd(d.get("available")),
+        _kd(d.get("hold")),
+        _kd(d.get("total")),
+        _kd(d.get("availableChange")),
+        _kt(d.get("relationEvent")),
+        _kucoin_ms(d.get("time")),
+        record,
+    )
+
+
+def _kucoin_wallet(record: Any) -> BalanceUpdate:
+    d = record.data
+    return BalanceUpdate(
+        "kucoin_futures",
+        _kt(d.get("currency")),
+        _kd(d.get("availableBalance")),
+        _kd(d.get("holdBalance")),
+        _kd(d.get("walletBalance")),
+        None,
+        record.subject,
+        _kucoin_ms(d.get("timestamp")),
+        record,
+    )
+
+
+def _kucoin_position(record: Any) -> PositionUpdate:
+    d = record.data
+    size = _kd(d.get("currentQty"))
+    side = {"LONG": "long", "SHORT": "short"}.get((_kt(d.get("positionSide")) or "").upper())
+    leverage = _kd(d.get("leverage"))
+    return PositionUpdate(
+        "kucoin_futures",
+        _kt(d.get("symbol")) or record.symbol,
+        size,
+        side or _side_of(size, "long", "short"),
+        _kd(d.get("avgEntryPrice")),
+        leverage if leverage is not None else _kd(d.get("realLeverage")),
+        _kd(d.get("liquidationPrice")),
+        _kd(d.get("posMargin")),
+        _kd(d.get("realisedPnl")),
+        _kt(d.get("marginMode")),
+        _kucoin_ms(d.get("currentTimestamp")) or _kucoin_ms(d.get("timestamp")),
+        record,
+    )
+
+
+def from_kucoin(record: Any) -> tuple[PrivateEvent, ...]:
+    """The common events of one KuCoin private push (``kind`` ``order``, ``balance``,
+    ``wallet``, ``position``): an order ``match`` gives its ``OrderUpdate`` and the
+    ``Execution`` of the fill (KuCoin has no separate fill topic, ``kucoin.md`` §5.1); other
+    pushes (stop orders, position settlements...) give nothing and stay readable raw."""
+    kind = record.kind
+    if not isinstance(record.data, dict):
+        return ()
+    if kind == "order":
+        order = _kucoin_order(record)
+        if _kt(record.data.get("type")) == "match":
+            return (order, _kucoin_fill(record))
+        return (order,)
+    if kind == "balance":
+        return (_kucoin_balance(record),)
+    if kind == "wallet":
+        return (_kucoin_wallet(record),)
+    if kind == "position" and record.subject == "position.change":
+        return (_kucoin_position(record),)
+    return ()

@@ -53,7 +53,15 @@ ABNORMAL: Final = 1006
 MAX_HANDSHAKE: Final = 64 * 1024
 #: Exchanges the fused Rust decoder knows.
 STREAM_EXCHANGES: Final = frozenset(
-    {"mexc", "gateio", "gateio_futures", "binance", "binance_futures"}
+    {
+        "mexc",
+        "gateio",
+        "gateio_futures",
+        "kucoin",
+        "kucoin_futures",
+        "binance",
+        "binance_futures",
+    }
 )
 
 

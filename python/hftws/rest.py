@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,8 +74,10 @@ class RestClient:
         params: Mapping[str, Any] | str | None = None,
         headers: Mapping[str, str] | None = None,
         data: str | None = None,
+        parse_float: Callable[[str], Any] | None = None,
     ) -> Any:
-        """Send one request and return the decoded JSON body.
+        """Send one request and return the decoded JSON body (``parse_float=Decimal`` reads
+        JSON numbers exactly: KuCoin futures snapshots give prices as numbers).
 
         Raises RateLimited (429/418), RestError (other HTTP errors, timeouts, bad JSON).
         """
@@ -103,7 +105,7 @@ class RestClient:
         except aiohttp.ClientError as exc:
             raise RestError(f"{where}: {type(exc).__name__}: {exc}") from None
         try:
-            return json.loads(body)
+            return json.loads(body, parse_float=parse_float)
         except ValueError:
             raise RestError(f"{where}: malformed JSON body: {body[:100]!r}") from None
 

@@ -26,38 +26,16 @@
 //! When the caller names an instrument, a push without `s`/`contract` is refused too: it
 //! cannot be shown to be for that instrument.
 
-use super::envelope::{self, Envelope, Route};
+use super::envelope::{self, Envelope};
 use super::error::{GateError, GateErrorKind};
 use super::json::{JStr, Scan, Val};
 use super::levels::read_levels;
 pub use super::levels::{level_values, LevelSink, Levels};
+pub use super::route::DepthChannel;
+use super::route::Route;
 use super::span::Span;
 use super::value;
 use crate::book::{OrderBook, Status};
-
-/// Which depth channel a frame belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DepthChannel {
-    /// `*.order_book_update`: increments, `full: true` snapshots.
-    Update,
-    /// `*.obu`: order book v2, stream-named.
-    Obu,
-    /// `*.order_book`: limited-level snapshots, every push replaces the book.
-    Snapshot,
-}
-
-impl DepthChannel {
-    /// The depth channel named by `name` (the part after `spot.`/`futures.`).
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "order_book_update" => Some(Self::Update),
-            "obu" => Some(Self::Obu),
-            "order_book" => Some(Self::Snapshot),
-            _ => None,
-        }
-    }
-}
 
 /// What [`apply_frame`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

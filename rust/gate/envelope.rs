@@ -14,52 +14,10 @@
 //! sees. A hook that acts on `result` before the rest of the frame is read uses [`tail`] to
 //! learn what the keys after it say.
 
-use super::channels::Kind;
-use super::depth::DepthChannel;
 use super::error::{GateError, GateErrorKind};
 use super::json::{JStr, Scan, Val};
+use super::route::{route_of, Market, Route};
 use super::value;
-
-/// Which Gate product a channel belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Market {
-    /// `spot.*`
-    Spot,
-    /// `futures.*`
-    Futures,
-    /// Anything else (or no channel).
-    Other,
-}
-
-/// What a channel name routes to, worked out once per frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Route {
-    /// A depth channel.
-    Depth(DepthChannel),
-    /// A record channel.
-    Record(Kind),
-    /// `*.pong`.
-    Pong,
-    /// No channel, another product, or a channel hftws does not model.
-    #[default]
-    Other,
-}
-
-fn route_of(market: Market, name: &str) -> Route {
-    if market == Market::Other {
-        return Route::Other;
-    }
-    if let Some(d) = DepthChannel::from_name(name) {
-        return Route::Depth(d);
-    }
-    if let Some(k) = Kind::from_channel(name) {
-        return Route::Record(k);
-    }
-    if name == "pong" {
-        return Route::Pong;
-    }
-    Route::Other
-}
 
 /// The envelope fields of one frame; `result` and `error` are spans into the frame.
 #[derive(Debug, Clone, Default)]

@@ -9,9 +9,10 @@
 use super::channels::{read_records, Kind, Records};
 use super::control::{read_ack_status, read_error, ErrorInfo};
 use super::depth::{parse_result, DepthUpdate};
-use super::envelope::{self, Envelope, Market, Route};
+use super::envelope::{self, Envelope};
 use super::error::{GateError, GateErrorKind};
 use super::json::{Scan, Val};
+use super::route::{Market, Route};
 use super::span::Span;
 
 /// The `id` echo of a request.

@@ -16,6 +16,7 @@ pub mod error;
 pub mod json;
 pub mod levels;
 pub mod message;
+pub mod route;
 pub mod span;
 pub mod value;
 

@@ -86,6 +86,7 @@ macro_rules! record_class {
         nint [$($ninn:ident = $ninf:literal),* $(,)?],
         nstr [$($nsn:ident = $nsf:literal),* $(,)?],
         nbool [$($nbn:ident = $nbf:literal),* $(,)?]
+        $(, extra { $($extra:tt)* })?
     ) => {
         #[doc = $doc]
         #[pyclass(frozen, name = $pyname, module = "hftws.binance")]
@@ -201,6 +202,7 @@ macro_rules! record_class {
                         self.sub(const { index($nested, $nbf) }).boolean()
                     }
                 )*
+                $($($extra)*)?
             });
         }
     };
@@ -208,29 +210,57 @@ macro_rules! record_class {
 
 const NONE: &[crate::gate::channels::Field] = &[];
 
+// `amount` and `trade_id` (aggTrade) repeat fields under the common trade shape's names
+// (`hftws.events.Trade`).
 record_class!(PyBinanceTrade = "BinanceTrade", "trade", "A raw trade (`<s>@trade`).", TRADE, NONE,
-    dec [price = "p", quantity = "q"],
-    int [event_time = "E", trade_time = "T", trade_id = "t"],
-    str [symbol = "s"],
-    bool [buyer_is_maker = "m"],
-    ndec [], nint [], nstr [], nbool []);
+dec [price = "p", quantity = "q", amount = "q"],
+int [event_time = "E", trade_time = "T", trade_id = "t"],
+str [symbol = "s"],
+bool [buyer_is_maker = "m"],
+ndec [], nint [], nstr [], nbool [],
+extra {
+    /// Taker side (the common trade shape): `"sell"` when the buyer was the maker.
+    #[getter]
+    fn side(&self) -> Option<&'static str> {
+        self.top(const { index(TRADE, "m") })
+            .boolean()
+            .map(|m| if m { "sell" } else { "buy" })
+    }
+});
 
 record_class!(PyBinanceAggTrade = "BinanceAggTrade", "agg_trade",
-    "An aggregated trade (`<s>@aggTrade`; futures adds `nq`).", AGG_TRADE, NONE,
-    dec [price = "p", quantity = "q", normal_quantity = "nq"],
-    int [event_time = "E", agg_trade_id = "a", first_trade_id = "f", last_trade_id = "l",
-        trade_time = "T"],
-    str [symbol = "s"],
-    bool [buyer_is_maker = "m"],
-    ndec [], nint [], nstr [], nbool []);
+"An aggregated trade (`<s>@aggTrade`; futures adds `nq`).", AGG_TRADE, NONE,
+dec [price = "p", quantity = "q", amount = "q", normal_quantity = "nq"],
+int [event_time = "E", agg_trade_id = "a", trade_id = "a", first_trade_id = "f",
+    last_trade_id = "l", trade_time = "T"],
+str [symbol = "s"],
+bool [buyer_is_maker = "m"],
+ndec [], nint [], nstr [], nbool [],
+extra {
+    /// Taker side (the common trade shape): `"sell"` when the buyer was the maker.
+    #[getter]
+    fn side(&self) -> Option<&'static str> {
+        self.top(const { index(AGG_TRADE, "m") })
+            .boolean()
+            .map(|m| if m { "sell" } else { "buy" })
+    }
+});
 
 record_class!(PyBinanceBookTicker = "BinanceBookTicker", "book_ticker",
-    "Best bid/ask (`<s>@bookTicker`; `u` shares the depth id space).", BOOK_TICKER, NONE,
-    dec [bid_price = "b", bid_size = "B", ask_price = "a", ask_size = "A"],
-    int [update_id = "u", event_time = "E", transaction_time = "T"],
-    str [symbol = "s"],
-    bool [],
-    ndec [], nint [], nstr [], nbool []);
+"Best bid/ask (`<s>@bookTicker`; `u` shares the depth id space).", BOOK_TICKER, NONE,
+dec [bid_price = "b", bid_size = "B", ask_price = "a", ask_size = "A"],
+int [update_id = "u", event_time = "E", transaction_time = "T"],
+str [symbol = "s"],
+bool [],
+ndec [], nint [], nstr [], nbool [],
+extra {
+    /// Quote time, Unix ms (the common ticker time): futures `E`; None on spot, whose
+    /// bookTicker carries no time.
+    #[getter]
+    fn time_ms(&self) -> Option<i64> {
+        self.top(const { index(BOOK_TICKER, "E") }).int()
+    }
+});
 
 record_class!(PyBinanceKline = "BinanceKline", "kline", "A candle (`<s>@kline_<i>`).", KLINE, KLINE_K,
     dec [],

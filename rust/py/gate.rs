@@ -166,8 +166,17 @@ pub(crate) fn slot_decimal<'py>(
     let Some(text) = slot_text(py, frame, s)? else {
         return Ok(None);
     };
-    let cls = DECIMAL_CLASS.import(py, "decimal", "Decimal")?;
-    cls.call1((text,)).map(Some)
+    py_decimal(py, &text).map(Some)
+}
+
+/// `decimal.Decimal(text)` (the class looked up once).
+pub(crate) fn py_decimal<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
+    DECIMAL_CLASS
+        .import(py, "decimal", "Decimal")?
+        .call1((text,))
 }
 
 /// A slot as `json.loads` would give it.

@@ -12,11 +12,13 @@ use pyo3::types::{PyList, PyString};
 
 use super::convert::to_py_decimal;
 use super::gate::{
-    json_to_py, slot_any, slot_decimal, slot_float, slot_text, span_text, FrameRef, Shared,
+    json_to_py, py_decimal, slot_any, slot_decimal, slot_float, slot_text, span_text, FrameRef,
+    Shared,
 };
 use crate::decimal::Decimal;
 use crate::gate::channels::{
-    index, Record, BALANCE, BOOK_TICKER, CANDLE, ORDER, POSITION, TICKER, TRADE, USER_TRADE,
+    index, Record, Slot, Tag, BALANCE, BOOK_TICKER, CANDLE, ORDER, POSITION, TICKER, TRADE,
+    USER_TRADE,
 };
 use crate::gate::control::ErrorInfo;
 use crate::gate::depth::{level_values, pair_of, DepthChannel, DepthUpdate};
@@ -233,13 +235,59 @@ record_struct!(
     "A balance change (`*.balances`)."
 );
 
+// `trade_id` repeats `id` under the common trade shape's name (`hftws.events.Trade`).
 event_class!(PyGateTrade, "trade", TRADE,
-    dec [price = "price", amount = "amount", size = "size", create_time_ms = "create_time_ms"],
-    int [id = "id", id_market = "id_market", create_time = "create_time"],
+    dec [price = "price", size = "size", create_time_ms = "create_time_ms"],
+    int [id = "id", trade_id = "id", id_market = "id_market", create_time = "create_time"],
     str [currency_pair = "currency_pair", contract = "contract", range = "range"],
     bool [is_internal = "is_internal"],
     any [],
     {
+        /// Traded quantity: spot `amount` as sent, or the futures `|size|` (contracts).
+        #[getter]
+        fn amount(&self) -> Option<f64> {
+            let v = slot_float(self.f.bytes(), self.amount_slot())?;
+            Some(if self.f.market() == "futures" { v.abs() } else { v })
+        }
+        /// `amount` as an exact decimal.Decimal.
+        #[getter]
+        fn amount_decimal<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+            match self.amount_str(py)? {
+                Some(text) => py_decimal(py, &text).map(Some),
+                None => Ok(None),
+            }
+        }
+        /// `amount` as the exchange's text (a futures size without its sign).
+        #[getter]
+        fn amount_str<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+            let s = self.amount_slot();
+            if !matches!(s.tag, Tag::Str | Tag::Num) {
+                return Ok(None);
+            }
+            let text = s
+                .span
+                .decode(self.f.bytes())
+                .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.describe()))?;
+            let text = if self.f.market() == "futures" {
+                text.strip_prefix('-').unwrap_or(&text)
+            } else {
+                &text
+            };
+            Ok(Some(PyString::new(py, text)))
+        }
+        /// Trade time, Unix ms (`create_time_ms` without its fraction; the common trade time).
+        #[getter]
+        fn trade_time(&self, py: Python<'_>) -> PyResult<Option<i64>> {
+            let slot = self.slot(const { index(TRADE, "create_time_ms") });
+            if let Some(ms) = slot.decimal() {
+                return Ok(i64::try_from(ms.raw() / Decimal::ONE_RAW).ok());
+            }
+            // Exponents or more than 18 decimals: Python's int(Decimal) reads the text exactly.
+            let Some(exact) = slot_decimal(py, self.f.bytes(), slot)? else {
+                return Ok(None);
+            };
+            Ok(exact.call_method0("__int__").ok().and_then(|i| i.extract().ok()))
+        }
         /// Pair (spot) or contract (futures).
         #[getter]
         fn symbol(&self, py: Python<'_>) -> PyResult<Option<Py<PyString>>> {
@@ -257,6 +305,17 @@ event_class!(PyGateTrade, "trade", TRADE,
         }
     }
 );
+
+impl PyGateTrade {
+    /// Spot `amount`, or the futures `size` (signed: the sign is the side).
+    fn amount_slot(&self) -> Slot {
+        if self.f.market() == "futures" {
+            self.slot(const { index(TRADE, "size") })
+        } else {
+            self.slot(const { index(TRADE, "amount") })
+        }
+    }
+}
 
 event_class!(PyGateBookTicker, "book_ticker", BOOK_TICKER,
     dec [bid_price = "b", bid_size = "B", ask_price = "a", ask_size = "A"],
@@ -590,7 +649,6 @@ plain_struct!(
 );
 
 fn id_echo<'py>(py: Python<'py>, f: &Shared) -> PyResult<Bound<'py, PyAny>> {
-    use crate::gate::channels::{Slot, Tag};
     match f.head.id {
         Some(IdEcho::Str(span)) => slot_any(
             py,

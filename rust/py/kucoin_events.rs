@@ -13,7 +13,7 @@ use pyo3::types::{PyList, PyString, PyTuple};
 use super::convert::to_py_decimal;
 use super::gate::{json_to_py, span_text, Src};
 use crate::decimal::Decimal;
-use crate::gate::json::Scan;
+use crate::gate::json::{Scan, Val};
 use crate::gate::levels::Levels;
 use crate::gate::value;
 use crate::kucoin::depth::read_entries;
@@ -92,17 +92,60 @@ impl KFrame {
         }
     }
 
-    fn dec<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let Some(pos) = self.slot(name) else {
+    /// The first of `names` the frame has (spot and futures name some fields differently).
+    fn slot_of<'n>(&self, names: &[&'n str]) -> Option<(&'n str, usize)> {
+        names.iter().find_map(|n| self.slot(n).map(|pos| (*n, pos)))
+    }
+
+    fn value_of<'n>(&self, names: &[&'n str]) -> PyResult<Option<(Val<'_>, &'n str, usize)>> {
+        let Some((name, pos)) = self.slot_of(names) else {
             return Ok(None);
         };
         let v = Scan::at(self.bytes(), pos)
             .value()
             .map_err(|e| bad(e.kind.describe()))?;
-        value::decimal(&v, name, pos)
-            .map_err(bad)?
+        Ok(Some((v, name, pos)))
+    }
+
+    fn decimal_of(&self, names: &[&str]) -> PyResult<Option<Decimal>> {
+        match self.value_of(names)? {
+            Some((v, name, pos)) => value::decimal(&v, name, pos).map_err(bad),
+            None => Ok(None),
+        }
+    }
+
+    /// A price or size as an exact `decimal.Decimal`.
+    fn dec<'py>(&self, py: Python<'py>, names: &[&str]) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.decimal_of(names)?
             .map(|d| to_py_decimal(py, d))
             .transpose()
+    }
+
+    /// A price or size as a float (correctly rounded from the exact value).
+    fn float(&self, names: &[&str]) -> PyResult<Option<f64>> {
+        Ok(self.decimal_of(names)?.map(Decimal::to_f64))
+    }
+
+    /// A price or size as KuCoin wrote it (the string's text, or the JSON number's).
+    fn dec_text<'py>(
+        &self,
+        py: Python<'py>,
+        names: &[&str],
+    ) -> PyResult<Option<Bound<'py, PyString>>> {
+        // Checked first, so the text is a valid decimal.
+        if self.decimal_of(names)?.is_none() {
+            return Ok(None);
+        }
+        Ok(match self.value_of(names)? {
+            Some((Val::Str(j), ..)) => Some(PyString::new(
+                py,
+                &j.decode().map_err(|k| bad(k.describe()))?,
+            )),
+            Some((Val::Num(n), ..)) => {
+                Some(PyString::new(py, std::str::from_utf8(n).map_err(bad)?))
+            }
+            _ => None,
+        })
     }
 
     fn int(&self, name: &str) -> PyResult<Option<i64>> {
@@ -162,6 +205,14 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 /// An event class: struct, the getters every event has, then `$extra`.
 macro_rules! event_class {
     ($ty:ident = $pyname:literal, $doc:literal, { $($extra:tt)* }) => {
+        event_class!($ty = $pyname, $doc, dec [], { $($extra)* });
+    };
+    (
+        $ty:ident = $pyname:literal, $doc:literal,
+        dec [$($dn:ident = $df:expr),* $(,)?],
+        { $($extra:tt)* }
+    ) => {
+        paste::paste! {
         #[doc = $doc]
         #[pyclass(frozen, name = $pyname, module = "hftws.kucoin")]
         pub(crate) struct $ty {
@@ -213,7 +264,25 @@ macro_rules! event_class {
                     opt(t)
                 ))
             }
+            $(
+                    #[doc = concat!("`", stringify!($df), "` as a float.")]
+                    #[getter]
+                    fn $dn(&self) -> PyResult<Option<f64>> {
+                        self.f.float(&$df)
+                    }
+                    #[doc = concat!("`", stringify!($df), "` as an exact decimal.Decimal.")]
+                    #[getter]
+                    fn [<$dn _decimal>]<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+                        self.f.dec(py, &$df)
+                    }
+                    #[doc = concat!("`", stringify!($df), "` as KuCoin's text.")]
+                    #[getter]
+                    fn [<$dn _str>]<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+                        self.f.dec_text(py, &$df)
+                    }
+            )*
             $($extra)*
+        }
         }
     };
 }
@@ -361,20 +430,14 @@ event_class!(
     }
 );
 
+// Prices and sizes have three views (float, `_decimal`, `_str`) like every exchange's events;
+// `amount`, `trade_time`, the `bid_*`/`ask_*` and `update_id` names are the common trade and
+// book ticker shapes (`hftws.events.Trade`, `hftws.events.BookTicker`).
 event_class!(
     PyKucoinTrade = "KucoinTrade",
     "Spot `/market/match` (`match`) or futures `/contractMarket/execution` (`execution`) trade.",
+    dec [price = ["price"], size = ["size"], amount = ["size"]],
     {
-        /// Trade price.
-        #[getter]
-        fn price<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-            self.f.dec(py, "price")
-        }
-        /// Trade size (futures: contracts).
-        #[getter]
-        fn size<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-            self.f.dec(py, "size")
-        }
         /// Taker side, `"buy"` or `"sell"`.
         #[getter]
         fn side<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
@@ -408,47 +471,35 @@ event_class!(
                 _ => self.f.int("time"),
             }
         }
+        /// Trade time, Unix ms.
+        #[getter]
+        fn trade_time(&self) -> PyResult<Option<i64>> {
+            Ok(self.time_ns()?.map(|ns| ns.div_euclid(1_000_000)))
+        }
     }
 );
 
 event_class!(
     PyKucoinTicker = "KucoinTicker",
     "Spot `/market/ticker` (`ticker`) or futures `/contractMarket/tickerV2` (`futures_ticker`).",
+    dec [
+        price = ["price"],
+        size = ["size"],
+        bid_price = ["bestBid", "bestBidPrice"],
+        bid_size = ["bestBidSize"],
+        ask_price = ["bestAsk", "bestAskPrice"],
+        ask_size = ["bestAskSize"],
+    ],
     {
         /// `sequence`.
         #[getter]
         fn sequence(&self) -> PyResult<Option<i64>> {
             self.f.int("sequence")
         }
-        /// Last trade price (spot only).
+        /// `sequence` (the common book ticker's update id).
         #[getter]
-        fn price<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-            self.f.dec(py, "price")
-        }
-        /// Last trade size (spot only).
-        #[getter]
-        fn size<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-            self.f.dec(py, "size")
-        }
-        /// Best bid price (spot `bestBid`, futures `bestBidPrice`).
-        #[getter]
-        fn best_bid<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-            self.f.dec(py, self.spot_or("bestBid", "bestBidPrice"))
-        }
-        /// Best bid size.
-        #[getter]
-        fn best_bid_size<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-            self.f.dec(py, "bestBidSize")
-        }
-        /// Best ask price (spot `bestAsk`, futures `bestAskPrice`).
-        #[getter]
-        fn best_ask<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-            self.f.dec(py, self.spot_or("bestAsk", "bestAskPrice"))
-        }
-        /// Best ask size.
-        #[getter]
-        fn best_ask_size<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-            self.f.dec(py, "bestAskSize")
+        fn update_id(&self) -> PyResult<Option<i64>> {
+            self.f.int("sequence")
         }
         /// Spot `time`/`Time` (ms) or futures `ts` (ns), as sent.
         #[getter]
@@ -458,18 +509,18 @@ event_class!(
             }
             Ok(self.f.int("time")?.or(self.f.int("Time")?))
         }
-    }
-);
-
-impl PyKucoinTicker {
-    fn spot_or(&self, spot: &'static str, futures: &'static str) -> &'static str {
-        if self.f.msg.env.kind == Kind::FuturesTicker {
-            futures
-        } else {
-            spot
+        /// Quote time, Unix ms (futures `ts` is in ns).
+        #[getter]
+        fn time_ms(&self) -> PyResult<Option<i64>> {
+            let t = self.time()?;
+            Ok(if self.f.msg.env.kind == Kind::FuturesTicker {
+                t.map(|ns| ns.div_euclid(1_000_000))
+            } else {
+                t
+            })
         }
     }
-}
+);
 
 event_class!(
     PyKucoinOther = "KucoinOther",

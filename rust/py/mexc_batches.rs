@@ -3,7 +3,7 @@
 //! event objects only when asked for, and share the frame's bytes.
 
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyIterator, PyTuple};
 
 use super::mexc::{value_to_py, Frame};
 use super::mexc_events::{
@@ -61,6 +61,10 @@ event_class! {
     }
     fn __len__(&self) -> usize {
         self.body.deals.len()
+    }
+    /// Iterates the trades (`MexcTrade`, the common trade shape).
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        self.trades(py)?.try_iter()
     }
 }
 
@@ -126,6 +130,10 @@ event_class! {
     }
     fn __len__(&self) -> usize {
         self.body.items.len()
+    }
+    /// Iterates the tickers (`MexcBookTicker`, the common book ticker shape).
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        self.items(py)?.try_iter()
     }
 }
 

@@ -162,6 +162,8 @@ event_class! {
     decimals {
         price, price_decimal, price_str = item.price;
         quantity, quantity_decimal, quantity_str = item.quantity;
+        // The common trade shape (`hftws.events.Trade`) calls the base quantity `amount`.
+        amount, amount_decimal, amount_str = item.quantity;
     }
     /// 1 buy, 2 sell.
     #[getter]
@@ -176,6 +178,11 @@ event_class! {
     /// Trade time, Unix ms.
     #[getter]
     fn time(&self) -> i64 {
+        self.body.item.time
+    }
+    /// Trade time, Unix ms (the common trade shape's name for `time`).
+    #[getter]
+    fn trade_time(&self) -> i64 {
         self.body.item.time
     }
     /// Opaque trade id (aggregated trades), None when not sent.
@@ -237,11 +244,24 @@ event_class! {
         bid_quantity, bid_quantity_decimal, bid_quantity_str = t.bid_quantity;
         ask_price, ask_price_decimal, ask_price_str = t.ask_price;
         ask_quantity, ask_quantity_decimal, ask_quantity_str = t.ask_quantity;
+        // The common book ticker shape (`hftws.events.BookTicker`) calls them sizes.
+        bid_size, bid_size_decimal, bid_size_str = t.bid_quantity;
+        ask_size, ask_size_decimal, ask_size_str = t.ask_quantity;
     }
     /// Book version (aggregated ticker, 2026-06), None when not sent.
     #[getter]
     fn version(&self) -> Option<u64> {
         self.body.t.version.value
+    }
+    /// The common name of `version`.
+    #[getter]
+    fn update_id(&self) -> Option<u64> {
+        self.body.t.version.value
+    }
+    /// Push time (Unix ms), if sent: the common ticker time.
+    #[getter]
+    fn time_ms(&self) -> Option<i64> {
+        self.header.send_time
     }
     /// `lastOrderCreateTime` (aggregated ticker, 2026-06); 0 when not sent.
     #[getter]

@@ -46,7 +46,12 @@ def check_event(ev: kucoin.KucoinEvent, data: bytes | str) -> None:
         if ev.kind == "futures_depth_snapshot":
             assert ev.sequence == body["sequence"]
     elif isinstance(ev, kucoin.KucoinTrade):
-        assert (ev.price, ev.size) == (_dec(body.get("price")), _dec(body.get("size")))
+        assert (ev.price_decimal, ev.size_decimal) == (
+            _dec(body.get("price")),
+            _dec(body.get("size")),
+        )
+        assert ev.amount_decimal == ev.size_decimal
+        assert ev.price == (None if ev.price_decimal is None else float(ev.price_decimal))
         assert ev.side == body.get("side")
         assert ev.sequence == _int(body.get("sequence"))
         assert ev.trade_id == body.get("tradeId")
@@ -54,7 +59,7 @@ def check_event(ev: kucoin.KucoinEvent, data: bytes | str) -> None:
         assert ev.time_ns == _int(body.get(key))
     elif isinstance(ev, kucoin.KucoinTicker):
         assert ev.sequence == _int(body.get("sequence"))
-        assert ev.best_bid_size == _dec(body.get("bestBidSize"))
-        assert ev.best_ask_size == _dec(body.get("bestAskSize"))
+        assert ev.bid_size_decimal == _dec(body.get("bestBidSize"))
+        assert ev.ask_size_decimal == _dec(body.get("bestAskSize"))
         bid = "bestBidPrice" if ev.kind == "futures_ticker" else "bestBid"
-        assert ev.best_bid == _dec(body.get(bid))
+        assert ev.bid_price_decimal == _dec(body.get(bid))

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from hftws.cli.demo import DEFAULT_EXCHANGES
 from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.mexc_server import MexcServer
@@ -60,7 +61,7 @@ def test_demo_runs_resyncs_and_recovers(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr + r.stdout
     assert "Traceback" not in r.stderr
     doc = json.loads(summary.read_text())
-    assert len(doc["books"]) == 10 and doc["all_in_sync"]
+    assert len(doc["books"]) == 2 * len(DEFAULT_EXCHANGES) and doc["all_in_sync"]
     assert {b["exchange"] for b in doc["books"]} >= {"binance", "binance_futures"}
     assert all(b["state"] == "in_sync" and b["updates"] > 50 for b in doc["books"])
     # The injected gap (MEXC) and dropped connection (Gate.io spot) were seen and recovered.

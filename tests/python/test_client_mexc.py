@@ -56,7 +56,7 @@ async def test_streams_arrive_typed_and_in_order(mexc_server: MexcServer) -> Non
         await wait_for(lambda: len(depth) >= 40 and trades and len(tickers) >= 10)
     assert state_of(ws) is ConnectionState.CLOSED
     assert all(isinstance(e, mexc.MexcDepthUpdate) for e in depth)
-    assert all(isinstance(e, mexc.MexcTrades) for e in trades)
+    assert all(isinstance(e, mexc.MexcTrade) and e.symbol for e in trades)
     assert all(isinstance(e, mexc.MexcBookTicker) for e in tickers)
     assert {e.symbol for e in depth} == {"BTCUSDT", "ETHUSDT"}
     for sym in ("BTCUSDT", "ETHUSDT"):

@@ -235,6 +235,24 @@ def expect_field(ev: Any, attr: str, kind: str, value: Any, present: bool) -> No
         assert got == value, attr
 
 
+def expect_common_trade(ev: Any, rec: dict[str, Any], futures: bool) -> None:
+    """The common trade names (``hftws.Trade``): futures amounts are the unsigned size."""
+    assert ev.trade_id == ev.id
+    qty = rec.get("size" if futures else "amount")
+    if qty is None:
+        assert ev.amount_decimal is None
+    else:
+        text = repr(qty) if isinstance(qty, float) else str(qty)
+        exact = abs(Decimal(text)) if futures else Decimal(text)
+        assert ev.amount_decimal == exact
+        assert ev.amount_str == (text.removeprefix("-") if futures else text)
+    ms = ev.create_time_ms_decimal
+    if ms is None or abs(ms) >= 2**63:
+        assert ev.trade_time is None
+    else:
+        assert ev.trade_time == int(ms)
+
+
 @pytest.mark.parametrize("case", CHANNELS, ids=[f"{c[0]}" for c in CHANNELS])
 @given(data=st.data())
 def test_record_channels_match_json(
@@ -259,6 +277,8 @@ def test_record_channels_match_json(
         assert ev.time_ms == msg["time_ms"]
         for wire, attr, kind in spec:
             expect_field(ev, attr, kind, rec.get(wire), wire in rec)
+        if cls is gateio.GateTrade:
+            expect_common_trade(ev, rec, futures=channel.startswith("futures"))
         if as_list:
             assert ev.to_dict()["result"] == rec
         else:

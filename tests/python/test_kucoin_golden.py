@@ -60,13 +60,19 @@ def test_spot_ticker_match_and_depth5() -> None:
     t = kucoin.parse(F.TICKER)
     assert isinstance(t, kucoin.KucoinTicker)
     assert (t.kind, t.symbol, t.sequence) == ("ticker", "BTC-USDT", 1545896668986)
-    assert (t.price, t.size) == (Decimal("0.08"), Decimal("0.011"))
-    assert (t.best_bid, t.best_bid_size) == (Decimal("0.049"), Decimal("0.036"))
-    assert (t.best_ask, t.best_ask_size) == (Decimal("0.08"), Decimal("0.18"))
+    assert (t.price_decimal, t.size_decimal) == (Decimal("0.08"), Decimal("0.011"))
+    assert (t.price, t.size_str) == (0.08, "0.011")
+    assert (t.bid_price_decimal, t.bid_size_decimal) == (Decimal("0.049"), Decimal("0.036"))
+    assert (t.ask_price_decimal, t.ask_size_decimal) == (Decimal("0.08"), Decimal("0.18"))
     assert t.time == 1704873323416, "the SDK example spells it Time"
     m = kucoin.parse(F.MATCH)
     assert isinstance(m, kucoin.KucoinTrade)
-    assert (m.kind, m.side, m.price, m.size) == ("match", "buy", Decimal("67523"), Decimal("0.003"))
+    assert (m.kind, m.side, m.price_decimal, m.size_decimal) == (
+        "match",
+        "buy",
+        Decimal("67523"),
+        Decimal("0.003"),
+    )
     assert m.sequence == 11067996711960577 and m.trade_id == "11067996711960577"
     assert m.time_ns == 1729843222921000000
     assert m.maker_order_id == "671b5007389355000701b1d3"
@@ -98,11 +104,17 @@ def test_futures_frames() -> None:
     assert d.bids[0] == (Decimal("89720.9"), Decimal("513"))
     x = kucoin.parse(F.EXECUTION)
     assert isinstance(x, kucoin.KucoinTrade)
-    assert (x.kind, x.side, x.size, x.price) == ("execution", "buy", Decimal(2), Decimal("90503.9"))
+    assert (x.kind, x.side, x.size_decimal, x.price_decimal) == (
+        "execution",
+        "buy",
+        Decimal(2),
+        Decimal("90503.9"),
+    )
+    assert (x.size_str, x.amount, x.trade_time) == ("2", 2.0, 1731898619520)
     assert x.time_ns == 1731898619520000000
     t = kucoin.parse(F.FUT_TICKER)
     assert isinstance(t, kucoin.KucoinTicker)
-    assert (t.kind, t.best_bid, t.best_ask_size, t.price) == (
+    assert (t.kind, t.bid_price_decimal, t.ask_size_decimal, t.price) == (
         "futures_ticker",
         Decimal("90631.1"),
         Decimal(2),

@@ -8,12 +8,14 @@ Credentials (and tokens such as a listenKey) never appear in reprs, logs or exce
 
 from hftws.auth.base import Authenticator, AuthHost, NoAuth, UnsupportedAuth
 from hftws.auth.gateio import GateioAuthenticator
+from hftws.auth.kucoin import KucoinTokenAuthenticator
 from hftws.auth.mexc import ListenKeyRejected, MexcListenKeyAuthenticator
 
 __all__ = [
     "AuthHost",
     "Authenticator",
     "GateioAuthenticator",
+    "KucoinTokenAuthenticator",
     "ListenKeyRejected",
     "MexcListenKeyAuthenticator",
     "NoAuth",

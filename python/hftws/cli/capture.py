@@ -74,6 +74,13 @@ def parse_channel(exchange: str, text: str) -> tuple[str, Any]:
                 "channel such as spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT"
             )
         return "stream", Subscription(text)
+    if exchange.startswith("kucoin"):
+        if not (sep and kind.startswith("/") and rest):
+            raise ConfigError(
+                f"bad channel {text!r}: use depth:SYM, trades:SYM, ticker:SYM or a KuCoin "
+                "topic such as /market/match:BTC-USDT"
+            )
+        return "stream", Subscription(kind, tuple(p for p in rest.split(",") if p))
     if not sep or "." not in kind:
         raise ConfigError(
             f"bad channel {text!r}: use depth:SYM, obu:SYM, trades:SYM, ticker:SYM or a Gate.io "
@@ -253,7 +260,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) -
     p.add_argument(
         "exchange",
         metavar="EXCHANGE",
-        help="mexc, gateio, gateio_futures, binance or binance_futures",
+        help="mexc, gateio, gateio_futures, kucoin, kucoin_futures, binance or binance_futures",
     )
     p.add_argument("channels", metavar="CHANNEL", nargs="+", help="what to record")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to create")

@@ -35,23 +35,37 @@ from hftws.cli.pipeline import Pipeline
 from hftws.cli.record import RecordingWriter
 from hftws.cli.view import Monitor, View, print_summary
 
-DEFAULT_EXCHANGES = ("mexc", "gateio", "gateio_futures", "binance", "binance_futures")
-#: Exchanges that spell pairs ``BTCUSDT`` (the others: ``BTC_USDT``).
-_JOINED = frozenset({"mexc", "binance", "binance_futures"})
+DEFAULT_EXCHANGES = (
+    "mexc",
+    "gateio",
+    "gateio_futures",
+    "kucoin",
+    "kucoin_futures",
+    "binance",
+    "binance_futures",
+)
+#: Futures exchanges of the demo (integer contract sizes).
+FUTURES = ("gateio_futures", "kucoin_futures")
 DEFAULT_SYMBOLS = ("BTC", "ETH")
 
 
 def spell(exchange: str, base: str) -> str:
-    """Exchange spelling of a USDT pair: ``BTCUSDT`` (MEXC, Binance), ``BTC_USDT`` (Gate.io)."""
-    return f"{base}USDT" if exchange in _JOINED else f"{base}_USDT"
+    """Exchange spelling of a USDT pair: ``BTCUSDT`` (MEXC, Binance), ``BTC_USDT`` (Gate.io),
+    ``BTC-USDT`` (KuCoin spot), ``XBTUSDTM`` (KuCoin USDT-margined futures: BTC is XBT)."""
+    if exchange == "kucoin":
+        return f"{base}-USDT"
+    if exchange == "kucoin_futures":
+        return f"{'XBT' if base == 'BTC' else base}USDTM"
+    return f"{base}USDT" if exchange in ("mexc", "binance", "binance_futures") else f"{base}_USDT"
 
 
 def base_of(symbol: str) -> str:
     """``btc``, ``BTCUSDT``, ``BTC_USDT`` and ``BTC-USDT`` all name the base ``BTC``."""
     s = symbol.upper().replace("-", "_")
-    for suffix in ("_USDT", "USDT"):
+    for suffix in ("_USDT", "USDTM", "USDT"):
         if s.endswith(suffix) and len(s) > len(suffix):
             s = s[: -len(suffix)]
+            s = "BTC" if s == "XBT" else s
             break
     if not s.isalnum():
         raise ConfigError(f"bad symbol {symbol!r} (use a base such as BTC, or BTCUSDT)")
@@ -64,7 +78,7 @@ def _specs(server_cls: Any, exchange: str, bases: list[str]) -> list[Any]:
     from hftws.testing.market import SymbolSpec
 
     known = {spec.symbol: spec for spec in server_cls.DEFAULT_SPECS}
-    futures = exchange == "gateio_futures"
+    futures = exchange in FUTURES
     out = []
     for base in bases:
         name = spell(exchange, base)
@@ -87,6 +101,7 @@ async def _start_servers(
 ) -> dict[str, Any]:
     from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
     from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
+    from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
     from hftws.testing.mexc_server import MexcServer
 
     classes = {
@@ -95,6 +110,8 @@ async def _start_servers(
         "gateio_futures": GateFuturesServer,
         "binance": BinanceSpotServer,
         "binance_futures": BinanceFuturesServer,
+        "kucoin": KucoinServer,
+        "kucoin_futures": KucoinFuturesServer,
     }
     servers = {}
     for ex in exchanges:
@@ -176,7 +193,7 @@ async def run(args: argparse.Namespace) -> int:
         urls={ex: s.url for ex, s in servers.items()},
         rest_urls={ex: s.rest_url for ex, s in servers.items()},
     )
-    monitor = Monitor("hftws demo: local MEXC + Gate.io + Binance exchange")
+    monitor = Monitor("hftws demo: local MEXC + Gate.io + KuCoin + Binance exchange")
     view = View(monitor, tui=args.tui, interval=args.interval)
     stop = stop_event()  # Ctrl-C ends the run early and still prints the summary
     try:
@@ -184,6 +201,7 @@ async def run(args: argparse.Namespace) -> int:
             for ex, symbol, book_mode in plan:
                 await pipeline.watch(ex, symbol, mode=book_mode, timeout=None)
             monitor_pipeline(monitor, pipeline)
+            note_snapshot_sources(monitor, pipeline)
             monitor.event(
                 f"{len(pipeline.books)} books on {len(exchanges)} exchanges; syncing "
                 "from REST snapshot + buffered deltas"
@@ -248,8 +266,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         "--exchanges",
         type=_csv,
         default=list(DEFAULT_EXCHANGES),
-        help="comma-separated: mexc, gateio, gateio_futures, binance, binance_futures "
-        "(default: all five)",
+        help="comma-separated: mexc, gateio, gateio_futures, kucoin, kucoin_futures, binance, "
+        "binance_futures (default: all)",
     )
     p.add_argument("--rate", type=positive, default=100.0, help="market steps/s per symbol")
     p.add_argument("--seed", type=int, default=0, help="market seed (same seed, same stream)")
@@ -259,6 +277,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.set_defaults(run=run)
     parser: argparse.ArgumentParser = p
     return parser
+
+
+def note_snapshot_sources(monitor: Monitor, pipeline: Pipeline) -> None:
+    """Say which snapshot the books whose exchange offers several sync from, and how deep
+    they are exact (KuCoin spot without a key: the public top 100)."""
+    for (ex, symbol), book in sorted(pipeline.books.items()):
+        if book.source is not None:
+            monitor.event(f"{ex} {symbol}: book from {book.snapshot_source}")
 
 
 def _csv(text: str | list[str]) -> list[str]:

@@ -35,6 +35,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -217,7 +218,9 @@ class RecordingWriter:
     def add_rest(self, recv_ns: int, url: str, params: Any, body: Any, source: int = 0) -> None:
         """Record one REST response (already decoded JSON) the book pipeline used."""
         doc = {"url": url, "params": params, "body": body}
-        self.add(KIND_REST, recv_ns, json.dumps(doc, separators=(",", ":")).encode(), source)
+        # Bodies read with exact decimals (KuCoin futures prices) keep them as text.
+        text = json.dumps(doc, separators=(",", ":"), default=_decimal_text)
+        self.add(KIND_REST, recv_ns, text.encode(), source)
 
     def flush(self) -> None:
         """Seal the buffered records into a block and hand it to the OS (no-op when empty)."""
@@ -371,6 +374,12 @@ class RecordingReader:
         """Wall-clock time of a record's monotonic receive timestamp."""
         clock = self.meta.get("clock", {})  # ints, see check_meta
         return int(clock.get("wall_ns", 0)) + recv_ns - int(clock.get("monotonic_ns", 0))
+
+
+def _decimal_text(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot record a {type(value).__name__} in a REST body")
 
 
 def decode_rest(payload: bytes) -> dict[str, Any]:

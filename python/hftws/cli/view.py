@@ -255,7 +255,9 @@ def exchanges_table(stats: dict[str, dict[str, Any]]) -> Table:
 def ladder(book: Any, n: int, title: str) -> Table:
     """The top ``n`` levels per side, bids left and asks right."""
     bids, asks = book.top(n)
-    table = Table(title=f"{title}: top {n}", header_style="bold")
+    exact = getattr(book, "exact_depth", None)
+    note = f" (exact to {exact} levels)" if getattr(book, "source", None) and exact else ""
+    table = Table(title=f"{title}: top {n}{note}", header_style="bold")
     for name, style in (
         ("bid size", "green"),
         ("bid", "green"),

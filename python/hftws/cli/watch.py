@@ -23,7 +23,7 @@ from hftws.cli.common import (
     stop_event,
 )
 from hftws.cli.config import ConfigError, endpoint, exchange_name, positive
-from hftws.cli.demo import base_of, spell
+from hftws.cli.demo import base_of, note_snapshot_sources, spell
 from hftws.cli.pipeline import Pipeline
 from hftws.cli.view import Monitor, View, print_summary
 from hftws.mixins.subscription import SubscriptionError
@@ -63,6 +63,7 @@ async def run(args: argparse.Namespace) -> int:
             except SubscriptionError as exc:
                 raise CliError(f"{exchange} refused {symbol}: {exc}", EXIT_CONNECT) from None
             monitor_pipeline(monitor, pipeline)
+            note_snapshot_sources(monitor, pipeline)
             deadline = time.monotonic() + args.sync_timeout
             await run_view(
                 view,
@@ -106,9 +107,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) ->
     p.add_argument(
         "exchange",
         metavar="EXCHANGE",
-        help="mexc, gateio, gateio_futures, binance or binance_futures",
+        help="mexc, gateio, gateio_futures, kucoin, kucoin_futures, binance or binance_futures",
     )
-    p.add_argument("symbol", metavar="SYMBOL", help="BTCUSDT, BTC_USDT or just BTC")
+    p.add_argument("symbol", metavar="SYMBOL", help="BTCUSDT, BTC_USDT, BTC-USDT or just BTC")
     p.add_argument("--depth", type=int, default=5, help="levels per side to show (default 5)")
     p.add_argument("--mode", choices=("classic", "obu"), default="classic", help="book stream")
     p.add_argument("--duration", type=positive, default=None, help="seconds (default: until ^C)")

@@ -21,12 +21,20 @@ _WHERE = {
     "GateioSpotPublicMessageHandler": "hftws.exchanges.gateio",
     "GateioFuturesPublicHandler": "hftws.exchanges.gateio",
     "GateioFuturesPublicMessageHandler": "hftws.exchanges.gateio",
+    "KucoinSpotPublicHandler": "hftws.exchanges.kucoin",
+    "KucoinSpotPublicMessageHandler": "hftws.exchanges.kucoin",
+    "KucoinFuturesPublicHandler": "hftws.exchanges.kucoin",
+    "KucoinFuturesPublicMessageHandler": "hftws.exchanges.kucoin",
     "MexcPrivateHandler": "hftws.exchanges.mexc_private",
     "MexcPrivateMessageHandler": "hftws.exchanges.mexc_private",
     "GateioSpotPrivateHandler": "hftws.exchanges.gateio_private",
     "GateioSpotPrivateMessageHandler": "hftws.exchanges.gateio_private",
     "GateioFuturesPrivateHandler": "hftws.exchanges.gateio_private",
     "GateioFuturesPrivateMessageHandler": "hftws.exchanges.gateio_private",
+    "KucoinSpotPrivateHandler": "hftws.exchanges.kucoin_private",
+    "KucoinSpotPrivateMessageHandler": "hftws.exchanges.kucoin_private",
+    "KucoinFuturesPrivateHandler": "hftws.exchanges.kucoin_private",
+    "KucoinFuturesPrivateMessageHandler": "hftws.exchanges.kucoin_private",
 }
 
 __all__ = sorted(_WHERE)

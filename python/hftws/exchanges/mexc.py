@@ -15,8 +15,10 @@ from hftws._core import (
     MexcKline,
     MexcMiniTicker,
     MexcMiniTickers,
+    MexcTrade,
     MexcTrades,
 )
+from hftws.events import MessageType
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
@@ -28,8 +30,10 @@ OP_TEXT = 1
 MexcPublicEvent = mexc.MexcEvent | MexcControl | BookUpdate
 #: ... and per route (``on_orderbook``, ``on_trade``, ``on_ticker``, ``on_kline``).
 MexcBookEvent = MexcDepthUpdate | MexcDepthBatch | BookUpdate
-MexcTradeEvent = MexcTrades
-MexcTickerEvent = MexcBookTicker | MexcBookTickers | MexcMiniTicker | MexcMiniTickers
+#: A trades push (301, 314) and a book-ticker batch (311) reach callbacks one item per call, in
+#: the common shapes (``hftws.Trade``, ``hftws.BookTicker``) every exchange delivers.
+MexcTradeEvent = MexcTrade
+MexcTickerEvent = MexcBookTicker | MexcMiniTicker | MexcMiniTickers
 MexcKlineEvent = MexcKline
 
 
@@ -42,6 +46,15 @@ class MexcPublicMessageHandler(
 
     def _parse(self, raw: Any) -> Any:
         return parse_frame(raw)
+
+    def _route_message(self, mtype: MessageType, raw: Any) -> None:
+        # Batches fan out like Gate.io list results: one call per trade or ticker.
+        event = self._event
+        if isinstance(event, MexcTrades):
+            self._event = event.trades
+        elif isinstance(event, MexcBookTickers):
+            self._event = event.items
+        super()._route_message(mtype, raw)
 
 
 def parse_frame(raw: Any) -> Any:

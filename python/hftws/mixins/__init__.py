@@ -15,6 +15,8 @@ from hftws.mixins.connection import (
     ConnectionMixin,
     GateioConnectionMixin,
     GateioFuturesConnectionMixin,
+    KucoinConnectionMixin,
+    KucoinFuturesConnectionMixin,
     MexcConnectionMixin,
 )
 from hftws.mixins.listen_key import MexcListenKeyAuthMixin
@@ -31,6 +33,8 @@ __all__ = [
     "GateioConnectionMixin",
     "GateioFuturesConnectionMixin",
     "KucoinAuthMixin",
+    "KucoinConnectionMixin",
+    "KucoinFuturesConnectionMixin",
     "MexcConnectionMixin",
     "MexcListenKeyAuthMixin",
     "NoAuthMixin",

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TypeVar
 
 from hftws.auth.base import Authenticator, NoAuth
 from hftws.auth.gateio import GateioAuthenticator
+from hftws.auth.kucoin import KucoinTokenAuthenticator
 from hftws.credentials import Credentials
 from hftws.errors import HftwsError
 
@@ -71,18 +72,34 @@ class BinanceAuthMixin(_UnsupportedAuthMixin):
     )
 
 
-class KucoinAuthMixin(_UnsupportedAuthMixin):
-    """Placeholder for KuCoin private channels (not supported yet).
+class KucoinAuthMixin(AuthMixin):
+    """KuCoin private streams (``hftws.auth.kucoin``): a signed ``bullet-private`` token for
+    every socket, the welcome awaited before subscribing.
 
-    To add it: a ``KucoinProtocol`` in ``hftws.venues``, a bullet-token authenticator in
-    ``hftws.auth`` (its ``connection_url`` adds the token) and a message handler.
+    The behaviour is the composed :class:`~hftws.auth.kucoin.KucoinTokenAuthenticator`
+    (``connection.auth``); this mixin names it and shows its counters.
     """
 
-    exchange_name: ClassVar[str] = "KuCoin"
-    missing: ClassVar[str] = (
-        "needs the bullet-private token request (POST /api/v1/bullet-private), the "
-        "token-in-URL connection and a KuCoin connection mixin and message handler"
-    )
+    requires_auth: ClassVar[bool] = True
+    TOKEN_PATH: ClassVar[str] = KucoinTokenAuthenticator.TOKEN_PATH
+
+    @property
+    def token_auth(self) -> KucoinTokenAuthenticator:
+        return self._auth_as(KucoinTokenAuthenticator)
+
+    @property
+    def token_stats(self) -> dict[str, int]:
+        """Tokens fetched, welcomes received, tokens the server rejected."""
+        return self.token_auth.stats
+
+    @property
+    def connect_id(self) -> str | None:
+        """The ``connectId`` of the current socket."""
+        return self.token_auth.connect_id
+
+    @property
+    def _credentials(self) -> Credentials:
+        return self.token_auth.credentials
 
 
 class GateioAuthMixin(AuthMixin):

@@ -19,6 +19,8 @@ from hftws.venues import (
     ExchangeProtocol,
     GateioFuturesProtocol,
     GateioProtocol,
+    KucoinFuturesProtocol,
+    KucoinProtocol,
     MexcProtocol,
 )
 
@@ -30,6 +32,8 @@ __all__ = [
     "ConnectionMixin",
     "GateioConnectionMixin",
     "GateioFuturesConnectionMixin",
+    "KucoinConnectionMixin",
+    "KucoinFuturesConnectionMixin",
     "MexcConnectionMixin",
 ]
 
@@ -125,3 +129,23 @@ class BinanceSbeConnectionMixin(BinanceConnectionMixin):
     exchange: ClassVar[str] = BinanceSbeProtocol.name
     DEFAULT_URL: ClassVar[str] = BinanceSbeProtocol.default_url
     DEFAULT_REST_URL: ClassVar[str] = BinanceSbeProtocol.default_rest_url
+
+
+class KucoinConnectionMixin(ConnectionMixin):
+    """KuCoin spot: a bullet token and instance server per socket, welcome, JSON pings at the
+    announced interval, acked subscriptions, 350 topics and 9 messages/s per socket."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = KucoinProtocol
+    exchange: ClassVar[str] = KucoinProtocol.name
+    DEFAULT_URL: ClassVar[str] = KucoinProtocol.default_url
+    DEFAULT_REST_URL: ClassVar[str] = KucoinProtocol.default_rest_url
+    MAX_SUBSCRIPTIONS: ClassVar[int] = KucoinProtocol.MAX_TOPICS
+
+
+class KucoinFuturesConnectionMixin(KucoinConnectionMixin):
+    """KuCoin futures: the futures REST host (its own bullet) and ``/contractMarket`` topics."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = KucoinFuturesProtocol
+    exchange: ClassVar[str] = KucoinFuturesProtocol.name
+    DEFAULT_URL: ClassVar[str] = KucoinFuturesProtocol.default_url
+    DEFAULT_REST_URL: ClassVar[str] = KucoinFuturesProtocol.default_rest_url

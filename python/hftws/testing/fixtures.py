@@ -19,6 +19,7 @@ import pytest_asyncio
 
 from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
+from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
 from hftws.testing.mexc_server import MexcServer
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "binance_spot_server",
     "gate_futures_server",
     "gate_spot_server",
+    "kucoin_futures_server",
+    "kucoin_server",
     "mexc_server",
 ]
 
@@ -65,4 +68,22 @@ async def binance_spot_server() -> AsyncIterator[BinanceSpotServer]:
 async def binance_futures_server() -> AsyncIterator[BinanceFuturesServer]:
     """A started :class:`BinanceFuturesServer`."""
     async with BinanceFuturesServer(rate=FIXTURE_RATE) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def kucoin_server() -> AsyncIterator[KucoinServer]:
+    """A started :class:`KucoinServer` (pings announced every 0.5 s, 1 s timeout)."""
+    async with KucoinServer(
+        rate=FIXTURE_RATE, ping_interval_ms=500, ping_timeout_ms=1000
+    ) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def kucoin_futures_server() -> AsyncIterator[KucoinFuturesServer]:
+    """A started :class:`KucoinFuturesServer` (pings every 0.5 s, 1 s timeout)."""
+    async with KucoinFuturesServer(
+        rate=FIXTURE_RATE, ping_interval_ms=500, ping_timeout_ms=1000
+    ) as server:
         yield server

@@ -6,9 +6,10 @@ ping. It does no I/O. Adding an exchange = an exchange protocol here + an authen
 ``hftws.auth`` + a message handler; the connection (``hftws.interface``) composes them.
 """
 
-from hftws.venues.base import USER_AGENT, ExchangeProtocol, SubscriptionRequest
+from hftws.venues.base import USER_AGENT, Endpoint, ExchangeProtocol, SubscriptionRequest
 from hftws.venues.binance import BinanceFuturesProtocol, BinanceProtocol, BinanceSbeProtocol
 from hftws.venues.gateio import GateioFuturesProtocol, GateioProtocol
+from hftws.venues.kucoin import KucoinFuturesProtocol, KucoinProtocol, KucoinTokenSource
 from hftws.venues.mexc import MexcProtocol
 
 __all__ = [
@@ -16,9 +17,13 @@ __all__ = [
     "BinanceFuturesProtocol",
     "BinanceProtocol",
     "BinanceSbeProtocol",
+    "Endpoint",
     "ExchangeProtocol",
     "GateioFuturesProtocol",
     "GateioProtocol",
+    "KucoinFuturesProtocol",
+    "KucoinProtocol",
+    "KucoinTokenSource",
     "MexcProtocol",
     "SubscriptionRequest",
 ]
