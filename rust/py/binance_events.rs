@@ -210,6 +210,13 @@ macro_rules! record_class {
 
 const NONE: &[crate::gate::channels::Field] = &[];
 
+/// The taker's side from `m` (the buyer was the maker: the taker sold).
+fn taker_side(buyer_is_maker: Slot) -> Option<&'static str> {
+    buyer_is_maker
+        .boolean()
+        .map(|m| if m { "sell" } else { "buy" })
+}
+
 // `amount` and `trade_id` (aggTrade) repeat fields under the common trade shape's names
 // (`hftws.events.Trade`).
 record_class!(PyBinanceTrade = "BinanceTrade", "trade", "A raw trade (`<s>@trade`).", TRADE, NONE,
@@ -222,9 +229,7 @@ extra {
     /// Taker side (the common trade shape): `"sell"` when the buyer was the maker.
     #[getter]
     fn side(&self) -> Option<&'static str> {
-        self.top(const { index(TRADE, "m") })
-            .boolean()
-            .map(|m| if m { "sell" } else { "buy" })
+        taker_side(self.top(const { index(TRADE, "m") }))
     }
 });
 
@@ -240,9 +245,7 @@ extra {
     /// Taker side (the common trade shape): `"sell"` when the buyer was the maker.
     #[getter]
     fn side(&self) -> Option<&'static str> {
-        self.top(const { index(AGG_TRADE, "m") })
-            .boolean()
-            .map(|m| if m { "sell" } else { "buy" })
+        taker_side(self.top(const { index(AGG_TRADE, "m") }))
     }
 });
 
