@@ -83,12 +83,12 @@ __all__ = [
     "binance_apply_sbe_depth",
     "binance_decode_sbe",
     "binance_parse",
+    "build_handshake_request",
     "bus_apply",
     "bus_decode",
     "bus_encode",
     "bus_heartbeat",
     "bus_load_snapshot",
-    "build_handshake_request",
     "decode",
     "gate_apply_depth",
     "gate_apply_depth_many",
@@ -2957,8 +2957,9 @@ def bus_heartbeat(exchange: str, gateway_id: str, count: int) -> bytes:
 
 def bus_apply(
     book: OrderBook, data: bytes, exchange: str, symbol: str
-) -> tuple[Literal["delta", "snapshot", "out_of_sync"], BookStatus]:
-    """Apply one book-subject message to a reader's book (rule ``'kucoin_futures'``)."""
+) -> tuple[Literal["delta", "snapshot", "out_of_sync"], BookStatus, int]:
+    """Apply one book-subject message to a reader's book (rule ``'kucoin_futures'``):
+    ``(kind, status, last_id)`` with the message's exchange change id."""
 
 def bus_load_snapshot(book: OrderBook, data: bytes, exchange: str, symbol: str) -> BookStatus:
     """Load a stored snapshot: seeded, in sync once the next delta bridges it."""

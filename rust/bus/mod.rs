@@ -451,7 +451,7 @@ pub fn apply(
     bytes: &[u8],
     exchange: &str,
     symbol: &str,
-) -> Result<Applied, BusError> {
+) -> Result<(Applied, u64), BusError> {
     let result = apply_checked(book, bytes, exchange, symbol);
     if result.is_err() {
         book.mark_out_of_sync();
@@ -464,7 +464,7 @@ fn apply_checked(
     bytes: &[u8],
     exchange: &str,
     symbol: &str,
-) -> Result<Applied, BusError> {
+) -> Result<(Applied, u64), BusError> {
     let m = decode(bytes)?;
     if m.header.kind == Kind::Heartbeat {
         return Err(err("kind", 1, "a heartbeat on a book subject"));
@@ -473,7 +473,7 @@ fn apply_checked(
     let seq = m.header.gateway_seq;
     // Replayed history: the book already holds a later state.
     let older = book.state() == SyncState::Synced && seq <= book.sequence();
-    match m.header.kind {
+    let applied = match m.header.kind {
         Kind::Delta => {
             let st = book.apply_delta::<std::convert::Infallible>(seq, seq, |w| {
                 for (is_bid, p, s) in m.levels() {
@@ -485,18 +485,19 @@ fn apply_checked(
                 }
                 Ok(())
             });
-            Ok(Applied::Delta(st.unwrap_or_else(|e| match e {})))
+            Applied::Delta(st.unwrap_or_else(|e| match e {}))
         }
-        Kind::Snapshot if older => Ok(Applied::Snapshot(Status::Stale)),
-        Kind::Snapshot => Ok(Applied::Snapshot(load(book, &m, false))),
-        Kind::OutOfSync if older => Ok(Applied::OutOfSync(Status::Stale)),
+        Kind::Snapshot if older => Applied::Snapshot(Status::Stale),
+        Kind::Snapshot => Applied::Snapshot(load(book, &m, false)),
+        Kind::OutOfSync if older => Applied::OutOfSync(Status::Stale),
         Kind::OutOfSync => {
             book.mark_out_of_sync();
-            Ok(Applied::OutOfSync(Status::Applied))
+            Applied::OutOfSync(Status::Applied)
         }
         // Refused above, before the names (a heartbeat names its gateway, not a book).
-        Kind::Heartbeat => Err(err("kind", 1, "a heartbeat on a book subject")),
-    }
+        Kind::Heartbeat => return Err(err("kind", 1, "a heartbeat on a book subject")),
+    };
+    Ok((applied, m.header.last_id))
 }
 
 fn load(book: &mut OrderBook, m: &Message<'_>, stored: bool) -> Status {

@@ -33,7 +33,9 @@ fn source() -> OrderBook {
     b
 }
 
-fn levels(b: &OrderBook) -> (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>) {
+type Sides = (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>);
+
+fn levels(b: &OrderBook) -> Sides {
     (b.bids().iter().collect(), b.asks().iter().collect())
 }
 
@@ -59,7 +61,7 @@ fn journal_replays_to_the_same_book_including_depth_cuts() {
     encode_book(&mut out, &header(Kind::Snapshot, 1), &src, None).unwrap();
     assert_eq!(
         apply(&mut dst, &out, "gateio", "BTC_USDT"),
-        Ok(Applied::Snapshot(Status::Applied))
+        Ok((Applied::Snapshot(Status::Applied), 12))
     );
     src.clear_journal();
     // Two pushes, the second pushing a level past the depth limit of 3.
@@ -97,20 +99,20 @@ fn journal_replays_to_the_same_book_including_depth_cuts() {
     encode_changes(&mut out, &header(Kind::Delta, 2), &j.changes).unwrap();
     assert_eq!(
         apply(&mut dst, &out, "gateio", "BTC_USDT"),
-        Ok(Applied::Delta(Status::Applied))
+        Ok((Applied::Delta(Status::Applied), 12))
     );
     assert_eq!(levels(&dst), levels(&src));
     assert!(dst.in_sync());
     // The same message again is stale; one skipped is a gap.
     assert_eq!(
         apply(&mut dst, &out, "gateio", "BTC_USDT"),
-        Ok(Applied::Delta(Status::Stale))
+        Ok((Applied::Delta(Status::Stale), 12))
     );
     out.clear();
     encode_changes(&mut out, &header(Kind::Delta, 4), &[]).unwrap();
     assert_eq!(
         apply(&mut dst, &out, "gateio", "BTC_USDT"),
-        Ok(Applied::Delta(Status::Gap))
+        Ok((Applied::Delta(Status::Gap), 12))
     );
     assert!(!dst.in_sync());
 }
@@ -144,20 +146,20 @@ fn stored_snapshot_waits_for_the_bridging_delta_and_markers_stop_the_book() {
     encode_changes(&mut out, &header(Kind::Delta, 6), &[]).unwrap();
     assert_eq!(
         apply(&mut dst, &out, "gateio", "BTC_USDT"),
-        Ok(Applied::Delta(Status::Applied))
+        Ok((Applied::Delta(Status::Applied), 12))
     );
     assert!(dst.in_sync());
     out.clear();
     encode_changes(&mut out, &header(Kind::OutOfSync, 5), &[]).unwrap();
     assert_eq!(
         apply(&mut dst, &out, "gateio", "BTC_USDT"),
-        Ok(Applied::OutOfSync(Status::Stale))
+        Ok((Applied::OutOfSync(Status::Stale), 12))
     );
     out.clear();
     encode_changes(&mut out, &header(Kind::OutOfSync, 7), &[]).unwrap();
     assert_eq!(
         apply(&mut dst, &out, "gateio", "BTC_USDT"),
-        Ok(Applied::OutOfSync(Status::Applied))
+        Ok((Applied::OutOfSync(Status::Applied), 12))
     );
     assert!(!dst.in_sync());
     // Wrong book, garbage: typed errors, book out of sync.

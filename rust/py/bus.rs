@@ -324,8 +324,9 @@ pub(crate) fn bus_heartbeat<'py>(
 }
 
 /// Applies one message from a book subject to a reader's book (whose rule must be
-/// 'kucoin_futures', the one-id-per-message rule): `(kind, status)`. Malformed bytes, a
-/// heartbeat or another book's message raise `BusDecodeError` and leave the book out of sync.
+/// 'kucoin_futures', the one-id-per-message rule): `(kind, status, last_id)` with the
+/// message's exchange change id. Malformed bytes, a heartbeat or another book's message
+/// raise `BusDecodeError` and leave the book out of sync.
 #[pyfunction]
 pub(crate) fn bus_apply(
     py: Python<'_>,
@@ -333,15 +334,16 @@ pub(crate) fn bus_apply(
     data: &[u8],
     exchange: &str,
     symbol: &str,
-) -> PyResult<(&'static str, Py<PyBookStatus>)> {
+) -> PyResult<(&'static str, Py<PyBookStatus>, u64)> {
     let mut b = book.try_borrow_mut()?;
     let r = bus::apply(b.inner_mut(), data, exchange, symbol);
     drop(b);
-    match r.map_err(|e| bus_error(py, &e))? {
-        Applied::Delta(st) => Ok(("delta", status_object(py, st)?)),
-        Applied::Snapshot(st) => Ok(("snapshot", status_object(py, st)?)),
-        Applied::OutOfSync(st) => Ok(("out_of_sync", status_object(py, st)?)),
-    }
+    let (kind, st, last_id) = match r.map_err(|e| bus_error(py, &e))? {
+        (Applied::Delta(st), id) => ("delta", st, id),
+        (Applied::Snapshot(st), id) => ("snapshot", st, id),
+        (Applied::OutOfSync(st), id) => ("out_of_sync", st, id),
+    };
+    Ok((kind, status_object(py, st)?, last_id))
 }
 
 /// Loads a stored snapshot (the key-value bucket's copy) into a reader's book: seeded, not in

@@ -15,12 +15,12 @@ from hftws import BookStatus, OrderBook
 from hftws.bus import (
     BusDecodeError,
     BusEncoder,
+    book_subject,
     bus_apply,
     bus_decode,
     bus_encode,
     bus_heartbeat,
     bus_load_snapshot,
-    book_subject,
 )
 
 U64 = st.integers(0, 2**64 - 1)
@@ -98,9 +98,7 @@ def test_random_bytes_give_a_typed_error_or_the_same_message_as_the_reference(
 
 
 @given(messages(), st.integers(0, 400), st.integers(0, 255))
-def test_corrupted_messages_never_crash_a_reader(
-    m: dict[str, object], pos: int, byte: int
-) -> None:
+def test_corrupted_messages_never_crash_a_reader(m: dict[str, object], pos: int, byte: int) -> None:
     data = bytearray(
         bus_encode(
             m["kind"],  # type: ignore[arg-type]
@@ -154,7 +152,7 @@ def test_a_reader_fed_the_journal_keeps_the_gateway_book(
     dst = OrderBook("kucoin_futures", symbol="BTC_USDT")
     first = enc.update(src, 1)
     assert first is not None and bus_decode(first).kind == "snapshot"
-    assert bus_apply(dst, first, "gateio", "BTC_USDT") == ("snapshot", BookStatus.APPLIED)
+    assert bus_apply(dst, first, "gateio", "BTC_USDT") == ("snapshot", BookStatus.APPLIED, 11)
     published = 11
     for i, (bids, asks) in enumerate(pushes):
         seq = 12 + i
@@ -169,7 +167,7 @@ def test_a_reader_fed_the_journal_keeps_the_gateway_book(
         # The exchange ids the delta covers: after the last one published, up to this push.
         assert (m.kind, m.first_id, m.last_id) == ("delta", published, seq)
         published = seq
-        assert bus_apply(dst, msg, "gateio", "BTC_USDT") == ("delta", BookStatus.APPLIED)
+        assert bus_apply(dst, msg, "gateio", "BTC_USDT") == ("delta", BookStatus.APPLIED, seq)
         assert _levels(dst) == _levels(src)
         assert dst.in_sync and dst.sequence == enc.sequence
     assert src.journal_changes() == []
@@ -187,16 +185,16 @@ def test_stored_snapshot_needs_the_next_delta_and_markers_and_garbage_stop_the_r
     src.apply([("99.5", "1")], [], 12, 12)
     delta = enc.update(src, 0)
     assert delta is not None
-    assert bus_apply(dst, delta, "gateio", "BTC_USDT") == ("delta", BookStatus.APPLIED)
+    assert bus_apply(dst, delta, "gateio", "BTC_USDT") == ("delta", BookStatus.APPLIED, 12)
     assert dst.in_sync and _levels(dst) == _levels(src)
     # Replayed history is skipped; a marker takes the reader out of sync.
-    assert bus_apply(dst, delta, "gateio", "BTC_USDT") == ("delta", BookStatus.STALE)
+    assert bus_apply(dst, delta, "gateio", "BTC_USDT") == ("delta", BookStatus.STALE, 12)
     oos = enc.out_of_sync(0)
-    assert bus_apply(dst, oos, "gateio", "BTC_USDT") == ("out_of_sync", BookStatus.APPLIED)
+    assert bus_apply(dst, oos, "gateio", "BTC_USDT") == ("out_of_sync", BookStatus.APPLIED, 0)
     assert not dst.in_sync
     snap = enc.snapshot(src, 0)
     assert bus_decode(snap).flags == 1
-    assert bus_apply(dst, snap, "gateio", "BTC_USDT") == ("snapshot", BookStatus.APPLIED)
+    assert bus_apply(dst, snap, "gateio", "BTC_USDT") == ("snapshot", BookStatus.APPLIED, 12)
     assert dst.in_sync
     # A skipped message is a gap; another book's message or a heartbeat is an error.
     src.apply([("99.6", "1")], [], 13, 13)
@@ -204,7 +202,7 @@ def test_stored_snapshot_needs_the_next_delta_and_markers_and_garbage_stop_the_r
     src.apply([("99.7", "1")], [], 14, 14)
     later = enc.update(src, 0)
     assert later is not None
-    assert bus_apply(dst, later, "gateio", "BTC_USDT") == ("delta", BookStatus.GAP)
+    assert bus_apply(dst, later, "gateio", "BTC_USDT") == ("delta", BookStatus.GAP, 14)
     assert not dst.in_sync
     assert bus_apply(dst, snap, "gateio", "BTC_USDT")[1] is BookStatus.APPLIED
     with pytest.raises(BusDecodeError, match="offered to the book of gateio:ETH_USDT"):

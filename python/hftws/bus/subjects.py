@@ -6,8 +6,9 @@
   not stored): a reader that misses it for longer than its bound stops trusting its books.
 - Stream ``HFTWS_<EXCHANGE>``: subjects ``hftws.<exchange>.*.book``, bounded by age and count.
 - Bucket ``hftws_books``: key ``<exchange>.<symbol>`` holds the book's latest full snapshot
-  (a snapshot message whose sequence is the last message it includes); key
-  ``lease.<exchange>`` is the active gateway's lease (high availability).
+  (a snapshot message whose sequence is the last message it includes).
+- Bucket ``hftws_leases`` (entries expire after the lease TTL): key ``lease.<exchange>`` is
+  the active gateway's lease (high availability).
 
 NATS subject tokens cannot hold ``.``, ``*``, ``>`` or spaces; symbols that do (none of the
 supported exchanges' spot or futures names) are refused rather than silently rewritten.
