@@ -2962,4 +2962,6 @@ def bus_apply(
     ``(kind, status, last_id)`` with the message's exchange change id."""
 
 def bus_load_snapshot(book: OrderBook, data: bytes, exchange: str, symbol: str) -> BookStatus:
-    """Load a stored snapshot: seeded, in sync once the next delta bridges it."""
+    """Load the bucket's copy: a snapshot seeds the book (APPLIED; in sync once the next delta
+    bridges it); an out_of_sync marker leaves it out of sync at the marker's sequence
+    (NOT_SYNCED: a later snapshot from the stream brings it back)."""

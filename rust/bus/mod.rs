@@ -471,8 +471,8 @@ fn apply_checked(
     }
     check_names(&m.header, exchange, symbol)?;
     let seq = m.header.gateway_seq;
-    // Replayed history: the book already holds a later state.
-    let older = book.state() == SyncState::Synced && seq <= book.sequence();
+    // Replayed history: the book already holds (or has been told of) a later state.
+    let older = book.state() != SyncState::Empty && seq <= book.sequence();
     let applied = match m.header.kind {
         Kind::Delta => {
             let st = book.apply_delta::<std::convert::Infallible>(seq, seq, |w| {
@@ -520,12 +520,17 @@ fn load(book: &mut OrderBook, m: &Message<'_>, stored: bool) -> Status {
     st.unwrap_or_else(|e| match e {})
 }
 
-/// Loads a stored snapshot (the key-value bucket's copy) into a reader's book: seeded but
-/// not in sync until the stream's next delta (`gateway_seq + 1`) bridges it.
+/// Loads the bucket's copy of a book into a reader's book.
+///
+/// A snapshot seeds the book, not in sync until the stream's next delta (`gateway_seq + 1`)
+/// bridges it: [`Status::Applied`] (or [`Status::Crossed`]). An `out_of_sync` marker (the
+/// gateway's book was out of sync when it was stored) leaves the book empty and out of sync
+/// at the marker's sequence, so that only a later snapshot from the stream can bring it back
+/// (older ones replayed from the stream are skipped): [`Status::NotSynced`].
 ///
 /// # Errors
-/// Malformed bytes, another kind than a snapshot, or a snapshot of another book (the book is
-/// then out of sync).
+/// Malformed bytes, a delta or heartbeat, or another book's message (the book is then out of
+/// sync).
 pub fn load_stored(
     book: &mut OrderBook,
     bytes: &[u8],
@@ -534,17 +539,23 @@ pub fn load_stored(
 ) -> Result<Status, BusError> {
     let m = decode(bytes).and_then(|m| {
         check_names(&m.header, exchange, symbol)?;
-        if m.header.kind == Kind::Snapshot {
-            Ok(m)
-        } else {
-            Err(err(
+        match m.header.kind {
+            Kind::Snapshot | Kind::OutOfSync => Ok(m),
+            other => Err(err(
                 "kind",
                 1,
-                format!("a {} is not a snapshot", m.header.kind.name()),
-            ))
+                format!("a {} is not a stored book", other.name()),
+            )),
         }
     });
     match m {
+        Ok(m) if m.header.kind == Kind::OutOfSync => {
+            // Seeded with nothing at the marker's sequence, then out of sync: the sequence
+            // is the floor below which the stream's messages are history.
+            load(book, &m, true);
+            book.mark_out_of_sync();
+            Ok(Status::NotSynced)
+        }
         Ok(m) => Ok(load(book, &m, true)),
         Err(e) => {
             book.mark_out_of_sync();

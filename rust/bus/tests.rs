@@ -162,9 +162,39 @@ fn stored_snapshot_waits_for_the_bridging_delta_and_markers_stop_the_book() {
         Ok((Applied::OutOfSync(Status::Applied), 12))
     );
     assert!(!dst.in_sync());
-    // Wrong book, garbage: typed errors, book out of sync.
+    // Wrong book, a delta in the bucket: typed errors, book out of sync.
     assert!(apply(&mut dst, &out, "mexc", "BTC_USDT").is_err());
-    assert!(load_stored(&mut dst, &out, "gateio", "BTC_USDT").is_err());
+    let mut delta = Vec::new();
+    encode_changes(&mut delta, &header(Kind::Delta, 9), &[]).unwrap();
+    assert!(load_stored(&mut dst, &delta, "gateio", "BTC_USDT").is_err());
+}
+
+#[test]
+fn a_stored_marker_waits_for_a_later_snapshot_from_the_stream() {
+    let src = source();
+    let mut dst = OrderBook::new(SeqRule::KucoinFutures, None);
+    let mut out = Vec::new();
+    encode_changes(&mut out, &header(Kind::OutOfSync, 20), &[]).unwrap();
+    assert_eq!(
+        load_stored(&mut dst, &out, "gateio", "BTC_USDT"),
+        Ok(Status::NotSynced)
+    );
+    assert!(!dst.in_sync());
+    // A snapshot from before the marker, replayed by the stream, is history.
+    out.clear();
+    encode_book(&mut out, &header(Kind::Snapshot, 19), &src, None).unwrap();
+    assert_eq!(
+        apply(&mut dst, &out, "gateio", "BTC_USDT"),
+        Ok((Applied::Snapshot(Status::Stale), 12))
+    );
+    assert!(!dst.in_sync());
+    out.clear();
+    encode_book(&mut out, &header(Kind::Snapshot, 21), &src, None).unwrap();
+    assert_eq!(
+        apply(&mut dst, &out, "gateio", "BTC_USDT"),
+        Ok((Applied::Snapshot(Status::Applied), 12))
+    );
+    assert!(dst.in_sync());
 }
 
 #[test]

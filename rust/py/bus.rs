@@ -346,8 +346,9 @@ pub(crate) fn bus_apply(
     Ok((kind, status_object(py, st)?, last_id))
 }
 
-/// Loads a stored snapshot (the key-value bucket's copy) into a reader's book: seeded, not in
-/// sync until the stream's next delta bridges it. Raises `BusDecodeError` otherwise.
+/// Loads the bucket's copy of a book into a reader's book: a snapshot seeds it (APPLIED; in
+/// sync once the stream's next delta bridges it), an `out_of_sync` marker leaves it out of
+/// sync at the marker's sequence (NOT_SYNCED). Raises `BusDecodeError` otherwise.
 #[pyfunction]
 pub(crate) fn bus_load_snapshot(
     py: Python<'_>,

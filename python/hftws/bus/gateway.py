@@ -119,7 +119,13 @@ class _Publisher:
         if book.in_sync:
             self.resync()
         else:
-            self._send(self.encoder.out_of_sync(time.time_ns(), book.sequence))
+            marker = self.encoder.out_of_sync(time.time_ns(), book.sequence)
+            self._send(marker)
+            # The bucket says so too: a reader resyncing now waits for the next snapshot
+            # instead of loading the last one and replaying up to the marker.
+            self.since_store = 0
+            self.stored_at = time.monotonic()
+            self.gateway._enqueue_kv(self.key, marker)
 
     def resync(self) -> None:
         """Publish the whole book as the back-in-sync marker, and store it."""

@@ -91,6 +91,8 @@ class RemoteBook:
         self._task: asyncio.Task[None] | None = None
         self._sub: Subscription | None = None
         self._generation = 0
+        #: Stream sequences of malformed messages already counted (see ``_poisoned``).
+        self._poison: dict[int, float] = {}
 
     # -- readers (LocalBook's API) -----------------------------------------------------------
 
@@ -161,10 +163,14 @@ class RemoteBook:
     async def _on_msg(self, msg: Msg, generation: int) -> None:
         if generation != self._generation:
             return  # a subscription being replaced
+        if self._poison and self._poisoned(msg):
+            return
         try:
             kind, status, last_id = bus_apply(self.book, msg.data, self.exchange, self.symbol)
         except BusDecodeError as exc:
             self.malformed += 1
+            with contextlib.suppress(Exception):
+                self._poison[msg.metadata.sequence.stream] = time.monotonic()
             self._lost(f"malformed message: {exc}")
             return
         if status is BookStatus.APPLIED:
@@ -195,6 +201,20 @@ class RemoteBook:
             self._lost("gap in the gateway sequence")
         elif status is BookStatus.CROSSED:
             self._lost("crossed")
+
+    def _poisoned(self, msg: Msg) -> bool:
+        """A malformed message seen before, replayed by a resync: it carries nothing (the
+        gateway sequence never counted it), so it is skipped instead of costing another
+        resync. Kept until resyncs no longer read that far back."""
+        now = time.monotonic()
+        keep = self._manager.clock_margin + 5.0
+        for seq, seen in list(self._poison.items()):
+            if now - seen > keep:
+                del self._poison[seq]
+        try:
+            return msg.metadata.sequence.stream in self._poison
+        except Exception:
+            return False
 
     def _unlink(self, why: str) -> None:
         """The heartbeat or the connection is gone: out of sync at once (in Rust)."""
@@ -273,13 +293,18 @@ class RemoteBook:
         if not m.live(self.exchange):
             return
         self.book.set_linked(True)
+        snap = bus_decode(data)
         status = bus_load_snapshot(self.book, data, self.exchange, self.symbol)
-        if status is not BookStatus.APPLIED:
+        if status is BookStatus.NOT_SYNCED:
+            # A marker: the gateway's book is out of sync; its next snapshot on the stream
+            # (after the marker's sequence) brings this one back.
+            self.last_error = "gateway out of sync"
+        elif status is not BookStatus.APPLIED:
             self.last_error = f"stored snapshot {status}"
             self.book.mark_out_of_sync()
             return
-        snap = bus_decode(data)
-        self.exchange_sequence = snap.last_id
+        else:
+            self.exchange_sequence = snap.last_id
         # Read the stream from a little before the snapshot was taken: what it already holds
         # comes back stale and is skipped; S + 1 bridges it.
         start_ns = snap.publish_ns - int(m.clock_margin * 1e9)
@@ -300,7 +325,10 @@ class RemoteBook:
                 deliver_policy=api.DeliverPolicy.BY_START_TIME, opt_start_time=start
             ),
         )
-        settled = lambda: self.in_sync or self.book.state == "out_of_sync"  # noqa: E731
+        if snap.kind == "out_of_sync":
+            settled = lambda: self.in_sync  # noqa: E731
+        else:
+            settled = lambda: self.in_sync or self.book.state == "out_of_sync"  # noqa: E731
         if not await self._wait(settled, m.bridge_timeout):
             self.last_error = "the stream did not bridge the stored snapshot"
             self.book.mark_out_of_sync()
@@ -356,7 +384,11 @@ class RemoteBookManager:
         tasks = self._tasks + [b._task for b in self.books.values() if b._task is not None]
         for t in tasks:
             t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # Bounded: a task stuck inside the NATS client must not hang the close.
+            _done, pending = await asyncio.wait(tasks, timeout=5)
+            for t in pending:
+                log.warning("task %s did not stop within 5 s", t.get_name())
         self._tasks.clear()
         for b in self.books.values():
             b._task = None

@@ -156,6 +156,8 @@ class NatsServer:
 
     def cleanup(self) -> None:
         self.stop()
+        if os.environ.get("HFTWS_KEEP_NATS"):
+            return  # debugging: keep the log and the storage
         if self._own_dir:
             shutil.rmtree(self.store_dir, ignore_errors=True)
 
