@@ -4,6 +4,8 @@ sentinel that checks remote books against the exchange's truth whenever they cla
 from __future__ import annotations
 
 import asyncio
+import sys
+from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -83,3 +85,31 @@ class RemoteSentinel:
         await asyncio.gather(self._task, return_exceptions=True)
         self.check()
         assert not self.violations, self.violations[:5]
+
+
+async def gateway_process(nats_url: str, server: Any, gateway_id: str, *extra: str) -> Process:
+    """``hftws gateway`` in its own process (so that it can be killed outright)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hftws",
+        "gateway",
+        "gateio:BTC_USDT",
+        "--nats",
+        nats_url,
+        "--id",
+        gateway_id,
+        "--url",
+        f"gateio={server.url}",
+        "--rest-url",
+        f"gateio={server.rest_url}",
+        "--heartbeat-interval",
+        "0.1",
+        "--snapshot-interval",
+        "0.5",
+        "--interval",
+        "0.5",
+        *extra,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )

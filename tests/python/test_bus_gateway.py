@@ -6,12 +6,10 @@ gateway that stops."""
 from __future__ import annotations
 
 import asyncio
-import sys
-from asyncio.subprocess import Process
 from typing import Any
 
 import pytest
-from bus_helpers import RemoteSentinel, differs, gateway, nats_server
+from bus_helpers import RemoteSentinel, differs, gateway, gateway_process, nats_server
 from client_helpers import own_tasks, wait_for
 
 from hftws.bus.remote import RemoteBookManager
@@ -112,45 +110,21 @@ async def test_garbage_on_a_book_subject_takes_the_book_out_of_sync_then_it_resy
         ):
             book = await remote.watch("gateio", "BTC_USDT")
             sentinel = RemoteSentinel(book, gate, depth=100)
+            lost: list[str] = []
+            book.on_state_change(lambda b: lost.append(b.state) if not b.in_sync else None)
             nc = await nats.connect(nats_server.url)
             try:
-                for junk in (b"", b"\x01\x01garbage", b"\x07" * 60, b"{}"):
+                for i, junk in enumerate((b"\x01\x01garbage", b"\x07" * 60, b"{}")):
                     await nc.publish(book_subject("gateio", "BTC_USDT"), junk)
                     await nc.flush()
-                    await wait_for(lambda: not book.in_sync, timeout=5)
+                    await wait_for(lambda i=i: book.malformed > i, timeout=5)  # type: ignore[misc]
+                    assert len(lost) == i + 1  # each one took it out of sync
                     await book.wait_in_sync(10)
             finally:
                 await nc.close()
             await _settle([book], servers)
             await sentinel.stop()
-            assert book.malformed >= 4
-
-
-async def _gateway_process(nats_url: str, server: Any, gateway_id: str) -> Process:
-    """``hftws gateway`` in its own process (so that it can be killed outright)."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hftws",
-        "gateway",
-        "gateio:BTC_USDT",
-        "--nats",
-        nats_url,
-        "--id",
-        gateway_id,
-        "--url",
-        f"gateio={server.url}",
-        "--rest-url",
-        f"gateio={server.rest_url}",
-        "--heartbeat-interval",
-        "0.1",
-        "--snapshot-interval",
-        "0.5",
-        "--interval",
-        "0.5",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+            assert book.malformed == 3
 
 
 async def test_a_killed_gateway_takes_remote_books_out_of_sync_and_a_new_one_takes_over(
@@ -160,7 +134,7 @@ async def test_a_killed_gateway_takes_remote_books_out_of_sync_and_a_new_one_tak
         GateSpotServer(rate=300) as gate,
         RemoteBookManager(nats_server.url, heartbeat_timeout=0.6) as remote,
     ):
-        first = await _gateway_process(nats_server.url, gate, "gw-a")
+        first = await gateway_process(nats_server.url, gate, "gw-a")
         try:
             book = await remote.watch("gateio", "BTC_USDT", timeout=20)
             sentinel = RemoteSentinel(book, gate, depth=100)

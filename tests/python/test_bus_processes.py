@@ -1,5 +1,6 @@
-"""Remote books in other processes: they end equal to the local exchange's truth, including one
-frozen (SIGSTOP) for longer than the stream keeps messages and the heartbeat bound."""
+"""Remote books and gateways in other processes: consumers end equal to the local exchange's
+truth, including one frozen (SIGSTOP) for longer than the stream keeps messages and the
+heartbeat bound; a standby gateway takes the lease when the active one is killed."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bus_helpers import differs, gateway, nats_server
+from bus_helpers import RemoteSentinel, differs, gateway, gateway_process, nats_server
+from client_helpers import wait_for
 
+from hftws.bus.remote import RemoteBookManager
 from hftws.testing.gate_server import GateSpotServer
 from hftws.testing.mexc_server import MexcServer
 from hftws.testing.nats import NatsServer
@@ -105,3 +108,43 @@ async def test_a_consumer_frozen_past_the_retention_resyncs_to_the_truth(
             _check(result, gate, "BTC_USDT", 100)
             assert result["resyncs"] >= 2, result
             assert gw.stats["publish_errors"] == 0
+
+
+async def test_standby_gateway_takes_the_lease_when_the_active_one_is_killed(
+    nats_server: NatsServer,
+) -> None:
+    lease = ("--lease", "--lease-ttl", "1.0")
+    async with (
+        GateSpotServer(rate=300) as gate,
+        RemoteBookManager(nats_server.url, heartbeat_timeout=0.6) as remote,
+    ):
+        active = await gateway_process(nats_server.url, gate, "gw-a", *lease)
+        standby = None
+        try:
+            book = await remote.watch("gateio", "BTC_USDT", timeout=20)
+            assert remote.gateways["gateio"] == "gw-a"
+            sentinel = RemoteSentinel(book, gate, depth=100)
+            standby = await gateway_process(nats_server.url, gate, "gw-b", *lease)
+            await asyncio.sleep(2.0)  # the standby is up with live books, and silent
+            assert remote.gateways["gateio"] == "gw-a" and book.in_sync
+            states: list[str] = []
+            book.on_state_change(lambda b: states.append(b.state))
+            active.kill()
+            await active.wait()
+            await wait_for(lambda: not book.in_sync, timeout=2)
+            await wait_for(lambda: remote.gateways["gateio"] == "gw-b", timeout=10)
+            await book.wait_in_sync(10)
+            assert states[0] == "out_of_sync" and states[-1] == "in_sync"
+            start = book.updates
+            await wait_for(lambda: book.updates >= start + 20, timeout=10)
+            gate.pause()
+            await wait_for(
+                lambda: book.exchange_sequence == gate.market.last_id("BTC_USDT"), timeout=10
+            )
+            await sentinel.stop()
+            assert sentinel.checks > 0
+        finally:
+            for p in (active, standby):
+                if p is not None and p.returncode is None:
+                    p.kill()
+                    await p.wait()

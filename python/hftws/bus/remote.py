@@ -359,6 +359,8 @@ class RemoteBookManager:
         self._hb_subs: dict[str, Subscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.disconnects = 0
+        #: The id of the gateway last heard for each exchange.
+        self.gateways: dict[str, str] = {}
 
     async def __aenter__(self) -> RemoteBookManager:
         await self.start()
@@ -446,6 +448,7 @@ class RemoteBookManager:
             except BusDecodeError:
                 return  # not a heartbeat: it proves nothing
             if m.kind == "heartbeat" and m.exchange == exchange:
+                self.gateways[exchange] = m.symbol  # a heartbeat's symbol is its gateway id
                 fresh = exchange not in self._heard or not self.live(exchange)
                 self._heard[exchange] = time.monotonic()
                 if fresh:

@@ -72,6 +72,7 @@ async def run(args: argparse.Namespace) -> int:
             heartbeat_interval=args.heartbeat_interval,
             replicas=args.replicas,
             lease=args.lease,
+            lease_ttl=args.lease_ttl,
             sync_timeout=args.sync_timeout,
         )
         stop = stop_event()
@@ -122,6 +123,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--heartbeat-interval", type=positive, default=0.25, help="seconds")
     p.add_argument("--replicas", type=int, default=1, help="stream/bucket replicas (cluster)")
     p.add_argument("--lease", action="store_true", help="high availability: hold a lease")
+    p.add_argument("--lease-ttl", type=positive, default=2.0, help="lease expiry (s)")
     p.add_argument("--sync-timeout", type=positive, default=20.0, help="books in sync by then")
     p.add_argument("--duration", type=positive, default=None, help="seconds (default: until ^C)")
     p.add_argument("--interval", type=positive, default=2.0, help="seconds between status lines")
