@@ -25,7 +25,9 @@ async def nats_server() -> AsyncIterator[NatsServer]:
         yield server
 
 
-def gateway(books: list[str], nats_url: str, servers: dict[str, Any], **kw: Any) -> Gateway:
+def gateway(
+    books: list[str], nats_url: str | list[str], servers: dict[str, Any], **kw: Any
+) -> Gateway:
     """A gateway on the local exchanges ``servers`` (exchange -> server)."""
     kw.setdefault("snapshot_interval", 0.5)
     kw.setdefault("heartbeat_interval", 0.1)

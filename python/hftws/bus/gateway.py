@@ -40,7 +40,13 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext, api
-from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import (
+    APIError,
+    BadRequestError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    ServiceUnavailableError,
+)
 from nats.js.kv import KeyValue
 
 from hftws._core import BusEncoder, bus_decode, bus_heartbeat
@@ -232,13 +238,24 @@ class Gateway:
             connect_timeout=5,
         )
         self.js = self.nc.jetstream()
-        for ex in self.exchanges:
-            await self._ensure_stream(ex)
-        self.kv = await self._ensure_bucket(kv_bucket())
+        # A cluster that has just started may not have elected its JetStream leader yet.
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                for ex in self.exchanges:
+                    await self._ensure_stream(ex)
+                self.kv = await self._ensure_bucket(kv_bucket())
+                if self.lease:
+                    self.lease_kv = await self._ensure_bucket(LEASE_BUCKET, ttl=self.lease_ttl)
+                break
+            except (nats.errors.TimeoutError, ServiceUnavailableError, APIError) as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.info("JetStream not ready (%r); retrying", exc)
+                await asyncio.sleep(0.5)
         if not self.lease:
             self.leader = set(self.exchanges)
         else:
-            self.lease_kv = await self._ensure_bucket(LEASE_BUCKET, ttl=self.lease_ttl)
             for ex in self.exchanges:
                 await self._try_lease(ex)
         self._tasks.append(asyncio.create_task(self._drain(), name="hftws-gateway-publish"))
