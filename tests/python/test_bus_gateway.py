@@ -181,3 +181,16 @@ async def test_lost_nats_connection_is_out_of_sync_at_once_and_recovers_on_resta
                 assert gw.stats["messages"] > 0
         finally:
             ns.cleanup()
+
+
+async def test_a_quiet_book_still_comes_in_sync_for_a_late_reader(nats_server: NatsServer) -> None:
+    async with GateSpotServer(rate=300) as gate:
+        servers = {"gateio": gate}
+        async with gateway(["gateio:BTC_USDT"], nats_server.url, servers) as gw:
+            await wait_for(lambda: gw.stats["kv_writes"] >= 1, timeout=5)
+            gate.pause()  # no more deltas: nothing will bridge a stored snapshot
+            await asyncio.sleep(0.6)
+            async with RemoteBookManager(nats_server.url) as remote:
+                book = await remote.watch("gateio", "BTC_USDT", timeout=10)
+                assert not differs(book.depth(), gate, "BTC_USDT", book.exchange_sequence, 100)
+                assert book.exchange_sequence == gate.market.last_id("BTC_USDT")

@@ -100,6 +100,7 @@ class _Publisher:
         self.since_store = 0
         self.stored_at = 0.0
         self.published = 0
+        self.published_at_store = 0
         book.book.set_journal(True)
         book.on_update(self._on_update)
         book.on_state_change(self._on_state)
@@ -133,9 +134,9 @@ class _Publisher:
             self.stored_at = time.monotonic()
             self.gateway._enqueue_kv(self.key, marker)
 
-    def resync(self) -> None:
-        """Publish the whole book as the back-in-sync marker, and store it."""
-        self._send(self.encoder.snapshot(self.book.book, time.time_ns(), resync=True))
+    def resync(self, *, marker: bool = True) -> None:
+        """Publish the whole book (flagged back-in-sync with ``marker``), and store it."""
+        self._send(self.encoder.snapshot(self.book.book, time.time_ns(), resync=marker))
         self.store()
 
     def store(self) -> None:
@@ -387,7 +388,13 @@ class Gateway:
             now = time.monotonic()
             for pub in self.publishers.values():
                 if pub.active and now - pub.stored_at >= self.snapshot_interval:
-                    pub.store()
+                    if pub.published == pub.published_at_store and pub.book.in_sync:
+                        # A quiet book: no delta will come to bridge a reader's stored
+                        # snapshot, so the stream gets the whole book (it confirms itself).
+                        pub.resync(marker=False)
+                    else:
+                        pub.store()
+                    pub.published_at_store = pub.published
 
     # -- high availability -------------------------------------------------------------------
 
