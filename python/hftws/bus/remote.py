@@ -11,6 +11,9 @@ decides sync:
 - a gap in the gateway sequence, an ``out_of_sync`` marker, or a malformed message takes the
   book out of sync at once (in Rust); so do a heartbeat missing for longer than
   ``heartbeat_timeout`` and a lost NATS connection (the book is told it is unlinked);
+- an in-sync book that receives nothing for ``stall_timeout`` while its gateway is heard is
+  unlinked too (gateways send every book at least a snapshot per interval, so silence means
+  the stream path is broken, e.g. a stream leader lost with a NATS node);
 - out of sync, the book resyncs from the bucket, or from the next back-in-sync snapshot on the
   stream, whichever comes first.
 """
@@ -79,6 +82,9 @@ class RemoteBook:
         self.gateway_out_of_sync = 0
         self.heartbeat_losses = 0
         self.last_update_ns = 0
+        #: When the last message arrived on the book's subscription (monotonic seconds).
+        self.last_msg_at = time.monotonic()
+        self.stalls = 0
         #: Gateway receive and publish times of the last message applied (ns, wall clock).
         self.last_recv_ns = 0
         self.last_publish_ns = 0
@@ -163,6 +169,7 @@ class RemoteBook:
     async def _on_msg(self, msg: Msg, generation: int) -> None:
         if generation != self._generation:
             return  # a subscription being replaced
+        self.last_msg_at = time.monotonic()
         if self._poison and self._poisoned(msg):
             return
         try:
@@ -316,6 +323,7 @@ class RemoteBook:
             await self._on_msg(msg, generation)
 
         js = m.jetstream()
+        self.last_msg_at = time.monotonic()
         self._sub = await js.subscribe(
             self.subject,
             cb=cb,
@@ -345,12 +353,16 @@ class RemoteBookManager:
         heartbeat_timeout: float = 1.5,
         bridge_timeout: float = 5.0,
         clock_margin: float = 2.0,
+        stall_timeout: float = 3.0,
     ) -> None:
         self.servers = [source] if isinstance(source, str) else list(source)
         self.heartbeat_timeout = heartbeat_timeout
         self.bridge_timeout = bridge_timeout
         #: How far before a stored snapshot's time the stream is read (gateway/server clocks).
         self.clock_margin = clock_margin
+        #: How long an in-sync book may go without any message (gateways send each book
+        #: something at least every snapshot interval, 1 s by default) before it is unlinked.
+        self.stall_timeout = stall_timeout
         self.books: dict[tuple[str, str], RemoteBook] = {}
         self.nc: NATS | None = None
         self._js: JetStreamContext | None = None
@@ -464,12 +476,21 @@ class RemoteBookManager:
         """Unlink every book of an exchange whose gateway went quiet."""
         while True:
             await asyncio.sleep(self.heartbeat_timeout / 5)
+            now = time.monotonic()
             for ex in {ex for ex, _s in self.books}:
                 if not self.live(ex):
                     for b in self._books_of(ex):
                         if b.book.linked:
                             b.heartbeat_losses += 1
                             b._unlink("gateway heartbeat missing or NATS down")
+                    continue
+                for b in self._books_of(ex):
+                    # The gateway is heard but the book's stream is silent: a gateway sends
+                    # every book something at least every snapshot interval, so the path
+                    # (stream leader, consumer) is broken and the book could be frozen.
+                    if b.in_sync and now - b.last_msg_at > self.stall_timeout:
+                        b.stalls += 1
+                        b._unlink(f"no book message for {self.stall_timeout:g}s")
 
     async def _on_disconnect(self) -> None:
         self.disconnects += 1
@@ -492,6 +513,7 @@ class RemoteBookManager:
                 "malformed": b.malformed,
                 "gateway_out_of_sync": b.gateway_out_of_sync,
                 "heartbeat_losses": b.heartbeat_losses,
+                "stalls": b.stalls,
                 "levels": (b.book.bid_count, b.book.ask_count),
             }
             for (ex, sym), b in self.books.items()
