@@ -420,14 +420,30 @@ class Gateway:
             return False
         self._lease_revision[exchange] = rev
         if exchange not in self.leader:
+            mine = [p for (ex, _s), p in self.publishers.items() if ex == exchange]
+            for pub in mine:
+                # Continue above whatever the previous holder published, so that readers
+                # never take this gateway's messages for history.
+                await self._rebase(pub)
             self.leader.add(exchange)
-            if self.publishers:
+            if mine:
                 self.stats["takeovers"] += 1
                 log.info("gateway %s takes the %s lease", self.gateway_id, exchange)
-                for (ex, _sym), pub in self.publishers.items():
-                    if ex == exchange and pub.book.in_sync:
+                for pub in mine:
+                    if pub.book.in_sync:
                         pub.resync()
         return True
+
+    async def _rebase(self, pub: _Publisher) -> None:
+        """Restart ``pub``'s sequence above the stream's last message for its book and the
+        wall clock in microseconds."""
+        start = max(pub.encoder.sequence, time.time_ns() // 1000)
+        assert self.js is not None
+        with contextlib.suppress(Exception):
+            last = await self.js.get_last_msg(stream_name(pub.book.exchange), pub.subject)
+            if last.data:
+                start = max(start, bus_decode(last.data).sequence)
+        pub.encoder = BusEncoder(pub.book.exchange, pub.book.symbol, start)
 
     def _lose(self, exchange: str) -> None:
         self._lease_revision.pop(exchange, None)
