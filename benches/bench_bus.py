@@ -4,7 +4,8 @@ reach a consumer over loopback NATS JetStream. Not a timed test; run by hand:
     .venv/bin/python benches/bench_bus.py [--quick]
 
 1. Publish cost per book update, same updates, same process, shuffled passes:
-   - ``apply``: the Rust book applies the delta (journal on), nothing published (baseline);
+   - ``apply_nojournal`` / ``apply``: the Rust book applies the delta with its change journal
+     off / on (what the journal costs), nothing published (baseline);
    - ``apply + BusEncoder.update``: plus the wire message from the journal (Rust);
    - ``apply + orjson``: plus ``orjson.dumps`` of the same update as a dict with string
      levels (what cryptofeed-style backends publish);
@@ -51,9 +52,9 @@ def _updates(n: int, seed: int = 1) -> list[tuple[list[tuple[str, str]], list[tu
     return out
 
 
-def _book() -> OrderBook:
+def _book(journal: bool = True) -> OrderBook:
     book = OrderBook("gate", max_depth=100, symbol="BTC_USDT")
-    book.set_journal(True)
+    book.set_journal(journal)
     bids = [(f"{p / 100:.2f}", "1") for p in range(9900, 10000)]
     asks = [(f"{p / 100:.2f}", "1") for p in range(10001, 10101)]
     book.load_snapshot(bids, asks, 1)
@@ -87,7 +88,7 @@ async def publish_cost(n: int, repeat: int) -> dict[str, float]:
             tick = (clock() - c0) / 10_000
 
             async def run(kind: str, publish: bool) -> float:
-                book = _book()
+                book = _book(journal=kind != "apply_nojournal")
                 enc = BusEncoder("gateio", "BTC_USDT")
                 seq = 3
                 encode = 0
@@ -112,8 +113,9 @@ async def publish_cost(n: int, repeat: int) -> dict[str, float]:
                     encodes[kind].append(encode / n - tick)
                 return total
 
-            encodes: dict[str, list[float]] = {"apply": [], "rust": [], "orjson": []}
-            cases = [(k, p) for p in (False, True) for k in ("apply", "rust", "orjson")]
+            kinds = ("apply_nojournal", "apply", "rust", "orjson")
+            encodes: dict[str, list[float]] = {k: [] for k in kinds}
+            cases = [(k, p) for p in (False, True) for k in kinds]
             got: dict[str, list[float]] = {f"{k}{'+publish' if p else ''}": [] for k, p in cases}
             rng = random.Random(1)
             for _ in range(repeat):
