@@ -6,6 +6,7 @@
 
 pub mod binance;
 pub mod book;
+pub mod bus;
 pub mod decimal;
 pub mod error;
 pub mod feed;

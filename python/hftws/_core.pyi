@@ -25,6 +25,9 @@ __all__ = [
     "BinanceTrade",
     "BookStatus",
     "BookUpdate",
+    "BusDecodeError",
+    "BusEncoder",
+    "BusMessage",
     "DecimalParseError",
     "DecodeError",
     "DeflateOffer",
@@ -81,6 +84,11 @@ __all__ = [
     "binance_decode_sbe",
     "binance_parse",
     "build_handshake_request",
+    "bus_apply",
+    "bus_decode",
+    "bus_encode",
+    "bus_heartbeat",
+    "bus_load_snapshot",
     "decode",
     "gate_apply_depth",
     "gate_apply_depth_many",
@@ -172,6 +180,10 @@ class OrderBook:
         self, n: int | None = None
     ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]: ...
     def size_at(self, side: Literal["bid", "ask"], price: _DecimalLike) -> Decimal: ...
+    def set_journal(self, on: bool) -> None:
+        """Record every level applied deltas set (and depth cuts) for ``BusEncoder.update``."""
+    def journal_changes(self) -> list[tuple[Literal["bid", "ask"], str, str]] | None:
+        """The journal's entries as ``(side, price, size)`` strings; None when it is off."""
     def mark_out_of_sync(self) -> None: ...
     def clear(self) -> None: ...
     @property
@@ -2957,3 +2969,93 @@ def kucoin_parse(data: _KucoinFrame) -> _KucoinEventT:
 
 def kucoin_apply_depth(data: _KucoinFrame, book: OrderBook) -> BookStatus | None:
     """Apply a depth frame to ``book`` (``hftws.kucoin.apply_depth``); None for other frames."""
+
+# --- Bus wire encoding (hftws.bus, docs/bus.md) ------------------------------------------
+
+_BusKind = Literal["delta", "snapshot", "out_of_sync", "heartbeat"]
+
+class BusDecodeError(DecodeError):
+    """A bus message could not be read."""
+
+    field: str
+    """The field being read (``version``, ``kind``, ``levels``, ...)."""
+    pos: int
+    """Byte offset in the message."""
+
+@final
+class BusEncoder:
+    """Per-book encoder of a gateway; owns the book's gateway sequence."""
+
+    def __new__(cls, exchange: str, symbol: str, sequence: int = 0) -> Self: ...
+    @property
+    def sequence(self) -> int:
+        """The gateway sequence of the last message encoded (0: none yet)."""
+    def update(self, book: OrderBook, recv_ns: int) -> bytes | None:
+        """The book's journal as one message (delta, or a back-in-sync snapshot after a
+        reseed); None when nothing changed. The journal is emptied."""
+    def snapshot(
+        self, book: OrderBook, recv_ns: int = 0, *, resync: bool = True, top: int | None = None
+    ) -> bytes:
+        """The whole book as the next message (empties the journal)."""
+    def stored_snapshot(self, book: OrderBook, *, top: int | None = None) -> bytes:
+        """The book as of the last message, for the key-value bucket."""
+    def out_of_sync(self, recv_ns: int = 0, last_id: int = 0) -> bytes:
+        """The out-of-sync marker as the next message."""
+
+@final
+class BusMessage:
+    """A decoded bus message."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def kind(self) -> _BusKind: ...
+    @property
+    def flags(self) -> int: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def first_id(self) -> int: ...
+    @property
+    def last_id(self) -> int: ...
+    @property
+    def recv_ns(self) -> int: ...
+    @property
+    def publish_ns(self) -> int: ...
+    @property
+    def exchange(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def levels(self) -> list[tuple[Literal["bid", "ask"], str, str]]: ...
+
+def bus_encode(
+    kind: _BusKind,
+    sequence: int,
+    first_id: int,
+    last_id: int,
+    recv_ns: int,
+    publish_ns: int,
+    exchange: str,
+    symbol: str,
+    levels: Iterable[tuple[str, _DecimalLike, _DecimalLike]],
+    flags: int = 0,
+) -> bytes:
+    """Encode a message from explicit fields (levels: ``(side, price, size)``)."""
+
+def bus_decode(data: bytes) -> BusMessage:
+    """Read a message; raises BusDecodeError."""
+
+def bus_heartbeat(exchange: str, gateway_id: str, count: int) -> bytes:
+    """Heartbeat number ``count`` of gateway ``gateway_id`` for ``exchange``."""
+
+def bus_apply(
+    book: OrderBook, data: bytes, exchange: str, symbol: str
+) -> tuple[Literal["delta", "snapshot", "out_of_sync"], BookStatus, int]:
+    """Apply one book-subject message to a reader's book (rule ``'kucoin_futures'``):
+    ``(kind, status, last_id)`` with the message's exchange change id."""
+
+def bus_load_snapshot(book: OrderBook, data: bytes, exchange: str, symbol: str) -> BookStatus:
+    """Load the bucket's copy: a snapshot seeds the book (APPLIED; in sync once the next delta
+    bridges it); an out_of_sync marker leaves it out of sync at the marker's sequence
+    (NOT_SYNCED: a later snapshot from the stream brings it back)."""

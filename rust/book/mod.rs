@@ -5,7 +5,9 @@ mod pending;
 mod sequence;
 mod side;
 
-pub use order_book::{Counts, Level, LevelWriter, OrderBook, Phase, SnapshotWriter};
+pub use order_book::{
+    Change, Counts, Journal, Level, LevelWriter, OrderBook, Phase, SnapshotWriter,
+};
 pub use pending::Pending;
 pub use sequence::{SeqRule, Status, SyncState};
 pub use side::Side;

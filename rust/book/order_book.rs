@@ -13,6 +13,33 @@ use crate::decimal::Decimal;
 /// One price level.
 pub type Level = (Decimal, Decimal);
 
+/// One level as a delta left it: which side, the price, and the new absolute size (zero: the
+/// level is gone, whether the exchange deleted it or the book's depth limit cut it off).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// True for the bid side.
+    pub is_bid: bool,
+    /// Price of the level.
+    pub price: Decimal,
+    /// New absolute size (zero removes the level).
+    pub size: Decimal,
+}
+
+/// The opt-in change journal: every level the book set since the journal was last taken, in
+/// the order it set them, so that replaying the entries on a copy of the book taken at
+/// [`Journal::base_id`] gives this book exactly. Off by default; when off the book pays one
+/// predictable branch per level and allocates nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Journal {
+    /// The changes, in order.
+    pub changes: Vec<Change>,
+    /// The book's last change id when the journal was last taken (the entries follow it).
+    pub base_id: u64,
+    /// A snapshot replaced the book since the journal was last taken: the entries are
+    /// relative to that snapshot, so a reader must send the whole book instead.
+    pub reseeded: bool,
+}
+
 /// A local order book with exchange sequence rules.
 #[derive(Clone, Debug)]
 pub struct OrderBook {
@@ -36,6 +63,8 @@ pub struct OrderBook {
     scratch_bids: Vec<Level>,
     scratch_asks: Vec<Level>,
     top_changed: bool,
+    /// The change journal, when enabled ([`OrderBook::set_journal`]).
+    journal: Option<Journal>,
     /// Counters for metrics: applied, stale, gap, crossed, refused deltas and snapshots.
     pub counts: Counts,
 }
@@ -91,6 +120,7 @@ pub struct LevelWriter<'a> {
     bids: &'a mut Side,
     asks: &'a mut Side,
     top_changed: bool,
+    journal: Option<&'a mut Vec<Change>>,
 }
 
 impl LevelWriter<'_> {
@@ -98,11 +128,25 @@ impl LevelWriter<'_> {
     #[inline]
     pub fn bid(&mut self, price: Decimal, size: Decimal) {
         self.top_changed |= self.bids.set(price, size);
+        if let Some(j) = self.journal.as_deref_mut() {
+            j.push(Change {
+                is_bid: true,
+                price,
+                size,
+            });
+        }
     }
     /// Sets the absolute ask size at `price` (zero deletes).
     #[inline]
     pub fn ask(&mut self, price: Decimal, size: Decimal) {
         self.top_changed |= self.asks.set(price, size);
+        if let Some(j) = self.journal.as_deref_mut() {
+            j.push(Change {
+                is_bid: false,
+                price,
+                size,
+            });
+        }
     }
 }
 
@@ -144,7 +188,34 @@ impl OrderBook {
             scratch_bids: Vec::new(),
             scratch_asks: Vec::new(),
             top_changed: false,
+            journal: None,
             counts: Counts::default(),
+        }
+    }
+
+    /// Turns the change journal on (empty, based at the book's current id) or off.
+    pub fn set_journal(&mut self, on: bool) {
+        self.journal = on.then(|| Journal {
+            changes: Vec::new(),
+            base_id: self.last_id,
+            reseeded: false,
+        });
+    }
+
+    /// The change journal, if enabled.
+    #[must_use]
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
+    /// Empties the journal after a reader has taken its entries: the next entries follow the
+    /// book's current id. Keeps the allocation.
+    pub fn clear_journal(&mut self) {
+        let id = self.last_id;
+        if let Some(j) = self.journal.as_mut() {
+            j.changes.clear();
+            j.base_id = id;
+            j.reseeded = false;
         }
     }
 
@@ -201,6 +272,11 @@ impl OrderBook {
         self.trim();
         self.counts.snapshots += 1;
         self.last_id = id;
+        if let Some(j) = self.journal.as_mut() {
+            j.changes.clear();
+            j.base_id = id;
+            j.reseeded = true;
+        }
         self.first_pending = unconfirmed;
         self.top_changed = true;
         self.state = SyncState::Synced;
@@ -254,6 +330,7 @@ impl OrderBook {
             bids: &mut self.bids,
             asks: &mut self.asks,
             top_changed: false,
+            journal: self.journal.as_mut().map(|j| &mut j.changes),
         };
         let filled = fill(&mut w);
         self.top_changed = w.top_changed;
@@ -295,8 +372,30 @@ impl OrderBook {
 
     fn trim(&mut self) {
         if let Some(depth) = self.max_depth {
-            self.bids.truncate(depth);
-            self.asks.truncate(depth);
+            match self.journal.as_mut() {
+                // Levels cut off by the depth limit are changes too: a reader's book without
+                // the limit must drop them as well.
+                Some(j) => {
+                    for (price, _) in self.bids.truncate_drain(depth) {
+                        j.changes.push(Change {
+                            is_bid: true,
+                            price,
+                            size: Decimal::ZERO,
+                        });
+                    }
+                    for (price, _) in self.asks.truncate_drain(depth) {
+                        j.changes.push(Change {
+                            is_bid: false,
+                            price,
+                            size: Decimal::ZERO,
+                        });
+                    }
+                }
+                None => {
+                    self.bids.truncate(depth);
+                    self.asks.truncate(depth);
+                }
+            }
         }
     }
 
@@ -375,6 +474,11 @@ impl OrderBook {
         self.state = SyncState::Empty;
         self.last_id = 0;
         self.first_pending = true;
+        if let Some(j) = self.journal.as_mut() {
+            j.changes.clear();
+            j.base_id = 0;
+            j.reseeded = true;
+        }
     }
 
     /// Bid side.

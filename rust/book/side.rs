@@ -116,6 +116,20 @@ impl Side {
         }
     }
 
+    /// Drops levels beyond the `depth` best and returns them (`(price, old size)`, far first).
+    pub(crate) fn truncate_drain(
+        &mut self,
+        depth: usize,
+    ) -> impl Iterator<Item = (Decimal, Decimal)> + '_ {
+        let n = self.levels.len();
+        let cut = n.saturating_sub(depth);
+        let is_bid = self.is_bid;
+        self.levels.drain(..cut).map(move |e| {
+            let raw = if is_bid { e.key } else { -e.key };
+            (Decimal::from_raw(raw), e.size)
+        })
+    }
+
     /// Removes every level.
     pub fn clear(&mut self) {
         self.levels.clear();

@@ -427,6 +427,29 @@ impl PyOrderBook {
         to_py_decimal(py, s)
     }
 
+    /// Turns the change journal on or off: while on, every level an applied delta sets (and
+    /// every level the depth limit cuts off) is recorded for `BusEncoder.update`.
+    fn set_journal(&mut self, on: bool) {
+        self.book.set_journal(on);
+    }
+
+    /// The journal's entries as `(side, price, size)` strings (None when off); for tests and
+    /// tools, the encoder reads the journal without building these.
+    fn journal_changes<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let Some(j) = self.book.journal() else {
+            return Ok(None);
+        };
+        let list = PyList::empty(py);
+        for c in &j.changes {
+            list.append((
+                if c.is_bid { "bid" } else { "ask" },
+                to_py_str(py, c.price),
+                to_py_str(py, c.size),
+            ))?;
+        }
+        Ok(Some(list))
+    }
+
     /// Marks the book out of sync until the next snapshot (after a reconnect, say).
     fn mark_out_of_sync(&mut self) {
         self.book.mark_out_of_sync();

@@ -69,6 +69,23 @@ create_exception!(
     "A KuCoin frame could not be decoded; `topic`, `field` and `pos` say where."
 );
 
+create_exception!(
+    hftws,
+    BusDecodeError,
+    DecodeError,
+    "A bus message could not be read; `field` and `pos` say where."
+);
+
+/// A `BusDecodeError` carrying `field` and `pos` attributes.
+pub(crate) fn bus_error(py: Python<'_>, e: &crate::bus::BusError) -> PyErr {
+    let err = BusDecodeError::new_err(e.to_string());
+    let value = err.value(py);
+    // As for `gate_error`: attribute assignment on a fresh exception cannot fail in practice.
+    let _ = value.setattr("field", e.field);
+    let _ = value.setattr("pos", e.pos);
+    err
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("HftwsError", py.get_type::<HftwsError>())?;
@@ -80,6 +97,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("GateDecodeError", py.get_type::<GateDecodeError>())?;
     m.add("BinanceDecodeError", py.get_type::<BinanceDecodeError>())?;
     m.add("KucoinDecodeError", py.get_type::<KucoinDecodeError>())?;
+    m.add("BusDecodeError", py.get_type::<BusDecodeError>())?;
     Ok(())
 }
 

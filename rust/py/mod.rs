@@ -3,6 +3,7 @@
 mod binance;
 mod binance_events;
 mod book;
+mod bus;
 mod convert;
 mod errors;
 mod gate;
@@ -38,6 +39,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     gate::register(m)?;
     binance::register(m)?;
     kucoin::register(m)?;
+    bus::register(m)?;
     m.add_class::<pipeline::PyStreamDecoder>()?;
     m.add_class::<pipeline::PyBookUpdate>()?;
     Ok(())

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hftws import HftwsError
-from hftws.cli import capture, config, demo, watch
+from hftws.cli import capture, config, demo, gateway, watch
 from hftws.cli.common import (
     EXIT_CONNECT,
     EXIT_INTERRUPTED,
@@ -43,6 +43,7 @@ EPILOG = """commands:
   record   raw frames to a compressed file
   replay   a recording back through the same pipeline
   bench    the project's benchmarks
+  gateway  publish books on NATS JetStream (docs/bus.md; the bus extra)
 
 example:
   hftws demo --duration 20
@@ -92,6 +93,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     demo.add_parser(sub, common)
     watch.add_parser(sub, common, _endpoint_opts)
     capture.add_parsers(sub, common, _endpoint_opts)
+    gateway.add_parser(sub)
     # No common options: bench runs scripts that print their own tables (no view, no config).
     b = sub.add_parser(
         "bench",

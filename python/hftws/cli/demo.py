@@ -164,6 +164,14 @@ async def run(args: argparse.Namespace) -> int:
     bases = list(dict.fromkeys(base_of(s) for s in args.symbols))
     if not exchanges or not bases:
         raise ConfigError("need at least one exchange and one symbol")
+    if args.bus:
+        try:
+            from hftws.cli import demo_bus
+        except ImportError as exc:
+            raise ConfigError(
+                f"--bus needs the bus extra (pip install hftws[bus]): {exc}"
+            ) from None
+        return await demo_bus.run(args, exchanges, bases)
     mode: Mode = "obu" if args.obu else "classic"
     plan: list[tuple[str, str, Mode]] = [
         (ex, spell(ex, b), mode if ex.startswith("gateio") else "classic")
@@ -274,6 +282,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--obu", action="store_true", help="Gate.io books use the v2 obu stream")
     p.add_argument("--record", metavar="FILE", help="also record everything to FILE")
     p.add_argument("--force", action="store_true", help="overwrite the --record file")
+    p.add_argument(
+        "--bus",
+        action="store_true",
+        help="the NATS bus instead: a 3-node NATS cluster, two gateways (HA) and two consumer "
+        "processes, with a gateway and a NATS node killed (needs the bus extra)",
+    )
     p.set_defaults(run=run)
     parser: argparse.ArgumentParser = p
     return parser
