@@ -219,7 +219,7 @@ pub fn read_entries(
 /// sequence of 1-19 digits. Returns `None` (nothing consumed) for any other spelling, which
 /// then takes the fully checking path. Plain decimals are never negative.
 #[inline(always)]
-fn compact_entry(b: &[u8], i: usize) -> Option<(Decimal, Decimal, u64, usize)> {
+pub(super) fn compact_entry(b: &[u8], i: usize) -> Option<(Decimal, Decimal, u64, usize)> {
     if b.get(i..i + 2)? != b"[\"" {
         return None;
     }
