@@ -1,11 +1,15 @@
 """Run every benchmark and write ``benches/RESULTS.md`` (and ``results/*.json``).
 
 ``python benches/run.py [--quick]``: runs ``bench_gate``, ``bench_mexc``, ``bench_e2e``,
-``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``, ``bench_user_path`` and
-``bench_binance`` (each in its own
+``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``, ``bench_user_path``,
+``bench_binance`` and ``bench_kucoin`` (each in its own
 process, tasks shuffled between repetitions inside each),
 then checks the project's targets against the ratios measured in the same run. RESULTS.md is
 generated here, never written by hand.
+
+``python benches/run.py --only bench_kucoin --update`` reruns some benchmarks and replaces only
+their sections and their own target rows in the existing RESULTS.md (the header says which
+sections were rerun and when); the other rows and sections stay as their last run left them.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ BENCHES = (
     "bench_simulator",
     "bench_user_path",
     "bench_binance",
+    "bench_kucoin",
 )
 PACKAGES = (
     "hftws",
@@ -227,11 +232,94 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
     return rows
 
 
+def kucoin_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """KuCoin level2 rows, from ``bench_kucoin`` alone (its ratios are measured in one run)."""
+    k = load("bench_kucoin", quick)["depth"]
+    ours = med(k, "hftws kucoin.apply_depth + bbo()")
+    py_fast = min(med(k, "orjson.loads + SortedDict"), med(k, "msgspec typed + SortedDict"))
+    call = med(k, "profile: hftws apply_depth of a pong frame (call floor)")
+    bbo = med(k, "profile: bbo() alone")
+    stale = med(k, "profile: hftws apply_depth + bbo() of stale pushes (read + judge, no writes)")
+    rows = [
+        (
+            "KuCoin level2 parse+apply+best vs fastest Python (1 call/msg)",
+            py_fast / ours,
+            10,
+            f"profile per message: {ours:,.0f} ns = {call:,.0f} ns call + {bbo:,.0f} ns bbo() + "
+            f"{stale - call - bbo:,.0f} ns reading and judging the push (the same pushes "
+            f"replayed stale) + {ours - stale:,.0f} ns book writes",
+        )
+    ]
+    if "ccxt.pro kucoin handle_message" in k:
+        rows.append(
+            (
+                "KuCoin level2 vs ccxt.pro kucoin handle_message (info)",
+                med(k, "ccxt.pro kucoin handle_message") / ours,
+                1,
+                "",
+            )
+        )
+    return rows
+
+
+# Benchmarks whose target rows come from their own results alone (so they can be rerun alone).
+OWN_TARGETS = {"bench_kucoin": kucoin_targets}
+
+
+def target_row(name: str, got: float, need: float, note: str) -> str:
+    return f"| {name} | {got:.2f}x | {need:g}x | {'yes' if got >= need else '**no**'} | {note} |"
+
+
+def update(names: list[str], quick: bool, outputs: dict[str, str]) -> None:
+    """Replaces the sections and own target rows of ``names`` in the existing RESULTS.md."""
+    rows = [r for n in names for r in OWN_TARGETS[n](quick)]
+    path = HERE / "RESULTS.md"
+    lines = path.read_text().rstrip("\n").split("\n")
+    stamp = (
+        f"Rerun alone on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python "
+        f"benches/run.py{' --quick' if quick else ''} --only {' '.join(names)} --update`: the "
+        f"sections {', '.join(names)} and their target rows; ratios are still medians of one run."
+    )
+    t = lines.index("## Targets")
+    if lines[t - 2].startswith("Rerun alone on "):
+        lines[t - 2] = stamp
+    else:
+        lines[t:t] = [stamp, ""]
+    names_of = {r[0] for r in rows}
+    lines = [ln for ln in lines if not any(ln.startswith(f"| {n} |") for n in names_of)]
+    at = lines.index("## Targets") + 4
+    while at < len(lines) and lines[at].startswith("| "):
+        at += 1
+    lines[at:at] = [target_row(*r) for r in rows]
+    for name in names:
+        section = ["## " + name, "", outputs[name]]
+        if f"## {name}" in lines:
+            start = lines.index(f"## {name}")
+            end = next(
+                (i for i in range(start + 1, len(lines)) if lines[i].startswith("## bench_")),
+                len(lines),
+            )
+            lines[start:end] = section + ([""] if end < len(lines) else [])
+        else:
+            lines += ["", *section]
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(target_row(*r) for r in rows))
+    print(f"updated {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small runs (under a minute)")
     ap.add_argument("--only", nargs="*", default=list(BENCHES), help="subset of benchmarks")
+    ap.add_argument(
+        "--update",
+        action="store_true",
+        help="with --only: replace only those sections and target rows in RESULTS.md "
+        f"(for {', '.join(OWN_TARGETS)})",
+    )
     args = ap.parse_args()
+    if args.update and not set(args.only) <= set(OWN_TARGETS):
+        raise SystemExit(f"--update takes only {', '.join(OWN_TARGETS)}")
     outputs: dict[str, str] = {}
     t_start = time.time()
     for name in args.only:
@@ -244,7 +332,12 @@ def main() -> None:
             raise SystemExit(f"{name} failed")
         outputs[name] = proc.stdout.rsplit("saved ", 1)[0].strip()
         print(f"   {time.time() - t0:.0f}s", flush=True)
-    rows = targets(args.quick)
+    if args.update:
+        update(args.only, args.quick, outputs)
+        return
+    rows = targets(args.quick) + [
+        r for name in args.only if name in OWN_TARGETS for r in OWN_TARGETS[name](args.quick)
+    ]
     info = machine() | {"cpu": cpu()}
     vers = versions()
     lines = [
@@ -267,10 +360,7 @@ def main() -> None:
         "| target | measured | required | met | note |",
         "|---|---:|---:|:---:|---|",
     ]
-    for name, got, need, note in rows:
-        lines.append(
-            f"| {name} | {got:.2f}x | {need:g}x | {'yes' if got >= need else '**no**'} | {note} |"
-        )
+    lines += [target_row(*r) for r in rows]
     for name in args.only:
         lines += ["", f"## {name}", "", outputs[name]]
     text = "\n".join(lines) + "\n"

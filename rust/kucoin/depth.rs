@@ -219,7 +219,7 @@ pub fn read_entries(
 /// sequence of 1-19 digits. Returns `None` (nothing consumed) for any other spelling, which
 /// then takes the fully checking path. Plain decimals are never negative.
 #[inline(always)]
-fn compact_entry(b: &[u8], i: usize) -> Option<(Decimal, Decimal, u64, usize)> {
+pub(super) fn compact_entry(b: &[u8], i: usize) -> Option<(Decimal, Decimal, u64, usize)> {
     if b.get(i..i + 2)? != b"[\"" {
         return None;
     }
@@ -236,10 +236,12 @@ fn compact_entry(b: &[u8], i: usize) -> Option<(Decimal, Decimal, u64, usize)> {
     let mut j = start;
     let mut q: u64 = 0;
     while let Some(&c) = b.get(j) {
-        if !c.is_ascii_digit() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
             break;
         }
-        q = q.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+        // 19 digits stay below u64::MAX; a longer run wraps but is refused below.
+        q = q.wrapping_mul(10).wrapping_add(u64::from(d));
         j += 1;
     }
     let n = j - start;

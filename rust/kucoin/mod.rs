@@ -4,9 +4,11 @@
 //! readers. Layers: [`route`] (the one match from `type` and topic to [`Kind`]), [`object`]
 //! (one validating pass that locates known keys and refuses repeats), [`envelope`],
 //! [`depth`] (level2 increments and top-N books straight into an
-//! [`OrderBook`](crate::book::OrderBook) under the KuCoin sequence rules), [`records`]
+//! [`OrderBook`](crate::book::OrderBook) under the KuCoin sequence rules; `compact` reads
+//! level2 pushes written as KuCoin writes them in one pass), [`records`]
 //! (trades and tickers by table) and [`message`] (one frame to one checked message).
 
+mod compact;
 pub mod depth;
 pub mod envelope;
 pub mod error;
@@ -30,6 +32,20 @@ use crate::gate::GateErrorKind;
 /// A [`KucoinError`] for malformed frames or a push of the other market; if it happened
 /// while levels were being written the book is out of sync.
 pub fn apply_frame(
+    frame: &[u8],
+    book: &mut OrderBook,
+    want: Option<&str>,
+) -> Result<DepthOutcome, KucoinError> {
+    // Level2 pushes as KuCoin writes them, in one pass; anything else (the book untouched)
+    // takes the general path below.
+    if let Some(st) = compact::apply(frame, book, want) {
+        return Ok(DepthOutcome::Book(st));
+    }
+    apply_checked(frame, book, want)
+}
+
+/// [`apply_frame`] for every spelling: validates the whole frame, then reads the push.
+fn apply_checked(
     frame: &[u8],
     book: &mut OrderBook,
     want: Option<&str>,
