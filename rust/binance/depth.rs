@@ -14,9 +14,9 @@
 use super::error::BinanceError;
 use super::frame::{expect_object, sniff};
 use super::route::{self, Kind};
-use crate::book::{OrderBook, SeqRule, Status};
+use crate::book::{LevelSink, OrderBook, SeqRule, Status};
 use crate::gate::json::{JStr, JsonError, Scan};
-use crate::gate::levels::{read_levels, LevelSink, Levels};
+use crate::gate::levels::{read_levels, Levels};
 use crate::gate::span::Span;
 use crate::gate::{value, GateError, GateErrorKind};
 

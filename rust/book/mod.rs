@@ -4,8 +4,10 @@ mod order_book;
 mod pending;
 mod sequence;
 mod side;
+mod sink;
 
 pub use order_book::{Counts, Level, LevelWriter, OrderBook, Phase, SnapshotWriter};
 pub use pending::Pending;
 pub use sequence::{SeqRule, Status, SyncState};
 pub use side::Side;
+pub use sink::LevelSink;

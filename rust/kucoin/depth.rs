@@ -17,10 +17,10 @@ use super::envelope::int_at;
 use super::error::KucoinError;
 use super::object::{locate, Trust};
 use super::route::Kind;
-use crate::book::{OrderBook, SeqRule};
+use crate::book::{LevelSink, OrderBook, SeqRule};
 use crate::decimal::Decimal;
 use crate::gate::json::{Scan, Val};
-use crate::gate::levels::{read_levels, LevelSink};
+use crate::gate::levels::read_levels;
 use crate::gate::span::Span;
 use crate::gate::{value, GateErrorKind};
 
