@@ -8,10 +8,10 @@
 //! book's writers on the hot path, or owned vectors for `parse`.
 
 use super::error::{GateError, GateErrorKind};
-use super::json::{Scan, Val};
 use super::value;
 use crate::book::{Level, LevelSink};
 use crate::decimal::Decimal;
+use crate::json::{Scan, Val};
 
 /// Owned levels of both sides.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -196,7 +196,7 @@ fn read_pair(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
     s.expect(b'[').map_err(|e| GateError::json("", e))?;
     let p = level_num(s, "[0]")?;
     s.expect(b',').map_err(|e| {
-        if e.kind == super::json::JsonErrorKind::Unexpected && s.bytes().get(e.pos) == Some(&b']') {
+        if e.kind == crate::json::JsonErrorKind::Unexpected && s.bytes().get(e.pos) == Some(&b']') {
             GateError::at(
                 "",
                 pos0,

@@ -24,7 +24,7 @@ use crate::binance::sbe::{self, SbeMessage};
 use crate::binance::{self as core, Body, DepthOutcome, Kind};
 use crate::book::{OrderBook, SeqRule, Status};
 use crate::feed::Offer;
-use crate::gate::span::Span;
+use crate::json::Span;
 
 /// One frame owned by its event, with where the stream name and the payload are.
 pub(crate) struct BFrame {

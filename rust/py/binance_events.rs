@@ -20,8 +20,8 @@ use crate::binance::records::{
 use crate::binance::sbe::{self, mantissa_decimal, SbeMessage};
 use crate::decimal::Decimal;
 use crate::gate::channels::{index, Slot};
-use crate::gate::json::Val;
 use crate::gate::levels::level_values;
+use crate::json::Val;
 use pyo3::pybacked::PyBackedBytes;
 
 impl BFrame {

@@ -27,9 +27,8 @@ use crate::book::Status;
 use crate::feed::Offer;
 use crate::gate::channels::{Kind, Record, Records, Slot, Tag};
 use crate::gate::depth::DepthChannel;
-use crate::gate::json::{Scan, Val};
 use crate::gate::message::{self, Body, Head};
-use crate::gate::span::Span;
+use crate::json::{Scan, Span, Val};
 
 /// The frame's text, kept alive by its Python object: `bytes` and ASCII `str` frames are not
 /// copied (a `bytearray` is, since it can change).
@@ -216,7 +215,7 @@ pub(crate) fn json_to_py<'py>(
     value_to_py(py, &mut s)
 }
 
-fn bad(e: crate::gate::json::JsonError) -> PyErr {
+fn bad(e: crate::json::JsonError) -> PyErr {
     PyValueError::new_err(format!("{} at byte {}", e.kind.describe(), e.pos))
 }
 

@@ -23,7 +23,7 @@ use crate::gate::channels::{
 use crate::gate::control::ErrorInfo;
 use crate::gate::depth::{level_values, pair_of, DepthChannel, DepthUpdate};
 use crate::gate::message::IdEcho;
-use crate::gate::span::Span;
+use crate::json::Span;
 
 /// Envelope accessors shared by every event.
 impl Shared {
@@ -513,11 +513,8 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "None".to_owned(), |v| v.to_string())
 }
 
-fn value_text<'py>(
-    py: Python<'py>,
-    v: crate::gate::json::Val<'_>,
-) -> PyResult<Bound<'py, PyString>> {
-    use crate::gate::json::Val;
+fn value_text<'py>(py: Python<'py>, v: crate::json::Val<'_>) -> PyResult<Bound<'py, PyString>> {
+    use crate::json::Val;
     Ok(match v {
         Val::Str(j) => PyString::new(
             py,
