@@ -10,14 +10,14 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use super::convert::to_py_decimal;
-use super::mexc::{value_to_py, Frame};
+use super::{value_to_py, Frame};
 use crate::mexc::bodies::{
     DepthLevel, Message, PrivateAccount, PrivateDeals, PrivateOrders, PublicAggreBookTicker,
     PublicAggreDealsItem, PublicBookTicker, PublicIncreaseDepths, PublicMiniTicker,
     PublicSpotKline,
 };
 use crate::mexc::{Dec, Header, Value, Ver};
+use crate::py::convert::to_py_decimal;
 
 pub(crate) fn dec_float(d: &Dec<'_>) -> Option<f64> {
     d.value.map(crate::decimal::Decimal::to_f64)

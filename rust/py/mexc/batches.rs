@@ -5,11 +5,11 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyIterator, PyTuple};
 
-use super::mexc::{value_to_py, Frame};
-use super::mexc_events::{
+use super::events::{
     event_class, items, wrap, DepthBody, PyMexcBookTicker, PyMexcDepthUpdate, PyMexcMiniTicker,
     PyMexcTrade, TickerBody, TradeBody,
 };
+use super::{value_to_py, Frame};
 use crate::mexc::bodies::{
     Message, PublicAggreDealsItem, PublicBookTickerBatch, PublicIncreaseDepthsBatch,
     PublicMiniTickers,

@@ -5,19 +5,22 @@
 //! `apply_depth` streams depth levels from the frame into the Rust book and returns the shared
 //! `BookStatus` object, so a caller that only keeps a book creates no Python object per push.
 
+mod batches;
+mod events;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 
-use super::book::{status_object, PyBookStatus, PyOrderBook};
-use super::errors::depth_error;
-use super::mexc_batches::{
+use self::batches::{
     PyMexcBookTickers, PyMexcDepthBatch, PyMexcMiniTickers, PyMexcTrades, TradesBody,
 };
-use super::mexc_events::{
+use self::events::{
     DepthBody, PyMexcAccountUpdate, PyMexcBookTicker, PyMexcDeal, PyMexcDepthUpdate, PyMexcKline,
     PyMexcMiniTicker, PyMexcOrder, TickerBody,
 };
+use super::book::{status_object, PyBookStatus, PyOrderBook};
+use super::errors::depth_error;
 use crate::book::Status;
 use crate::feed::Offer;
 use crate::mexc::bodies::PublicAggreDealsItem;
@@ -364,7 +367,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_control, m)?)?;
     m.add_class::<PyMexcControl>()?;
     m.add_class::<PyMexcTrades>()?;
-    m.add_class::<super::mexc_events::PyMexcTrade>()?;
+    m.add_class::<self::events::PyMexcTrade>()?;
     m.add_class::<PyMexcDepthUpdate>()?;
     m.add_class::<PyMexcDepthBatch>()?;
     m.add_class::<PyMexcBookTicker>()?;
