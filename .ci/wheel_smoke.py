@@ -59,8 +59,30 @@ def main() -> None:
     )
     check(ev.kind == "trade" and ev.price_str == "101.25", f"gateio.parse: {ev!r}")
 
+    binance_signing()
     asyncio.run(live_book())
     print(f"wheel smoke: ok (hftws {hftws.__version__}, {Path(core_file).name})")
+
+
+def binance_signing() -> None:
+    """Ed25519 and RSA signatures need the ``cryptography`` runtime dependency."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    from hftws.auth.binance_signing import BinanceSigner
+
+    payload = "apiKey=k&timestamp=1"
+    for key_type, key, length in (
+        ("ed25519", ed25519.Ed25519PrivateKey.generate(), 88),
+        ("rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048), 344),
+    ):
+        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+        signature = BinanceSigner(key_type, pem).sign(payload)
+        check(len(signature) == length, f"binance {key_type} signature: {len(signature)} chars")
 
 
 async def live_book() -> None:

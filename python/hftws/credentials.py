@@ -34,6 +34,10 @@ _ENV_EXCHANGES = {
     "gateio_private": "GATEIO",
     "gateio_futures": "GATEIO",
     "gateio_futures_private": "GATEIO",
+    "binance": "BINANCE",
+    "binance_private": "BINANCE",
+    "binance_futures": "BINANCE",
+    "binance_futures_private": "BINANCE",
     "kucoin": "KUCOIN",
     "kucoin_private": "KUCOIN",
     "kucoin_futures": "KUCOIN",
@@ -41,6 +45,9 @@ _ENV_EXCHANGES = {
 }
 #: Environment prefixes whose keys always come with an API passphrase (KuCoin, ``kucoin.md`` §6).
 _PASSPHRASE_PREFIXES = frozenset({"KUCOIN"})
+
+#: Key types of :attr:`Credentials.key_type` (Binance signs with any of them, ``binance.md`` §7).
+KEY_TYPES = ("hmac", "ed25519", "rsa")
 
 
 class MissingCredentials(HftwsError):
@@ -87,12 +94,15 @@ class Credentials:
         uid: the account's user id (Gate.io futures private channels).
         passphrase: the API passphrase chosen when the key was created (KuCoin); sent only
             encrypted with the secret (key version 2 and later), never printed.
+        key_type: how ``api_secret`` signs: ``"hmac"`` (a shared secret, every exchange), or
+            ``"ed25519"``/``"rsa"`` (Binance: ``api_secret`` is then the PEM private key).
     """
 
     api_key: str = field(repr=False)
     api_secret: str = field(repr=False)
     uid: str | None = field(default=None, repr=False)
     passphrase: str | None = field(default=None, repr=False)
+    key_type: str = field(default="hmac", repr=False)
 
     def __post_init__(self) -> None:
         for name in ("api_key", "api_secret"):
@@ -103,6 +113,8 @@ class Credentials:
             object.__setattr__(self, "uid", str(self.uid))
             if not self.uid:
                 raise MissingCredentials("Credentials.uid must not be empty when given")
+        if self.key_type not in KEY_TYPES:
+            raise MissingCredentials(f"Credentials.key_type must be one of {', '.join(KEY_TYPES)}")
         if self.passphrase is not None and (
             not isinstance(self.passphrase, str) or not self.passphrase
         ):
@@ -127,9 +139,12 @@ class Credentials:
         environ: Mapping[str, str] | None = None,
     ) -> Credentials:
         """Read ``HFTWS_<EXCHANGE>_API_KEY``/``_API_SECRET``/``_UID``/``_API_PASSPHRASE``
-        (MEXC, GATEIO, KUCOIN).
+        (MEXC, GATEIO, KUCOIN, BINANCE).
 
         ``require_passphrase`` defaults to True for KuCoin (its keys always have one).
+        ``HFTWS_<EXCHANGE>_KEY_TYPE`` (``hmac``, ``ed25519``, ``rsa``; default ``hmac``) says
+        how the secret signs; for Ed25519/RSA keys the secret is the PEM private key, given
+        in ``_API_SECRET`` or read from the file named by ``HFTWS_<EXCHANGE>_PRIVATE_KEY_FILE``.
 
         Raises:
             MissingCredentials: naming every variable that is unset or empty.
@@ -139,6 +154,17 @@ class Credentials:
         phrase_var = passphrase_env_name(exchange)
         key, secret, uid = env.get(key_var), env.get(secret_var), env.get(uid_var) or None
         passphrase = env.get(phrase_var) or None
+        prefix = key_var.removesuffix("_API_KEY")
+        key_type = (env.get(f"{prefix}_KEY_TYPE") or "hmac").strip().lower()
+        key_file = env.get(f"{prefix}_PRIVATE_KEY_FILE")
+        if not secret and key_file and key_type != "hmac":
+            try:
+                with open(key_file, encoding="utf-8") as fh:
+                    secret = fh.read()
+            except OSError as exc:
+                raise MissingCredentials(
+                    f"{exchange}: cannot read {prefix}_PRIVATE_KEY_FILE ({type(exc).__name__})"
+                ) from None
         missing = [n for n, v in ((key_var, key), (secret_var, secret)) if not v]
         if require_uid and uid is None:
             missing.append(uid_var)
@@ -152,7 +178,7 @@ class Credentials:
                 f"or set {', '.join(missing)}"
             )
         assert key is not None and secret is not None
-        return cls(key, secret, uid, passphrase)
+        return cls(key, secret, uid, passphrase, key_type)
 
     @classmethod
     def resolve(

@@ -47,6 +47,11 @@ KIND_TO_TYPE: dict[str, MessageType] = {
     "match": MessageType.TRADE,  # KuCoin spot
     "execution": MessageType.TRADE,  # KuCoin futures
     "depth_batch": MessageType.ORDERBOOK,  # MEXC 312
+    "partial_depth": MessageType.ORDERBOOK,  # Binance
+    "level2": MessageType.ORDERBOOK,  # KuCoin
+    "futures_level2": MessageType.ORDERBOOK,
+    "depth_snapshot": MessageType.ORDERBOOK,
+    "futures_depth_snapshot": MessageType.ORDERBOOK,
     "book_ticker": MessageType.TICKER,
     "book_tickers": MessageType.TICKER,  # MEXC 311
     "ticker": MessageType.TICKER,
@@ -56,6 +61,8 @@ KIND_TO_TYPE: dict[str, MessageType] = {
     "kline": MessageType.KLINE,
     "candle": MessageType.KLINE,
     "pong": MessageType.PING,
+    # KuCoin's welcome answers the connect step, like a pong answers a ping: not data.
+    "welcome": MessageType.PING,
     "ping": MessageType.PING,
     "ack": MessageType.SUBSCRIBE,
     "refused": MessageType.SUBSCRIBE,

@@ -6,8 +6,12 @@ is one call with no allocation, so metrics stay on in production.
 Stages, all measured from the moment the socket read was handed to us:
 
 - ``decode``: receive -> frames decoded and messages parsed (once per socket read);
-- ``dispatch``: receive -> the message is parsed and typed, ready for its callbacks;
-- ``callback``: receive -> the user callback returned.
+- ``dispatch``: receive -> the message is parsed and typed, ready for its callbacks (once
+  per read, for its first message, when the fused decoder delivers the read's events);
+- ``callback``: receive -> the user callback returned (once per read, for its last message,
+  on the fused path: timing every message would cost more than the routing itself).
+
+Message counts (``messages``) are per message on every path.
 """
 
 from __future__ import annotations

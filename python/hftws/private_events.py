@@ -1,4 +1,5 @@
-"""Typed private events common to MEXC, Gate.io and KuCoin: orders, fills, balances, positions.
+"""Typed private events common to MEXC, Gate.io, KuCoin and Binance: orders, fills, balances,
+positions.
 
 Each event is an immutable dataclass with the fields both exchanges share, as exact
 ``decimal.Decimal`` values built from the exchange's own text (the ``*_str`` accessors, already
@@ -8,7 +9,7 @@ stays reachable.
 
 Common vocabularies: ``side`` is ``"buy"``/``"sell"`` (positions ``"long"``/``"short"``), order
 ``status`` is one of :data:`ORDER_STATUSES`. The builders below follow ``mexc.md`` §4.3 and
-``gateio.md`` §5.2-5.4, §6.5 and ``kucoin.md`` §5, §7.3.
+``gateio.md`` §5.2-5.4, §6.5, ``kucoin.md`` §5, §7.3 and ``binance.md`` §6.3, §8.6.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "Execution",
     "OrderUpdate",
     "PositionUpdate",
+    "from_binance",
     "from_gate",
     "from_kucoin",
     "from_mexc",
@@ -152,6 +154,272 @@ def _side_of(size: Decimal | None, positive: str, negative: str) -> str | None:
     if size is None or not size:
         return None
     return positive if size > 0 else negative
+
+
+# -- Binance (JSON user data: spot WebSocket API §6.3, USDⓈ-M listenKey stream §8.6) -------------
+
+_BINANCE_STATUS = {
+    "NEW": "new",
+    "PENDING_NEW": "new",
+    "PARTIALLY_FILLED": "partially_filled",
+    "FILLED": "filled",
+    "CANCELED": "cancelled",
+    "PENDING_CANCEL": "cancelled",
+    "REJECTED": "cancelled",
+    "EXPIRED": "cancelled",
+    "EXPIRED_IN_MATCH": "cancelled",
+}
+#: listStatus ``L`` (list order status): the list as a whole; ALL_DONE does not say whether a
+#: leg filled, so it stays "unknown" (the legs' own executionReports say it).
+_BINANCE_LIST_STATUS = {"EXECUTING": "new", "REJECT": "cancelled"}
+_BINANCE_TIF_TYPE = {"IOC": "ioc", "FOK": "fok", "GTX": "post_only"}
+_BINANCE_STOP = ("STOP", "TAKE_PROFIT", "TRAILING_STOP")
+
+
+def _b(value: Any) -> Decimal | None:
+    """Exact decimal of a Binance decimal string (JSON numbers arrive as Decimal or int)."""
+    # Strings first: they are what Binance sends for every price and quantity.
+    if type(value) is str:
+        if not value:
+            return None
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise DecodeError(f"invalid decimal {value[:40]!r}") from None
+    if value is None:
+        return None
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise DecodeError(f"binance: not a decimal: {type(value).__name__}")
+
+
+def _bstr(value: Any) -> str | None:
+    """A symbol or asset name: a string or absent, nothing else."""
+    if value is None or type(value) is str:
+        return value
+    raise DecodeError(f"binance: expected a string, got {type(value).__name__}")
+
+
+def _bint(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _binance_order_type(order_type: Any, tif: Any) -> str | None:
+    if not isinstance(order_type, str):
+        return None
+    if order_type == "LIMIT":
+        return _BINANCE_TIF_TYPE.get(str(tif), "limit")
+    if order_type == "LIMIT_MAKER":
+        return "post_only"
+    if order_type.startswith(_BINANCE_STOP):
+        return "stop"
+    return order_type.lower()
+
+
+def _lower(value: Any) -> str | None:
+    return value.lower() if isinstance(value, str) and value else None
+
+
+def _binance_order(
+    exchange: str, o: dict[str, Any], client_id: Any, time_ms: int | None, raw: Any
+) -> OrderUpdate:
+    quantity, filled = _b(o.get("q")), _b(o.get("z"))
+    remaining = None
+    if quantity is not None and filled is not None and quantity:
+        remaining = quantity - filled
+    avg = _b(o.get("ap"))  # futures: the average price
+    if avg is None or not avg:
+        quote = _b(o.get("Z"))  # spot: cumulative quote quantity / cumulative quantity
+        avg = quote / filled if quote is not None and filled else None
+    return OrderUpdate(
+        exchange,
+        _bstr(o.get("s")),
+        str(o.get("i")),
+        _s(client_id),
+        _lower(o.get("S")),
+        _binance_order_type(o.get("o"), o.get("f")),
+        _BINANCE_STATUS.get(str(o.get("X")), "unknown"),
+        _b(o.get("p")),
+        quantity,
+        filled,
+        remaining,
+        avg,
+        time_ms,
+        raw,
+    )
+
+
+def _binance_fill(exchange: str, o: dict[str, Any], time_ms: int | None, raw: Any) -> Execution:
+    maker = o.get("m")
+    return Execution(
+        exchange,
+        _bstr(o.get("s")),
+        str(o.get("t")),
+        str(o.get("i")),
+        _s(o.get("c")),
+        _lower(o.get("S")),
+        _b(o.get("L")),
+        _b(o.get("l")),
+        _b(o.get("n")),
+        _s(o.get("N")),
+        maker if isinstance(maker, bool) else None,
+        time_ms,
+        raw,
+    )
+
+
+def _binance_execution_report(e: Any) -> tuple[PrivateEvent, ...]:
+    d = e.data
+    time_ms = _bint(d.get("T")) or e.event_time_ms
+    # A cancel carries the cancel request's id in `c` and the order's own in `C`.
+    client_id = d.get("C") or d.get("c")
+    order = _binance_order("binance", d, client_id, time_ms, e)
+    if d.get("x") == "TRADE":
+        return order, _binance_fill("binance", d, time_ms, e)
+    return (order,)
+
+
+def _binance_list_status(e: Any) -> tuple[PrivateEvent, ...]:
+    d = e.data
+    update = OrderUpdate(
+        "binance",
+        _bstr(d.get("s")),
+        f"list:{d.get('g')}",
+        _s(d.get("C") or d.get("c")),
+        None,
+        _lower(d.get("c")),
+        _BINANCE_LIST_STATUS.get(str(d.get("L")), "unknown"),
+        None,
+        None,
+        None,
+        None,
+        None,
+        _bint(d.get("T")) or e.event_time_ms,
+        e,
+    )
+    return (update,)
+
+
+def _binance_account_position(e: Any) -> tuple[PrivateEvent, ...]:
+    out: list[PrivateEvent] = []
+    for entry in e.data.get("B") or ():
+        free, locked = _b(entry.get("f")), _b(entry.get("l"))
+        total = None if free is None or locked is None else free + locked
+        out.append(
+            BalanceUpdate(
+                "binance",
+                _bstr(entry.get("a")),
+                free,
+                locked,
+                total,
+                None,
+                "account_position",
+                e.event_time_ms,
+                e,
+            )
+        )
+    return tuple(out)
+
+
+def _binance_balance_delta(e: Any) -> tuple[PrivateEvent, ...]:
+    d = e.data
+    change_type = "balance_update" if e.event_type == "balanceUpdate" else "external_lock"
+    time_ms = _bint(d.get("T")) or e.event_time_ms
+    return (
+        BalanceUpdate(
+            "binance", _bstr(d.get("a")), None, None, None, _b(d.get("d")), change_type, time_ms, e
+        ),
+    )
+
+
+def _binance_futures_order(e: Any) -> tuple[PrivateEvent, ...]:
+    o = e.data.get("o")
+    if not isinstance(o, dict):
+        raise DecodeError("binance: ORDER_TRADE_UPDATE without 'o'")
+    time_ms = _bint(o.get("T")) or _bint(e.data.get("T")) or e.event_time_ms
+    order = _binance_order("binance_futures", o, o.get("c"), time_ms, e)
+    if o.get("x") in ("TRADE", "CALCULATED") and _b(o.get("l")):
+        return order, _binance_fill("binance_futures", o, time_ms, e)
+    return (order,)
+
+
+def _binance_trade_lite(e: Any) -> tuple[PrivateEvent, ...]:
+    d = e.data
+    return (_binance_fill("binance_futures", d, _bint(d.get("T")) or e.event_time_ms, e),)
+
+
+def _binance_account_update(e: Any) -> tuple[PrivateEvent, ...]:
+    a = e.data.get("a")
+    if not isinstance(a, dict):
+        raise DecodeError("binance: ACCOUNT_UPDATE without 'a'")
+    time_ms = _bint(e.data.get("T")) or e.event_time_ms
+    reason = _lower(a.get("m"))
+    out: list[PrivateEvent] = []
+    for entry in a.get("B") or ():
+        # `wb` is the wallet balance; `cw` (cross wallet) is not what can be spent, so
+        # `available` stays None, as on Gate futures (`raw.data` keeps `cw`).
+        out.append(
+            BalanceUpdate(
+                "binance_futures",
+                _bstr(entry.get("a")),
+                None,
+                None,
+                _b(entry.get("wb")),
+                _b(entry.get("bc")),
+                reason,
+                time_ms,
+                e,
+            )
+        )
+    for p in a.get("P") or ():
+        size = _b(p.get("pa"))
+        hedge = p.get("ps")
+        side = _lower(hedge) if hedge in ("LONG", "SHORT") else _side_of(size, "long", "short")
+        isolated = p.get("mt") == "isolated"
+        out.append(
+            PositionUpdate(
+                "binance_futures",
+                _bstr(p.get("s")),
+                size,
+                side,
+                _b(p.get("ep")),
+                None,
+                None,
+                _b(p.get("iw")) if isolated else None,
+                _b(p.get("cr")),
+                _lower(p.get("mt")),
+                time_ms,
+                e,
+            )
+        )
+    return tuple(out)
+
+
+_BINANCE: dict[str, Callable[[Any], tuple[PrivateEvent, ...]]] = {
+    "executionReport": _binance_execution_report,
+    "listStatus": _binance_list_status,
+    "outboundAccountPosition": _binance_account_position,
+    "balanceUpdate": _binance_balance_delta,
+    "externalLockUpdate": _binance_balance_delta,
+    "ORDER_TRADE_UPDATE": _binance_futures_order,
+    "TRADE_LITE": _binance_trade_lite,
+    "ACCOUNT_UPDATE": _binance_account_update,
+}
+
+
+def from_binance(event: Any) -> tuple[PrivateEvent, ...]:
+    """The common events of one Binance user-data record
+    (:class:`hftws.binance_user_data.BinanceUserEvent`): an executionReport of a trade is an
+    order update and a fill, an ACCOUNT_UPDATE one balance per asset and one position per
+    symbol; other event types give none. Each keeps the record as ``raw``."""
+    build = _BINANCE.get(getattr(event, "event_type", ""))
+    if build is None:
+        return ()
+    try:
+        return build(event)
+    except (AttributeError, TypeError, KeyError) as exc:
+        # A field of the wrong JSON type (a list where an object was due...).
+        raise DecodeError(f"binance: malformed {event.event_type}: {type(exc).__name__}") from None
 
 
 # -- MEXC (protobuf bodies 304/306/307) ---------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
 from hftws._core import HftwsError
 
@@ -74,10 +75,14 @@ class RestClient:
         params: Mapping[str, Any] | str | None = None,
         headers: Mapping[str, str] | None = None,
         data: str | None = None,
+        encoded: bool = False,
         parse_float: Callable[[str], Any] | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON body (``parse_float=Decimal`` reads
         JSON numbers exactly: KuCoin futures snapshots give prices as numbers).
+
+        ``encoded=True`` sends ``url`` byte for byte (a signed query must reach the server as
+        it was signed; otherwise escapes such as ``%2C`` may be normalised to ``,``).
 
         Raises RateLimited (429/418), RestError (other HTTP errors, timeouts, bad JSON).
         """
@@ -88,8 +93,9 @@ class RestClient:
         # The path is enough to say what failed; query strings may carry signatures.
         where = f"{method} {urlsplit(url).path}"
         try:
+            target: str | URL = URL(url, encoded=True) if encoded else url
             async with self._get_session().request(
-                method, url, params=params, headers=headers, data=data
+                method, target, params=params, headers=headers, data=data
             ) as resp:
                 body = await resp.text()
                 if resp.status in (418, 429):

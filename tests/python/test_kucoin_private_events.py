@@ -183,7 +183,7 @@ def test_handler_routes_controls_welcome_and_events() -> None:
     handler.on_execution(got.append)
     handler._on_internal(MessageType.SUBSCRIBE, got.append)
     handler._on_internal(MessageType.ERROR, got.append)
-    assert handler._handle_message(b'{"id":"hQvf8jkno","type":"welcome"}') is MessageType.UNKNOWN
+    assert handler._handle_message(b'{"id":"hQvf8jkno","type":"welcome"}') is MessageType.PING
     assert welcomes == ["hQvf8jkno"]
     assert handler._handle_message(b'{"id":"1","type":"pong"}') is MessageType.PING
     assert handler._handle_message(b'{"id":"2","type":"ack"}') is MessageType.SUBSCRIBE

@@ -9,6 +9,12 @@ import importlib
 from typing import Any
 
 _WHERE = {
+    "BinanceSpotPublicHandler": "hftws.exchanges.binance",
+    "BinanceSpotPublicMessageHandler": "hftws.exchanges.binance",
+    "BinanceFuturesPublicHandler": "hftws.exchanges.binance",
+    "BinanceFuturesPublicMessageHandler": "hftws.exchanges.binance",
+    "BinanceSbePublicHandler": "hftws.exchanges.binance",
+    "BinanceSbePublicMessageHandler": "hftws.exchanges.binance",
     "MexcPublicHandler": "hftws.exchanges.mexc",
     "MexcPublicMessageHandler": "hftws.exchanges.mexc",
     "GateioSpotPublicHandler": "hftws.exchanges.gateio",
@@ -25,6 +31,10 @@ _WHERE = {
     "GateioSpotPrivateMessageHandler": "hftws.exchanges.gateio_private",
     "GateioFuturesPrivateHandler": "hftws.exchanges.gateio_private",
     "GateioFuturesPrivateMessageHandler": "hftws.exchanges.gateio_private",
+    "BinanceSpotPrivateHandler": "hftws.exchanges.binance_private",
+    "BinancePrivateMessageHandler": "hftws.exchanges.binance_private",
+    "BinanceFuturesPrivateHandler": "hftws.exchanges.binance_private",
+    "BinanceFuturesPrivateMessageHandler": "hftws.exchanges.binance_private",
     "KucoinSpotPrivateHandler": "hftws.exchanges.kucoin_private",
     "KucoinSpotPrivateMessageHandler": "hftws.exchanges.kucoin_private",
     "KucoinFuturesPrivateHandler": "hftws.exchanges.kucoin_private",

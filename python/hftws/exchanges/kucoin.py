@@ -13,7 +13,6 @@ from hftws._core import (
     KucoinTicker,
     KucoinTrade,
 )
-from hftws.events import MessageType, message_type_of
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
@@ -27,23 +26,6 @@ KucoinBookEvent = KucoinLevel2 | KucoinFuturesLevel2 | KucoinDepthSnapshot | Boo
 KucoinTradeEvent = KucoinTrade
 KucoinTickerEvent = KucoinTicker
 
-#: KuCoin event kinds -> routes. The welcome is a keep-alive-type control frame, like a pong:
-#: it answers the connect step and is not data.
-KUCOIN_KINDS: dict[str, MessageType] = {
-    "level2": MessageType.ORDERBOOK,
-    "futures_level2": MessageType.ORDERBOOK,
-    "depth_snapshot": MessageType.ORDERBOOK,
-    "futures_depth_snapshot": MessageType.ORDERBOOK,
-    "match": MessageType.TRADE,
-    "execution": MessageType.TRADE,
-    "ticker": MessageType.TICKER,
-    "futures_ticker": MessageType.TICKER,
-    "welcome": MessageType.PING,
-    "pong": MessageType.PING,
-    "ack": MessageType.SUBSCRIBE,
-    "error": MessageType.ERROR,
-}
-
 
 class KucoinSpotPublicMessageHandler(
     PublicMessageHandler[KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent, Any]
@@ -52,24 +34,8 @@ class KucoinSpotPublicMessageHandler(
 
     exchange: ClassVar[str] = "kucoin"
 
-    @staticmethod
-    def _kind_type(raw: Any) -> MessageType | None:
-        kind = getattr(raw, "kind", None)
-        if not isinstance(kind, str):
-            return None
-        return KUCOIN_KINDS.get(kind) or message_type_of(kind)
-
     def _parse(self, raw: Any) -> Any:
         return kucoin.parse(raw)
-
-    def _detect_message_type(self, raw: Any) -> MessageType:
-        known = self._kind_type(raw)
-        if known is not None:
-            self._event = raw
-            return known
-        event = self._parse(raw)
-        self._event = event
-        return self._kind_type(event) or MessageType.UNKNOWN
 
 
 class KucoinFuturesPublicMessageHandler(KucoinSpotPublicMessageHandler):

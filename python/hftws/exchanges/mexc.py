@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from hftws import mexc
@@ -18,7 +19,6 @@ from hftws._core import (
     MexcTrade,
     MexcTrades,
 )
-from hftws.events import MessageType
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
@@ -43,18 +43,11 @@ class MexcPublicMessageHandler(
     """Decodes MEXC frames in Rust: binary -> typed push, text -> control (ack, PONG, refusal)."""
 
     exchange: ClassVar[str] = "mexc"
+    #: Trade and book-ticker batches fan out one trade or ticker per call.
+    BATCHES: ClassVar[tuple[type[Iterable[Any]], ...]] = (MexcTrades, MexcBookTickers)
 
     def _parse(self, raw: Any) -> Any:
         return parse_frame(raw)
-
-    def _route_message(self, mtype: MessageType, raw: Any) -> None:
-        # Batches fan out like Gate.io list results: one call per trade or ticker.
-        event = self._event
-        if isinstance(event, MexcTrades):
-            self._event = event.trades
-        elif isinstance(event, MexcBookTickers):
-            self._event = event.items
-        super()._route_message(mtype, raw)
 
 
 def parse_frame(raw: Any) -> Any:

@@ -20,11 +20,11 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from hftws._core import HftwsError
-from hftws.events import MessageType, message_type_of
+from hftws.events import KIND_TO_TYPE, MessageType, message_type_of
 from hftws.metrics import Metrics
 
 log = logging.getLogger("hftws.handler")
@@ -39,6 +39,9 @@ class BaseMessageHandler(ABC):
     exchange: ClassVar[str] = ""
     #: Message types this handler delivers to user callbacks.
     ROUTES: ClassVar[frozenset[MessageType]] = frozenset()
+    #: Event classes that carry several items (MEXC trade and ticker batches): delivered one
+    #: item per callback call, like a list result.
+    BATCHES: ClassVar[tuple[type[Iterable[Any]], ...]] = ()
 
     def __init__(self, metrics: Metrics | None = None) -> None:
         self.metrics = metrics or Metrics()
@@ -50,6 +53,17 @@ class BaseMessageHandler(ABC):
         self.current_raw: Any = None
         #: The event ``_detect_message_type`` decoded, handed to ``_route_message``.
         self._event: Any = None
+        cls = type(self)
+        base = BaseMessageHandler
+        #: Whether ``_handle_events`` may route a read's events in one loop: only when the
+        #: template hooks are the defaults (their per-message behaviour is then known).
+        self._one_loop = (
+            cls._handle_message is base._handle_message
+            and cls._detect_message_type is base._detect_message_type
+            and cls._route_message is base._route_message
+        )
+        self._converts = cls._convert is not base._convert
+        self._fan_out: tuple[type[Iterable[Any]], ...] = (tuple, *self.BATCHES)
 
     # -- registration ------------------------------------------------------------------------
 
@@ -101,6 +115,54 @@ class BaseMessageHandler(ABC):
             return MessageType.ERROR
         return mtype
 
+    def _handle_events(self, events: Sequence[Any], recv_ns: int) -> None:
+        """Handle the events one socket read produced (the fused decoder's items).
+
+        With the default hooks, one loop does per event what ``_handle_message`` does without
+        its five Python frames: the type from the kind table, the count, internal listeners,
+        user callbacks and ``async for``. The ``dispatch`` and ``callback`` latencies are then
+        recorded once per read (receive -> first event typed, receive -> the read's last
+        callback returned); counts stay per message. Batches, list results, raw payloads the
+        decoder refused and handlers with their own hooks take ``_handle_message``.
+        """
+        metrics = self.metrics
+        callback_hist = metrics.latency["callback"]
+        if not self._one_loop:
+            for event in events:
+                self._handle_message(event, recv_ns)
+                callback_hist.record(time.monotonic_ns() - recv_ns)
+            return
+        kinds, counts = KIND_TO_TYPE, metrics.messages
+        internal, callbacks, any_cbs = self._internal, self._callbacks, self._any
+        routes, fan_out = self.ROUTES, self._fan_out
+        convert = self._convert if self._converts else None
+        typed = False
+        for event in events:
+            kind = getattr(event, "kind", None)
+            if kind.__class__ is not str or isinstance(event, fan_out):
+                self._handle_message(event, recv_ns)
+                continue
+            mtype = kinds.get(kind, MessageType.UNKNOWN)
+            self.current_raw = event
+            counts[mtype] = counts.get(mtype, 0) + 1
+            if not typed:
+                metrics.latency["dispatch"].record(time.monotonic_ns() - recv_ns)
+                typed = True
+            if convert is not None:
+                try:
+                    event = convert(event)
+                except HftwsError as exc:
+                    self._record_error(exc)
+                    continue
+            for cb in internal.get(mtype, ()):
+                cb(event)
+            for cb in callbacks.get(mtype, ()):
+                self._call(cb, event)
+            if any_cbs and mtype in routes:
+                for cb in any_cbs:
+                    self._call(cb, event)
+        callback_hist.record(time.monotonic_ns() - recv_ns)
+
     def _detect_message_type(self, raw: Any) -> MessageType:
         """Exchange hook: what is ``raw``? (Raises HftwsError for undecodable input.)
 
@@ -124,7 +186,7 @@ class BaseMessageHandler(ABC):
         may turn each into a common event first.
         """
         event, self._event = self._event, None
-        if isinstance(event, tuple):
+        if isinstance(event, self._fan_out):
             for item in event:
                 self._emit(mtype, self._convert(item))
         else:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, ClassVar, TypeVar
 
 from hftws.auth.base import Authenticator, NoAuth
+from hftws.auth.binance import BinanceAuthenticator, BinanceListenKeyAuthenticator
+from hftws.auth.binance_signing import ServerClock
 from hftws.auth.gateio import GateioAuthenticator
 from hftws.auth.kucoin import KucoinTokenAuthenticator
 from hftws.credentials import Credentials
@@ -48,28 +50,44 @@ class NoAuthMixin(AuthMixin):
     """Public streams: no credentials, nothing to sign."""
 
 
-class _UnsupportedAuthMixin(AuthMixin):
-    exchange_name: ClassVar[str] = ""
-    missing: ClassVar[str] = ""
+class BinanceAuthMixin(AuthMixin):
+    """Binance user data (``hftws.auth.binance``): spot through the WebSocket API (signed
+    subscription, or ``session.logon`` with an Ed25519 key), USDⓈ-M through a listenKey.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            f"{self.exchange_name} authentication is not implemented: {self.missing}"
-        )
-
-
-class BinanceAuthMixin(_UnsupportedAuthMixin):
-    """Placeholder for Binance user-data streams (not supported yet).
-
-    To add it: a ``BinanceProtocol`` in ``hftws.venues``, a listenKey authenticator in
-    ``hftws.auth`` (like ``MexcListenKeyAuthenticator``) and a message handler.
+    The behaviour lives in the authenticator (``connection.auth``, a
+    :class:`~hftws.auth.binance.BinanceWsApiAuthenticator` or
+    :class:`~hftws.auth.binance.BinanceListenKeyAuthenticator`); this mixin shows its parts.
     """
 
-    exchange_name: ClassVar[str] = "Binance"
-    missing: ClassVar[str] = (
-        "needs the listenKey REST calls (POST/PUT/DELETE /api/v3/userDataStream) and a "
-        "Binance connection mixin and message handler"
-    )
+    requires_auth: ClassVar[bool] = True
+
+    @property
+    def binance_auth(self) -> BinanceAuthenticator:
+        return self._auth_as(BinanceAuthenticator)
+
+    @property
+    def _credentials(self) -> Credentials:
+        return self.binance_auth.credentials
+
+    @property
+    def key_type(self) -> str:
+        """``"hmac"``, ``"ed25519"`` or ``"rsa"``."""
+        return self.binance_auth.key_type
+
+    @property
+    def server_clock(self) -> ServerClock:
+        """The server clock the signatures use (``offset_ms``)."""
+        return self.binance_auth.clock
+
+    @property
+    def listen_key_stats(self) -> dict[str, int]:
+        """USDⓈ-M listenKey counters: created, kept_alive, rejected, expired, deleted."""
+        return self._auth_as(BinanceListenKeyAuthenticator).stats
+
+    @property
+    def has_listen_key(self) -> bool:
+        """USDⓈ-M: True while a listenKey is held (the key itself is not exposed)."""
+        return self._auth_as(BinanceListenKeyAuthenticator).has_listen_key
 
 
 class KucoinAuthMixin(AuthMixin):

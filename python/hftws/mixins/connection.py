@@ -13,6 +13,9 @@ from hftws.policy import ConnectionPolicy
 from hftws.subscriptions import AckOutcome, Subscription
 from hftws.venues import (
     USER_AGENT,
+    BinanceFuturesProtocol,
+    BinanceProtocol,
+    BinanceSbeProtocol,
     ExchangeProtocol,
     GateioFuturesProtocol,
     GateioProtocol,
@@ -23,6 +26,9 @@ from hftws.venues import (
 
 __all__ = [
     "USER_AGENT",
+    "BinanceConnectionMixin",
+    "BinanceFuturesConnectionMixin",
+    "BinanceSbeConnectionMixin",
     "ConnectionMixin",
     "GateioConnectionMixin",
     "GateioFuturesConnectionMixin",
@@ -33,13 +39,25 @@ __all__ = [
 
 
 class ConnectionMixin:
-    """Base of the connection mixins: names the exchange protocol class."""
+    """Base of the connection mixins: names the exchange protocol class.
+
+    A mixin sets only ``protocol_class``; its ``exchange``, ``DEFAULT_URL`` and
+    ``DEFAULT_REST_URL`` (the names older code reads) are taken from that protocol.
+    """
 
     protocol_class: ClassVar[type[ExchangeProtocol]] = ExchangeProtocol
     exchange_protocol: ExchangeProtocol
     exchange: ClassVar[str] = ""
     DEFAULT_URL: ClassVar[str] = ""
     DEFAULT_REST_URL: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        proto = cls.__dict__.get("protocol_class")
+        if proto is not None:
+            cls.exchange = proto.name
+            cls.DEFAULT_URL = proto.default_url
+            cls.DEFAULT_REST_URL = proto.default_rest_url
 
     def _default_policy(self, url: str) -> ConnectionPolicy:
         return self.protocol_class().default_policy(url)
@@ -68,9 +86,6 @@ class MexcConnectionMixin(ConnectionMixin):
     """MEXC spot: minimal headers, aggressive reconnects, 30 streams and 100 msg/s per socket."""
 
     protocol_class: ClassVar[type[ExchangeProtocol]] = MexcProtocol
-    exchange: ClassVar[str] = MexcProtocol.name
-    DEFAULT_URL: ClassVar[str] = MexcProtocol.default_url
-    DEFAULT_REST_URL: ClassVar[str] = MexcProtocol.default_rest_url
     MAX_SUBSCRIPTIONS: ClassVar[int] = MexcProtocol.MAX_SUBSCRIPTIONS
 
 
@@ -78,9 +93,6 @@ class GateioConnectionMixin(ConnectionMixin):
     """Gate.io spot: standard headers, steady reconnects, optional permessage-deflate."""
 
     protocol_class: ClassVar[type[ExchangeProtocol]] = GateioProtocol
-    exchange: ClassVar[str] = GateioProtocol.name
-    DEFAULT_URL: ClassVar[str] = GateioProtocol.default_url
-    DEFAULT_REST_URL: ClassVar[str] = GateioProtocol.default_rest_url
     PING_CHANNEL: ClassVar[str] = GateioProtocol.PING_CHANNEL
 
 
@@ -88,10 +100,29 @@ class GateioFuturesConnectionMixin(GateioConnectionMixin):
     """Gate.io USDT perpetual futures: the futures endpoint and ping channel."""
 
     protocol_class: ClassVar[type[ExchangeProtocol]] = GateioFuturesProtocol
-    exchange: ClassVar[str] = GateioFuturesProtocol.name
-    DEFAULT_URL: ClassVar[str] = GateioFuturesProtocol.default_url
-    DEFAULT_REST_URL: ClassVar[str] = GateioFuturesProtocol.default_rest_url
     PING_CHANNEL: ClassVar[str] = GateioFuturesProtocol.PING_CHANNEL
+
+
+class BinanceConnectionMixin(ConnectionMixin):
+    """Binance spot market streams: server pings answered with their payload, at most 4
+    client frames in any second (5 allowed; one slot kept for pongs), 1024 streams per
+    connection, rolled over before 24 h and on ``serverShutdown``."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = BinanceProtocol
+    MAX_SUBSCRIPTIONS: ClassVar[int] = BinanceProtocol.MAX_STREAMS
+
+
+class BinanceFuturesConnectionMixin(BinanceConnectionMixin):
+    """Binance USDⓈ-M market streams: 9 client frames in any second (10 allowed), one
+    connection per path (``/public`` depth and bookTicker, ``/market`` the rest)."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = BinanceFuturesProtocol
+
+
+class BinanceSbeConnectionMixin(BinanceConnectionMixin):
+    """Binance spot SBE market streams: the spot limits, binary SBE data frames."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = BinanceSbeProtocol
 
 
 class KucoinConnectionMixin(ConnectionMixin):
@@ -99,9 +130,6 @@ class KucoinConnectionMixin(ConnectionMixin):
     announced interval, acked subscriptions, 350 topics and 9 messages/s per socket."""
 
     protocol_class: ClassVar[type[ExchangeProtocol]] = KucoinProtocol
-    exchange: ClassVar[str] = KucoinProtocol.name
-    DEFAULT_URL: ClassVar[str] = KucoinProtocol.default_url
-    DEFAULT_REST_URL: ClassVar[str] = KucoinProtocol.default_rest_url
     MAX_SUBSCRIPTIONS: ClassVar[int] = KucoinProtocol.MAX_TOPICS
 
 
@@ -109,6 +137,3 @@ class KucoinFuturesConnectionMixin(KucoinConnectionMixin):
     """KuCoin futures: the futures REST host (its own bullet) and ``/contractMarket`` topics."""
 
     protocol_class: ClassVar[type[ExchangeProtocol]] = KucoinFuturesProtocol
-    exchange: ClassVar[str] = KucoinFuturesProtocol.name
-    DEFAULT_URL: ClassVar[str] = KucoinFuturesProtocol.default_url
-    DEFAULT_REST_URL: ClassVar[str] = KucoinFuturesProtocol.default_rest_url
