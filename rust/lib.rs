@@ -11,6 +11,7 @@ pub mod decimal;
 pub mod error;
 pub mod feed;
 pub mod gate;
+pub mod json;
 pub mod kucoin;
 pub mod metrics;
 pub mod mexc;

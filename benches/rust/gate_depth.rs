@@ -167,7 +167,7 @@ fn main() {
         .iter()
         .map(|f| {
             let env = _core::gate::envelope::parse(f).unwrap();
-            let mut s = _core::gate::json::Scan::at(f, env.result_pos);
+            let mut s = _core::json::Scan::at(f, env.result_pos);
             let u = parse_result(&mut s, DepthChannel::Update).unwrap();
             (u.first_id.unwrap(), u.last_id, u.levels)
         })
@@ -195,7 +195,7 @@ fn main() {
     for _ in 0..25 {
         let t0 = Instant::now();
         for f in &frames {
-            std::hint::black_box(_core::gate::json::validate(f).is_ok());
+            std::hint::black_box(_core::json::validate(f).is_ok());
         }
         best_v = best_v.min(t0.elapsed().as_nanos() as f64 / frames.len() as f64);
     }

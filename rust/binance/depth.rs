@@ -14,11 +14,10 @@
 use super::error::BinanceError;
 use super::frame::{expect_object, sniff};
 use super::route::{self, Kind};
-use crate::book::{OrderBook, SeqRule, Status};
-use crate::gate::json::{JStr, JsonError, Scan};
-use crate::gate::levels::{read_levels, LevelSink, Levels};
-use crate::gate::span::Span;
+use crate::book::{LevelSink, OrderBook, SeqRule, Status};
+use crate::gate::levels::{read_levels, Levels};
 use crate::gate::{value, GateError, GateErrorKind};
+use crate::json::{JStr, JsonError, Scan, Span};
 
 /// What [`apply_payload`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

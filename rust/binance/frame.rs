@@ -10,8 +10,8 @@ use std::borrow::Cow;
 
 use super::error::BinanceError;
 use super::route::{self, Kind};
-use crate::gate::json::{JStr, Scan};
 use crate::gate::{value, GateError, GateErrorKind};
+use crate::json::{JStr, Scan};
 
 /// The stream name of a combined-stream frame.
 #[derive(Debug, Clone)]

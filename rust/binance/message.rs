@@ -13,9 +13,8 @@ use super::frame::{scan_frame, sniff, Stream};
 use super::records::{read_record, Record};
 use super::route::{self, Kind};
 use crate::gate::channels::{read_slot, Field, Slot, Ty};
-use crate::gate::json::{JsonError, Scan};
-use crate::gate::span::Span;
 use crate::gate::{GateError, GateErrorKind};
+use crate::json::{JsonError, Scan, Span};
 
 /// What a payload holds.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Binance spot and USDⓈ-M futures market data, decoded without PyO3.
 //!
-//! Follows `/work/shared/reference/binance.md`. JSON reuses the Gate.io scanner and value
-//! readers (`crate::gate::json`, `value`, `levels`, `channels` slots). Layers: [`route`] (the
+//! Follows `/work/shared/reference/binance.md`. JSON reuses the shared scanner (`crate::json`)
+//! and Gate.io's value readers (`value`, `levels`, `channels` slots). Layers: [`route`] (the
 //! one match from event type / stream name to [`Kind`]), [`frame`] (raw payloads and the
 //! combined-stream wrapper), [`depth`] (depth payloads straight into an
 //! [`OrderBook`](crate::book::OrderBook) with the Binance sequence rules), [`records`]
@@ -24,7 +24,7 @@ pub use message::{parse, Body, Message};
 pub use route::Kind;
 
 use crate::book::OrderBook;
-use crate::gate::json::Scan;
+use crate::json::Scan;
 
 /// Applies one text frame (raw or combined stream) to `book` when it carries depth; `want`
 /// (the exchange symbol, `BTCUSDT`) refuses pushes for another symbol before they touch the

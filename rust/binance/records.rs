@@ -12,7 +12,7 @@ use super::error::BinanceError;
 use super::frame::expect_object;
 use super::route::Kind;
 use crate::gate::channels::{fast_slot, read_slot, Field, Slot, Ty};
-use crate::gate::json::{JStr, Scan};
+use crate::json::{JStr, Scan};
 
 macro_rules! table {
     ($name:ident: $($f:literal $t:ident),* $(,)?) => {

@@ -4,6 +4,7 @@ mod order_book;
 mod pending;
 mod sequence;
 mod side;
+mod sink;
 
 pub use order_book::{
     Change, Counts, Journal, Level, LevelWriter, OrderBook, Phase, SnapshotWriter,
@@ -11,3 +12,4 @@ pub use order_book::{
 pub use pending::Pending;
 pub use sequence::{SeqRule, Status, SyncState};
 pub use side::Side;
+pub use sink::LevelSink;

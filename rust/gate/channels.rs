@@ -9,11 +9,10 @@
 //! repeated key the last value wins, as in Python's `json`.
 
 use super::error::{GateError, GateErrorKind};
-use super::json::{Scan, Val};
-use super::span::Span;
 use super::value;
 use crate::decimal::Decimal;
 use crate::error::DecimalErrorKind;
+use crate::json::{Scan, Span, Val};
 
 /// How a field is typed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,7 +256,7 @@ pub fn read_slot(frame: &[u8], v: &Val<'_>, f: &Field, pos: usize) -> Result<Slo
             val: 0,
             span: Span::of(
                 frame,
-                &super::json::JStr {
+                &crate::json::JStr {
                     raw: n,
                     escaped: false,
                 },
@@ -360,7 +359,7 @@ pub fn fast_slot(s: &mut Scan<'_>, ty: Ty) -> Option<Slot> {
     let body = at + usize::from(quoted);
     let slot = match ty {
         Ty::Str if quoted => {
-            let end = super::json::string_stop(b, body);
+            let end = crate::json::string_stop(b, body);
             if b.get(end) != Some(&b'"') {
                 return None;
             }

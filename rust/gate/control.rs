@@ -6,9 +6,8 @@
 //! (`{"label":"INVALID_KEY","message":"Invalid key provided"}`), whose `label` is kept.
 
 use super::error::{GateError, GateErrorKind};
-use super::json::{Scan, Val};
-use super::span::Span;
 use super::value;
+use crate::json::{Scan, Span, Val};
 
 /// Labels in a code-2 message that mean the credentials were refused.
 pub const AUTH_LABELS: [&str; 5] = [

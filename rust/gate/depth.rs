@@ -28,14 +28,13 @@
 
 use super::envelope::{self, Envelope};
 use super::error::{GateError, GateErrorKind};
-use super::json::{JStr, Scan, Val};
 use super::levels::read_levels;
-pub use super::levels::{level_values, LevelSink, Levels};
+pub use super::levels::{level_values, Levels};
 pub use super::route::DepthChannel;
 use super::route::Route;
-use super::span::Span;
 use super::value;
-use crate::book::{OrderBook, Status};
+use crate::book::{LevelSink, OrderBook, Status};
+use crate::json::{JStr, Scan, Span, Val};
 
 /// What [`apply_frame`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

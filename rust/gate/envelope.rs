@@ -15,9 +15,9 @@
 //! learn what the keys after it say.
 
 use super::error::{GateError, GateErrorKind};
-use super::json::{JStr, Scan, Val};
 use super::route::{route_of, Market, Route};
 use super::value;
+use crate::json::{JStr, Scan, Val};
 
 /// The envelope fields of one frame; `result` and `error` are spans into the frame.
 #[derive(Debug, Clone, Default)]

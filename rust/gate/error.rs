@@ -6,8 +6,8 @@
 
 use std::fmt;
 
-use super::json::{JsonError, JsonErrorKind};
 use crate::error::DecimalError;
+use crate::json::{JsonError, JsonErrorKind};
 
 /// What is wrong with a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,42 +4,14 @@
 //! `{"p": price, "s": size}` objects whose size is an integer or (with `X-Gate-Size-Decimal`)
 //! a decimal string. Compact levels (no whitespace, plain decimals: how Gate sends them) are
 //! read by a single fused scan that converts the numbers as it finds them; any other spelling
-//! takes the general, fully checking path. Levels go to a [`LevelSink`]: the book's writers on
-//! the hot path, or owned vectors for `parse`.
+//! takes the general, fully checking path. Levels go to a [`LevelSink`] (`crate::book`): the
+//! book's writers on the hot path, or owned vectors for `parse`.
 
 use super::error::{GateError, GateErrorKind};
-use super::json::{Scan, Val};
 use super::value;
-use crate::book::{Level, LevelWriter, SnapshotWriter};
+use crate::book::{Level, LevelSink};
 use crate::decimal::Decimal;
-
-/// Receives levels; implemented by the book's writers and by owned vectors.
-pub trait LevelSink {
-    /// One level of the bid (`bid`) or ask side.
-    fn level(&mut self, bid: bool, price: Decimal, size: Decimal);
-}
-
-impl LevelSink for LevelWriter<'_> {
-    #[inline]
-    fn level(&mut self, bid: bool, price: Decimal, size: Decimal) {
-        if bid {
-            self.bid(price, size);
-        } else {
-            self.ask(price, size);
-        }
-    }
-}
-
-impl LevelSink for SnapshotWriter<'_> {
-    #[inline]
-    fn level(&mut self, bid: bool, price: Decimal, size: Decimal) {
-        if bid {
-            self.bid(price, size);
-        } else {
-            self.ask(price, size);
-        }
-    }
-}
+use crate::json::{Scan, Val};
 
 /// Owned levels of both sides.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -224,7 +196,7 @@ fn read_pair(s: &mut Scan<'_>) -> Result<(Decimal, Decimal), GateError> {
     s.expect(b'[').map_err(|e| GateError::json("", e))?;
     let p = level_num(s, "[0]")?;
     s.expect(b',').map_err(|e| {
-        if e.kind == super::json::JsonErrorKind::Unexpected && s.bytes().get(e.pos) == Some(&b']') {
+        if e.kind == crate::json::JsonErrorKind::Unexpected && s.bytes().get(e.pos) == Some(&b']') {
             GateError::at(
                 "",
                 pos0,

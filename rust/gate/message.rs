@@ -11,9 +11,8 @@ use super::control::{read_ack_status, read_error, ErrorInfo};
 use super::depth::{parse_result, DepthUpdate};
 use super::envelope::{self, Envelope};
 use super::error::{GateError, GateErrorKind};
-use super::json::{Scan, Val};
 use super::route::{Market, Route};
-use super::span::Span;
+use crate::json::{Scan, Span, Val};
 
 /// The `id` echo of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +79,7 @@ fn head_of(frame: &[u8], env: &Envelope<'_>) -> Head {
         Val::Str(j) => Some(IdEcho::Str(Span::of(frame, &j))),
         Val::Num(n) => Some(IdEcho::Num(Span::of(
             frame,
-            &super::json::JStr {
+            &crate::json::JStr {
                 raw: n,
                 escaped: false,
             },

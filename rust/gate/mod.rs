@@ -1,8 +1,8 @@
 //! Gate.io v4 WebSocket JSON (spot and USDT futures), decoded without PyO3.
 //!
-//! Follows `/work/shared/reference/gateio.md`. Layers, bottom up: [`json`] (validating
-//! zero-copy scanner), [`value`] (the exchange's loose number encodings), [`envelope`]
-//! (`channel`/`event`/`time`/`error`/`result` in any key order), [`depth`] (the hot path:
+//! Follows `/work/shared/reference/gateio.md`. Layers, bottom up: [`crate::json`] (the
+//! shared validating zero-copy scanner), [`value`] (the exchange's loose number encodings),
+//! [`envelope`] (`channel`/`event`/`time`/`error`/`result` in any key order), [`depth`] (the hot path:
 //! depth pushes streamed into an [`OrderBook`](crate::book::OrderBook) with Gate's `U`/`u`
 //! rules), [`channels`] (table-driven records: trades, tickers, candles, orders, ...),
 //! [`control`] (acks, errors, auth classification) and [`message`] (one frame to one typed
@@ -13,11 +13,9 @@ pub mod control;
 pub mod depth;
 pub mod envelope;
 pub mod error;
-pub mod json;
 pub mod levels;
 pub mod message;
 pub mod route;
-pub mod span;
 pub mod value;
 
 pub use depth::{apply_frame, DepthOutcome};

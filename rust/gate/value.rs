@@ -7,8 +7,8 @@
 //! field and reports anything else as a [`GateError`] naming the field.
 
 use super::error::{GateError, GateErrorKind};
-use super::json::{JStr, Scan, Val};
 use crate::decimal::Decimal;
+use crate::json::{JStr, Scan, Val};
 
 fn type_err(field: &str, pos: usize, expected: &'static str, v: &Val<'_>) -> GateError {
     GateError::at(
@@ -313,7 +313,7 @@ pub fn scalar(v: &Val<'_>, field: &str, pos: usize) -> Result<(), GateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::json::Scan;
+    use crate::json::Scan;
 
     fn val(s: &str) -> Val<'_> {
         Scan::new(s.as_bytes()).value().unwrap()

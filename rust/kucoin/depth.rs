@@ -17,12 +17,11 @@ use super::envelope::int_at;
 use super::error::KucoinError;
 use super::object::{locate, Trust};
 use super::route::Kind;
-use crate::book::{OrderBook, SeqRule};
+use crate::book::{LevelSink, OrderBook, SeqRule};
 use crate::decimal::Decimal;
-use crate::gate::json::{Scan, Val};
-use crate::gate::levels::{read_levels, LevelSink};
-use crate::gate::span::Span;
+use crate::gate::levels::read_levels;
 use crate::gate::{value, GateErrorKind};
+use crate::json::{Scan, Span, Val};
 
 /// What a depth push did to a book (shared with Gate.io).
 pub use crate::gate::DepthOutcome;

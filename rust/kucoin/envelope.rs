@@ -3,9 +3,8 @@
 use super::error::KucoinError;
 use super::object::{locate, Trust};
 use super::route::{self, Kind};
-use crate::gate::json::Scan;
-use crate::gate::span::Span;
 use crate::gate::{value, GateErrorKind};
+use crate::json::{Scan, Span};
 
 const KEYS: [&str; 9] = [
     "type",

@@ -5,8 +5,8 @@
 
 use std::fmt;
 
-use crate::gate::json::JsonError;
 use crate::gate::{GateError, GateErrorKind};
+use crate::json::JsonError;
 
 /// A frame that could not be decoded. Boxed (inside [`GateError`]) so results stay small.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,8 @@ use super::envelope::{self, Envelope};
 use super::error::KucoinError;
 use super::records;
 use super::route::Kind;
-use crate::gate::json::Scan;
-use crate::gate::span::Span;
 use crate::gate::{value, GateErrorKind};
+use crate::json::{Scan, Span};
 
 /// A checked frame: the envelope, and for depth pushes their ids.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@
 //! was validated whole by then), so a level array is checked once, not once per pass.
 
 use super::error::KucoinError;
-use crate::gate::json::{string_stop, Scan};
+use crate::json::{string_stop, Scan};
 
 /// Whether the bytes under the cursor were already validated as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,8 @@
 use super::error::KucoinError;
 use super::object::{locate_into, Trust};
 use super::route::Kind;
-use crate::gate::json::Scan;
 use crate::gate::{value, GateErrorKind};
+use crate::json::Scan;
 
 /// How a record field is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! key`) is kept as text.
 
 use super::error::{ErrorKind, FieldPath, MexcError};
-use crate::gate::json::{JsonError, Scan, Val};
+use crate::json::{JsonError, Scan, Val};
 
 /// What a control frame says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ fn int_field(v: &Val<'_>, why: &'static str) -> Result<Option<i64>, MexcError> {
 
 impl Control {
     /// Parses one text frame with the validating scanner the Gate.io decoder uses
-    /// ([`crate::gate::json`]), so both exchanges' text frames are judged by one reading of
+    /// ([`crate::json`]), so both exchanges' text frames are judged by one reading of
     /// RFC 8259: raw control characters in strings, leading zeros and other non-JSON are
     /// refused as `json.loads` refuses them. A repeated `id`/`code`/`msg` keeps the last value,
     /// as `json.loads` does.

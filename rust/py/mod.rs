@@ -1,19 +1,16 @@
 //! The only PyO3 code: the `hftws._core` extension module.
 
 mod binance;
-mod binance_events;
 mod book;
 mod bus;
 mod convert;
 mod errors;
+mod feed;
+mod frame;
 mod gate;
-mod gate_events;
 mod kucoin;
-mod kucoin_events;
 mod metrics;
 mod mexc;
-mod mexc_batches;
-mod mexc_events;
 mod pipeline;
 mod ws;
 

@@ -3,7 +3,7 @@
 //! Events keep one owned copy of the frame and remember where each string field lies in it;
 //! text is decoded only when Python asks for it.
 
-use super::json::{JStr, JsonErrorKind};
+use super::scan::{JStr, JsonErrorKind};
 
 /// Where a JSON string's contents lie in the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,7 +58,7 @@ impl Span {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::json::Scan;
+    use crate::json::Scan;
 
     #[test]
     fn spans_find_their_text_again() {

@@ -3,28 +3,30 @@
 //! The depth functions borrow the frame's bytes from the `bytes`/`str` object, scan them once
 //! and stream the levels into the Rust book (`crate::binance`), building no Python object but
 //! the cached `BookStatus`. `parse` and `decode_sbe` return lazily materialised events
-//! (`binance_events.rs`). Errors become `BinanceDecodeError` with `stream`/`field`/`pos`.
+//! (`events.rs`). Errors become `BinanceDecodeError` with `stream`/`field`/`pos`.
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+mod events;
+
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyByteArray, PyBytes, PyTuple};
 
-use super::binance_events::{
+use self::events::{
     PyBinanceAggTrade, PyBinanceBookTicker, PyBinanceDepthUpdate, PyBinanceError,
     PyBinanceForceOrder, PyBinanceKline, PyBinanceMarkPrice, PyBinanceMiniTicker, PyBinanceOther,
     PyBinanceReply, PyBinanceSbeBestBidAsk, PyBinanceSbeDepth, PyBinanceSbeTrades,
     PyBinanceServerShutdown, PyBinanceTrade,
 };
 use super::book::{status_object, PyBookStatus, PyOrderBook};
-use super::errors::{binance_error, depth_error};
-use super::gate::{src_of, text_frame_of, Src};
+use super::errors::binance_error;
+use super::feed::{offer_depth, wrong_symbol};
+use super::frame::{src_of, text_frame_of, Src};
 use crate::binance::records::Record;
 use crate::binance::sbe::{self, SbeMessage};
 use crate::binance::{self as core, Body, DepthOutcome, Kind};
-use crate::book::{OrderBook, SeqRule, Status};
-use crate::feed::Offer;
-use crate::gate::span::Span;
+use crate::book::{OrderBook, SeqRule};
+use crate::json::Span;
 
 /// One frame owned by its event, with where the stream name and the payload are.
 pub(crate) struct BFrame {
@@ -129,12 +131,6 @@ fn record_event(py: Python<'_>, f: BFrame, rec: Record) -> PyResult<Py<PyAny>> {
     })
 }
 
-fn wrong_symbol(want: &str) -> PyErr {
-    PyValueError::new_err(format!(
-        "depth frame is not for this book's symbol {want:?}"
-    ))
-}
-
 /// Applies a depth frame (`depthUpdate` diff, partial depth, or a REST snapshot body; raw or
 /// combined) to `book` with the book's Binance rule, no Python object per level. Returns the
 /// `BookStatus`, or None when the frame carries no depth. If the book has a symbol, a push for
@@ -152,31 +148,6 @@ pub(crate) fn apply_depth(
         |r| matches!(r, SeqRule::BinanceSpot | SeqRule::BinanceFutures),
         "binance.apply_depth needs a Binance book (OrderBook('binance'|'binance_futures'))",
     )
-}
-
-/// A JSON depth frame offered to `book` if its rule passes `takes` (else ValueError
-/// `wrong_book`): the same path as a connection's decoder, applied or held while the book
-/// waits for its snapshot. None for frames that carry no depth.
-pub(crate) fn offer_depth(
-    py: Python<'_>,
-    data: &Bound<'_, PyAny>,
-    book: &Bound<'_, PyOrderBook>,
-    takes: fn(SeqRule) -> bool,
-    wrong_book: &'static str,
-) -> PyResult<Option<Py<PyBookStatus>>> {
-    let frame = text_frame_of(data, "depth")?;
-    let mut b = book.borrow_mut();
-    if !takes(b.inner_mut().rule()) {
-        return Err(PyValueError::new_err(wrong_book));
-    }
-    let st = match b.offer(&frame) {
-        Ok(Offer::Book(st)) => st,
-        Ok(Offer::Held) => Status::NotSynced,
-        Ok(Offer::NotDepth) => return Ok(None),
-        Ok(Offer::WrongSymbol) => return Err(wrong_symbol(b.symbol_str())),
-        Err(e) => return Err(depth_error(py, &e)),
-    };
-    Ok(Some(status_object(py, st)?))
 }
 
 /// A core apply function: frame, book, the book's symbol.

@@ -10,14 +10,14 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use super::convert::to_py_decimal;
-use super::mexc::{value_to_py, Frame};
+use super::{value_to_py, Cart};
 use crate::mexc::bodies::{
     DepthLevel, Message, PrivateAccount, PrivateDeals, PrivateOrders, PublicAggreBookTicker,
     PublicAggreDealsItem, PublicBookTicker, PublicIncreaseDepths, PublicMiniTicker,
     PublicSpotKline,
 };
 use crate::mexc::{Dec, Header, Value, Ver};
+use crate::py::convert::to_py_decimal;
 
 pub(crate) fn dec_float(d: &Dec<'_>) -> Option<f64> {
     d.value.map(crate::decimal::Decimal::to_f64)
@@ -49,20 +49,46 @@ pub(crate) fn side_name(trade_type: i32) -> Option<&'static str> {
 macro_rules! event_class {
     (
         $(#[$doc:meta])*
-        $cls:ident = $pyname:literal, kind = $kind:literal, body = $body:ty;
+        $cls:ident = $pyname:literal, kind = $kind:literal, body = $body:ident;
         decimals { $( $f:ident, $fd:ident, $fs:ident = $($field:ident).+; )* }
         $($rest:tt)*
     ) => {
+        paste::paste! {
+            /// The wrapper header and this event's body, both borrowing the frame.
+            #[derive(yoke::Yokeable)]
+            pub(crate) struct [<$cls Part>]<'a> {
+                pub(crate) header: Header<'a>,
+                pub(crate) body: $body<'a>,
+            }
+        }
+
         $(#[$doc])*
         #[pyclass(frozen, name = $pyname, module = "hftws.mexc")]
         pub(crate) struct $cls {
-            pub(crate) frame: Frame,
-            pub(crate) header: Header<'static>,
-            pub(crate) body: $body,
+            /// Header and body yoked to the frame they borrow from (see [`Cart`]).
+            pub(crate) part: yoke::Yoke<paste::paste!([<$cls Part>]<'static>), Cart>,
             /// Wrapper field number of the push (301-315).
             pub(crate) field: u32,
             /// False for an item of a batch: `to_dict` then renders the item alone.
             pub(crate) standalone: bool,
+        }
+
+        impl $cls {
+            /// The wrapper header.
+            #[inline]
+            pub(crate) fn header(&self) -> &Header<'_> {
+                &self.part.get().header
+            }
+            /// The decoded body.
+            #[inline]
+            pub(crate) fn body(&self) -> &$body<'_> {
+                &self.part.get().body
+            }
+            /// The frame's `bytes` object.
+            #[inline]
+            pub(crate) fn frame(&self) -> &Py<pyo3::types::PyBytes> {
+                self.part.backing_cart()
+            }
         }
 
         #[pymethods]
@@ -75,27 +101,27 @@ macro_rules! event_class {
             /// Full channel string of the push.
             #[getter]
             fn channel(&self) -> &str {
-                self.header.channel
+                self.header().channel
             }
             /// `symbolId` of the wrapper, if sent.
             #[getter]
             fn symbol_id(&self) -> Option<&str> {
-                self.header.symbol_id
+                self.header().symbol_id
             }
             /// Push time (Unix ms), if sent.
             #[getter]
             fn send_time(&self) -> Option<i64> {
-                self.header.send_time
+                self.header().send_time
             }
             /// Message creation time (Unix ms), if sent.
             #[getter]
             fn create_time(&self) -> Option<i64> {
-                self.header.create_time
+                self.header().create_time
             }
             /// The frame's bytes (shared, not copied).
             #[getter]
             fn raw<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
-                self.frame.0.bind(py).clone()
+                self.frame().bind(py).clone()
             }
             /// True for an item of a batch event (`to_dict` then renders the item alone).
             #[getter]
@@ -121,25 +147,25 @@ macro_rules! event_class {
                     "<{} {} channel='{}' send_time={}>",
                     $pyname,
                     self.body_name(),
-                    self.header.channel.escape_debug(),
-                    self.header.send_time.map_or_else(|| "None".to_owned(), |t| t.to_string())
+                    self.header().channel.escape_debug(),
+                    self.header().send_time.map_or_else(|| "None".to_owned(), |t| t.to_string())
                 )
             }
             $(
                 /// Float value of the decimal field (None when absent).
                 #[getter]
                 fn $f(&self) -> Option<f64> {
-                    dec_float(&self.body.$($field).+)
+                    dec_float(&self.body().$($field).+)
                 }
                 /// Exact `decimal.Decimal` value (None when absent).
                 #[getter]
                 fn $fd<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-                    dec_py(py, &self.body.$($field).+)
+                    dec_py(py, &self.body().$($field).+)
                 }
                 /// The decimal as sent.
                 #[getter]
                 fn $fs(&self) -> &str {
-                    self.body.$($field).+.text
+                    self.body().$($field).+.text
                 }
             )*
             $($rest)*
@@ -151,8 +177,8 @@ pub(crate) use event_class;
 
 /// One trade of `publicAggreDeals` (314) or `publicDeals` (301, no `tradeId`).
 #[derive(Clone)]
-pub(crate) struct TradeBody {
-    pub(crate) item: PublicAggreDealsItem<'static>,
+pub(crate) struct TradeBody<'a> {
+    pub(crate) item: PublicAggreDealsItem<'a>,
     pub(crate) aggregated: bool,
 }
 
@@ -168,39 +194,39 @@ event_class! {
     /// 1 buy, 2 sell.
     #[getter]
     fn trade_type(&self) -> i32 {
-        self.body.item.trade_type
+        self.body().item.trade_type
     }
     /// 'buy', 'sell' or None.
     #[getter]
     fn side(&self) -> Option<&'static str> {
-        side_name(self.body.item.trade_type)
+        side_name(self.body().item.trade_type)
     }
     /// Trade time, Unix ms.
     #[getter]
     fn time(&self) -> i64 {
-        self.body.item.time
+        self.body().item.time
     }
     /// Trade time, Unix ms (the common trade shape's name for `time`).
     #[getter]
     fn trade_time(&self) -> i64 {
-        self.body.item.time
+        self.body().item.time
     }
     /// Opaque trade id (aggregated trades), None when not sent.
     #[getter]
     fn trade_id(&self) -> Option<&str> {
-        Some(self.body.item.trade_id).filter(|s| !s.is_empty())
+        Some(self.body().item.trade_id).filter(|s| !s.is_empty())
     }
     /// Symbol of the push.
     #[getter]
     fn symbol(&self) -> Option<&str> {
-        self.header.symbol
+        self.header().symbol
     }
 }
 
 impl PyMexcTrade {
-    fn to_value(&self) -> Value<'static> {
-        let i = &self.body.item;
-        if self.body.aggregated {
+    fn to_value(&self) -> Value<'_> {
+        let i = &self.body().item;
+        if self.body().aggregated {
             return i.to_value();
         }
         Value::Msg(vec![
@@ -215,13 +241,13 @@ impl PyMexcTrade {
 /// A best bid/ask: `publicAggreBookTicker` (315), `publicBookTicker` (305) or an item of
 /// `publicBookTickerBatch` (311), normalised to the aggregated shape.
 #[derive(Clone)]
-pub(crate) struct TickerBody {
-    pub(crate) t: PublicAggreBookTicker<'static>,
+pub(crate) struct TickerBody<'a> {
+    pub(crate) t: PublicAggreBookTicker<'a>,
     pub(crate) aggregated: bool,
 }
 
-impl TickerBody {
-    pub(crate) fn plain(t: &PublicBookTicker<'static>) -> Self {
+impl<'a> TickerBody<'a> {
+    pub(crate) fn plain(t: &PublicBookTicker<'a>) -> Self {
         Self {
             t: PublicAggreBookTicker {
                 bid_price: t.bid_price,
@@ -251,34 +277,34 @@ event_class! {
     /// Book version (aggregated ticker, 2026-06), None when not sent.
     #[getter]
     fn version(&self) -> Option<u64> {
-        self.body.t.version.value
+        self.body().t.version.value
     }
     /// The common name of `version`.
     #[getter]
     fn update_id(&self) -> Option<u64> {
-        self.body.t.version.value
+        self.body().t.version.value
     }
     /// Push time (Unix ms), if sent: the common ticker time.
     #[getter]
     fn time_ms(&self) -> Option<i64> {
-        self.header.send_time
+        self.header().send_time
     }
     /// `lastOrderCreateTime` (aggregated ticker, 2026-06); 0 when not sent.
     #[getter]
     fn last_order_create_time(&self) -> i64 {
-        self.body.t.last_order_create_time
+        self.body().t.last_order_create_time
     }
     /// Symbol of the push.
     #[getter]
     fn symbol(&self) -> Option<&str> {
-        self.header.symbol
+        self.header().symbol
     }
 }
 
 impl PyMexcBookTicker {
-    fn to_value(&self) -> Value<'static> {
-        let t = &self.body.t;
-        let body = if self.body.aggregated {
+    fn to_value(&self) -> Value<'_> {
+        let t = &self.body().t;
+        let body = if self.body().aggregated {
             t.to_value()
         } else {
             PublicBookTicker {
@@ -290,7 +316,7 @@ impl PyMexcBookTicker {
             .to_value()
         };
         if self.standalone {
-            wrap(&self.header, self.body_name(), body)
+            wrap(self.header(), self.body_name(), body)
         } else {
             body
         }
@@ -299,7 +325,7 @@ impl PyMexcBookTicker {
 
 event_class! {
     /// One candle (`publicSpotKline`, 308); window times are Unix seconds.
-    PyMexcKline = "MexcKline", kind = "kline", body = PublicSpotKline<'static>;
+    PyMexcKline = "MexcKline", kind = "kline", body = PublicSpotKline;
     decimals {
         open, open_decimal, open_str = opening_price;
         close, close_decimal, close_str = closing_price;
@@ -311,34 +337,34 @@ event_class! {
     /// `Min1` ... `Month1`.
     #[getter]
     fn interval(&self) -> &str {
-        self.body.interval
+        self.body().interval
     }
     /// Candle open time, Unix seconds.
     #[getter]
     fn window_start(&self) -> i64 {
-        self.body.window_start
+        self.body().window_start
     }
     /// Candle close time, Unix seconds.
     #[getter]
     fn window_end(&self) -> i64 {
-        self.body.window_end
+        self.body().window_end
     }
     /// Symbol of the push.
     #[getter]
     fn symbol(&self) -> Option<&str> {
-        self.header.symbol
+        self.header().symbol
     }
 }
 
 impl PyMexcKline {
-    fn to_value(&self) -> Value<'static> {
-        wrap(&self.header, self.body_name(), self.body.to_value())
+    fn to_value(&self) -> Value<'_> {
+        wrap(self.header(), self.body_name(), self.body().to_value())
     }
 }
 
 event_class! {
     /// Rolling ticker of one symbol (`publicMiniTicker`, 309, or an item of 310).
-    PyMexcMiniTicker = "MexcMiniTicker", kind = "mini_ticker", body = PublicMiniTicker<'static>;
+    PyMexcMiniTicker = "MexcMiniTicker", kind = "mini_ticker", body = PublicMiniTicker;
     decimals {
         price, price_decimal, price_str = price;
         rate, rate_decimal, rate_str = rate;
@@ -356,33 +382,33 @@ event_class! {
     /// The ticker's symbol (the body's, else the wrapper's).
     #[getter]
     fn symbol(&self) -> Option<&str> {
-        Some(self.body.symbol).filter(|s| !s.is_empty()).or(self.header.symbol)
+        Some(self.body().symbol).filter(|s| !s.is_empty()).or(self.header().symbol)
     }
 }
 
 impl PyMexcMiniTicker {
-    fn to_value(&self) -> Value<'static> {
+    fn to_value(&self) -> Value<'_> {
         if self.standalone {
-            wrap(&self.header, self.body_name(), self.body.to_value())
+            wrap(self.header(), self.body_name(), self.body().to_value())
         } else {
-            self.body.to_value()
+            self.body().to_value()
         }
     }
 }
 
 /// The levels and versions of a depth body, whatever its kind.
 #[derive(Clone)]
-pub(crate) struct DepthBody {
-    pub(crate) asks: Vec<DepthLevel<'static>>,
-    pub(crate) bids: Vec<DepthLevel<'static>>,
-    pub(crate) event_type: &'static str,
-    pub(crate) from: Ver<'static>,
-    pub(crate) to: Ver<'static>,
+pub(crate) struct DepthBody<'a> {
+    pub(crate) asks: Vec<DepthLevel<'a>>,
+    pub(crate) bids: Vec<DepthLevel<'a>>,
+    pub(crate) event_type: &'a str,
+    pub(crate) from: Ver<'a>,
+    pub(crate) to: Ver<'a>,
     pub(crate) last_order_create_time: i64,
 }
 
-impl DepthBody {
-    pub(crate) fn increase(b: PublicIncreaseDepths<'static>) -> Self {
+impl<'a> DepthBody<'a> {
+    pub(crate) fn increase(b: PublicIncreaseDepths<'a>) -> Self {
         Self {
             asks: b.asks,
             bids: b.bids,
@@ -419,23 +445,23 @@ event_class! {
     /// Symbol of the push.
     #[getter]
     fn symbol(&self) -> Option<&str> {
-        self.header.symbol
+        self.header().symbol
     }
     /// Channel without the symbol.
     #[getter]
     fn event_type(&self) -> &str {
-        self.body.event_type
+        self.body().event_type
     }
     /// First version covered (`fromVersion`, or `version`).
     #[getter]
     #[allow(clippy::wrong_self_convention)] // the schema's name, as a Python property
     fn from_version(&self) -> Option<u64> {
-        self.body.from.value
+        self.body().from.value
     }
     /// Last version covered (`toVersion`, or `version`).
     #[getter]
     fn to_version(&self) -> Option<u64> {
-        self.body.to.value
+        self.body().to.value
     }
     /// True for a top-N snapshot (`publicLimitDepths`).
     #[getter]
@@ -445,45 +471,46 @@ event_class! {
     /// `lastOrderCreateTime` (2026-06); 0 when not sent.
     #[getter]
     fn last_order_create_time(&self) -> i64 {
-        self.body.last_order_create_time
+        self.body().last_order_create_time
     }
     /// Bid levels as `(price, size)` floats, in wire order.
     #[getter]
     fn bids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        levels_float(py, &self.body.bids)
+        levels_float(py, &self.body().bids)
     }
     /// Ask levels as `(price, size)` floats, in wire order.
     #[getter]
     fn asks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        levels_float(py, &self.body.asks)
+        levels_float(py, &self.body().asks)
     }
     /// Bid levels as exact `(Decimal, Decimal)`.
     #[getter]
     fn bids_decimal<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        levels_decimal(py, &self.body.bids)
+        levels_decimal(py, &self.body().bids)
     }
     /// Ask levels as exact `(Decimal, Decimal)`.
     #[getter]
     fn asks_decimal<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        levels_decimal(py, &self.body.asks)
+        levels_decimal(py, &self.body().asks)
     }
     /// Bid levels as sent, `(price, size)` strings.
     #[getter]
     fn bids_str<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        levels_str(py, &self.body.bids)
+        levels_str(py, &self.body().bids)
     }
     /// Ask levels as sent, `(price, size)` strings.
     #[getter]
     fn asks_str<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        levels_str(py, &self.body.asks)
+        levels_str(py, &self.body().asks)
     }
 }
 
 impl PyMexcDepthUpdate {
-    fn to_value(&self) -> Value<'static> {
-        let b = &self.body;
-        let list =
-            |l: &[DepthLevel<'static>]| Value::List(l.iter().map(Message::to_value).collect());
+    fn to_value(&self) -> Value<'_> {
+        fn list<'a>(l: &[DepthLevel<'a>]) -> Value<'a> {
+            Value::List(l.iter().map(Message::to_value).collect())
+        }
+        let b = self.body();
         let mut out = vec![
             ("asks", list(&b.asks)),
             ("bids", list(&b.bids)),
@@ -499,7 +526,7 @@ impl PyMexcDepthUpdate {
             out.push(("lastOrderCreateTime", Value::Int(b.last_order_create_time)));
         }
         if self.standalone {
-            wrap(&self.header, self.body_name(), Value::Msg(out))
+            wrap(self.header(), self.body_name(), Value::Msg(out))
         } else {
             Value::Msg(out)
         }
@@ -508,7 +535,7 @@ impl PyMexcDepthUpdate {
 
 event_class! {
     /// A private order update (`privateOrders`, 304).
-    PyMexcOrder = "MexcOrder", kind = "order", body = PrivateOrders<'static>;
+    PyMexcOrder = "MexcOrder", kind = "order", body = PrivateOrders;
     decimals {
         price, price_decimal, price_str = price;
         quantity, quantity_decimal, quantity_str = quantity;
@@ -523,57 +550,57 @@ event_class! {
     /// Symbol of the push.
     #[getter]
     fn symbol(&self) -> Option<&str> {
-        self.header.symbol
+        self.header().symbol
     }
     /// Order id.
     #[getter]
     fn id(&self) -> &str {
-        self.body.id
+        self.body().id
     }
     /// Client order id.
     #[getter]
     fn client_id(&self) -> &str {
-        self.body.client_id
+        self.body().client_id
     }
     /// 1 LIMIT, 2 POST_ONLY, 3 IOC, 4 FOK, 5 MARKET, 100 stop-loss/take-profit.
     #[getter]
     fn order_type(&self) -> i32 {
-        self.body.order_type
+        self.body().order_type
     }
     /// 1 buy, 2 sell.
     #[getter]
     fn trade_type(&self) -> i32 {
-        self.body.trade_type
+        self.body().trade_type
     }
     /// 'buy', 'sell' or None.
     #[getter]
     fn side(&self) -> Option<&'static str> {
-        side_name(self.body.trade_type)
+        side_name(self.body().trade_type)
     }
     /// Maker flag.
     #[getter]
     fn is_maker(&self) -> bool {
-        self.body.is_maker
+        self.body().is_maker
     }
     /// 1 new, 2 filled, 3 partially filled, 4 canceled, 5 partially filled then canceled.
     #[getter]
     fn status(&self) -> i32 {
-        self.body.status
+        self.body().status
     }
     /// Order creation time (body `createTime`), Unix ms.
     #[getter]
     fn order_create_time(&self) -> i64 {
-        self.body.create_time
+        self.body().create_time
     }
     /// Size of the latest fill (float), None when not sent.
     #[getter]
     fn last_deal_quantity(&self) -> Option<f64> {
-        self.body.last_deal_quantity.as_ref().and_then(dec_float)
+        self.body().last_deal_quantity.as_ref().and_then(dec_float)
     }
     /// Size of the latest fill (exact), None when not sent.
     #[getter]
     fn last_deal_quantity_decimal<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        Ok(match &self.body.last_deal_quantity {
+        Ok(match &self.body().last_deal_quantity {
             Some(d) => dec_py(py, d)?,
             None => None,
         })
@@ -581,17 +608,17 @@ event_class! {
     /// Size of the latest fill as sent, None when not sent.
     #[getter]
     fn last_deal_quantity_str(&self) -> Option<&str> {
-        self.body.last_deal_quantity.map(|d| d.text)
+        self.body().last_deal_quantity.map(|d| d.text)
     }
     /// Trigger price as sent (trigger orders), None when not sent.
     #[getter]
     fn trigger_price_str(&self) -> Option<&str> {
-        self.body.trigger_price.map(|d| d.text)
+        self.body().trigger_price.map(|d| d.text)
     }
     /// Trigger price (exact), None when not sent.
     #[getter]
     fn trigger_price_decimal<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        Ok(match &self.body.trigger_price {
+        Ok(match &self.body().trigger_price {
             Some(d) => dec_py(py, d)?,
             None => None,
         })
@@ -599,34 +626,34 @@ event_class! {
     /// Undocumented optional fields, None when not sent.
     #[getter]
     fn trigger_type(&self) -> Option<i32> {
-        self.body.trigger_type
+        self.body().trigger_type
     }
     /// Undocumented optional field.
     #[getter]
     fn state(&self) -> Option<i32> {
-        self.body.state
+        self.body().state
     }
     /// Undocumented optional field.
     #[getter]
     fn market(&self) -> Option<&str> {
-        self.body.market
+        self.body().market
     }
     /// Undocumented optional field.
     #[getter]
     fn oco_id(&self) -> Option<&str> {
-        self.body.oco_id
+        self.body().oco_id
     }
 }
 
 impl PyMexcOrder {
-    fn to_value(&self) -> Value<'static> {
-        wrap(&self.header, self.body_name(), self.body.to_value())
+    fn to_value(&self) -> Value<'_> {
+        wrap(self.header(), self.body_name(), self.body().to_value())
     }
 }
 
 event_class! {
     /// A private fill (`privateDeals`, 306).
-    PyMexcDeal = "MexcDeal", kind = "deal", body = PrivateDeals<'static>;
+    PyMexcDeal = "MexcDeal", kind = "deal", body = PrivateDeals;
     decimals {
         price, price_decimal, price_str = price;
         quantity, quantity_decimal, quantity_str = quantity;
@@ -636,64 +663,64 @@ event_class! {
     /// Symbol of the push.
     #[getter]
     fn symbol(&self) -> Option<&str> {
-        self.header.symbol
+        self.header().symbol
     }
     /// 1 buy, 2 sell.
     #[getter]
     fn trade_type(&self) -> i32 {
-        self.body.trade_type
+        self.body().trade_type
     }
     /// 'buy', 'sell' or None.
     #[getter]
     fn side(&self) -> Option<&'static str> {
-        side_name(self.body.trade_type)
+        side_name(self.body().trade_type)
     }
     /// Maker flag.
     #[getter]
     fn is_maker(&self) -> bool {
-        self.body.is_maker
+        self.body().is_maker
     }
     /// Self-trade flag.
     #[getter]
     fn is_self_trade(&self) -> bool {
-        self.body.is_self_trade
+        self.body().is_self_trade
     }
     /// Trade id.
     #[getter]
     fn trade_id(&self) -> &str {
-        self.body.trade_id
+        self.body().trade_id
     }
     /// Client order id.
     #[getter]
     fn client_order_id(&self) -> &str {
-        self.body.client_order_id
+        self.body().client_order_id
     }
     /// Order id.
     #[getter]
     fn order_id(&self) -> &str {
-        self.body.order_id
+        self.body().order_id
     }
     /// Fee asset.
     #[getter]
     fn fee_currency(&self) -> &str {
-        self.body.fee_currency
+        self.body().fee_currency
     }
     /// Fill time, Unix ms.
     #[getter]
     fn time(&self) -> i64 {
-        self.body.time
+        self.body().time
     }
 }
 
 impl PyMexcDeal {
-    fn to_value(&self) -> Value<'static> {
-        wrap(&self.header, self.body_name(), self.body.to_value())
+    fn to_value(&self) -> Value<'_> {
+        wrap(self.header(), self.body_name(), self.body().to_value())
     }
 }
 
 event_class! {
     /// A private balance change (`privateAccount`, 307).
-    PyMexcAccountUpdate = "MexcAccountUpdate", kind = "account", body = PrivateAccount<'static>;
+    PyMexcAccountUpdate = "MexcAccountUpdate", kind = "account", body = PrivateAccount;
     decimals {
         balance_amount, balance_amount_decimal, balance_amount_str = balance_amount;
         balance_amount_change, balance_amount_change_decimal, balance_amount_change_str =
@@ -705,33 +732,33 @@ event_class! {
     /// Always None: account pushes carry no symbol.
     #[getter]
     fn symbol(&self) -> Option<&str> {
-        self.header.symbol
+        self.header().symbol
     }
     /// Asset name (`vcoinName`, e.g. USDT).
     #[getter]
     fn asset(&self) -> &str {
-        self.body.vcoin_name
+        self.body().vcoin_name
     }
     /// Internal coin id.
     #[getter]
     fn coin_id(&self) -> &str {
-        self.body.coin_id
+        self.body().coin_id
     }
     /// Change type (`type`: DEPOSIT, ENTRUST, TRADE_FEE, ...).
     #[getter]
     fn change_type(&self) -> &str {
-        self.body.change_type
+        self.body().change_type
     }
     /// Settlement time, Unix ms.
     #[getter]
     fn time(&self) -> i64 {
-        self.body.time
+        self.body().time
     }
 }
 
 impl PyMexcAccountUpdate {
-    fn to_value(&self) -> Value<'static> {
-        wrap(&self.header, self.body_name(), self.body.to_value())
+    fn to_value(&self) -> Value<'_> {
+        wrap(self.header(), self.body_name(), self.body().to_value())
     }
 }
 

@@ -10,11 +10,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
-use super::convert::to_py_decimal;
-use super::gate::{
-    json_to_py, py_decimal, slot_any, slot_decimal, slot_float, slot_text, span_text, FrameRef,
-    Shared,
-};
+use super::{FrameRef, Shared};
 use crate::decimal::Decimal;
 use crate::gate::channels::{
     index, Record, Slot, Tag, BALANCE, BOOK_TICKER, CANDLE, ORDER, POSITION, TICKER, TRADE,
@@ -23,7 +19,11 @@ use crate::gate::channels::{
 use crate::gate::control::ErrorInfo;
 use crate::gate::depth::{level_values, pair_of, DepthChannel, DepthUpdate};
 use crate::gate::message::IdEcho;
-use crate::gate::span::Span;
+use crate::json::Span;
+use crate::py::convert::to_py_decimal;
+use crate::py::frame::{
+    json_to_py, py_decimal, slot_any, slot_decimal, slot_float, slot_text, span_text,
+};
 
 /// Envelope accessors shared by every event.
 impl Shared {
@@ -499,7 +499,7 @@ impl PyGateDepthUpdate {
         if let Some((start, _)) = span {
             let mut items = Vec::new();
             level_values(self.f.bytes(), start, |p, s| items.push((p, s)))
-                .map_err(|e| super::errors::gate_error(py, &e))?;
+                .map_err(|e| crate::py::errors::gate_error(py, &e))?;
             for (p, s) in items {
                 list.append((value_text(py, p)?, value_text(py, s)?))?;
             }
@@ -513,11 +513,8 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "None".to_owned(), |v| v.to_string())
 }
 
-fn value_text<'py>(
-    py: Python<'py>,
-    v: crate::gate::json::Val<'_>,
-) -> PyResult<Bound<'py, PyString>> {
-    use crate::gate::json::Val;
+fn value_text<'py>(py: Python<'py>, v: crate::json::Val<'_>) -> PyResult<Bound<'py, PyString>> {
+    use crate::json::Val;
     Ok(match v {
         Val::Str(j) => PyString::new(
             py,

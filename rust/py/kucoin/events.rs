@@ -10,16 +10,16 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
-use super::convert::to_py_decimal;
-use super::gate::{json_to_py, span_text, Src};
 use crate::decimal::Decimal;
-use crate::gate::json::{Scan, Val};
 use crate::gate::levels::Levels;
 use crate::gate::value;
+use crate::json::{Scan, Val};
 use crate::kucoin::depth::read_entries;
 use crate::kucoin::records::table;
 use crate::kucoin::route::topic_symbol;
 use crate::kucoin::{Kind, Message};
+use crate::py::convert::to_py_decimal;
+use crate::py::frame::{json_to_py, span_text, Src};
 
 /// One frame owned by its event, with what the core found in it.
 pub(crate) struct KFrame {

@@ -1,41 +1,48 @@
 //! `hftws.mexc` native functions: `decode`, `apply_depth`, `apply_depth_many`,
 //! `parse_control` (mexc.md §2, §4, §6).
 //!
-//! `decode` keeps the frame's `bytes` object and decodes borrowing from it (see [`Frame`]);
+//! `decode` keeps the frame's `bytes` object and decodes borrowing from it (see [`Cart`]);
 //! `apply_depth` streams depth levels from the frame into the Rust book and returns the shared
 //! `BookStatus` object, so a caller that only keeps a book creates no Python object per push.
+
+mod batches;
+mod events;
+
+use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
+use yoke::Yoke;
 
+use self::batches::{
+    PyMexcBookTickers, PyMexcBookTickersPart, PyMexcDepthBatch, PyMexcDepthBatchPart,
+    PyMexcMiniTickers, PyMexcMiniTickersPart, PyMexcTrades, PyMexcTradesPart, TradesBody,
+};
+use self::events::{
+    DepthBody, PyMexcAccountUpdate, PyMexcAccountUpdatePart, PyMexcBookTicker,
+    PyMexcBookTickerPart, PyMexcDeal, PyMexcDealPart, PyMexcDepthUpdate, PyMexcDepthUpdatePart,
+    PyMexcKline, PyMexcKlinePart, PyMexcMiniTicker, PyMexcMiniTickerPart, PyMexcOrder,
+    PyMexcOrderPart, TickerBody,
+};
 use super::book::{status_object, PyBookStatus, PyOrderBook};
 use super::errors::depth_error;
-use super::mexc_batches::{
-    PyMexcBookTickers, PyMexcDepthBatch, PyMexcMiniTickers, PyMexcTrades, TradesBody,
-};
-use super::mexc_events::{
-    DepthBody, PyMexcAccountUpdate, PyMexcBookTicker, PyMexcDeal, PyMexcDepthUpdate, PyMexcKline,
-    PyMexcMiniTicker, PyMexcOrder, TickerBody,
-};
 use crate::book::Status;
 use crate::feed::Offer;
 use crate::mexc::bodies::PublicAggreDealsItem;
 use crate::mexc::{Body, Control, ControlKind, Push, Value};
 
-/// The `bytes` object an event was decoded from.
+/// What every MEXC event's decoded part is yoked to: the frame's `bytes` object.
 ///
-/// Events hold their decoded body as `&'static` borrows into these bytes. That is sound
-/// because the borrow never outlives the object: a `bytes` object is immutable and never
-/// moves its buffer, every event (and every item event built from it) holds its own strong
-/// reference here, and getters only hand out new Python objects or borrows tied to `&self`.
-pub(crate) struct Frame(pub(crate) Py<PyBytes>);
+/// Events and the item events of a batch hold their header and body as a [`Yoke`] over this
+/// cart: the borrow of the frame's bytes is checked by `yoke` (the part types are covariant,
+/// the cart is an `Arc`, which never moves its contents), so no `'static` lifetime is made up.
+/// Items of a batch clone the `Arc`, sharing the frame's bytes with the batch.
+pub(crate) type Cart = Arc<Py<PyBytes>>;
 
-impl Frame {
-    pub(crate) fn clone_ref(&self, py: Python<'_>) -> Frame {
-        Frame(self.0.clone_ref(py))
-    }
-}
+/// A whole decoded push borrowing its frame, before it is projected into one event's part.
+#[derive(yoke::Yokeable)]
+struct Decoded<'a>(Push<'a>);
 
 /// The frame as a `bytes` object: `bytes` is taken as is, other buffers are copied once.
 fn frame_bytes<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
@@ -53,10 +60,10 @@ fn frame_bytes<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound
                 "an item of a depth batch is not a whole push: pass the batch",
             ));
         }
-        return Ok(ev.frame.0.bind(py).clone());
+        return Ok(ev.frame().bind(py).clone());
     }
     if let Ok(ev) = data.cast::<PyMexcDepthBatch>() {
-        return Ok(ev.get().frame.0.bind(py).clone());
+        return Ok(ev.get().frame().bind(py).clone());
     }
     if data.is_instance_of::<PyInt>() || data.is_instance_of::<PyString>() {
         return Err(PyTypeError::new_err(
@@ -68,14 +75,6 @@ fn frame_bytes<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound
         .get_type::<PyBytes>()
         .call1((data,))?
         .cast_into::<PyBytes>()?)
-}
-
-/// The bytes of `b` with the lifetime of the object that keeps `b` alive (see [`Frame`]).
-fn static_slice(b: &Bound<'_, PyBytes>) -> &'static [u8] {
-    let s = b.as_bytes();
-    // SAFETY: the caller stores a strong reference to `b` (a `Frame`) next to everything
-    // decoded from this slice; `bytes` buffers are immutable and never move.
-    unsafe { std::slice::from_raw_parts(s.as_ptr(), s.len()) }
 }
 
 /// A protobuf-JSON value as Python objects: dicts, lists, str, int, bool.
@@ -101,17 +100,25 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value<'_>) -> PyResult<Bound
     })
 }
 
-fn event(py: Python<'_>, frame: Frame, push: Push<'static>) -> PyResult<Py<PyAny>> {
-    let Push { header, body } = push;
-    let field = body.field_number();
+fn event(py: Python<'_>, push: Yoke<Decoded<'static>, Cart>) -> PyResult<Py<PyAny>> {
+    let field = push.get().0.body.field_number();
+    // Moves the body of the variant matched below into the event's part, still yoked to the
+    // frame. The variant was checked before projecting, so the fallback arm never runs.
     macro_rules! make {
-        ($cls:ident, $body:expr) => {
+        ($cls:ident, $part:ident, $pat:pat => $body:expr) => {
             Py::new(
                 py,
                 $cls {
-                    frame,
-                    header,
-                    body: $body,
+                    part: push.map_project(|d, _| {
+                        let Push { header, body } = d.0;
+                        match body {
+                            $pat => $part {
+                                header,
+                                body: $body,
+                            },
+                            _ => unreachable!("variant checked before projecting"),
+                        }
+                    }),
                     field,
                     standalone: true,
                 },
@@ -119,10 +126,11 @@ fn event(py: Python<'_>, frame: Frame, push: Push<'static>) -> PyResult<Py<PyAny
             .into_any()
         };
     }
-    Ok(match body {
-        Body::PublicAggreDepths(b) => make!(
+    Ok(match &push.get().0.body {
+        Body::PublicAggreDepths(_) => make!(
             PyMexcDepthUpdate,
-            DepthBody {
+            PyMexcDepthUpdatePart,
+            Body::PublicAggreDepths(b) => DepthBody {
                 asks: b.asks,
                 bids: b.bids,
                 event_type: b.event_type,
@@ -131,10 +139,15 @@ fn event(py: Python<'_>, frame: Frame, push: Push<'static>) -> PyResult<Py<PyAny
                 last_order_create_time: b.last_order_create_time,
             }
         ),
-        Body::PublicIncreaseDepths(b) => make!(PyMexcDepthUpdate, DepthBody::increase(b)),
-        Body::PublicLimitDepths(b) => make!(
+        Body::PublicIncreaseDepths(_) => make!(
             PyMexcDepthUpdate,
-            DepthBody {
+            PyMexcDepthUpdatePart,
+            Body::PublicIncreaseDepths(b) => DepthBody::increase(b)
+        ),
+        Body::PublicLimitDepths(_) => make!(
+            PyMexcDepthUpdate,
+            PyMexcDepthUpdatePart,
+            Body::PublicLimitDepths(b) => DepthBody {
                 asks: b.asks,
                 bids: b.bids,
                 event_type: b.event_type,
@@ -143,18 +156,24 @@ fn event(py: Python<'_>, frame: Frame, push: Push<'static>) -> PyResult<Py<PyAny
                 last_order_create_time: b.last_order_create_time,
             }
         ),
-        Body::PublicIncreaseDepthsBatch(b) => make!(PyMexcDepthBatch, b),
-        Body::PublicAggreDeals(b) => make!(
+        Body::PublicIncreaseDepthsBatch(_) => make!(
+            PyMexcDepthBatch,
+            PyMexcDepthBatchPart,
+            Body::PublicIncreaseDepthsBatch(b) => b
+        ),
+        Body::PublicAggreDeals(_) => make!(
             PyMexcTrades,
-            TradesBody {
+            PyMexcTradesPart,
+            Body::PublicAggreDeals(b) => TradesBody {
                 deals: b.deals,
                 event_type: b.event_type,
                 aggregated: true,
             }
         ),
-        Body::PublicDeals(b) => make!(
+        Body::PublicDeals(_) => make!(
             PyMexcTrades,
-            TradesBody {
+            PyMexcTradesPart,
+            Body::PublicDeals(b) => TradesBody {
                 deals: b
                     .deals
                     .iter()
@@ -170,27 +189,63 @@ fn event(py: Python<'_>, frame: Frame, push: Push<'static>) -> PyResult<Py<PyAny
                 aggregated: false,
             }
         ),
-        Body::PublicAggreBookTicker(t) => make!(
+        Body::PublicAggreBookTicker(_) => make!(
             PyMexcBookTicker,
-            TickerBody {
+            PyMexcBookTickerPart,
+            Body::PublicAggreBookTicker(t) => TickerBody {
                 t,
                 aggregated: true,
             }
         ),
-        Body::PublicBookTicker(t) => make!(PyMexcBookTicker, TickerBody::plain(&t)),
-        Body::PublicBookTickerBatch(b) => make!(PyMexcBookTickers, b),
-        Body::PublicSpotKline(b) => make!(PyMexcKline, b),
-        Body::PublicMiniTicker(b) => make!(PyMexcMiniTicker, b),
-        Body::PublicMiniTickers(b) => make!(PyMexcMiniTickers, b),
-        Body::PrivateOrders(b) => make!(PyMexcOrder, b),
-        Body::PrivateDeals(b) => make!(PyMexcDeal, b),
-        Body::PrivateAccount(b) => make!(PyMexcAccountUpdate, b),
+        Body::PublicBookTicker(_) => make!(
+            PyMexcBookTicker,
+            PyMexcBookTickerPart,
+            Body::PublicBookTicker(t) => TickerBody::plain(&t)
+        ),
+        Body::PublicBookTickerBatch(_) => make!(
+            PyMexcBookTickers,
+            PyMexcBookTickersPart,
+            Body::PublicBookTickerBatch(b) => b
+        ),
+        Body::PublicSpotKline(_) => make!(
+            PyMexcKline,
+            PyMexcKlinePart,
+            Body::PublicSpotKline(b) => b
+        ),
+        Body::PublicMiniTicker(_) => make!(
+            PyMexcMiniTicker,
+            PyMexcMiniTickerPart,
+            Body::PublicMiniTicker(b) => b
+        ),
+        Body::PublicMiniTickers(_) => make!(
+            PyMexcMiniTickers,
+            PyMexcMiniTickersPart,
+            Body::PublicMiniTickers(b) => b
+        ),
+        Body::PrivateOrders(_) => make!(
+            PyMexcOrder,
+            PyMexcOrderPart,
+            Body::PrivateOrders(b) => b
+        ),
+        Body::PrivateDeals(_) => make!(
+            PyMexcDeal,
+            PyMexcDealPart,
+            Body::PrivateDeals(b) => b
+        ),
+        Body::PrivateAccount(_) => make!(
+            PyMexcAccountUpdate,
+            PyMexcAccountUpdatePart,
+            Body::PrivateAccount(b) => b
+        ),
     })
 }
 
 fn decode_bytes(py: Python<'_>, bytes: Bound<'_, PyBytes>) -> PyResult<Py<PyAny>> {
-    let push = Push::decode(static_slice(&bytes))?;
-    event(py, Frame(bytes.unbind()), push)
+    let cart: Cart = Arc::new(bytes.unbind());
+    let push = Yoke::try_attach_to_cart(cart, |b: &Py<PyBytes>| {
+        Push::decode(b.as_bytes(py)).map(Decoded)
+    })?;
+    event(py, push)
 }
 
 /// The typed event of one binary push given as bytes borrowed from elsewhere (a socket
@@ -364,7 +419,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_control, m)?)?;
     m.add_class::<PyMexcControl>()?;
     m.add_class::<PyMexcTrades>()?;
-    m.add_class::<super::mexc_events::PyMexcTrade>()?;
+    m.add_class::<self::events::PyMexcTrade>()?;
     m.add_class::<PyMexcDepthUpdate>()?;
     m.add_class::<PyMexcDepthBatch>()?;
     m.add_class::<PyMexcBookTicker>()?;

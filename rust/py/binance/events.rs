@@ -9,9 +9,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use super::binance::BFrame;
-use super::convert::to_py_decimal;
-use super::gate::{json_to_py, slot_any, slot_decimal, slot_float, slot_text, span_text};
+use super::BFrame;
 use crate::binance::depth::DepthUpdate;
 use crate::binance::records::{
     Record, AGG_TRADE, BOOK_TICKER, FORCE_ORDER, FORCE_ORDER_O, KLINE, KLINE_K, MARK_PRICE,
@@ -20,8 +18,10 @@ use crate::binance::records::{
 use crate::binance::sbe::{self, mantissa_decimal, SbeMessage};
 use crate::decimal::Decimal;
 use crate::gate::channels::{index, Slot};
-use crate::gate::json::Val;
 use crate::gate::levels::level_values;
+use crate::json::Val;
+use crate::py::convert::to_py_decimal;
+use crate::py::frame::{json_to_py, slot_any, slot_decimal, slot_float, slot_text, span_text};
 use pyo3::pybacked::PyBackedBytes;
 
 impl BFrame {
@@ -348,7 +348,7 @@ impl PyBinanceDepthUpdate {
         if let Some((start, _)) = span {
             let mut items = Vec::new();
             level_values(self.f.bytes(), start, |p, s| items.push((p, s)))
-                .map_err(|e| super::errors::binance_error(py, &e.into()))?;
+                .map_err(|e| crate::py::errors::binance_error(py, &e.into()))?;
             for (p, s) in items {
                 list.append((value_text(py, p)?, value_text(py, s)?))?;
             }
@@ -543,7 +543,7 @@ event_methods!(PyBinanceOther, {});
 
 fn decoded(bytes: &PyBackedBytes) -> PyResult<SbeMessage<'_>> {
     // The frame was decoded once when the event was made; this cannot fail.
-    Python::attach(|py| sbe::decode(bytes).map_err(|e| super::errors::binance_error(py, &e)))
+    Python::attach(|py| sbe::decode(bytes).map_err(|e| crate::py::errors::binance_error(py, &e)))
 }
 
 fn mantissa_py<'py>(py: Python<'py>, m: i64, e: i8) -> PyResult<Bound<'py, PyAny>> {
@@ -561,7 +561,7 @@ fn sbe_levels<'py>(
     for i in 0..levels.len() {
         let (p, q) = levels
             .level(i, side)
-            .map_err(|e| super::errors::binance_error(py, &e))?;
+            .map_err(|e| crate::py::errors::binance_error(py, &e))?;
         if exact {
             list.append((to_py_decimal(py, p)?, to_py_decimal(py, q)?))?;
         } else {

@@ -3,20 +3,22 @@
 //! `apply_depth` borrows the frame's bytes and goes through the book's one feed path
 //! (`PyOrderBook::offer`): applied, or held while the book waits for its snapshot; no Python
 //! object is made but the cached `BookStatus`. `parse` returns the typed events of
-//! `kucoin_events.rs`. Errors become `KucoinDecodeError` with `topic`/`field`/`pos`.
+//! `events.rs`. Errors become `KucoinDecodeError` with `topic`/`field`/`pos`.
+
+mod events;
 
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 
-use super::binance::offer_depth;
-use super::book::{PyBookStatus, PyOrderBook};
-use super::errors::kucoin_error;
-use super::gate::{src_of, Src};
-use super::kucoin_events::{
+use self::events::{
     KFrame, PyKucoinControl, PyKucoinDepthSnapshot, PyKucoinFuturesLevel2, PyKucoinLevel2,
     PyKucoinOther, PyKucoinTicker, PyKucoinTrade,
 };
+use super::book::{PyBookStatus, PyOrderBook};
+use super::errors::kucoin_error;
+use super::feed::offer_depth;
+use super::frame::{src_of, Src};
 use crate::book::SeqRule;
 use crate::kucoin::{self as core, Kind};
 
