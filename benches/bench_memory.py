@@ -39,7 +39,7 @@ from _harness import save
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 BOOKS, LEVELS = 100, 5_000
-CONNS = 20
+CONNS = 50
 KINDS = ("hftws OrderBook", "SortedDict (float)", "SortedDict (Decimal)")
 
 
@@ -150,19 +150,28 @@ async def _connections(exchange: str, url: str, count: int) -> dict[str, float]:
     # One connection first, so imports, code objects and first-use caches are not counted.
     warm = cls(url=url, ping_interval=3600, idle_timeout=3600)
     await asyncio.wait_for(warm.connect(), 10)
+    ifaces = [warm]
+
+    async def open_many() -> None:
+        for _ in range(count):
+            iface = cls(url=url, ping_interval=3600, idle_timeout=3600)
+            await asyncio.wait_for(iface.connect(), 10)
+            ifaces.append(iface)
+        await asyncio.sleep(0.2)  # let every connection settle into its idle read
+        gc.collect()
+
+    # RSS first, without tracemalloc (its own bookkeeping would count), then the Python heap
+    # over another batch.
     gc.collect()
+    before_rss = rss_bytes()
+    await open_many()
+    after_rss = rss_bytes()
     tracemalloc.start()
-    before_rss, (before_py, _) = rss_bytes(), tracemalloc.get_traced_memory()
-    ifaces = []
-    for _ in range(count):
-        iface = cls(url=url, ping_interval=3600, idle_timeout=3600)
-        await asyncio.wait_for(iface.connect(), 10)
-        ifaces.append(iface)
-    await asyncio.sleep(0.2)  # let every connection settle into its idle read
-    gc.collect()
-    after_rss, (after_py, _) = rss_bytes(), tracemalloc.get_traced_memory()
+    before_py = tracemalloc.get_traced_memory()[0]
+    await open_many()
+    after_py = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    for iface in [warm, *ifaces]:
+    for iface in ifaces:
         await asyncio.wait_for(iface.close(), 10)
     return {
         "rss_bytes_per_conn": (after_rss - before_rss) / count,

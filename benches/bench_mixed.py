@@ -36,7 +36,6 @@ Run: ``.venv/bin/python benches/bench_mixed.py [--quick]``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from collections.abc import Callable
@@ -62,8 +61,8 @@ from _harness import (
     summarize,
     table,
 )
-from bench_e2e import Run, run_clients
-from hftws import gateio, mexc
+from bench_e2e import Run, client_hftws_raw, run_clients
+from hftws import gateio, mexc, transport
 from hftws.exchanges import GateioSpotPublicHandler, MexcPublicHandler
 from hftws.testing.mexc_proto import load as load_proto
 from hftws.ws import StreamDecoder, WebSocketDecoder
@@ -541,6 +540,51 @@ def hftws_client(cls: type, fmt: str, symbol: str, c: C.Corpus) -> Callable[...,
     return client
 
 
+def hftws_transport_client(exchange: str, fmt: str, symbol: str, c: C.Corpus) -> Callable:
+    """``transport.connect(exchange=...)`` with the book registered: the fused decoder's items
+    dispatched to the strategy callbacks in ``on_messages``, no handler layer."""
+
+    async def client(url: str, run: Run) -> Any:
+        book = C.hftws_book(c, fmt)
+        bbo = book.bbo
+
+        def top() -> tuple[float, float]:
+            t = bbo()
+            return t[0], t[2]
+
+        cb = Callbacks(run.tick, top)
+        on_book, on_trade, on_ticker = cb.on_book, cb.on_trade, cb.on_ticker
+
+        def on_messages(items: list[Any], _recv_ns: int) -> None:
+            for item in items:
+                kind = item.kind
+                if kind == "book":
+                    on_book()
+                elif kind == "trade":
+                    on_trade(item.price, item.amount, item.side)
+                elif kind == "trades":
+                    for t in item:
+                        on_trade(t.price, t.amount, t.side)
+                else:
+                    on_ticker(item.bid_price, item.ask_price)
+
+        conn = await transport.connect(
+            url, on_messages=on_messages, exchange=exchange, books={symbol: book}
+        )
+        await run.done
+        await conn.close()
+        return book
+
+    return client
+
+
+def hftws_raw(c: C.Corpus) -> Callable[..., Any]:
+    async def client(url: str, run: Run) -> Any:
+        return await client_hftws_raw(url, c, run)
+
+    return client
+
+
 async def picows_client(url: str, run: Run, on_payload: Callable[[bytes], None], binary: bool):
     """picows: every data frame's payload as bytes to ``on_payload``."""
     want = WSMsgType.BINARY if binary else WSMsgType.TEXT
@@ -692,6 +736,10 @@ def e2e(c: C.Corpus, repeat: int) -> tuple[dict[str, Any], str]:
             "hftws full stack (GateioSpotPublicHandler + book + callbacks)": hftws_client(
                 GateioSpotPublicHandler, "gate", C.GATE_PAIR, c
             ),
+            "hftws transport + StreamDecoder + book + callbacks": hftws_transport_client(
+                "gateio", "gate", C.GATE_PAIR, c
+            ),
+            "hftws raw frames (no decoding)": hftws_raw(c),
             GATE_BASE: picows_msgspec(c),
             "picows + orjson + SortedDict": picows_orjson(c),
             "picows raw frames (no decoding)": picows_raw(False),
@@ -700,6 +748,10 @@ def e2e(c: C.Corpus, repeat: int) -> tuple[dict[str, Any], str]:
             "hftws full stack (MexcPublicHandler + book + callbacks)": hftws_client(
                 MexcPublicHandler, "mexc", C.MEXC_SYMBOL, c
             ),
+            "hftws transport + StreamDecoder + book + callbacks": hftws_transport_client(
+                "mexc", "mexc", C.MEXC_SYMBOL, c
+            ),
+            "hftws raw frames (no decoding)": hftws_raw(c),
             MEXC_BASE: picows_upb(c),
             "picows raw frames (no decoding)": picows_raw(True),
         },
