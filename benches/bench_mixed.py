@@ -292,7 +292,8 @@ class Upb:
 
 
 def stale_depth(book: Any, frames: list[bytes], apply: Callable[..., Any]) -> int:
-    """Profile: depth pushes the book already holds (call + scan + id check, no writes)."""
+    """Profile: depth pushes applied one per call, best read after each (into a book that
+    already holds them: call + scan + id check, no writes)."""
     bbo = book.bbo
     for f in frames:
         apply(f, book)
@@ -392,6 +393,10 @@ def in_process(c: C.Corpus, repeat: int) -> tuple[dict[str, Any], str]:
         stale_depth(held, depth, apply)
         cases[f"{fmt}: profile: depth pushes replayed stale (call + scan + ids, no writes)"] = (
             lambda held=held, depth=depth, apply=apply: stale_depth(held, depth, apply)
+        )
+        pool = [C.hftws_book(c, fmt) for _ in range(repeat)]
+        cases[f"{fmt}: profile: depth pushes alone, fresh book (call + scan + book)"] = (
+            lambda pool=pool, depth=depth, apply=apply: stale_depth(pool.pop(), depth, apply)
         )
     cases["profile: bare Python→Rust call (feed_count of b'')"] = lambda: bare_call(n)
     timings = measure(cases, repeat=repeat, clock=time.thread_time_ns)

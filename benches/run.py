@@ -1,11 +1,13 @@
 """Run every benchmark and write ``benches/RESULTS.md`` (and ``results/*.json``).
 
-``python benches/run.py [--quick]``: runs ``bench_gate``, ``bench_mexc``, ``bench_e2e``,
-``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``, ``bench_user_path`` and
-``bench_binance`` (each in its own
-process, tasks shuffled between repetitions inside each),
-then checks the project's targets against the ratios measured in the same run. RESULTS.md is
-generated here, never written by hand.
+``python benches/run.py [--quick] [--only NAME ...]``: runs ``bench_gate``, ``bench_mexc``,
+``bench_e2e``, ``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``,
+``bench_user_path``, ``bench_binance``, ``bench_mixed`` and ``bench_memory`` (each in its own
+process, tasks shuffled between repetitions inside each), then checks the project's targets
+against the ratios measured in the same run. RESULTS.md is generated here, never written by
+hand; with ``--only``, the named sections are regenerated and the others kept as they were, and
+each target row reads the newest results of its own benchmark (every ratio in a row still comes
+from one run of one benchmark).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ BENCHES = (
     "bench_simulator",
     "bench_user_path",
     "bench_binance",
+    "bench_mixed",
+    "bench_memory",
 )
 PACKAGES = (
     "hftws",
@@ -75,8 +79,18 @@ def versions() -> dict[str, str]:
 
 
 def load(name: str, quick: bool) -> dict:
+    """A benchmark's results: the quick run's when ``quick`` and it exists, else the full run's."""
     path = RESULTS_DIR / f"{name}{'_quick' if quick else ''}.json"
+    if not path.exists():
+        path = RESULTS_DIR / f"{name}.json"
     return json.loads(path.read_text())
+
+
+def load_opt(name: str, quick: bool) -> dict | None:
+    try:
+        return load(name, quick)
+    except FileNotFoundError:
+        return None
 
 
 def med(d: dict, key: str) -> float:
@@ -224,7 +238,172 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
                     f"{loop_us * 5:.0f}% busy: the tail is messages queued behind a read",
                 )
             )
+    rows += mixed_targets(quick)
+    rows += binance_targets(quick)
+    rows += memory_targets(quick)
     return rows
+
+
+def mixed_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """Issue 19's targets on the mixed stream (bench_mixed), with the per-message floor."""
+    mx = load_opt("bench_mixed", quick)
+    if mx is None:
+        return []
+    rows = []
+    t = mx.get("inproc", {})
+    call = med(t, "profile: bare Python→Rust call (feed_count of b'')") if t else 0.0
+    e2e = mx.get("e2e", {})
+    for fmt, base, lead in (
+        ("gate", "gate: msgspec typed union (1 pass) + SortedDict", "GateioSpotPublicHandler"),
+        ("mexc", "mexc: upb ParseFromString + SortedDict", "MexcPublicHandler"),
+    ):
+        one = f"{fmt}: hftws apply_depth / {'parse' if fmt == 'gate' else 'decode'} (1 call/msg)"
+        if base not in t:
+            continue
+        stale = med(
+            t, f"{fmt}: profile: depth pushes replayed stale (call + scan + ids, no writes)"
+        )
+        fresh = med(t, f"{fmt}: profile: depth pushes alone, fresh book (call + scan + book)")
+        feed1 = med(t, f"{fmt}: hftws StreamDecoder.feed (1 frame/call)")
+        profile = (
+            f"profile per depth push (same run): {call:.0f} ns bare call + {stale - call:,.0f} ns "
+            f"envelope scan, id check and best read (pushes replayed stale) + {fresh - stale:,.0f}"
+            " ns decimal parsing and book writes"
+        )
+        rows.append(
+            (
+                f"{fmt} mixed stream, 1 call/msg, vs {base.split(': ', 1)[1]} (info)",
+                med(t, base) / med(t, one),
+                1,
+                profile,
+            )
+        )
+        summary = e2e.get(fmt, {})
+        for lp in ("asyncio", "uvloop"):
+            full = f"hftws full stack ({lead} + book + callbacks) [{lp}]"
+            ref = f"{GATE_E2E_BASE if fmt == 'gate' else MEXC_E2E_BASE} [{lp}]"
+            thin = f"hftws transport + StreamDecoder + book + callbacks [{lp}]"
+            if full not in summary:
+                continue
+            rate = lambda k, s=summary: s[k]["msgs_per_s"]["median"]  # noqa: E731
+            cpu = lambda k, s=summary: s[k]["cpu_us_per_msg"]["median"] * 1000  # noqa: E731
+            raw = f"hftws raw frames (no decoding) [{lp}]"
+            rows.append(
+                (
+                    f"{fmt} mixed E2E full stack vs {ref}",
+                    rate(full) / rate(ref),
+                    5 if fmt == "gate" else 1,
+                    f"CPU/msg in this e2e run: full stack {cpu(full):,.0f} ns = socket, frames "
+                    f"and loop {cpu(raw):,.0f} ns (hftws raw frames row) + fused decode, book and "
+                    f"dispatch to callbacks {cpu(thin) - cpu(raw):,.0f} ns (transport row minus "
+                    f"raw; in-process the decode + book is {feed1:,.0f} ns/msg) + handler layers "
+                    f"{cpu(full) - cpu(thin):,.0f} ns; fused transport alone "
+                    f"{rate(thin) / rate(ref):.1f}x",
+                )
+            )
+    for title, needed in (
+        ("typed gate trades", 1),
+        ("typed gate book tickers", 1),
+        ("typed mexc trades", 1),
+        ("typed mexc book tickers", 1),
+    ):
+        d = mx.get(title)
+        if not d:
+            continue
+        ours = next(k for k in d if k.startswith("hftws"))
+        base = next(k for k in d if not k.startswith("hftws"))
+        rows.append(
+            (
+                f"{title.removeprefix('typed ')} alone, fields read: hftws vs "
+                + base.split(" + ")[0],
+                med(d, base) / med(d, ours),
+                needed,
+                f"{med(d, ours):,.0f} vs {med(d, base):,.0f} ns/msg",
+            )
+        )
+    return rows
+
+
+GATE_E2E_BASE = "picows + msgspec typed union + SortedDict"
+MEXC_E2E_BASE = "picows + upb + SortedDict"
+
+
+BINANCE_FULL = "hftws full stack (BinanceSpotPublicHandler + book + callbacks)"
+
+
+def binance_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """Issue 16: Binance end to end through the user path >= 4x picows + orjson + book."""
+    b = load_opt("bench_binance", quick)
+    if b is None or "e2e" not in b:
+        return []
+    e = b["e2e"]
+    rows = []
+    for lp in ("asyncio", "uvloop"):
+        ref = f"picows + orjson + SortedDict [{lp}]"
+        rate = lambda k: e[k]["msgs_per_s"]["median"]  # noqa: E731
+        ms = f"picows + msgspec typed union + SortedDict [{lp}]"
+        for label, key, need in (
+            (
+                "full stack",
+                f"hftws full stack (BinanceSpotPublicHandler + book + callbacks) [{lp}]",
+                4,
+            ),
+            ("transport", f"hftws transport + StreamDecoder + book + callbacks [{lp}]", 1),
+        ):
+            if key in e:
+                rows.append(
+                    (
+                        f"Binance E2E {label} vs picows+orjson+book [{lp}]"
+                        + ("" if need > 1 else " (info)"),
+                        rate(key) / rate(ref),
+                        need,
+                        f"vs picows + msgspec typed + book: {rate(key) / rate(ms):.2f}x",
+                    )
+                )
+    return rows
+
+
+def memory_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """Issue 19: at most 68 bytes per book level (100 books x 5,000 levels per side)."""
+    m = load_opt("bench_memory", quick)
+    if m is None:
+        return []
+    books = m["books"]
+    ours = books["hftws OrderBook"]["bytes_per_level"]
+    conn = m["connections"]
+    return [
+        (
+            "book memory <= 68 bytes/level (100 books x 5,000 levels per side)",
+            68 / ours,
+            1,
+            f"{ours:.0f} B/level; SortedDict floats "
+            f"{books['SortedDict (float)']['bytes_per_level']:.0f}, Decimals "
+            f"{books['SortedDict (Decimal)']['bytes_per_level']:.0f}; idle connection "
+            + ", ".join(
+                f"{ex} {r['rss_bytes_per_conn'] / 1024:.0f} KB RSS / "
+                f"{r['python_bytes_per_conn'] / 1024:.0f} KB Python heap"
+                for ex, r in conn.items()
+            ),
+        )
+    ]
+
+
+def previous_sections() -> dict[str, str]:
+    """``## bench_*`` sections of the current RESULTS.md (kept when only some benches run)."""
+    path = HERE / "RESULTS.md"
+    if not path.exists():
+        return {}
+    out: dict[str, str] = {}
+    name = None
+    for line in path.read_text().splitlines():
+        if line.startswith("## ") and line[3:].startswith("bench_"):
+            name = line[3:].strip()
+            out[name] = ""
+        elif line.startswith("## "):
+            name = None
+        elif name is not None:
+            out[name] += line + "\n"
+    return {k: v.strip() for k, v in out.items()}
 
 
 def main() -> None:
@@ -251,8 +430,14 @@ def main() -> None:
         "# hftws benchmark results",
         "",
         f"Generated by `python benches/run.py{' --quick' if args.quick else ''}` on "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {time.time() - t_start:.0f} s. "
-        "Do not edit: rerun the command.",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {time.time() - t_start:.0f} s"
+        + (
+            f" (sections regenerated: {', '.join(args.only)}; the others are kept from earlier "
+            "runs)"
+            if set(args.only) != set(BENCHES)
+            else ""
+        )
+        + ". Do not edit: rerun the command.",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
         "",
@@ -271,8 +456,10 @@ def main() -> None:
         lines.append(
             f"| {name} | {got:.2f}x | {need:g}x | {'yes' if got >= need else '**no**'} | {note} |"
         )
-    for name in args.only:
-        lines += ["", f"## {name}", "", outputs[name]]
+    sections = previous_sections() if set(args.only) != set(BENCHES) else {}
+    sections.update(outputs)
+    for name in [b for b in BENCHES if b in sections] + [b for b in sections if b not in BENCHES]:
+        lines += ["", f"## {name}", "", sections[name]]
     text = "\n".join(lines) + "\n"
     (HERE / "RESULTS.md").write_text(text)
     (RESULTS_DIR / ("run_quick.json" if args.quick else "run.json")).write_text(
