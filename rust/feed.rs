@@ -48,6 +48,15 @@ pub enum DepthError {
     Kucoin(KucoinError),
 }
 
+/// Whether a Binance push is an SBE binary message (schema id 1 in its 8-byte header) rather
+/// than JSON text (which starts with `{`, `[` or whitespace): the held pushes of a book keep no
+/// opcode, so the replay tells the two apart by their bytes.
+fn is_sbe(payload: &[u8]) -> bool {
+    payload.len() >= 8
+        && !matches!(payload[0], b'{' | b'[' | b' ' | b'\t' | b'\r' | b'\n')
+        && u16::from_le_bytes([payload[4], payload[5]]) == 1
+}
+
 /// Applies one push with the decoder of the book's exchange; `want` names the pair a Gate.io
 /// push must be for (MEXC callers match the symbol from the push header).
 fn apply(book: &mut OrderBook, want: Option<&str>, payload: &[u8]) -> Result<Offer, DepthError> {
@@ -62,7 +71,12 @@ fn apply(book: &mut OrderBook, want: Option<&str>, payload: &[u8]) -> Result<Off
             Err(e) => Err(DepthError::Gate(e)),
         },
         SeqRule::BinanceSpot | SeqRule::BinanceFutures => {
-            match binance::apply_frame(payload, book, want) {
+            let applied = if is_sbe(payload) {
+                binance::sbe::apply_sbe_depth(payload, book, want)
+            } else {
+                binance::apply_frame(payload, book, want)
+            };
+            match applied {
                 Ok(binance::DepthOutcome::NotDepth) => Ok(Offer::NotDepth),
                 Ok(binance::DepthOutcome::WrongSymbol) => Ok(Offer::WrongSymbol),
                 Ok(binance::DepthOutcome::Book(st)) => Ok(Offer::Book(st)),
@@ -234,5 +248,42 @@ mod tests {
             .replace("BTC_USDT", "ETH_USDT");
         assert_eq!(put(&mut b, other.as_bytes()), Offer::WrongSymbol);
         assert!(b.pending.is_empty());
+    }
+
+    /// The reference's SBE DepthDiff vector (`binance.md` §5): ids 100..102, BTCUSDT.
+    const SBE_DIFF: [u8; 82] = [
+        0x1a, 0x00, 0x13, 0x27, 0x01, 0x00, 0x00, 0x00, 0x40, 0x22, 0x20, 0x18, 0x24, 0x0a, 0x06,
+        0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x66, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0xfe, 0xf8, 0x10, 0x00, 0x01, 0x00, 0xac, 0x2e, 0x63, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x80, 0xd1, 0xf0, 0x08, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0xad, 0x2e,
+        0x63, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,
+        0x42, 0x54, 0x43, 0x55, 0x53, 0x44, 0x54,
+    ];
+
+    #[test]
+    fn held_binance_sbe_and_json_pushes_replay_by_their_bytes() {
+        assert!(is_sbe(&SBE_DIFF));
+        assert!(!is_sbe(br#"{"e":"depthUpdate"}"#));
+        assert!(!is_sbe(b" {}"));
+        let mut b = OrderBook::new(SeqRule::BinanceSpot, None);
+        b.pending = Pending::new(100, 1 << 20);
+        let json = br#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":103,"u":104,"b":[["65000.11","2"]],"a":[]}"#;
+        assert_eq!(
+            offer(&mut b, Some("BTCUSDT"), &SBE_DIFF).unwrap(),
+            Offer::Held
+        );
+        assert_eq!(offer(&mut b, Some("BTCUSDT"), json).unwrap(), Offer::Held);
+        b.load_snapshot::<Infallible>(101, |w| {
+            w.ask(
+                Decimal::parse("65000.13").unwrap(),
+                Decimal::parse("1").unwrap(),
+            );
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(replay(&mut b, Some("BTCUSDT")), Status::Applied);
+        assert!(b.in_sync());
+        assert_eq!(b.sequence(), 104);
+        assert_eq!(b.asks().best(), None, "the SBE diff deleted the only ask");
     }
 }

@@ -48,13 +48,15 @@ BookListener = Callable[["LocalBook"], Any]
 class _Venue:
     """How one exchange serves books."""
 
-    rule: Literal["mexc", "gate", "kucoin", "kucoin_futures"]
+    rule: Literal["mexc", "gate", "binance", "binance_futures", "kucoin", "kucoin_futures"]
     snapshot_path: str
     symbol_param: str
     #: Classic book depths the stream can describe exactly (the REST snapshot and the book
     #: are cut to the same depth); None: the full book.
     depths: tuple[int, ...] | None
     default_depth: int
+    #: REST snapshot limits the exchange accepts (None: any up to its maximum).
+    rest_limits: tuple[int, ...] | None = None
 
 
 VENUES = {
@@ -63,11 +65,26 @@ VENUES = {
     "gateio_futures": _Venue(
         "gate", "/api/v4/futures/usdt/order_book", "contract", (20, 50, 100), 100
     ),
+    # Binance diff depth describes the whole book; the snapshot limit is the REST weight's
+    # choice (spot 5000 = weight 250, futures 1000 = weight 20; binance.md §1, §4, §8.3).
+    "binance": _Venue("binance", "/api/v3/depth", "symbol", None, 5000),
+    # SBE diff depth is the JSON stream's id space (reference: very likely, not stated).
+    "binance_sbe": _Venue("binance", "/api/v3/depth", "symbol", None, 5000),
+    "binance_futures": _Venue(
+        "binance_futures",
+        "/fapi/v1/depth",
+        "symbol",
+        None,
+        1000,
+        rest_limits=(5, 10, 20, 50, 100, 500, 1000),
+    ),
     # KuCoin: the full-depth stream; the snapshot endpoint (and so how deep the book is
     # exact) depends on the credentials (hftws.snapshots).
     "kucoin": _Venue("kucoin", "", "symbol", None, 100),
     "kucoin_futures": _Venue("kucoin_futures", "", "symbol", None, 100),
 }
+#: Venues whose REST snapshot carries ``lastUpdateId`` (Gate: ``id``).
+_LAST_UPDATE_ID = frozenset({"mexc", "binance", "binance_futures"})
 
 #: obu stream depths (``ob.PAIR.LEVEL``): the book keeps exactly what the stream describes.
 OBU_DEPTHS = {"gateio": (50, 400), "gateio_futures": (50,)}
@@ -392,6 +409,11 @@ class LocalBook:
             # link is waited for above.
             delay = 0.0 if self.in_sync or not self.book.linked else min(max(delay * 2, 0.05), 5.0)
 
+    def _bridged_or_lost(self) -> bool:
+        """The loaded snapshot is settled: bridged (in sync), or lost again (link down, a gap
+        or a forced resync: a loss right after the bridge must not wait out BRIDGE_TIMEOUT)."""
+        return self.in_sync or not self.book.linked or self.book.state == "out_of_sync"
+
     async def _sync_classic(self) -> None:
         # A first push held before the snapshot lets the replay check the snapshot against it.
         await self._wait(lambda: self.book.held > 0 or not self.book.linked, FIRST_PUSH_WAIT)
@@ -416,7 +438,7 @@ class LocalBook:
                 # once the stream has moved on.
                 self.unconfirmed_snapshots += 1
                 self.book.mark_out_of_sync()
-            elif not await self._wait(lambda: self.in_sync or not self.book.linked, BRIDGE_TIMEOUT):
+            elif not await self._wait(self._bridged_or_lost, BRIDGE_TIMEOUT):
                 # At the stream's last id (or nothing streamed yet): in sync once the next
                 # push bridges it, else fetch again.
                 self.unconfirmed_snapshots += 1
@@ -503,8 +525,10 @@ class OrderBookManager:
         ``depth`` is the number of levels the book is exact to, and so the stream's depth:
         Gate.io classic books 20 or 100 (the ``order_book_update`` interval that carries
         that many levels; the REST snapshot is cut to the same depth), obu books 50 or 400
-        (spot) / 50 (futures). MEXC books are the whole book (``depth`` is then only the
-        REST snapshot's limit, 5000 by default). ``limit`` is an older name for ``depth``.
+        (spot) / 50 (futures). MEXC and Binance books are the whole book (``depth`` is then
+        only the REST snapshot's limit: MEXC and Binance spot 5000 by default, Binance USDⓈ-M
+        1000, one of 5, 10, 20, 50, 100, 500, 1000). ``limit`` is an older name for ``depth``.
+        Snapshots answered 429/418 are retried after the exchange's ``Retry-After``.
         KuCoin books (``"kucoin"``, ``"kucoin_futures"``) follow the full-depth stream and
         sync from the snapshot the credentials allow: without a key the spot book uses the
         public ``level2_100`` and is exact to 100 levels (``book.snapshot_source``,
@@ -542,6 +566,11 @@ class OrderBookManager:
             )
         elif depth <= 0:
             raise ValueError("depth must be positive")
+        elif venue.rest_limits is not None and depth not in venue.rest_limits:
+            raise ValueError(
+                f"{exchange} snapshot limits are {', '.join(map(str, venue.rest_limits))}; "
+                f"got depth={depth}"
+            )
         key = (exchange, symbol)
         book = self.books.get(key)
         if book is not None and (book.mode, book.limit) != (mode, depth):
@@ -691,7 +720,7 @@ class OrderBookManager:
                 f"{book.exchange} snapshot for {book.symbol}: no answer from {url}"
             ) from None
         try:
-            last_id = int(body["lastUpdateId"] if venue.rule == "mexc" else body["id"])
+            last_id = int(body["lastUpdateId"] if venue.rule in _LAST_UPDATE_ID else body["id"])
             return _levels(body["bids"]), _levels(body["asks"]), last_id
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise SnapshotError(f"malformed snapshot for {book.symbol}: {exc!r}") from None

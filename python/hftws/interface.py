@@ -48,7 +48,7 @@ from hftws.handlers.base import BaseMessageHandler
 from hftws.lifecycle import CONNECTION_TRANSITIONS, ConnectionState, StateMachine
 from hftws.policy import Backoff, ConnectionPolicy
 from hftws.protocol import BookRegistration, Recorder
-from hftws.rate_limit import RateLimiter
+from hftws.rate_limit import RateLimiter, SlidingWindowLimiter
 from hftws.rest import RestClient
 from hftws.subscriptions import (
     AckOutcome,
@@ -169,7 +169,10 @@ class BaseWebSocketInterface(Generic[E]):
         #: The decoder a replay feeds (built on first use, with the registered books).
         self._replay_decoder: StreamDecoder | None = None
         self._waiters: dict[object, asyncio.Future[AckOutcome]] = {}
-        self._limiter = RateLimiter(self.policy.max_messages_per_second)
+        rate = self.policy.max_messages_per_second
+        self._limiter = SlidingWindowLimiter(rate) if self.policy.strict_rate else RateLimiter(rate)
+        #: (connection, its pings and pongs already charged to the limiter).
+        self._controls_charged: tuple[WebSocketConnection | None, int] = (None, 0)
         # The authenticator sees errors first (a rejected token fails the pending requests);
         # refusals arrive as acks (MEXC) or as error objects echoing the request id (Gate).
         self.handler._on_internal(MessageType.ERROR, self.auth.on_server_error)
@@ -314,12 +317,40 @@ class BaseWebSocketInterface(Generic[E]):
         """How many more subscriptions this connection takes (None: unlimited)."""
         return self.subscription_set.capacity
 
+    @property
+    def route(self) -> str:
+        """The endpoint path this connection serves (``""`` unless the exchange splits its
+        streams over paths, like Binance USDⓈ-M ``/public`` and ``/market``)."""
+        return self.exchange_protocol.route_of_url(self.policy.url)
+
+    def accepts(self, sub: Subscription) -> bool:
+        """Can this connection carry ``sub``? (False: it belongs on another route.)"""
+        needed = self.exchange_protocol.route_of(sub)
+        return not needed or needed == self.route
+
+    def set_route(self, route: str) -> None:
+        """Point a connection that has not connected yet at ``route`` (managers do this for
+        the shards they open per route)."""
+        if self.state is not ConnectionState.IDLE:
+            raise HftwsError(f"{self.exchange}: cannot change the route of a used connection")
+        url = self.exchange_protocol.url_for_route(self.policy.url, route)
+        self.policy = dataclasses.replace(self.policy, url=url)
+
     async def subscribe(self, *subs: Subscription, timeout: float = ACK_TIMEOUT) -> None:
         """Subscribe (or remember, when not connected yet) and wait for the acks.
 
         Raises SubscriptionError naming refused or unconfirmed streams (the others stay), or
         ``AuthenticationError`` when the refusal was about our credentials.
         """
+        misrouted = [s for s in subs if not self.accepts(s)]
+        if misrouted:
+            # The exchange would accept them and deliver nothing (Binance USDⓈ-M paths).
+            names = ", ".join(sorted(map(str, misrouted)))
+            raise SubscriptionError(
+                f"{self.exchange}: {names} not served on /{self.route} ({self._endpoint()}); "
+                "subscribe through a WebSocketManager, which opens a connection per route",
+                misrouted,
+            )
         new = self.subscription_set.add(subs)
         if not new or not self._connection_ready():
             return
@@ -548,7 +579,16 @@ class BaseWebSocketInterface(Generic[E]):
                 greeting.exception()  # retrieved: never reported as "never retrieved"
 
     async def _open(self) -> WebSocketConnection:
-        self._set_state(ConnectionState.CONNECTING)
+        # A rollover (make-before-break) keeps serving on the old socket while the new one
+        # opens: the connection stays in its state (books on it stay in sync).
+        old_conn = self._conn
+        rolling = (
+            old_conn is not None
+            and old_conn.is_open
+            and self.state in (ConnectionState.CONNECTED, ConnectionState.SUBSCRIBED)
+        )
+        if not rolling:
+            self._set_state(ConnectionState.CONNECTING)
         holder: list[WebSocketConnection] = []
 
         def closed(code: int, reason: str) -> None:
@@ -566,7 +606,7 @@ class BaseWebSocketInterface(Generic[E]):
             url,
             on_messages=self._on_events if fused else self._on_messages,
             on_closed=closed,
-            headers=self.policy.headers,
+            headers=self._connection_headers(),
             compression=self.policy.compression,
             max_message_size=self.policy.max_message_size,
             open_timeout=self.policy.open_timeout,
@@ -587,7 +627,8 @@ class BaseWebSocketInterface(Generic[E]):
         self._last_ping = time.monotonic()
         self._pong_due = None
         self.close_code = None
-        self._set_state(ConnectionState.CONNECTED)
+        if not rolling:
+            self._set_state(ConnectionState.CONNECTED)
         try:
             await self.auth.after_connect()
             await self._resubscribe()
@@ -599,6 +640,11 @@ class BaseWebSocketInterface(Generic[E]):
             await old.close(timeout=self.policy.close_timeout)
         self._subscriptions_changed()
         return conn
+
+    def _connection_headers(self) -> tuple[tuple[str, str], ...]:
+        """Upgrade request headers: the policy's, plus any a connection adds that must stay
+        out of the policy's repr (an API key)."""
+        return self.policy.headers
 
     def _message_raw(self, opcode: int, payload: bytes) -> Any:
         """What the handler receives for one message (exchanges may wrap text frames)."""
@@ -788,7 +834,7 @@ class BaseWebSocketInterface(Generic[E]):
                     await self._send_text(p.ping_message())
                     if p.pong_timeout is not None and self._pong_due is None:
                         self._pong_due = time.monotonic() + p.pong_timeout
-                conn.ping()
+                await self._send_ping(conn)
             if p.max_connection_age is not None and now - conn.opened_at >= p.max_connection_age:
                 await self.rollover()
 
@@ -826,7 +872,34 @@ class BaseWebSocketInterface(Generic[E]):
     def _connection_ready(self) -> bool:
         return self._conn is not None and self._conn.is_open
 
+    def _charge_controls(self) -> None:
+        """Count the pings and pongs sent since the last request against the send limit."""
+        conn = self._conn
+        if conn is None:
+            return
+        seen_conn, seen = self._controls_charged
+        if seen_conn is not conn:
+            seen = 0
+        sent = conn.protocol.controls_sent
+        if sent > seen:
+            self._limiter.note(sent - seen)
+        self._controls_charged = (conn, sent)
+
+    async def _send_ping(self, conn: WebSocketConnection) -> None:
+        """A protocol ping, within the send limit (only the pongs that answer the server go
+        out unthrottled: they cannot wait)."""
+        self._charge_controls()
+        await self._limiter.acquire()
+        if not conn.is_open:
+            return
+        conn.ping()
+        seen_conn, seen = self._controls_charged
+        if seen_conn is conn:
+            # Counted by acquire() already: not again as a control frame.
+            self._controls_charged = (conn, seen + 1)
+
     async def _send_text(self, text: str) -> None:
+        self._charge_controls()
         await self._limiter.acquire()
         conn = self._conn
         if conn is None:

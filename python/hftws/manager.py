@@ -30,6 +30,17 @@ from hftws.metrics import Metrics
 from hftws.subscriptions import Subscription
 
 if TYPE_CHECKING:
+    from hftws._core import BinanceSbeBestBidAsk, BinanceSbeDepth, BinanceSbeTrades, BookUpdate
+    from hftws.exchanges.binance import (
+        BinanceBookEvent,
+        BinanceFuturesPublicHandler,
+        BinancePublicEvent,
+        BinanceSbeEvent,
+        BinanceSbePublicHandler,
+        BinanceSpotPublicHandler,
+        BinanceTickerEvent,
+        BinanceTradeEvent,
+    )
     from hftws.exchanges.binance_private import (
         BinanceFuturesPrivateHandler,
         BinanceSpotPrivateHandler,
@@ -79,6 +90,9 @@ EXCHANGES: dict[str, str] = {
     "mexc": "MexcPublicHandler",
     "gateio": "GateioSpotPublicHandler",
     "gateio_futures": "GateioFuturesPublicHandler",
+    "binance": "BinanceSpotPublicHandler",
+    "binance_futures": "BinanceFuturesPublicHandler",
+    "binance_sbe": "BinanceSbePublicHandler",
     "kucoin": "KucoinSpotPublicHandler",
     "kucoin_futures": "KucoinFuturesPublicHandler",
     "mexc_private": "MexcPrivateHandler",
@@ -94,6 +108,8 @@ ALIASES = {
     "gate_futures": "gateio_futures",
     "gateio-futures": "gateio_futures",
     "kucoin-futures": "kucoin_futures",
+    "binance-futures": "binance_futures",
+    "binance_usdm": "binance_futures",
 }
 
 
@@ -134,6 +150,9 @@ def _config(config: WebSocketConfig | None, kwargs: dict[str, Any]) -> WebSocket
 MexcName = Literal["mexc"]
 GateioName = Literal["gateio", "gate"]
 GateioFuturesName = Literal["gateio_futures", "gate_futures", "gateio-futures"]
+BinanceName = Literal["binance"]
+BinanceFuturesName = Literal["binance_futures", "binance-futures", "binance_usdm"]
+BinanceSbeName = Literal["binance_sbe"]
 KucoinName = Literal["kucoin"]
 KucoinFuturesName = Literal["kucoin_futures", "kucoin-futures"]
 
@@ -141,6 +160,9 @@ if TYPE_CHECKING:
     MexcManager: TypeAlias = "WebSocketManager[MexcPublicHandler, MexcPublicEvent, MexcBookEvent, MexcTradeEvent, MexcTickerEvent]"  # noqa: E501
     GateioManager: TypeAlias = "WebSocketManager[GateioSpotPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
     GateioFuturesManager: TypeAlias = "WebSocketManager[GateioFuturesPublicHandler, GateEvent, GateBookEvent, GateTradeEvent, GateTickerEvent]"  # noqa: E501
+    BinanceManager: TypeAlias = "WebSocketManager[BinanceSpotPublicHandler, BinancePublicEvent, BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent]"  # noqa: E501
+    BinanceFuturesManager: TypeAlias = "WebSocketManager[BinanceFuturesPublicHandler, BinancePublicEvent, BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent]"  # noqa: E501
+    BinanceSbeManager: TypeAlias = "WebSocketManager[BinanceSbePublicHandler, BinanceSbeEvent, BinanceSbeDepth | BookUpdate, BinanceSbeTrades, BinanceSbeBestBidAsk]"  # noqa: E501
     KucoinManager: TypeAlias = "WebSocketManager[KucoinSpotPublicHandler, KucoinPublicEvent, KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent]"  # noqa: E501
     KucoinFuturesManager: TypeAlias = "WebSocketManager[KucoinFuturesPublicHandler, KucoinPublicEvent, KucoinBookEvent, KucoinTradeEvent, KucoinTickerEvent]"  # noqa: E501
     PrivateManager: TypeAlias = "WebSocketManager[C, PrivateEvent, Any, Any, Any]"
@@ -186,6 +208,30 @@ def create_websocket_handler_direct(
     credentials: None = ...,
     **kwargs: Any,
 ) -> KucoinFuturesPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: BinanceName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> BinanceSpotPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: BinanceFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> BinanceFuturesPublicHandler: ...
+@overload
+def create_websocket_handler_direct(
+    exchange: BinanceSbeName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BinanceSbePublicHandler: ...
 @overload
 def create_websocket_handler_direct(
     exchange: Literal["mexc_private"],
@@ -258,7 +304,9 @@ def create_websocket_handler_direct(
     **kwargs: Any,
 ) -> BaseWebSocketInterface[Any]:
     """One exchange connection (no sharding): ``"mexc"``, ``"gateio"``, ``"gateio_futures"``,
-    ``"kucoin"`` or ``"kucoin_futures"``.
+    ``"kucoin"``, ``"kucoin_futures"``, ``"binance"``, ``"binance_futures"`` (USDⓈ-M; one
+    connection serves one path, ``/public`` by default: a manager opens the ``/market`` one when
+    a stream needs it) or ``"binance_sbe"`` (spot SBE; needs an API key).
 
     Keyword arguments override ``config``: ``url``, ``rest_url`` (the REST host root),
     ``queue_size``, ``overflow``, ``ssl_context`` or any ``ConnectionPolicy`` field. A bad
@@ -323,6 +371,30 @@ def create_websocket_manager(
     credentials: None = ...,
     **kwargs: Any,
 ) -> KucoinFuturesManager: ...
+@overload
+def create_websocket_manager(
+    exchange: BinanceName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> BinanceManager: ...
+@overload
+def create_websocket_manager(
+    exchange: BinanceFuturesName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: None = ...,
+    **kwargs: Any,
+) -> BinanceFuturesManager: ...
+@overload
+def create_websocket_manager(
+    exchange: BinanceSbeName,
+    config: WebSocketConfig | None = ...,
+    *,
+    credentials: Credentials | None = ...,
+    **kwargs: Any,
+) -> BinanceSbeManager: ...
 @overload
 def create_websocket_manager(
     exchange: Literal["mexc_private"],
@@ -446,8 +518,10 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
         for shard in self._shards:
             callback(shard)
 
-    def _new_shard(self) -> C:
+    def _new_shard(self, route: str = "") -> C:
         shard = self._factory()
+        if route and shard.route != route:
+            shard.set_route(route)
         for mtype, cb in self._callbacks:
             shard.handler.on(mtype, cb)
         if self._events is not None:
@@ -485,16 +559,28 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
         todo = [
             s for s in dict.fromkeys(subs) if not any(s in h.subscriptions for h in self._shards)
         ]
+        # Exchanges that serve streams on separate paths (Binance USDⓈ-M) get a connection
+        # per route; for the others every stream has the route "".
+        routes: dict[str, list[Subscription]] = {}
+        proto = self.handler.exchange_protocol
+        for sub in todo:
+            routes.setdefault(proto.route_of(sub), []).append(sub)
+        for route, wanted in routes.items():
+            await self._subscribe_on_route(route, wanted)
+
+    async def _subscribe_on_route(self, route: str, todo: list[Subscription]) -> None:
         for shard in list(self._shards):
             if not todo:
                 return
+            if not shard.accepts(todo[0]):
+                continue
             cap = shard.capacity
             take = todo if cap is None else todo[: max(cap, 0)]
             if take:
                 todo = todo[len(take) :]
                 await shard.subscribe(*take)
         while todo:
-            shard = self._new_shard()
+            shard = self._new_shard(route)
             cap = shard.capacity
             take, todo = (todo, []) if cap is None else (todo[:cap], todo[cap:])
             if self._connected:
@@ -522,11 +608,12 @@ class WebSocketManager(Generic[C, E, BookT, TradeT, TickerT]):
                     placed(shard)
                 return shard
         room = next(
-            (s for s in self._shards if s.capacity is None or s.capacity > 0),
+            (s for s in self._shards if s.accepts(sub) and (s.capacity is None or s.capacity > 0)),
             None,
         )
         new = room is None
-        shard = self._new_shard() if room is None else room
+        route = self.handler.exchange_protocol.route_of(sub)
+        shard = self._new_shard(route) if room is None else room
         shard.register_book(symbol, book, emit=emit, top_only=top_only, notify=notify)
         if placed is not None:
             placed(shard)

@@ -57,6 +57,9 @@ class ConnectionPolicy:
     max_message_size: int = 16 * 1024 * 1024
     #: Messages the client may send per second (MEXC: 100).
     max_messages_per_second: float | None = None
+    #: Enforce ``max_messages_per_second`` as a strict sliding one-second window (never more
+    #: in any second; Binance) instead of a token bucket with a one-second burst.
+    strict_rate: bool = False
     #: Subscriptions one connection may hold (MEXC: 30).
     max_subscriptions: int | None = None
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)

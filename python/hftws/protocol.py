@@ -53,7 +53,15 @@ ABNORMAL: Final = 1006
 MAX_HANDSHAKE: Final = 64 * 1024
 #: Exchanges the fused Rust decoder knows.
 STREAM_EXCHANGES: Final = frozenset(
-    {"mexc", "gateio", "gateio_futures", "kucoin", "kucoin_futures"}
+    {
+        "mexc",
+        "gateio",
+        "gateio_futures",
+        "kucoin",
+        "kucoin_futures",
+        "binance",
+        "binance_futures",
+    }
 )
 
 
@@ -117,9 +125,10 @@ class ClientProtocol:
     Args:
         host: the ``Host`` header value (``host`` or ``host:port``).
         target: the request target (path and query).
-        exchange: ``"mexc"``, ``"gateio"`` or ``"gateio_futures"`` to decode payloads in the
-            same Rust call as the frames (items are typed events); None for ``(opcode,
-            payload)`` pairs.
+        exchange: ``"mexc"``, ``"gateio"``, ``"gateio_futures"``, ``"binance"`` or
+            ``"binance_futures"`` to decode payloads in the same Rust call as the frames (items
+            are typed events; Binance binary frames are SBE); None for ``(opcode, payload)``
+            pairs.
         key: a fixed ``Sec-WebSocket-Key`` (tests); random by default.
     """
 
@@ -176,6 +185,9 @@ class ClientProtocol:
         self.close_code: int | None = None
         self.close_reason = ""
         self._close_sent = False
+        #: Pings and pongs queued so far (pongs answer the server at once): exchanges that
+        #: count every client frame (Binance) charge them to the connection's send limit.
+        self.controls_sent = 0
         self.deflate: DeflateParams | None = None
         request, self._key = build_handshake_request(
             host, target, deflate=compression, headers=tuple(headers), key=key
@@ -279,6 +291,7 @@ class ClientProtocol:
     def send_ping(self, payload: bytes = b"") -> None:
         if self._machine.state is ProtocolState.OPEN:
             self.outgoing.append(self._encoder.encode_ping(payload))
+            self.controls_sent += 1
 
     def send_close(self, code: int | None = 1000, reason: str = "") -> None:
         """Start the closing handshake (no-op when a close already went out)."""
@@ -389,6 +402,7 @@ class ClientProtocol:
         if opcode == OP_PING:
             if self._machine.state is ProtocolState.OPEN:
                 self.outgoing.append(self._encoder.encode_pong(payload))
+                self.controls_sent += 1
         elif opcode == OP_PONG:
             self.events.append(PongReceived(payload))
         elif opcode == OP_CLOSE:

@@ -267,11 +267,12 @@ async def connect(
 ) -> WebSocketConnection:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``) and complete the upgrade.
 
-    With ``exchange`` ("mexc", "gateio", "gateio_futures") payloads are decoded in the same
-    Rust call as the frames and ``on_messages`` receives typed events; ``books`` (symbol ->
-    ``OrderBook``, ``(OrderBook, emit)`` or ``(OrderBook, emit, top_only, notify)``) are registered
-    before the first byte is decoded. With a ``recorder``, the decoder appends every data
-    message (with its receive time) to the recording before decoding it.
+    With ``exchange`` ("mexc", "gateio", "gateio_futures", "binance", "binance_futures")
+    payloads are decoded in the same Rust call as the frames and ``on_messages`` receives
+    typed events; ``books`` (symbol -> ``OrderBook``, ``(OrderBook, emit)`` or ``(OrderBook,
+    emit, top_only, notify)``) are registered before the first byte is decoded. With a
+    ``recorder``, the decoder appends every data message (with its receive time) to the
+    recording before decoding it.
 
     Raises :class:`~hftws.errors.ConnectError` (an ``HftwsError`` and an ``OSError``) with a
     one-line cause: DNS, refused, TLS, timeout (:class:`~hftws.errors.ConnectTimeout`) or a

@@ -231,6 +231,11 @@ pub(crate) fn decode_sbe(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py
     })
 }
 
+/// The event for one SBE binary frame of a socket (the fused decoder's binary opcode path).
+pub(crate) fn sbe_event_from_frame(py: Python<'_>, payload: &[u8]) -> PyResult<Py<PyAny>> {
+    decode_sbe(py, PyBytes::new(py, payload).as_any())
+}
+
 /// Applies an SBE depth frame (diff or depth20 snapshot) to `book`; None for other templates.
 #[pyfunction(name = "binance_apply_sbe_depth")]
 pub(crate) fn apply_sbe_depth(

@@ -309,6 +309,10 @@ fn data_item(
         }
         (Exchange::Mexc, _) => mexc::event_from_frame(py, payload),
         (Exchange::Gate | Exchange::GateFutures, _) => gate::event_from_frame(py, payload),
+        // Binary frames are SBE market data (`binance.md` §5); text frames JSON.
+        (Exchange::Binance | Exchange::BinanceFutures, Opcode::Binary) => {
+            binance::sbe_event_from_frame(py, payload)
+        }
         (Exchange::Binance | Exchange::BinanceFutures, _) => binance::event_from_frame(py, payload),
         (Exchange::Kucoin | Exchange::KucoinFutures, _) => kucoin::event_from_frame(py, payload),
     };

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from hftws.cli.demo import DEFAULT_EXCHANGES
+from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.mexc_server import MexcServer
 
@@ -61,6 +62,7 @@ def test_demo_runs_resyncs_and_recovers(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     doc = json.loads(summary.read_text())
     assert len(doc["books"]) == 2 * len(DEFAULT_EXCHANGES) and doc["all_in_sync"]
+    assert {b["exchange"] for b in doc["books"]} >= {"binance", "binance_futures"}
     assert all(b["state"] == "in_sync" and b["updates"] > 50 for b in doc["books"])
     # The injected gap (MEXC) and dropped connection (Gate.io spot) were seen and recovered.
     assert all(
@@ -149,6 +151,36 @@ async def test_watch_local_server_and_one_line_failures(
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+async def test_binance_watch_record_and_replay(
+    binance_spot_server: BinanceSpotServer,
+    binance_futures_server: BinanceFuturesServer,
+    tmp_path: Path,
+) -> None:
+    for exchange, server in (
+        ("binance", binance_spot_server),
+        ("binance_futures", binance_futures_server),
+    ):
+        rc, out, err = await ahftws(
+            "watch", exchange, "BTC", "--depth", "3", "--duration", "1", "--no-tui",
+            "--url", server.url, "--rest-url", server.rest_url,
+        )  # fmt: skip
+        assert rc == 0, err
+        assert f"{exchange} BTCUSDT state=in_sync" in out
+        path, live, again = tmp_path / f"{exchange}.hfr", tmp_path / "a.json", tmp_path / "b.json"
+        rc, out, err = await ahftws(
+            "record", exchange, "depth:BTCUSDT", "trades:BTCUSDT", "btcusdt@bookTicker",
+            "-o", str(path), "--duration", "1.5", "--no-tui", "--summary-json", str(live),
+            "--url", server.url, "--rest-url", server.rest_url,
+        )  # fmt: skip
+        assert rc == 0, err
+        rc, out, err = await ahftws("replay", str(path), "--no-tui", "--summary-json", str(again))
+        assert rc == 0, err
+        a, b = json.loads(live.read_text()), json.loads(again.read_text())
+        assert a["books"][0]["updates"] > 50
+        for x, y in zip(a["books"], b["books"], strict=True):
+            assert (y["sequence"], y["digest"]) == (x["sequence"], x["digest"])
+
+
 async def test_watch_reports_a_book_that_never_syncs(mexc_server: MexcServer) -> None:
     mexc_server.faults.rest_status(500, times=None)
     rc, _out, err = await ahftws(
@@ -166,7 +198,9 @@ async def test_watch_reports_a_book_that_never_syncs(mexc_server: MexcServer) ->
         [],
         ["frobnicate"],
         ["demo", "--duration", "soon"],
-        ["demo", "--exchanges", "binance"],
+        ["demo", "--exchanges", "kraken"],
+        ["watch", "binance", "BTCUSDT", "--mode", "obu"],
+        ["record", "binance", "BTCUSDT@trade", "-o", "x.hfr"],
         ["demo", "--duration", "-1"],
         ["demo", "--symbols", "BTC/USDT"],
         ["watch", "mexc"],

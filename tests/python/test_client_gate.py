@@ -108,6 +108,6 @@ async def test_invalid_json_is_counted_not_fatal(gate_spot_server: GateSpotServe
 
 def test_factories_reject_unknown_names_with_the_choices() -> None:
     with pytest.raises(ValueError, match=r"gateio, gateio_futures, .*mexc, mexc_private"):
-        create_websocket_handler_direct("binance")
+        create_websocket_handler_direct("kraken")
     with pytest.raises(TypeError, match="valid:"):
         create_websocket_handler_direct("gateio", pingz=1)

@@ -187,7 +187,7 @@ def test_unknown_exchange_is_refused_up_front() -> None:
     from hftws import HftwsError, UnknownExchange
 
     with pytest.raises(UnknownExchange) as info:
-        ClientProtocol("h", exchange="binance")
+        ClientProtocol("h", exchange="kraken")
     assert isinstance(info.value, HftwsError) and isinstance(info.value, ValueError)
     with pytest.raises(ValueError, match="exchange="):
         ClientProtocol("h").register_book("X", OrderBook("gate"))

@@ -62,7 +62,7 @@ def test_every_error_is_an_hftws_error() -> None:
     assert issubclass(ConnectError, OSError) and issubclass(ConnectTimeout, TimeoutError)
     assert issubclass(UnknownExchange, ValueError)
     with pytest.raises(UnknownExchange, match=r"valid choices: .*gateio"):
-        create_websocket_manager("binance")
+        create_websocket_manager("kraken")
 
 
 async def test_a_refused_connection_names_the_exchange_and_the_endpoint() -> None:

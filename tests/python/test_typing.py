@@ -52,14 +52,35 @@ PRIVATE = """
 """
 
 
+BINANCE = """
+    from hftws import OrderBookManager, create_websocket_handler_direct, create_websocket_manager
+    from hftws.exchanges.binance import BinanceSpotPublicHandler
+
+    async def binance() -> None:
+        spot: BinanceSpotPublicHandler = create_websocket_handler_direct("binance")
+        futures = create_websocket_manager("binance_futures")
+        futures.on_trade(lambda t: print(t.symbol, t.price_decimal, t.quantity_str))
+        futures.on_orderbook(lambda b: print(b.symbol))
+        async with spot, futures:
+            await futures.subscribe_trades("BTCUSDT")
+        async with OrderBookManager() as books:
+            book = await books.watch("binance", "BTCUSDT")
+            print(book.in_sync, book.best_bid())
+"""
+
+
 def test_readme_examples_type_check(tmp_path: Path) -> None:
-    out = check(tmp_path, STRATEGY + PRIVATE)
+    out = check(tmp_path, STRATEGY + PRIVATE + BINANCE)
     assert "Success" in out, out
 
 
 MISSPELLED = {
     "prise_str": 'create_websocket_manager("gateio").on_trade(lambda t: print(t.prise_str))',
     "bidz": 'create_websocket_manager("mexc").on_orderbook(lambda b: print(b.bidz))',
+    "trade_idd": 'create_websocket_manager("binance").on_trade(lambda t: print(t.trade_idd))',
+    "update_idd": (
+        'create_websocket_manager("binance_futures").on_ticker(lambda q: print(q.update_idd))'
+    ),
     "filled_qty": (
         'create_websocket_handler_direct("gateio_private").handler.on_order('
         "lambda o: print(o.filled_qty))"

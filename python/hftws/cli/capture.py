@@ -59,6 +59,14 @@ def parse_channel(exchange: str, text: str) -> tuple[str, Any]:
         cls = getattr(exchanges, EXCHANGES[exchange])
         make = cls.trades_subscription if kind == "trades" else cls.ticker_subscription
         return "stream", make(symbol)
+    if exchange.startswith("binance"):
+        symbol_part = text.partition("@")[0]
+        if "@" not in text or (symbol_part != symbol_part.lower() and not text.startswith("!")):
+            raise ConfigError(
+                f"bad channel {text!r}: use depth:SYM, trades:SYM, ticker:SYM or a Binance "
+                "stream name such as btcusdt@aggTrade (lower case)"
+            )
+        return "stream", Subscription(text)
     if exchange.startswith("mexc"):
         if not text.startswith("spot@"):
             raise ConfigError(
@@ -252,7 +260,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) -
     p.add_argument(
         "exchange",
         metavar="EXCHANGE",
-        help="mexc, gateio, gateio_futures, kucoin or kucoin_futures",
+        help="mexc, gateio, gateio_futures, kucoin, kucoin_futures, binance or binance_futures",
     )
     p.add_argument("channels", metavar="CHANNEL", nargs="+", help="what to record")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to create")

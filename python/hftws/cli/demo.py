@@ -1,12 +1,14 @@
 """``hftws demo``: the whole client stack against an embedded local exchange, with faults.
 
 The local servers are the protocol-faithful simulators the tests use
-(``hftws.testing``: MEXC protobuf, Gate.io spot and futures JSON, REST snapshots), driven by
-the random-walk market with bursts. The client side is the library as a user runs it: an
-``OrderBookManager`` (here the CLI's :class:`~hftws.cli.pipeline.Pipeline`, which can also
-record) syncing every book through snapshot + deltas. Part-way through, the demo breaks
+(``hftws.testing``: MEXC protobuf, Gate.io spot and futures JSON, Binance spot and USDⓈ-M
+JSON, REST snapshots), driven by the random-walk market with bursts. The client side is the
+library as a user runs it: an ``OrderBookManager`` (here the CLI's
+:class:`~hftws.cli.pipeline.Pipeline`, which can also record) syncing every book through
+snapshot + deltas. Part-way through, the demo breaks
 things on purpose so the resync machinery is seen working: the MEXC stream silently skips ids
-(a gap) and the Gate.io spot connection is aborted without a close frame (a reconnect).
+(a gap), the Gate.io spot connection is aborted without a close frame (a reconnect) and the
+Binance spot server announces ``serverShutdown`` (the client rolls over make-before-break).
 """
 
 from __future__ import annotations
@@ -33,20 +35,28 @@ from hftws.cli.pipeline import Pipeline
 from hftws.cli.record import RecordingWriter
 from hftws.cli.view import Monitor, View, print_summary
 
-DEFAULT_EXCHANGES = ("mexc", "gateio", "gateio_futures", "kucoin", "kucoin_futures")
+DEFAULT_EXCHANGES = (
+    "mexc",
+    "gateio",
+    "gateio_futures",
+    "kucoin",
+    "kucoin_futures",
+    "binance",
+    "binance_futures",
+)
 #: Futures exchanges of the demo (integer contract sizes).
 FUTURES = ("gateio_futures", "kucoin_futures")
 DEFAULT_SYMBOLS = ("BTC", "ETH")
 
 
 def spell(exchange: str, base: str) -> str:
-    """Exchange spelling of a USDT pair: ``BTCUSDT`` (MEXC), ``BTC_USDT`` (Gate.io),
+    """Exchange spelling of a USDT pair: ``BTCUSDT`` (MEXC, Binance), ``BTC_USDT`` (Gate.io),
     ``BTC-USDT`` (KuCoin spot), ``XBTUSDTM`` (KuCoin USDT-margined futures: BTC is XBT)."""
     if exchange == "kucoin":
         return f"{base}-USDT"
     if exchange == "kucoin_futures":
         return f"{'XBT' if base == 'BTC' else base}USDTM"
-    return f"{base}USDT" if exchange == "mexc" else f"{base}_USDT"
+    return f"{base}USDT" if exchange in ("mexc", "binance", "binance_futures") else f"{base}_USDT"
 
 
 def base_of(symbol: str) -> str:
@@ -89,6 +99,7 @@ def _specs(server_cls: Any, exchange: str, bases: list[str]) -> list[Any]:
 async def _start_servers(
     exchanges: list[str], bases: list[str], rate: float, seed: int
 ) -> dict[str, Any]:
+    from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
     from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
     from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
     from hftws.testing.mexc_server import MexcServer
@@ -97,6 +108,8 @@ async def _start_servers(
         "mexc": MexcServer,
         "gateio": GateSpotServer,
         "gateio_futures": GateFuturesServer,
+        "binance": BinanceSpotServer,
+        "binance_futures": BinanceFuturesServer,
         "kucoin": KucoinServer,
         "kucoin_futures": KucoinFuturesServer,
     }
@@ -110,7 +123,8 @@ async def _start_servers(
 def _fault_plan(
     servers: dict[str, Any], monitor: Monitor, duration: float
 ) -> list[tuple[float, Callable[[], Awaitable[None] | None]]]:
-    """When and how the demo breaks the streams (one gap and one dropped connection)."""
+    """When and how the demo breaks the streams (one gap, one dropped connection and, with
+    Binance spot, a ``serverShutdown``)."""
     names = list(servers)
     gap_on = names[0]
     drop_on = names[1] if len(names) > 1 else names[0]
@@ -123,7 +137,20 @@ def _fault_plan(
         monitor.event(f"FAULT {drop_on}: connection aborted, no close frame (1006)")
         servers[drop_on].faults.close_with(1006)
 
-    return [(duration * 0.35, gap), (duration * 0.6, drop)]
+    def shutdown() -> None:
+        monitor.event(
+            "FAULT binance: serverShutdown, the socket closes in 1 s "
+            "(the client rolls over make-before-break)"
+        )
+        servers["binance"].server_shutdown(close_after=1.0)
+
+    plan: list[tuple[float, Callable[[], Awaitable[None] | None]]] = [
+        (duration * 0.35, gap),
+        (duration * 0.6, drop),
+    ]
+    if "binance" in servers and drop_on != "binance":
+        plan.append((duration * 0.45, shutdown))
+    return plan
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -166,7 +193,7 @@ async def run(args: argparse.Namespace) -> int:
         urls={ex: s.url for ex, s in servers.items()},
         rest_urls={ex: s.rest_url for ex, s in servers.items()},
     )
-    monitor = Monitor("hftws demo: local MEXC + Gate.io + KuCoin exchange")
+    monitor = Monitor("hftws demo: local MEXC + Gate.io + KuCoin + Binance exchange")
     view = View(monitor, tui=args.tui, interval=args.interval)
     stop = stop_event()  # Ctrl-C ends the run early and still prints the summary
     try:
@@ -239,7 +266,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
         "--exchanges",
         type=_csv,
         default=list(DEFAULT_EXCHANGES),
-        help="comma-separated: mexc, gateio, gateio_futures, kucoin, kucoin_futures (default: all)",
+        help="comma-separated: mexc, gateio, gateio_futures, kucoin, kucoin_futures, binance, "
+        "binance_futures (default: all)",
     )
     p.add_argument("--rate", type=positive, default=100.0, help="market steps/s per symbol")
     p.add_argument("--seed", type=int, default=0, help="market seed (same seed, same stream)")

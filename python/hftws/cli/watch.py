@@ -107,7 +107,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, endpoint_opts: Any) ->
     p.add_argument(
         "exchange",
         metavar="EXCHANGE",
-        help="mexc, gateio, gateio_futures, kucoin or kucoin_futures",
+        help="mexc, gateio, gateio_futures, kucoin, kucoin_futures, binance or binance_futures",
     )
     p.add_argument("symbol", metavar="SYMBOL", help="BTCUSDT, BTC_USDT, BTC-USDT or just BTC")
     p.add_argument("--depth", type=int, default=5, help="levels per side to show (default 5)")

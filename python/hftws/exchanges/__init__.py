@@ -9,6 +9,12 @@ import importlib
 from typing import Any
 
 _WHERE = {
+    "BinanceSpotPublicHandler": "hftws.exchanges.binance",
+    "BinanceSpotPublicMessageHandler": "hftws.exchanges.binance",
+    "BinanceFuturesPublicHandler": "hftws.exchanges.binance",
+    "BinanceFuturesPublicMessageHandler": "hftws.exchanges.binance",
+    "BinanceSbePublicHandler": "hftws.exchanges.binance",
+    "BinanceSbePublicMessageHandler": "hftws.exchanges.binance",
     "MexcPublicHandler": "hftws.exchanges.mexc",
     "MexcPublicMessageHandler": "hftws.exchanges.mexc",
     "GateioSpotPublicHandler": "hftws.exchanges.gateio",

@@ -9,6 +9,9 @@ from hftws.mixins.auth import (
     NoAuthMixin,
 )
 from hftws.mixins.connection import (
+    BinanceConnectionMixin,
+    BinanceFuturesConnectionMixin,
+    BinanceSbeConnectionMixin,
     ConnectionMixin,
     GateioConnectionMixin,
     GateioFuturesConnectionMixin,
@@ -22,6 +25,9 @@ from hftws.mixins.subscription import Subscription, SubscriptionError, Subscript
 __all__ = [
     "AuthMixin",
     "BinanceAuthMixin",
+    "BinanceConnectionMixin",
+    "BinanceFuturesConnectionMixin",
+    "BinanceSbeConnectionMixin",
     "ConnectionMixin",
     "GateioAuthMixin",
     "GateioConnectionMixin",

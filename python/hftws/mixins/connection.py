@@ -13,6 +13,9 @@ from hftws.policy import ConnectionPolicy
 from hftws.subscriptions import AckOutcome, Subscription
 from hftws.venues import (
     USER_AGENT,
+    BinanceFuturesProtocol,
+    BinanceProtocol,
+    BinanceSbeProtocol,
     ExchangeProtocol,
     GateioFuturesProtocol,
     GateioProtocol,
@@ -23,6 +26,9 @@ from hftws.venues import (
 
 __all__ = [
     "USER_AGENT",
+    "BinanceConnectionMixin",
+    "BinanceFuturesConnectionMixin",
+    "BinanceSbeConnectionMixin",
     "ConnectionMixin",
     "GateioConnectionMixin",
     "GateioFuturesConnectionMixin",
@@ -92,6 +98,37 @@ class GateioFuturesConnectionMixin(GateioConnectionMixin):
     DEFAULT_URL: ClassVar[str] = GateioFuturesProtocol.default_url
     DEFAULT_REST_URL: ClassVar[str] = GateioFuturesProtocol.default_rest_url
     PING_CHANNEL: ClassVar[str] = GateioFuturesProtocol.PING_CHANNEL
+
+
+class BinanceConnectionMixin(ConnectionMixin):
+    """Binance spot market streams: server pings answered with their payload, at most 4
+    client frames in any second (5 allowed; one slot kept for pongs), 1024 streams per
+    connection, rolled over before 24 h and on ``serverShutdown``."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = BinanceProtocol
+    exchange: ClassVar[str] = BinanceProtocol.name
+    DEFAULT_URL: ClassVar[str] = BinanceProtocol.default_url
+    DEFAULT_REST_URL: ClassVar[str] = BinanceProtocol.default_rest_url
+    MAX_SUBSCRIPTIONS: ClassVar[int] = BinanceProtocol.MAX_STREAMS
+
+
+class BinanceFuturesConnectionMixin(BinanceConnectionMixin):
+    """Binance USDⓈ-M market streams: 9 client frames in any second (10 allowed), one
+    connection per path (``/public`` depth and bookTicker, ``/market`` the rest)."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = BinanceFuturesProtocol
+    exchange: ClassVar[str] = BinanceFuturesProtocol.name
+    DEFAULT_URL: ClassVar[str] = BinanceFuturesProtocol.default_url
+    DEFAULT_REST_URL: ClassVar[str] = BinanceFuturesProtocol.default_rest_url
+
+
+class BinanceSbeConnectionMixin(BinanceConnectionMixin):
+    """Binance spot SBE market streams: the spot limits, binary SBE data frames."""
+
+    protocol_class: ClassVar[type[ExchangeProtocol]] = BinanceSbeProtocol
+    exchange: ClassVar[str] = BinanceSbeProtocol.name
+    DEFAULT_URL: ClassVar[str] = BinanceSbeProtocol.default_url
+    DEFAULT_REST_URL: ClassVar[str] = BinanceSbeProtocol.default_rest_url
 
 
 class KucoinConnectionMixin(ConnectionMixin):

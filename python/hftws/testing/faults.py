@@ -5,7 +5,8 @@ There are three kinds of knobs:
 
 * **Actions** hit every WebSocket connection open at the moment of the call:
   :meth:`Faults.close_with`, :meth:`Faults.stall`, :meth:`Faults.send_garbage`.
-* **Stream knobs** change what the driver publishes next: :meth:`Faults.gap`.
+* **Stream knobs** change what the driver publishes next: :meth:`Faults.gap`,
+  :meth:`Faults.duplicate` (servers that implement it: Binance).
 * **Standing knobs** stay until cleared (:meth:`Faults.reset` clears everything):
   :meth:`Faults.refuse` (subscriptions), :meth:`Faults.drop_after` (connections, including
   future ones), and the REST knobs, each of which applies to the next ``times`` REST responses
@@ -55,6 +56,7 @@ class Faults:
         self._listeners: list[Callable[[Action], None]] = []
         self._refused: dict[str, tuple[int, str]] = {}
         self._gap_ids = 0
+        self._duplicates = 0
         self._drop_after: int | None = None
         self._drop_random = False
         self._drop_code = 1006
@@ -95,6 +97,18 @@ class Faults:
         ids, self._gap_ids = self._gap_ids, 0
         return ids
 
+    def duplicate(self, steps: int = 1) -> None:
+        """The depth pushes of the next ``steps`` published steps are sent twice, then the
+        push before them once more (a duplicate and an out-of-order stale push)."""
+        self._duplicates += steps
+
+    def take_duplicate(self) -> int:
+        """Server side: 1 if the step being published is duplicated (consumes it), else 0."""
+        if self._duplicates <= 0:
+            return 0
+        self._duplicates -= 1
+        return 1
+
     # ------------------------------------------------------------------ standing knobs
 
     def refuse(self, pattern: str, *, code: int = 2, message: str | None = None) -> None:
@@ -102,8 +116,9 @@ class Faults:
 
         Keys: MEXC the channel string (``spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT``);
         Gate ``<channel>:<payload items joined by ",">`` (``spot.order_book_update:BTC_USDT,100ms``,
-        ``spot.obu:ob.BTC_USDT.50``). MEXC answers with its "Blocked!" refusal; Gate with
-        ``error: {code, message}`` (default message ``refused <key>``).
+        ``spot.obu:ob.BTC_USDT.50``); Binance the stream name (``btcusdt@depth@100ms``). MEXC
+        answers with its "Blocked!" refusal; Gate with ``error: {code, message}``; Binance with
+        ``{"code", "msg", "id"}`` (default message ``refused <key>``).
         """
         self._refused[pattern] = (code, message or "")
 
@@ -183,6 +198,7 @@ class Faults:
         self._upgrades_refused = 0
         self._refused.clear()
         self._gap_ids = 0
+        self._duplicates = 0
         self._rest.clear()
         self.drop_after(None)
         self.unstall()

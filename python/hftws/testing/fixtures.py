@@ -17,11 +17,14 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
+from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
 from hftws.testing.mexc_server import MexcServer
 
 __all__ = [
+    "binance_futures_server",
+    "binance_spot_server",
     "gate_futures_server",
     "gate_spot_server",
     "kucoin_futures_server",
@@ -51,6 +54,20 @@ async def gate_spot_server() -> AsyncIterator[GateSpotServer]:
 async def gate_futures_server() -> AsyncIterator[GateFuturesServer]:
     """A started :class:`GateFuturesServer`."""
     async with GateFuturesServer(rate=FIXTURE_RATE) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def binance_spot_server() -> AsyncIterator[BinanceSpotServer]:
+    """A started :class:`BinanceSpotServer`."""
+    async with BinanceSpotServer(rate=FIXTURE_RATE) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def binance_futures_server() -> AsyncIterator[BinanceFuturesServer]:
+    """A started :class:`BinanceFuturesServer`."""
+    async with BinanceFuturesServer(rate=FIXTURE_RATE) as server:
         yield server
 
 

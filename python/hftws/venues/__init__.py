@@ -7,12 +7,16 @@ ping. It does no I/O. Adding an exchange = an exchange protocol here + an authen
 """
 
 from hftws.venues.base import USER_AGENT, Endpoint, ExchangeProtocol, SubscriptionRequest
+from hftws.venues.binance import BinanceFuturesProtocol, BinanceProtocol, BinanceSbeProtocol
 from hftws.venues.gateio import GateioFuturesProtocol, GateioProtocol
 from hftws.venues.kucoin import KucoinFuturesProtocol, KucoinProtocol, KucoinTokenSource
 from hftws.venues.mexc import MexcProtocol
 
 __all__ = [
     "USER_AGENT",
+    "BinanceFuturesProtocol",
+    "BinanceProtocol",
+    "BinanceSbeProtocol",
     "Endpoint",
     "ExchangeProtocol",
     "GateioFuturesProtocol",

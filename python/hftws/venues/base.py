@@ -102,6 +102,21 @@ class ExchangeProtocol:
         """What ``event`` (an ack or error) confirms or refuses among ``pending`` requests."""
         return []
 
+    def route_of(self, sub: Subscription) -> str:
+        """The endpoint path ``sub`` must be sent to; ``""``: any connection of the exchange
+        (exchanges that split streams over paths override the three route methods)."""
+        return ""
+
+    def route_of_url(self, url: str) -> str:
+        """The route a connection to ``url`` serves."""
+        return ""
+
+    def url_for_route(self, url: str, route: str) -> str:
+        """``url`` moved to ``route``."""
+        if route:
+            raise ValueError(f"{self.name or type(self).__name__} has no route {route!r}")
+        return url
+
     @classmethod
     def depth_subscription(cls, symbol: str, **options: str) -> Subscription:
         """The incremental depth stream of ``symbol``."""
