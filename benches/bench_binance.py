@@ -322,7 +322,7 @@ def main() -> None:
     parts = args.only or ["depth", "e2e"]
     payload: dict[str, Any] = {"messages": n}
     if "e2e" in parts:
-        n_e2e, rep_e2e = (10_000, 2) if args.quick else (40_000, 3)
+        n_e2e, rep_e2e = (10_000, 2) if args.quick else (40_000, 5)
         summary, e2e_text = e2e(n_e2e, rep_e2e)
         payload |= {"e2e": summary, "e2e_messages": n_e2e, "e2e_markdown": e2e_text}
         print(e2e_text)
