@@ -50,7 +50,14 @@ import corpus as C
 import hftws
 from _harness import Callbacks, apply_float, e2e_table, float_book, measure, save, summarize, table
 from bench_e2e import Run, run_clients
-from bench_mixed import hftws_client, hftws_raw, hftws_transport_client, picows_client, sorted_top
+from bench_mixed import (
+    handler_layers,
+    hftws_client,
+    hftws_raw,
+    hftws_transport_client,
+    picows_client,
+    sorted_top,
+)
 from hftws import binance
 from hftws.protocol import STREAM_EXCHANGES
 
@@ -311,7 +318,31 @@ def e2e(n: int, repeat: int) -> tuple[dict[str, Any], str]:
     if BinanceSpotPublicHandler is None:
         notes.append("no full-stack row: `hftws.exchanges.binance` is not in this build")
     text += "".join(f"\n({note})\n" for note in notes)
-    return summary, text
+    layers: dict[str, Any] = {}
+    if BinanceSpotPublicHandler is not None:
+        # The same events through Binance's and Gate.io's handler layers, in-process.
+        from hftws.exchanges import GateioSpotPublicHandler
+
+        frames = C.binance_frames(c)
+        layers = measure(
+            {
+                "BinanceSpotPublicHandler": handler_layers(
+                    BinanceSpotPublicHandler, "binance", "binance", C.BINANCE_SYMBOL, c, frames, 1
+                ),
+                "GateioSpotPublicHandler": handler_layers(
+                    GateioSpotPublicHandler, "gateio", "gate", C.GATE_PAIR, c, c.gate, 1
+                ),
+            },
+            repeat=repeat,
+            clock=time.thread_time_ns,
+        )
+        text += "\n" + table(
+            "Profile: handler layers per message, pre-decoded events through `_on_events` with "
+            "the strategy callbacks, one read per message (CPU ns)",
+            layers,
+            "BinanceSpotPublicHandler",
+        )
+    return {"rate": summary, "handler_layers": layers}, text
 
 
 def main() -> None:
@@ -324,8 +355,13 @@ def main() -> None:
     payload: dict[str, Any] = {"messages": n}
     if "e2e" in parts:
         n_e2e, rep_e2e = (10_000, 2) if args.quick else (40_000, 5)
-        summary, e2e_text = e2e(n_e2e, rep_e2e)
-        payload |= {"e2e": summary, "e2e_messages": n_e2e, "e2e_markdown": e2e_text}
+        data, e2e_text = e2e(n_e2e, rep_e2e)
+        payload |= {
+            "e2e": data["rate"],
+            "handler_layers": data["handler_layers"],
+            "e2e_messages": n_e2e,
+            "e2e_markdown": e2e_text,
+        }
         print(e2e_text)
     if "depth" not in parts:
         save("bench_binance_quick" if args.quick else "bench_binance", payload)

@@ -301,6 +301,40 @@ def stale_depth(book: Any, frames: list[bytes], apply: Callable[..., Any]) -> in
     return len(frames)
 
 
+def handler_layers(
+    cls: type, exchange: str, fmt: str, symbol: str, c: C.Corpus, frames: list[bytes], opcode: int
+) -> Callable[[], int]:
+    """Profile: the handler layers alone. Each message is decoded beforehand by the connection's
+    fused decoder (book registered, one message per read); the timed pass hands each read's
+    items to the handler's ``_on_events``, as the transport does, with the strategy callbacks
+    registered. No socket, no loop, no decoding inside the clock."""
+    book = C.hftws_book(c, fmt)
+    dec = StreamDecoder(exchange)
+    dec.register_book(symbol, book)
+    reads = [dec.feed(C.server_frame(f, opcode)) for f in frames]
+    iface = cls(url="ws://127.0.0.1:9/", ping_interval=3600, idle_timeout=3600)
+    bbo = book.bbo
+
+    def top() -> tuple[float, float]:
+        t = bbo()
+        return t[0], t[2]
+
+    cb = Callbacks(lambda: None, top)
+    on_trade, on_ticker = cb.on_trade, cb.on_ticker
+    iface.handler.on_orderbook(cb.on_book)
+    iface.handler.on_trade(lambda ev: on_trade(ev.price, ev.amount, ev.side))
+    iface.handler.on_ticker(lambda ev: on_ticker(ev.bid_price, ev.ask_price))
+    deliver = iface._on_events
+
+    def run() -> int:
+        recv_ns = time.monotonic_ns()
+        for items in reads:
+            deliver(items, recv_ns)
+        return len(reads)
+
+    return run
+
+
 def bare_call(n: int) -> int:
     feed_count, empty = WebSocketDecoder().feed_count, b""
     for _ in range(n):
@@ -398,6 +432,12 @@ def in_process(c: C.Corpus, repeat: int) -> tuple[dict[str, Any], str]:
         cases[f"{fmt}: profile: depth pushes alone, fresh book (call + scan + book)"] = (
             lambda pool=pool, depth=depth, apply=apply: stale_depth(pool.pop(), depth, apply)
         )
+    for fmt, cls in (("gate", GateioSpotPublicHandler), ("mexc", MexcPublicHandler)):
+        exchange, symbol, opcode = VENUE[fmt]
+        frames = c.gate if fmt == "gate" else c.mexc
+        cases[f"{fmt}: profile: handler layers per message (pre-decoded, 1 read/msg)"] = (
+            handler_layers(cls, exchange, fmt, symbol, c, frames, opcode)
+        )
     cases["profile: bare Python→Rust call (feed_count of b'')"] = lambda: bare_call(n)
     timings = measure(cases, repeat=repeat, clock=time.thread_time_ns)
     lines = []
@@ -411,7 +451,7 @@ def in_process(c: C.Corpus, repeat: int) -> tuple[dict[str, Any], str]:
             table(
                 f"{fmt}: mixed stream, CPU ns per message ({n:,} messages: {counts['depth']:,} "
                 f"depth, {counts['trade']:,} trades, {counts['ticker']:,} book tickers; "
-                "fields read; profile rows are per depth push)",
+                "fields read; the depth-push profile rows are per depth push)",
                 sub,
                 baseline=base,
             )

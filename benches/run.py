@@ -265,6 +265,8 @@ def mixed_targets(quick: bool) -> list[tuple[str, float, float, str]]:
         )
         fresh = med(t, f"{fmt}: profile: depth pushes alone, fresh book (call + scan + book)")
         feed1 = med(t, f"{fmt}: hftws StreamDecoder.feed (1 frame/call)")
+        layers_key = f"{fmt}: profile: handler layers per message (pre-decoded, 1 read/msg)"
+        layers = med(t, layers_key) if layers_key in t else float("nan")
         profile = (
             f"profile per depth push (same run): {call:.0f} ns bare call + {stale - call:,.0f} ns "
             f"envelope scan, id check and best read (pushes replayed stale) + {fresh - stale:,.0f}"
@@ -297,7 +299,8 @@ def mixed_targets(quick: bool) -> list[tuple[str, float, float, str]]:
                     f"and loop {cpu(raw):,.0f} ns (hftws raw frames row) + fused decode, book and "
                     f"dispatch to callbacks {cpu(thin) - cpu(raw):,.0f} ns (transport row minus "
                     f"raw; in-process the decode + book is {feed1:,.0f} ns/msg) + handler layers "
-                    f"{cpu(full) - cpu(thin):,.0f} ns; fused transport alone "
+                    f"{cpu(full) - cpu(thin):,.0f} ns (in-process with the callbacks, 1 read/msg: "
+                    f"{layers:,.0f} ns); fused transport alone "
                     f"{rate(thin) / rate(ref):.1f}x",
                 )
             )
