@@ -295,6 +295,7 @@ def mixed_targets(quick: bool) -> list[tuple[str, float, float, str]]:
                     f"{fmt} mixed E2E full stack vs {ref}",
                     rate(full) / rate(ref),
                     5 if fmt == "gate" else 1,
+                    f"CPU per message ratio {cpu(ref) / cpu(full):.2f}x; "
                     f"CPU/msg in this e2e run: full stack {cpu(full):,.0f} ns = socket, frames "
                     f"and loop {cpu(raw):,.0f} ns (hftws raw frames row) + fused decode, book and "
                     f"dispatch to callbacks {cpu(thin) - cpu(raw):,.0f} ns (transport row minus "
@@ -344,6 +345,7 @@ def binance_targets(quick: bool) -> list[tuple[str, float, float, str]]:
     for lp in ("asyncio", "uvloop"):
         ref = f"picows + orjson + SortedDict [{lp}]"
         rate = lambda k: e[k]["msgs_per_s"]["median"]  # noqa: E731
+        cpu = lambda k: e[k]["cpu_us_per_msg"]["median"]  # noqa: E731
         ms = f"picows + msgspec typed union + SortedDict [{lp}]"
         for label, key, need in (
             (
@@ -360,7 +362,9 @@ def binance_targets(quick: bool) -> list[tuple[str, float, float, str]]:
                         + ("" if need > 1 else " (info)"),
                         rate(key) / rate(ref),
                         need,
-                        f"vs picows + msgspec typed + book: {rate(key) / rate(ms):.2f}x",
+                        f"CPU per message ratio {cpu(ref) / cpu(key):.2f}x ({cpu(key):.2f} vs "
+                        f"{cpu(ref):.2f} µs); vs picows + msgspec typed + book: "
+                        f"{rate(key) / rate(ms):.2f}x msgs/s, {cpu(ms) / cpu(key):.2f}x CPU",
                     )
                 )
     return rows
