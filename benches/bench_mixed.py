@@ -483,6 +483,15 @@ def typed_only(c: C.Corpus, repeat: int) -> tuple[dict[str, Any], str]:
             st.bid, st.ask = ev.bid_price, ev.ask_price
         return len(g_tickers)
 
+    def parse_only(frames: list[bytes]) -> Callable[[], int]:
+        def run() -> int:
+            parse = gateio.parse
+            for f in frames:
+                parse(f)
+            return len(frames)
+
+        return run
+
     def msgspec_gate_trades() -> int:
         decode, st = msgspec.json.Decoder(GTrade, strict=False).decode, Strategy()
         for f in g_trades:
@@ -532,10 +541,12 @@ def typed_only(c: C.Corpus, repeat: int) -> tuple[dict[str, Any], str]:
         "gate trades": {
             "hftws gateio.parse + price/amount/side": hftws_gate_trades,
             "msgspec typed struct + price/amount/side": msgspec_gate_trades,
+            "hftws profile: gateio.parse only (no field read)": parse_only(g_trades),
         },
         "gate book tickers": {
             "hftws gateio.parse + bid/ask": hftws_gate_tickers,
             "msgspec typed struct + bid/ask": msgspec_gate_tickers,
+            "hftws profile: gateio.parse only (no field read)": parse_only(g_tickers),
         },
         "mexc trades": {
             "hftws mexc.decode + price/amount/side": hftws_mexc_trades,
