@@ -14,7 +14,19 @@ Pipelines:
 - ``msgspec`` typed structs + ``SortedDict`` (float keys);
 - ``orjson.loads`` alone (parse only, for reference).
 
-Run: ``.venv/bin/python benches/bench_binance.py [--quick]`` (not part of ``make bench``).
+End to end over loopback (issue 16's target: at least 4x ``picows`` + ``orjson`` + book): the
+same corpus as ``bench_mixed`` restricted to diff depth and trades (7 and 3 per 10 messages), as
+combined-stream JSON (``corpus.binance_frames``) from ``bench_e2e``'s server process, a book kept
+and a strategy callback per message (best bid/ask after depth; price, amount, side of trades):
+
+- hftws transport: ``transport.connect(exchange="binance")`` + registered book + callbacks;
+- hftws full stack: ``BinanceSpotPublicHandler`` + ``register_book`` + ``on_orderbook`` /
+  ``on_trade`` (when the package has it);
+- ``picows`` + ``orjson`` + ``SortedDict``; ``picows`` + msgspec typed (one pass, a tagged union
+  on ``e``, prices decoded to floats) + ``SortedDict``; raw-frame floors of hftws and picows.
+
+Run: ``.venv/bin/python benches/bench_binance.py [--quick] [--only depth e2e]`` (``run.py``
+runs it).
 """
 
 from __future__ import annotations
@@ -23,8 +35,10 @@ import argparse
 import json
 import struct
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -34,8 +48,23 @@ from sortedcontainers import SortedDict
 
 import corpus as C
 import hftws
-from _harness import measure, save, table
+from _harness import Callbacks, apply_float, e2e_table, float_book, measure, save, summarize, table
+from bench_e2e import Run, run_clients
+from bench_mixed import (
+    handler_layers,
+    hftws_client,
+    hftws_raw,
+    hftws_transport_client,
+    picows_client,
+    sorted_top,
+)
 from hftws import binance
+from hftws.protocol import STREAM_EXCHANGES
+
+try:
+    from hftws.exchanges.binance import BinanceSpotPublicHandler
+except ImportError:  # the public handler is merged separately: transport rows only until then
+    BinanceSpotPublicHandler = None
 
 SYMBOL = "BTCUSDT"
 STREAM = "btcusdt@depth@100ms"
@@ -172,11 +201,171 @@ def run_orjson_only(frames) -> int:
     return len(frames)
 
 
+# --- end to end -------------------------------------------------------------------------------
+
+
+class BDepth(msgspec.Struct, tag_field="e", tag="depthUpdate"):
+    U: int
+    u: int
+    b: list[tuple[float, float]]
+    a: list[tuple[float, float]]
+
+
+class BTrade(msgspec.Struct, tag_field="e", tag="trade"):
+    p: float
+    q: float
+    m: bool
+
+
+class BFrame(msgspec.Struct):
+    data: BDepth | BTrade
+
+
+def picows_orjson(c: C.Corpus):
+    async def client(url: str, run: Run) -> Any:
+        books = float_book(c.snapshot_bids, c.snapshot_asks)
+        bids, asks = books
+        cb = Callbacks(run.tick, sorted_top(books))
+        loads = orjson.loads
+        last = [C.SNAPSHOT_ID]
+
+        def on_payload(payload: bytes) -> None:
+            d = loads(payload)["data"]
+            if d["e"] == "depthUpdate":
+                if d["u"] <= last[0]:
+                    return
+                if d["U"] > last[0] + 1:
+                    raise RuntimeError("gap")
+                apply_float(bids, d["b"])
+                apply_float(asks, d["a"])
+                last[0] = d["u"]
+                cb.on_book()
+            else:
+                cb.on_trade(float(d["p"]), float(d["q"]), "sell" if d["m"] else "buy")
+
+        await picows_client(url, run, on_payload, False)
+        return books
+
+    return client
+
+
+def picows_msgspec(c: C.Corpus):
+    async def client(url: str, run: Run) -> Any:
+        books = float_book(c.snapshot_bids, c.snapshot_asks)
+        bids, asks = books
+        cb = Callbacks(run.tick, sorted_top(books))
+        decode = msgspec.json.Decoder(BFrame, strict=False).decode
+        last = [C.SNAPSHOT_ID]
+
+        def on_payload(payload: bytes) -> None:
+            d = decode(payload).data
+            if type(d) is BDepth:
+                if d.u <= last[0]:
+                    return
+                if d.U > last[0] + 1:
+                    raise RuntimeError("gap")
+                for p, q in d.b:
+                    if q == 0.0:
+                        bids.pop(p, None)
+                    else:
+                        bids[p] = q
+                for p, q in d.a:
+                    if q == 0.0:
+                        asks.pop(p, None)
+                    else:
+                        asks[p] = q
+                last[0] = d.u
+                cb.on_book()
+            else:
+                cb.on_trade(d.p, d.q, "sell" if d.m else "buy")
+
+        await picows_client(url, run, on_payload, False)
+        return books
+
+    return client
+
+
+E2E_BASE = "picows + orjson + SortedDict"
+
+
+def e2e(n: int, repeat: int) -> tuple[dict[str, Any], str]:
+    c = C.corpus(n, depth_share=0.7, trade_share=0.3, seed=16)
+    wire = [C.server_frame(f) for f in C.binance_frames(c)]
+    clients = {
+        "hftws raw frames (no decoding)": hftws_raw(c),
+        E2E_BASE: picows_orjson(c),
+        "picows + msgspec typed union + SortedDict": picows_msgspec(c),
+    }
+    notes = []
+    if "binance" in STREAM_EXCHANGES:
+        clients["hftws transport + StreamDecoder + book + callbacks"] = hftws_transport_client(
+            "binance", "binance", C.BINANCE_SYMBOL, c
+        )
+    else:
+        notes.append("no transport row: this build's transport has no fused Binance decoder")
+    if BinanceSpotPublicHandler is not None:
+        clients["hftws full stack (BinanceSpotPublicHandler + book + callbacks)"] = hftws_client(
+            BinanceSpotPublicHandler, "binance", C.BINANCE_SYMBOL, c
+        )
+    summary = summarize(run_clients(clients, wire, c, repeat))
+    counts = {k: len(v) for k, v in c.by_kind.items()}
+    text = e2e_table(
+        f"Binance spot end to end over loopback ({n:,} messages: {counts['depth']:,} diff depth, "
+        f"{counts['trade']:,} trades), book + strategy callbacks",
+        summary,
+        E2E_BASE,
+    )
+    if BinanceSpotPublicHandler is None:
+        notes.append("no full-stack row: `hftws.exchanges.binance` is not in this build")
+    text += "".join(f"\n({note})\n" for note in notes)
+    layers: dict[str, Any] = {}
+    if BinanceSpotPublicHandler is not None:
+        # The same events through Binance's and Gate.io's handler layers, in-process.
+        from hftws.exchanges import GateioSpotPublicHandler
+
+        frames = C.binance_frames(c)
+        layers = measure(
+            {
+                "BinanceSpotPublicHandler": handler_layers(
+                    BinanceSpotPublicHandler, "binance", "binance", C.BINANCE_SYMBOL, c, frames, 1
+                ),
+                "GateioSpotPublicHandler": handler_layers(
+                    GateioSpotPublicHandler, "gateio", "gate", C.GATE_PAIR, c, c.gate, 1
+                ),
+            },
+            repeat=repeat,
+            clock=time.thread_time_ns,
+        )
+        text += "\n" + table(
+            "Profile: handler layers per message, pre-decoded events through `_on_events` with "
+            "the strategy callbacks, one read per message (CPU ns)",
+            layers,
+            "BinanceSpotPublicHandler",
+        )
+    return {"rate": summary, "handler_layers": layers}, text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer messages and repetitions")
+    ap.add_argument("--only", choices=("depth", "e2e"), nargs="*")
     args = ap.parse_args()
     n, repeat = (4_000, 3) if args.quick else (20_000, 7)
+    parts = args.only or ["depth", "e2e"]
+    payload: dict[str, Any] = {"messages": n}
+    if "e2e" in parts:
+        n_e2e, rep_e2e = (10_000, 2) if args.quick else (40_000, 5)
+        data, e2e_text = e2e(n_e2e, rep_e2e)
+        payload |= {
+            "e2e": data["rate"],
+            "handler_layers": data["handler_layers"],
+            "e2e_messages": n_e2e,
+            "e2e_markdown": e2e_text,
+        }
+        print(e2e_text)
+    if "depth" not in parts:
+        save("bench_binance_quick" if args.quick else "bench_binance", payload)
+        return
     dc = C.depth_corpus(n)
     frames, sbe = json_frames(dc), sbe_frames(dc)
     first = dc.snapshot_id
@@ -209,15 +398,19 @@ def main() -> None:
         ),
     }
     timed["orjson.loads only (parse, no book)"] = lambda: run_orjson_only(frames)
-    timings = measure(timed, repeat=repeat)
-    print(table(f"Binance depth: parse + apply + best level ({n:,} messages)", timings))
+    # CPU time of this thread: other processes on a shared machine do not inflate it.
+    timings = measure(timed, repeat=repeat, clock=time.thread_time_ns)
+    print(table(f"Binance depth: parse + apply + best level, CPU ns ({n:,} messages)", timings))
     base = timings["hftws binance.apply_depth + bbo()"].median
     for other in ("orjson.loads + SortedDict", "msgspec typed + SortedDict"):
         print(f"hftws JSON vs {other}: {timings[other].median / base:.1f}x")
     sbe_t = timings["hftws binance.apply_sbe_depth + bbo() (SBE)"].median
     msgspec_t = timings["msgspec typed + SortedDict"].median
     print(f"hftws SBE vs msgspec typed + SortedDict: {msgspec_t / sbe_t:.1f}x")
-    save("bench_binance", {"depth": timings, "messages": n})
+    path = save(
+        "bench_binance_quick" if args.quick else "bench_binance", payload | {"depth": timings}
+    )
+    print(f"saved {path}")
 
 
 if __name__ == "__main__":

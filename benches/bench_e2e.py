@@ -493,3 +493,61 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- shared with bench_mixed and bench_binance -------------------------------------------------
+
+
+def loops_available() -> list[str]:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return ["asyncio"]
+    return ["asyncio", "uvloop"]
+
+
+async def one_client(client, url: str, c: C.Corpus, n: int, name: str) -> dict[str, float]:
+    """``client(url, run)`` until ``n`` callbacks; its book (or ``(bids, asks)`` float sides, or
+    None) is checked against the corpus. Client CPU (``time.process_time``) per message."""
+    run = Run(n, False)
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    task = asyncio.ensure_future(client(url, run))
+    await asyncio.wait({task, run.done}, timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    if not run.done.done():
+        task.cancel()
+        raise RuntimeError(f"{name}: {run.count}/{n} messages; client ended: {task}")
+    t1, cpu1 = time.perf_counter(), time.process_time()
+    book = await asyncio.wait_for(task, 30)
+    if isinstance(book, tuple):
+        C.check_book(name, dict(book[0]), dict(book[1]), c)
+    elif book is not None:
+        C.check_hftws(name, book, c)
+    return {"msgs_per_s": n / (t1 - t0), "cpu_us_per_msg": (cpu1 - cpu0) / n * 1e6}
+
+
+def run_clients(
+    clients: dict[str, Callable], wire: list[bytes], c: C.Corpus, repeat: int, seed: int = 1
+) -> dict[str, dict[str, list[float]]]:
+    """Every client on every loop, ``repeat`` times in shuffled order, against one server
+    process that sends ``wire`` (pre-framed) to each connection as fast as it takes it."""
+    import random
+
+    loops = loops_available()
+    rng = random.Random(seed)
+    proc, url = server(b"".join(wire), None)
+    tasks = [(cl, lp) for cl in clients for lp in loops]
+    results: dict[str, dict[str, list[float]]] = {}
+    try:
+        for _ in range(repeat):
+            rng.shuffle(tasks)
+            for cl, lp in tasks:
+                key = f"{cl} [{lp}]"
+                r = run_loop(
+                    lp,
+                    lambda cl=cl, key=key: one_client(clients[cl], url, c, len(wire), key),
+                )
+                for k, v in r.items():
+                    results.setdefault(key, {}).setdefault(k, []).append(v)
+    finally:
+        proc.kill()
+    return results

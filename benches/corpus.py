@@ -211,10 +211,13 @@ def corpus(
     seed: int = 7,
     mid_ticks: int = 3_000_000,
     deep: float = 0.1,
+    trade_share: float | None = None,
 ) -> Corpus:
     """``n`` events, a ``depth_share`` of them depth deltas and the rest split between trades
-    and book tickers, in both wire formats. ``deep`` is the share of levels anywhere in the
-    book rather than near the top."""
+    and book tickers (``trade_share`` of all events are trades; default: half the rest), in
+    both wire formats. ``deep`` is the share of levels anywhere in the book rather than near
+    the top."""
+    trades_to = depth_share + ((1 - depth_share) / 2 if trade_share is None else trade_share)
     rng = random.Random(seed)
     model = _Model(rng, depth, mid_ticks, deep)
     snap_bids, snap_asks = model.snapshot()
@@ -248,7 +251,7 @@ def corpus(
             }
             gate.append(_gate("spot.order_book_update", t_ms, result))
             mexc.append(mx.depth(b, a, first, seq, t_ms))
-        elif roll < depth_share + (1 - depth_share) / 2:
+        elif roll < trades_to:
             kind = "trade"
             bid_key, ask_key = model.bids.keys()[0], model.asks.keys()[0]
             buy = rng.random() < 0.5
@@ -290,6 +293,37 @@ def corpus(
     )
 
 
+BINANCE_SYMBOL = "BTCUSDT"
+BINANCE_STREAMS = {
+    "depth": "btcusdt@depth@100ms",
+    "trade": "btcusdt@trade",
+    "ticker": "btcusdt@bookTicker",
+}
+
+
+def binance_frames(c: Corpus) -> list[bytes]:
+    """The corpus as Binance spot combined-stream JSON (binance.md §2.1, §3): the same events
+    as ``c.gate``, message for message (``depthUpdate``, ``trade``, ``bookTicker``)."""
+    out = []
+    for kind, frame in zip(c.kinds, c.gate, strict=True):
+        msg = json.loads(frame)
+        r, t_ms = msg["result"], msg["time_ms"]
+        data: dict[str, object]
+        if kind == "depth":
+            data = {"e": "depthUpdate", "E": t_ms, "s": BINANCE_SYMBOL, "U": r["U"], "u": r["u"]}
+            data |= {"b": r["b"], "a": r["a"]}
+        elif kind == "trade":
+            data = {"e": "trade", "E": t_ms, "s": BINANCE_SYMBOL, "t": r["id"], "p": r["price"]}
+            # `m`: the buyer is the maker, i.e. the taker sold.
+            data |= {"q": r["amount"], "T": t_ms - 2, "m": r["side"] == "sell", "M": True}
+        else:
+            data = {"u": r["u"], "s": BINANCE_SYMBOL, "b": r["b"], "B": r["B"], "a": r["a"]}
+            data["A"] = r["A"]
+        wrapped = {"stream": BINANCE_STREAMS[kind], "data": data}
+        out.append(json.dumps(wrapped, separators=(",", ":")).encode())
+    return out
+
+
 # --- helpers shared by the pipelines ----------------------------------------------------------
 
 
@@ -315,6 +349,8 @@ def hftws_book(c: Corpus, exchange: str):
 
     if exchange == "gate":
         book = hftws.OrderBook("gate", symbol=GATE_PAIR)
+    elif exchange == "binance":
+        book = hftws.OrderBook("binance", symbol=BINANCE_SYMBOL)
     else:
         book = hftws.OrderBook("mexc")
     book.load_snapshot(c.snapshot_bids, c.snapshot_asks, c.snapshot_id)

@@ -1,15 +1,13 @@
 """Run every benchmark and write ``benches/RESULTS.md`` (and ``results/*.json``).
 
-``python benches/run.py [--quick]``: runs ``bench_gate``, ``bench_mexc``, ``bench_e2e``,
-``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``, ``bench_user_path``,
-``bench_binance`` and ``bench_kucoin`` (each in its own
-process, tasks shuffled between repetitions inside each),
-then checks the project's targets against the ratios measured in the same run. RESULTS.md is
-generated here, never written by hand.
-
-``python benches/run.py --only bench_kucoin --update`` reruns some benchmarks and replaces only
-their sections and their own target rows in the existing RESULTS.md (the header says which
-sections were rerun and when); the other rows and sections stay as their last run left them.
+``python benches/run.py [--quick] [--only NAME ...]``: runs ``bench_gate``, ``bench_mexc``,
+``bench_e2e``, ``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``,
+``bench_user_path``, ``bench_binance``, ``bench_kucoin``, ``bench_mixed`` and ``bench_memory``
+(each in its own process, tasks shuffled between repetitions inside each), then checks the
+project's targets against the ratios measured in the same run. RESULTS.md is generated here, never written by
+hand; with ``--only``, the named sections are regenerated and the others kept as they were, and
+each target row reads the newest results of its own benchmark (every ratio in a row still comes
+from one run of one benchmark).
 """
 
 from __future__ import annotations
@@ -40,6 +38,8 @@ BENCHES = (
     "bench_user_path",
     "bench_binance",
     "bench_kucoin",
+    "bench_mixed",
+    "bench_memory",
 )
 PACKAGES = (
     "hftws",
@@ -80,8 +80,18 @@ def versions() -> dict[str, str]:
 
 
 def load(name: str, quick: bool) -> dict:
+    """A benchmark's results: the quick run's when ``quick`` and it exists, else the full run's."""
     path = RESULTS_DIR / f"{name}{'_quick' if quick else ''}.json"
+    if not path.exists():
+        path = RESULTS_DIR / f"{name}.json"
     return json.loads(path.read_text())
+
+
+def load_opt(name: str, quick: bool) -> dict | None:
+    try:
+        return load(name, quick)
+    except FileNotFoundError:
+        return None
 
 
 def med(d: dict, key: str) -> float:
@@ -229,12 +239,19 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
                     f"{loop_us * 5:.0f}% busy: the tail is messages queued behind a read",
                 )
             )
+    rows += kucoin_targets(quick)
+    rows += mixed_targets(quick)
+    rows += binance_targets(quick)
+    rows += memory_targets(quick)
     return rows
 
 
 def kucoin_targets(quick: bool) -> list[tuple[str, float, float, str]]:
     """KuCoin level2 rows, from ``bench_kucoin`` alone (its ratios are measured in one run)."""
-    k = load("bench_kucoin", quick)["depth"]
+    kb = load_opt("bench_kucoin", quick)
+    if kb is None:
+        return []
+    k = kb["depth"]
     ours = med(k, "hftws kucoin.apply_depth + bbo()")
     py_fast = min(med(k, "orjson.loads + SortedDict"), med(k, "msgspec typed + SortedDict"))
     call = med(k, "profile: hftws apply_depth of a pong frame (call floor)")
@@ -262,64 +279,187 @@ def kucoin_targets(quick: bool) -> list[tuple[str, float, float, str]]:
     return rows
 
 
-# Benchmarks whose target rows come from their own results alone (so they can be rerun alone).
-OWN_TARGETS = {"bench_kucoin": kucoin_targets}
-
-
-def target_row(name: str, got: float, need: float, note: str) -> str:
-    return f"| {name} | {got:.2f}x | {need:g}x | {'yes' if got >= need else '**no**'} | {note} |"
-
-
-def update(names: list[str], quick: bool, outputs: dict[str, str]) -> None:
-    """Replaces the sections and own target rows of ``names`` in the existing RESULTS.md."""
-    rows = [r for n in names for r in OWN_TARGETS[n](quick)]
-    path = HERE / "RESULTS.md"
-    lines = path.read_text().rstrip("\n").split("\n")
-    stamp = (
-        f"Rerun alone on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python "
-        f"benches/run.py{' --quick' if quick else ''} --only {' '.join(names)} --update`: the "
-        f"sections {', '.join(names)} and their target rows; ratios are still medians of one run."
-    )
-    t = lines.index("## Targets")
-    if lines[t - 2].startswith("Rerun alone on "):
-        lines[t - 2] = stamp
-    else:
-        lines[t:t] = [stamp, ""]
-    names_of = {r[0] for r in rows}
-    lines = [ln for ln in lines if not any(ln.startswith(f"| {n} |") for n in names_of)]
-    at = lines.index("## Targets") + 4
-    while at < len(lines) and lines[at].startswith("| "):
-        at += 1
-    lines[at:at] = [target_row(*r) for r in rows]
-    for name in names:
-        section = ["## " + name, "", outputs[name]]
-        if f"## {name}" in lines:
-            start = lines.index(f"## {name}")
-            end = next(
-                (i for i in range(start + 1, len(lines)) if lines[i].startswith("## bench_")),
-                len(lines),
+def mixed_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """Issue 19's targets on the mixed stream (bench_mixed), with the per-message floor."""
+    mx = load_opt("bench_mixed", quick)
+    if mx is None:
+        return []
+    rows = []
+    t = mx.get("inproc", {})
+    call = med(t, "profile: bare Python→Rust call (feed_count of b'')") if t else 0.0
+    e2e = mx.get("e2e", {})
+    for fmt, base, lead in (
+        ("gate", "gate: msgspec typed union (1 pass) + SortedDict", "GateioSpotPublicHandler"),
+        ("mexc", "mexc: upb ParseFromString + SortedDict", "MexcPublicHandler"),
+    ):
+        one = f"{fmt}: hftws apply_depth / {'parse' if fmt == 'gate' else 'decode'} (1 call/msg)"
+        if base not in t:
+            continue
+        stale = med(
+            t, f"{fmt}: profile: depth pushes replayed stale (call + scan + ids, no writes)"
+        )
+        fresh = med(t, f"{fmt}: profile: depth pushes alone, fresh book (call + scan + book)")
+        feed1 = med(t, f"{fmt}: hftws StreamDecoder.feed (1 frame/call)")
+        layers_key = f"{fmt}: profile: handler layers per message (pre-decoded, 1 read/msg)"
+        layers = med(t, layers_key) if layers_key in t else float("nan")
+        profile = (
+            f"profile per depth push (same run): {call:.0f} ns bare call + {stale - call:,.0f} ns "
+            f"envelope scan, id check and best read (pushes replayed stale) + {fresh - stale:,.0f}"
+            " ns decimal parsing and book writes"
+        )
+        rows.append(
+            (
+                f"{fmt} mixed stream, 1 call/msg, vs {base.split(': ', 1)[1]} (info)",
+                med(t, base) / med(t, one),
+                1,
+                profile,
             )
-            lines[start:end] = section + ([""] if end < len(lines) else [])
-        else:
-            lines += ["", *section]
-    path.write_text("\n".join(lines) + "\n")
-    print("\n".join(target_row(*r) for r in rows))
-    print(f"updated {path}")
+        )
+        summary = e2e.get(fmt, {})
+        for lp in ("asyncio", "uvloop"):
+            full = f"hftws full stack ({lead} + book + callbacks) [{lp}]"
+            ref = f"{GATE_E2E_BASE if fmt == 'gate' else MEXC_E2E_BASE} [{lp}]"
+            thin = f"hftws transport + StreamDecoder + book + callbacks [{lp}]"
+            if full not in summary:
+                continue
+            rate = lambda k, s=summary: s[k]["msgs_per_s"]["median"]  # noqa: E731
+            cpu = lambda k, s=summary: s[k]["cpu_us_per_msg"]["median"] * 1000  # noqa: E731
+            raw = f"hftws raw frames (no decoding) [{lp}]"
+            rows.append(
+                (
+                    f"{fmt} mixed E2E full stack vs {ref}",
+                    rate(full) / rate(ref),
+                    5 if fmt == "gate" else 1,
+                    f"CPU per message ratio {cpu(ref) / cpu(full):.2f}x; "
+                    f"CPU/msg in this e2e run: full stack {cpu(full):,.0f} ns = socket, frames "
+                    f"and loop {cpu(raw):,.0f} ns (hftws raw frames row) + fused decode, book and "
+                    f"dispatch to callbacks {cpu(thin) - cpu(raw):,.0f} ns (transport row minus "
+                    f"raw; in-process the decode + book is {feed1:,.0f} ns/msg) + handler layers "
+                    f"{cpu(full) - cpu(thin):,.0f} ns (in-process with the callbacks, 1 read/msg: "
+                    f"{layers:,.0f} ns); fused transport alone "
+                    f"{rate(thin) / rate(ref):.1f}x",
+                )
+            )
+    for title, needed in (
+        ("typed gate trades", 1),
+        ("typed gate book tickers", 1),
+        ("typed mexc trades", 1),
+        ("typed mexc book tickers", 1),
+    ):
+        d = mx.get(title)
+        if not d:
+            continue
+        ours = next(k for k in d if k.startswith("hftws") and "profile" not in k)
+        base = next(k for k in d if not k.startswith("hftws"))
+        bare = next((k for k in d if "profile" in k), None)
+        rows.append(
+            (
+                f"{title.removeprefix('typed ')} alone, fields read: hftws vs "
+                + base.split(" + ")[0],
+                med(d, base) / med(d, ours),
+                needed,
+                f"{med(d, ours):,.0f} vs {med(d, base):,.0f} ns/msg"
+                + (
+                    f"; of which parse alone (call, scan, event object) {med(d, bare):,.0f} ns, "
+                    f"field reads {med(d, ours) - med(d, bare):,.0f} ns"
+                    if bare
+                    else ""
+                ),
+            )
+        )
+    return rows
+
+
+GATE_E2E_BASE = "picows + msgspec typed union + SortedDict"
+MEXC_E2E_BASE = "picows + upb + SortedDict"
+
+
+BINANCE_FULL = "hftws full stack (BinanceSpotPublicHandler + book + callbacks)"
+
+
+def binance_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """Issue 16: Binance end to end through the user path >= 4x picows + orjson + book."""
+    b = load_opt("bench_binance", quick)
+    if b is None or "e2e" not in b:
+        return []
+    e = b["e2e"]
+    rows = []
+    for lp in ("asyncio", "uvloop"):
+        ref = f"picows + orjson + SortedDict [{lp}]"
+        rate = lambda k: e[k]["msgs_per_s"]["median"]  # noqa: E731
+        cpu = lambda k: e[k]["cpu_us_per_msg"]["median"]  # noqa: E731
+        ms = f"picows + msgspec typed union + SortedDict [{lp}]"
+        for label, key, need in (
+            (
+                "full stack",
+                f"hftws full stack (BinanceSpotPublicHandler + book + callbacks) [{lp}]",
+                4,
+            ),
+            ("transport", f"hftws transport + StreamDecoder + book + callbacks [{lp}]", 1),
+        ):
+            if key in e:
+                rows.append(
+                    (
+                        f"Binance E2E {label} vs picows+orjson+book [{lp}]"
+                        + ("" if need > 1 else " (info)"),
+                        rate(key) / rate(ref),
+                        need,
+                        f"CPU per message ratio {cpu(ref) / cpu(key):.2f}x ({cpu(key):.2f} vs "
+                        f"{cpu(ref):.2f} µs); vs picows + msgspec typed + book: "
+                        f"{rate(key) / rate(ms):.2f}x msgs/s, {cpu(ms) / cpu(key):.2f}x CPU",
+                    )
+                )
+    return rows
+
+
+def memory_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """Issue 19: at most 68 bytes per book level (100 books x 5,000 levels per side)."""
+    m = load_opt("bench_memory", quick)
+    if m is None:
+        return []
+    books = m["books"]
+    ours = books["hftws OrderBook"]["bytes_per_level"]
+    conn = m["connections"]
+    return [
+        (
+            "book memory <= 68 bytes/level (100 books x 5,000 levels per side)",
+            68 / ours,
+            1,
+            f"{ours:.0f} B/level; SortedDict floats "
+            f"{books['SortedDict (float)']['bytes_per_level']:.0f}, Decimals "
+            f"{books['SortedDict (Decimal)']['bytes_per_level']:.0f}; idle connection "
+            + ", ".join(
+                f"{ex} {r['rss_bytes_per_conn'] / 1024:.0f} KB RSS / "
+                f"{r['python_bytes_per_conn'] / 1024:.0f} KB Python heap"
+                for ex, r in conn.items()
+            ),
+        )
+    ]
+
+
+def previous_sections() -> dict[str, str]:
+    """``## bench_*`` sections of the current RESULTS.md (kept when only some benches run)."""
+    path = HERE / "RESULTS.md"
+    if not path.exists():
+        return {}
+    out: dict[str, str] = {}
+    name = None
+    for line in path.read_text().splitlines():
+        if line.startswith("## ") and line[3:].startswith("bench_"):
+            name = line[3:].strip()
+            out[name] = ""
+        elif line.startswith("## "):
+            name = None
+        elif name is not None:
+            out[name] += line + "\n"
+    return {k: v.strip() for k, v in out.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small runs (under a minute)")
     ap.add_argument("--only", nargs="*", default=list(BENCHES), help="subset of benchmarks")
-    ap.add_argument(
-        "--update",
-        action="store_true",
-        help="with --only: replace only those sections and target rows in RESULTS.md "
-        f"(for {', '.join(OWN_TARGETS)})",
-    )
     args = ap.parse_args()
-    if args.update and not set(args.only) <= set(OWN_TARGETS):
-        raise SystemExit(f"--update takes only {', '.join(OWN_TARGETS)}")
     outputs: dict[str, str] = {}
     t_start = time.time()
     for name in args.only:
@@ -332,20 +472,21 @@ def main() -> None:
             raise SystemExit(f"{name} failed")
         outputs[name] = proc.stdout.rsplit("saved ", 1)[0].strip()
         print(f"   {time.time() - t0:.0f}s", flush=True)
-    if args.update:
-        update(args.only, args.quick, outputs)
-        return
-    rows = targets(args.quick) + [
-        r for name in args.only if name in OWN_TARGETS for r in OWN_TARGETS[name](args.quick)
-    ]
+    rows = targets(args.quick)
     info = machine() | {"cpu": cpu()}
     vers = versions()
     lines = [
         "# hftws benchmark results",
         "",
         f"Generated by `python benches/run.py{' --quick' if args.quick else ''}` on "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {time.time() - t_start:.0f} s. "
-        "Do not edit: rerun the command.",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {time.time() - t_start:.0f} s"
+        + (
+            f" (sections regenerated: {', '.join(args.only)}; the others are kept from earlier "
+            "runs)"
+            if set(args.only) != set(BENCHES)
+            else ""
+        )
+        + ". Do not edit: rerun the command.",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
         "",
@@ -360,9 +501,14 @@ def main() -> None:
         "| target | measured | required | met | note |",
         "|---|---:|---:|:---:|---|",
     ]
-    lines += [target_row(*r) for r in rows]
-    for name in args.only:
-        lines += ["", f"## {name}", "", outputs[name]]
+    for name, got, need, note in rows:
+        lines.append(
+            f"| {name} | {got:.2f}x | {need:g}x | {'yes' if got >= need else '**no**'} | {note} |"
+        )
+    sections = previous_sections() if set(args.only) != set(BENCHES) else {}
+    sections.update(outputs)
+    for name in [b for b in BENCHES if b in sections] + [b for b in sections if b not in BENCHES]:
+        lines += ["", f"## {name}", "", sections[name]]
     text = "\n".join(lines) + "\n"
     (HERE / "RESULTS.md").write_text(text)
     (RESULTS_DIR / ("run_quick.json" if args.quick else "run.json")).write_text(
