@@ -33,6 +33,9 @@ class MessageType(StrEnum):
     EXECUTION_REPORT = "execution_report"
     BALANCE_UPDATE = "balance_update"
     POSITION_UPDATE = "position_update"
+    #: An exchange notice about the connection itself (Binance ``serverShutdown``): for the
+    #: library's listeners, not user data.
+    NOTICE = "notice"
     UNKNOWN = "unknown"
 
 
@@ -58,6 +61,7 @@ KIND_TO_TYPE: dict[str, MessageType] = {
     "futures_ticker": MessageType.TICKER,  # KuCoin futures
     "mini_ticker": MessageType.TICKER,
     "mini_tickers": MessageType.TICKER,
+    "mark_price": MessageType.TICKER,  # Binance futures
     "kline": MessageType.KLINE,
     "candle": MessageType.KLINE,
     "pong": MessageType.PING,
@@ -65,6 +69,8 @@ KIND_TO_TYPE: dict[str, MessageType] = {
     "welcome": MessageType.PING,
     "ping": MessageType.PING,
     "ack": MessageType.SUBSCRIBE,
+    "reply": MessageType.SUBSCRIBE,  # Binance {"result": null, "id": N}
+    "server_shutdown": MessageType.NOTICE,
     "refused": MessageType.SUBSCRIBE,
     "text": MessageType.ERROR,
     "subscribe": MessageType.SUBSCRIBE,

@@ -30,7 +30,7 @@ from hftws._core import (
     BookUpdate,
 )
 from hftws.credentials import Credentials, MissingCredentials, env_names
-from hftws.events import MessageType, message_type_of
+from hftws.events import MessageType
 from hftws.handlers.public import PublicMessageHandler
 from hftws.interface import BaseWebSocketInterface
 from hftws.mixins.auth import NoAuthMixin
@@ -76,21 +76,6 @@ BinanceSbeEvent = (
     | BookUpdate
 )
 
-#: Binance event kinds -> routes (the kinds the shared table does not name).
-_ROUTE_OF_KIND: dict[str, MessageType] = {
-    "depth": MessageType.ORDERBOOK,
-    "partial_depth": MessageType.ORDERBOOK,
-    "book": MessageType.ORDERBOOK,
-    "trade": MessageType.TRADE,
-    "agg_trade": MessageType.TRADE,
-    "book_ticker": MessageType.TICKER,
-    "mini_ticker": MessageType.TICKER,
-    "mark_price": MessageType.TICKER,
-    "kline": MessageType.KLINE,
-    "reply": MessageType.SUBSCRIBE,
-    "error": MessageType.ERROR,
-}
-
 
 class BinanceSpotPublicMessageHandler(
     PublicMessageHandler[BinanceBookEvent, BinanceTradeEvent, BinanceTickerEvent, BinanceKlineEvent]
@@ -103,21 +88,16 @@ class BinanceSpotPublicMessageHandler(
         super().__init__(*args, **kwargs)
         #: Called with every ``serverShutdown`` event (the connection rolls over).
         self.shutdown_listeners: list[Callable[[Any], Any]] = []
+        # Through the shared kind table, so a read's events are routed in one loop.
+        self._on_internal(MessageType.NOTICE, self._on_notice)
+
+    def _on_notice(self, event: Any) -> None:
+        if getattr(event, "kind", None) == "server_shutdown":
+            for listener in self.shutdown_listeners:
+                listener(event)
 
     def _parse(self, raw: Any) -> Any:
         return binance.parse(raw)
-
-    def _detect_message_type(self, raw: Any) -> MessageType:
-        event = raw if hasattr(raw, "kind") or isinstance(raw, tuple) else self._parse(raw)
-        self._event = event
-        first = (event[0] if event else None) if isinstance(event, tuple) else event
-        if first is None:
-            return MessageType.UNKNOWN
-        kind = first.kind
-        if kind == "server_shutdown":
-            for listener in self.shutdown_listeners:
-                listener(first)
-        return _ROUTE_OF_KIND.get(kind) or message_type_of(kind)
 
 
 class BinanceFuturesPublicMessageHandler(BinanceSpotPublicMessageHandler):
