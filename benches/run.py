@@ -4,10 +4,10 @@
 ``bench_e2e``, ``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``,
 ``bench_user_path``, ``bench_binance``, ``bench_kucoin``, ``bench_mixed`` and ``bench_memory``
 (each in its own process, tasks shuffled between repetitions inside each), then checks the
-project's targets against the ratios measured in the same run. RESULTS.md is generated here, never written by
-hand; with ``--only``, the named sections are regenerated and the others kept as they were, and
-each target row reads the newest results of its own benchmark (every ratio in a row still comes
-from one run of one benchmark).
+project's targets against the ratios measured in the same run. RESULTS.md is generated here,
+never written by hand; with ``--only``, the named sections are regenerated and the others kept
+as they were, and each target row reads the newest results of its own benchmark (every ratio in
+a row still comes from one run of one benchmark).
 """
 
 from __future__ import annotations

@@ -98,9 +98,10 @@ pub(crate) struct PyBookUpdate {
 
 #[pymethods]
 impl PyBookUpdate {
+    /// `"book"` (interned: routing reads it for every update).
     #[getter]
-    fn kind(&self) -> &'static str {
-        "book"
+    fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyString> {
+        pyo3::intern!(py, "book")
     }
     #[getter]
     fn symbol(&self, py: Python<'_>) -> Py<PyString> {

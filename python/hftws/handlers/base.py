@@ -157,7 +157,14 @@ class BaseMessageHandler(ABC):
             for cb in internal.get(mtype, ()):
                 cb(event)
             for cb in callbacks.get(mtype, ()):
-                self._call(cb, event)
+                # _call inlined for the common case: a callback that returns None.
+                try:
+                    result = cb(event)
+                except Exception:
+                    self._callback_raised(cb)
+                    continue
+                if result is not None:
+                    self._schedule(result)
             if any_cbs and mtype in routes:
                 for cb in any_cbs:
                     self._call(cb, event)
@@ -232,11 +239,20 @@ class BaseMessageHandler(ABC):
         try:
             result = cb(event)
         except Exception:
-            self.metrics.callback_errors += 1
-            log.exception("%s: callback %r raised; the stream goes on", self.exchange, cb)
+            self._callback_raised(cb)
             return
         # Most callbacks return None: skip the awaitable check for them.
-        if result is not None and inspect.isawaitable(result):
+        if result is not None:
+            self._schedule(result)
+
+    def _callback_raised(self, cb: Callback) -> None:
+        """Called from the ``except`` of a callback call: count, log, go on."""
+        self.metrics.callback_errors += 1
+        log.exception("%s: callback %r raised; the stream goes on", self.exchange, cb)
+
+    def _schedule(self, result: object) -> None:
+        """A callback's result: a coroutine (or other awaitable) runs as a task."""
+        if inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
             task.add_done_callback(self._task_done)

@@ -72,10 +72,10 @@ macro_rules! event_class {
         paste::paste! {
             #[pymethods]
             impl $ty {
-                /// Event kind.
+                /// Event kind (an interned string: routing reads it for every message).
                 #[getter]
-                fn kind(&self) -> &'static str {
-                    $kind
+                fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, pyo3::types::PyString> {
+                    pyo3::intern!(py, $kind)
                 }
                 /// `channel` of the frame.
                 #[getter]

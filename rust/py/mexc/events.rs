@@ -93,10 +93,10 @@ macro_rules! event_class {
 
         #[pymethods]
         impl $cls {
-            /// Event kind.
+            /// Event kind (an interned string: routing reads it for every message).
             #[getter]
-            fn kind(&self) -> &'static str {
-                $kind
+            fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, pyo3::types::PyString> {
+                pyo3::intern!(py, $kind)
             }
             /// Full channel string of the push.
             #[getter]
