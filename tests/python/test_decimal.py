@@ -1,6 +1,6 @@
 """Exact decimal parsing across the FFI boundary."""
 
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import pytest
@@ -55,9 +55,13 @@ def _python_view(text: str) -> Decimal | None:
         value = Decimal(text)
     except InvalidOperation:
         return None
-    if not value.is_finite() or abs(value) > LIMIT:
+    if not value.is_finite():
         return None
-    with localcontext(prec=200):
+    # Unbounded exponents: the default context would overflow on 1E1000000 (abs) and flush
+    # 1E-2000000 to zero (normalize), making the model disagree with exact arithmetic.
+    with localcontext(prec=200, Emax=MAX_EMAX, Emin=MIN_EMIN):
+        if abs(value) > LIMIT:
+            return None
         exponent = value.normalize().as_tuple().exponent
         if isinstance(exponent, int) and exponent < -18:
             return None
@@ -74,6 +78,8 @@ decimal_like = st.one_of(
 
 @given(decimal_like)
 @example("0.000000000000000001")
+@example("1E1000000")
+@example("1E-2000000")
 @example("1.0000000000000000000000000000000000001")
 @example("170141183460469231731.687303715884105727")
 def test_never_crashes_and_parses_exactly_or_raises(text: Any) -> None:

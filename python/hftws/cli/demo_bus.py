@@ -156,6 +156,11 @@ async def run(args: argparse.Namespace, exchanges: list[str], bases: list[str]) 
             )
             if ok:
                 break
+        # The final views: after the takeover they name the gateway now publishing.
+        for ex, sym in plan:
+            key = f"{ex}:{sym}"
+            for i, v in enumerate(views):
+                print(f"  final {key} consumer {i + 1}: {_side(v.get(key))}", flush=True)
         print(
             "verdict: both consumers in sync and equal to the exchange's truth"
             if ok
