@@ -345,12 +345,32 @@ def e2e(n: int, repeat: int) -> tuple[dict[str, Any], str]:
     return {"rate": summary, "handler_layers": layers}, text
 
 
+def dump(dc: C.DepthCorpus) -> None:
+    """The JSON and SBE streams and the seed snapshot, for the Rust-side profile."""
+    out = Path(__file__).resolve().parent.parent / "target" / "binance_bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "binance_frames.txt").write_bytes(b"\n".join(json_frames(dc)))
+    (out / "binance_sbe.txt").write_text("\n".join(f.hex() for f in sbe_frames(dc)))
+    lines = [f"b {p} {s}" for p, s in dc.snapshot_bids]
+    lines += [f"a {p} {s}" for p, s in dc.snapshot_asks]
+    (out / "binance_snapshot.txt").write_text(f"id {dc.snapshot_id}\n" + "\n".join(lines))
+    print(f"wrote {len(dc.updates):,} frames to {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer messages and repetitions")
     ap.add_argument("--only", choices=("depth", "e2e"), nargs="*")
+    ap.add_argument(
+        "--dump",
+        action="store_true",
+        help="write the stream to target/binance_bench/ for benches/rust/binance_depth.rs and exit",
+    )
     args = ap.parse_args()
     n, repeat = (4_000, 3) if args.quick else (20_000, 7)
+    if args.dump:
+        dump(C.depth_corpus(n))
+        return
     parts = args.only or ["depth", "e2e"]
     payload: dict[str, Any] = {"messages": n}
     if "e2e" in parts:
