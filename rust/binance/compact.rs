@@ -14,6 +14,7 @@
 use std::cell::RefCell;
 use std::convert::Infallible;
 
+#[cfg(test)]
 use super::route::{self, Kind};
 use crate::book::{OrderBook, SeqRule, Status};
 use crate::decimal::Decimal;
@@ -86,6 +87,29 @@ fn levels(b: &[u8], i: usize, bid: bool, out: &mut Vec<(bool, Decimal, Decimal)>
     }
 }
 
+/// True when the stream name `<symbol>@depth[@<speed>]` routes to diff depth
+/// (`Kind::of_stream`) and, with `want`, names it (`route::stream_symbol_is`); read on the
+/// bytes, without the `str` searches. A non-ASCII `want` or a `!` stream is left to the general
+/// path (false).
+#[inline(always)]
+fn diff_stream_of(name: &[u8], want: Option<&str>) -> bool {
+    let Some(at) = name.iter().position(|&c| c == b'@') else {
+        return false;
+    };
+    let (sym, rest) = (&name[..at], &name[at + 1..]);
+    let kind = rest.split(|&c| c == b'@').next().unwrap_or_default();
+    if kind != b"depth" || sym.first() == Some(&b'!') {
+        return false;
+    }
+    want.is_none_or(|w| {
+        w.is_ascii()
+            && w.len() == sym.len()
+            && w.bytes()
+                .zip(sym)
+                .all(|(a, &b)| a.to_ascii_lowercase() == b)
+    })
+}
+
 /// Applies a compact diff-depth push to a Binance `book`; `None` (book untouched) when the
 /// frame is not one, is for another symbol than `want`, or lacks what the book's rule needs:
 /// the caller then takes the general path.
@@ -98,15 +122,8 @@ pub fn apply(frame: &[u8], book: &mut OrderBook, want: Option<&str>) -> Option<S
     };
     let (payload, wrapped) = if let Some(i) = lit(frame, 0, b"{\"stream\":\"") {
         let (name, i) = plain_str(frame, i)?;
-        // Plain printable ASCII: valid UTF-8.
-        let name = std::str::from_utf8(name).ok()?;
-        if Kind::of_stream(name) != Kind::DiffDepth {
+        if !diff_stream_of(name, want) {
             return None;
-        }
-        if let Some(w) = want {
-            if !route::stream_symbol(name).is_some_and(|ss| route::stream_symbol_is(ss, w)) {
-                return None;
-            }
         }
         (lit(frame, i, b",\"data\":")?, true)
     } else {
@@ -373,6 +390,39 @@ mod tests {
             took > cases / 4,
             "the one-pass reader took {took} of {cases}"
         );
+    }
+
+    /// The byte-level stream check says what the route functions say (when it says yes).
+    #[test]
+    fn stream_names_agree_with_the_route() {
+        let names = [
+            "btcusdt@depth",
+            "btcusdt@depth@100ms",
+            "BTCUSDT@depth",
+            "btcusdt@depth5",
+            "btcusdt@trade",
+            "!depth",
+            "@depth",
+            "btcusdt@depthx",
+            "ethusdt@depth@0ms",
+            "btcusdt",
+            "btcusdt@@depth",
+            "btcusdt@depth@",
+            "bTcusdt@depth",
+        ];
+        for name in names {
+            for want in [None, Some("BTCUSDT"), Some("btcusdt"), Some("ÉTH")] {
+                let route_says = route::Kind::of_stream(name) == Kind::DiffDepth
+                    && want.is_none_or(|w| {
+                        route::stream_symbol(name).is_some_and(|ss| route::stream_symbol_is(ss, w))
+                    });
+                let ours = diff_stream_of(name.as_bytes(), want);
+                assert!(!ours || route_says, "{name} {want:?}");
+                if want.is_none_or(str::is_ascii) && !name.starts_with('!') {
+                    assert_eq!(ours, route_says, "{name} {want:?}");
+                }
+            }
+        }
     }
 
     #[test]
