@@ -12,7 +12,9 @@ Pipelines:
 - hftws ``binance.apply_sbe_depth`` + ``OrderBook.bbo()`` (binary frames);
 - ``orjson.loads`` + ``sortedcontainers.SortedDict`` (float keys);
 - ``msgspec`` typed structs + ``SortedDict`` (float keys);
-- ``orjson.loads`` alone (parse only, for reference).
+- ``orjson.loads`` alone (parse only, for reference);
+- profile rows: the hftws pushes replayed stale to the final book (read and judged, no
+  writes), a control reply (the call floor) and ``bbo()`` alone.
 
 End to end over loopback (issue 16's target: at least 4x ``picows`` + ``orjson`` + book): the
 same corpus as ``bench_mixed`` restricted to diff depth and trades (7 and 3 per 10 messages), as
@@ -67,6 +69,12 @@ except ImportError:  # the public handler is merged separately: transport rows o
     BinanceSpotPublicHandler = None
 
 SYMBOL = "BTCUSDT"
+HFTWS = "hftws binance.apply_depth + bbo()"
+HFTWS_SBE = "hftws binance.apply_sbe_depth + bbo() (SBE)"
+STALE = "profile: hftws apply_depth + bbo() of stale pushes (read + judge, no writes)"
+STALE_SBE = "profile: hftws apply_sbe_depth + bbo() of stale pushes (decode + judge, no writes)"
+CALL = "profile: hftws apply_depth of a reply frame (call floor)"
+BBO = "profile: bbo() alone"
 STREAM = "btcusdt@depth@100ms"
 SBE_HEAD = struct.Struct("<HHHH")
 SBE_DIFF = struct.Struct("<qqqbb")
@@ -125,6 +133,20 @@ def run_hftws_sbe(book, frames) -> int:
         apply(f, book)
         bbo()
     return len(frames)
+
+
+def run_calls(book, frame: bytes, n: int) -> int:
+    apply = binance.apply_depth
+    for _ in range(n):
+        apply(frame, book)
+    return n
+
+
+def run_bbo(book, n: int) -> int:
+    bbo = book.bbo
+    for _ in range(n):
+        bbo()
+    return n
 
 
 def sorted_books(dc: C.DepthCorpus) -> tuple[SortedDict, SortedDict]:
@@ -345,12 +367,32 @@ def e2e(n: int, repeat: int) -> tuple[dict[str, Any], str]:
     return {"rate": summary, "handler_layers": layers}, text
 
 
+def dump(dc: C.DepthCorpus) -> None:
+    """The JSON and SBE streams and the seed snapshot, for the Rust-side profile."""
+    out = Path(__file__).resolve().parent.parent / "target" / "binance_bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "binance_frames.txt").write_bytes(b"\n".join(json_frames(dc)))
+    (out / "binance_sbe.txt").write_text("\n".join(f.hex() for f in sbe_frames(dc)))
+    lines = [f"b {p} {s}" for p, s in dc.snapshot_bids]
+    lines += [f"a {p} {s}" for p, s in dc.snapshot_asks]
+    (out / "binance_snapshot.txt").write_text(f"id {dc.snapshot_id}\n" + "\n".join(lines))
+    print(f"wrote {len(dc.updates):,} frames to {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer messages and repetitions")
     ap.add_argument("--only", choices=("depth", "e2e"), nargs="*")
+    ap.add_argument(
+        "--dump",
+        action="store_true",
+        help="write the stream to target/binance_bench/ for benches/rust/binance_depth.rs and exit",
+    )
     args = ap.parse_args()
     n, repeat = (4_000, 3) if args.quick else (20_000, 7)
+    if args.dump:
+        dump(C.depth_corpus(n))
+        return
     parts = args.only or ["depth", "e2e"]
     payload: dict[str, Any] = {"messages": n}
     if "e2e" in parts:
@@ -388,8 +430,8 @@ def main() -> None:
         return lambda: run(books.pop(), data)
 
     timed = {
-        "hftws binance.apply_depth + bbo()": case(hftws_book, run_hftws, frames),
-        "hftws binance.apply_sbe_depth + bbo() (SBE)": case(hftws_book, run_hftws_sbe, sbe),
+        HFTWS: case(hftws_book, run_hftws, frames),
+        HFTWS_SBE: case(hftws_book, run_hftws_sbe, sbe),
         "orjson.loads + SortedDict": case(
             sorted_books, lambda b, f: run_orjson_sorted(b, f, first), frames
         ),
@@ -398,6 +440,17 @@ def main() -> None:
         ),
     }
     timed["orjson.loads only (parse, no book)"] = lambda: run_orjson_only(frames)
+    # Profile rows: the same pushes replayed to the final book (stale: read and judged, no
+    # writes), a control reply (the call floor) and bbo() alone; the differences are the
+    # per-message parts.
+    done, done_sbe = hftws_book(dc), hftws_book(dc)
+    run_hftws(done, frames)
+    run_hftws_sbe(done_sbe, sbe)
+    timed[STALE] = lambda: run_hftws(done, frames)
+    timed[STALE_SBE] = lambda: run_hftws_sbe(done_sbe, sbe)
+    reply = b'{"result":null,"id":1}'
+    timed[CALL] = lambda: run_calls(done, reply, n)
+    timed[BBO] = lambda: run_bbo(done, n)
     # CPU time of this thread: other processes on a shared machine do not inflate it.
     timings = measure(timed, repeat=repeat, clock=time.thread_time_ns)
     print(table(f"Binance depth: parse + apply + best level, CPU ns ({n:,} messages)", timings))
@@ -407,6 +460,14 @@ def main() -> None:
     sbe_t = timings["hftws binance.apply_sbe_depth + bbo() (SBE)"].median
     msgspec_t = timings["msgspec typed + SortedDict"].median
     print(f"hftws SBE vs msgspec typed + SortedDict: {msgspec_t / sbe_t:.1f}x")
+    call, bbo, stale, stale_sbe = (timings[k].median for k in (CALL, BBO, STALE, STALE_SBE))
+    print(
+        f"profile per JSON push: {base:,.0f} ns = {call:,.0f} ns call + {bbo:,.0f} ns bbo() + "
+        f"{stale - call - bbo:,.0f} ns reading and judging (stale replay) + "
+        f"{base - stale:,.0f} ns book writes; per SBE push: {sbe_t:,.0f} ns = "
+        f"{stale_sbe - bbo:,.0f} ns call, decode and judge + "
+        f"{sbe_t - stale_sbe:,.0f} ns book writes"
+    )
     path = save(
         "bench_binance_quick" if args.quick else "bench_binance", payload | {"depth": timings}
     )

@@ -377,13 +377,50 @@ MEXC_E2E_BASE = "picows + upb + SortedDict"
 BINANCE_FULL = "hftws full stack (BinanceSpotPublicHandler + book + callbacks)"
 
 
-def binance_targets(quick: bool) -> list[tuple[str, float, float, str]]:
-    """Issue 16: Binance end to end through the user path >= 4x picows + orjson + book."""
-    b = load_opt("bench_binance", quick)
-    if b is None or "e2e" not in b:
+def binance_depth_targets(b: dict) -> list[tuple[str, float, float, str]]:
+    """Issue 16: JSON depth >= 10x and SBE depth >= 20x the fastest Python pipeline."""
+    d = b.get("depth")
+    if not d or "profile: bbo() alone" not in d:
         return []
+    ours = med(d, "hftws binance.apply_depth + bbo()")
+    sbe = med(d, "hftws binance.apply_sbe_depth + bbo() (SBE)")
+    py_fast = min(med(d, "orjson.loads + SortedDict"), med(d, "msgspec typed + SortedDict"))
+    call = med(d, "profile: hftws apply_depth of a reply frame (call floor)")
+    bbo = med(d, "profile: bbo() alone")
+    stale = med(d, "profile: hftws apply_depth + bbo() of stale pushes (read + judge, no writes)")
+    stale_sbe = med(
+        d, "profile: hftws apply_sbe_depth + bbo() of stale pushes (decode + judge, no writes)"
+    )
+    return [
+        (
+            "Binance JSON depth parse+apply+best vs fastest Python (1 call/msg)",
+            py_fast / ours,
+            10,
+            f"profile per message: {ours:,.0f} ns = {call:,.0f} ns call + {bbo:,.0f} ns bbo() + "
+            f"{stale - call - bbo:,.0f} ns reading and judging the push (the same pushes "
+            f"replayed stale) + {ours - stale:,.0f} ns book writes",
+        ),
+        (
+            "Binance SBE depth decode+apply+best vs fastest Python (1 call/msg)",
+            py_fast / sbe,
+            20,
+            f"profile per message: {sbe:,.0f} ns = {bbo:,.0f} ns bbo() + "
+            f"{stale_sbe - bbo:,.0f} ns call, decode and judge (stale replay) + "
+            f"{sbe - stale_sbe:,.0f} ns book writes",
+        ),
+    ]
+
+
+def binance_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """Issue 16: Binance depth rows, then end to end through the user path >= 4x picows +
+    orjson + book."""
+    b = load_opt("bench_binance", quick)
+    if b is None:
+        return []
+    rows = binance_depth_targets(b)
+    if "e2e" not in b:
+        return rows
     e = b["e2e"]
-    rows = []
     for lp in ("asyncio", "uvloop"):
         ref = f"picows + orjson + SortedDict [{lp}]"
         rate = lambda k: e[k]["msgs_per_s"]["median"]  # noqa: E731

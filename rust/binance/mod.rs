@@ -3,13 +3,14 @@
 //! Follows `/work/shared/reference/binance.md`. JSON reuses the shared scanner (`crate::json`)
 //! and Gate.io's value readers (`value`, `levels`, `channels` slots). Layers: [`route`] (the
 //! one match from event type / stream name to [`Kind`]), [`frame`] (raw payloads and the
-//! combined-stream wrapper), [`depth`] (depth payloads straight into an
+//! combined-stream wrapper), `compact` (one pass over diff depth as Binance writes it), [`depth`] (depth payloads straight into an
 //! [`OrderBook`](crate::book::OrderBook) with the Binance sequence rules), [`records`]
 //! (table-driven trade/aggTrade/bookTicker/kline/miniTicker/markPrice/forceOrder/
 //! serverShutdown payloads), [`message`] (one frame to one typed message, control replies
 //! included) and [`sbe`] (the binary spot streams). Field names of markPrice, forceOrder and
 //! 24hrMiniTicker, which the reference lists by stream only, follow Binance's stream pages.
 
+mod compact;
 pub mod depth;
 pub mod error;
 pub mod frame;
@@ -34,6 +35,20 @@ use crate::json::Scan;
 /// A [`BinanceError`] for malformed frames; if it happened while levels were being written
 /// the book is out of sync.
 pub fn apply_frame(
+    frame: &[u8],
+    book: &mut OrderBook,
+    want: Option<&str>,
+) -> Result<DepthOutcome, BinanceError> {
+    // Diff depth as Binance writes it, in one pass; anything else (the book untouched) takes
+    // the general path below.
+    if let Some(st) = compact::apply(frame, book, want) {
+        return Ok(DepthOutcome::Book(st));
+    }
+    apply_checked(frame, book, want)
+}
+
+/// [`apply_frame`] for every spelling: the wrapper and payload read by the validating scanner.
+fn apply_checked(
     frame: &[u8],
     book: &mut OrderBook,
     want: Option<&str>,

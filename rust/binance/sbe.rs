@@ -70,6 +70,14 @@ pub fn mantissa_decimal(mantissa: i64, exponent: i8) -> Result<Decimal, DecimalE
     }
 }
 
+/// The raw-value multiplier of a mantissa with `exponent` (`10^(18 + exponent)`), when it is
+/// a whole number that fits an i128 (exponents -18..=19; the product is still checked).
+#[inline]
+fn scale(exponent: i8) -> Option<i128> {
+    let shift = u32::try_from(18 + i32::from(exponent)).ok()?;
+    (shift <= 37).then(|| 10i128.pow(shift))
+}
+
 /// A little-endian reader over the frame with bounds checks that name the field.
 #[derive(Clone, Copy)]
 struct Cursor<'a> {
@@ -212,8 +220,24 @@ impl<'a> Levels<'a> {
         side: &str,
         mut f: impl FnMut(Decimal, Decimal),
     ) -> Result<(), BinanceError> {
-        for i in 0..self.len() {
-            let (p, q) = self.level(i, side)?;
+        // The exponents are the message's: their scale is computed once, and a level is then
+        // two multiplications. Anything the scale cannot take exactly (a negative mantissa, an
+        // exponent below -18 or above 19, an overflow) goes through `level` for its error or
+        // exact value.
+        let (ps, qs) = (scale(self.price_exp), scale(self.qty_exp));
+        let g = &self.group;
+        for (i, e) in g.entries.chunks_exact(g.block).take(g.count).enumerate() {
+            let (pm, qm) = (le_i64(&e[0..8]), le_i64(&e[8..16]));
+            let fast = match (ps, qs) {
+                (Some(ps), Some(qs)) if pm >= 0 && qm >= 0 => i128::from(pm)
+                    .checked_mul(ps)
+                    .zip(i128::from(qm).checked_mul(qs)),
+                _ => None,
+            };
+            let (p, q) = match fast {
+                Some((p, q)) => (Decimal::from_raw(p), Decimal::from_raw(q)),
+                None => self.level(i, side)?,
+            };
             f(p, q);
         }
         Ok(())
@@ -658,6 +682,65 @@ mod tests {
             m.asks.level(0, "asks").unwrap(),
             (d("65000.13"), Decimal::ZERO)
         );
+    }
+
+    /// `for_each`'s once-per-message scale gives `level`'s values and errors, whatever the
+    /// exponents and mantissas (signs, overflow, sub-1e-18 digits).
+    #[test]
+    fn for_each_agrees_with_level() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let picks = [
+            0i64,
+            1,
+            -1,
+            5,
+            1_000_000,
+            i64::MAX,
+            i64::MIN,
+            123_456_789_012,
+        ];
+        for _ in 0..3_000 {
+            let pe = (next() % 50) as i8 - 25;
+            let qe = (next() % 50) as i8 - 25;
+            let n = (next() % 4) as usize;
+            let mut entries = Vec::new();
+            for _ in 0..n {
+                for _ in 0..2 {
+                    let r = next();
+                    let m = if r % 3 == 0 {
+                        picks[(r >> 8) as usize % picks.len()]
+                    } else {
+                        (r >> 4) as i64 % 10_000_000_000
+                    };
+                    entries.extend_from_slice(&m.to_le_bytes());
+                }
+            }
+            let lv = Levels {
+                group: Group {
+                    entries: &entries,
+                    block: 16,
+                    count: n,
+                    at: 0,
+                },
+                price_exp: pe,
+                qty_exp: qe,
+            };
+            let mut got = Vec::new();
+            let r = lv.for_each("bids", |p, q| got.push((p, q)));
+            let mut want = Vec::new();
+            let w = (0..n).try_for_each(|i| {
+                want.push(lv.level(i, "bids")?);
+                Ok::<(), BinanceError>(())
+            });
+            assert_eq!(format!("{r:?}"), format!("{w:?}"), "{pe} {qe}");
+            assert_eq!(got, want);
+        }
     }
 
     #[test]
