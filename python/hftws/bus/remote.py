@@ -380,6 +380,9 @@ class RemoteBookManager:
         self._hb_subs: dict[str, Subscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.disconnects = 0
+        #: Times the watchdog found this process had not run for longer than the heartbeat
+        #: bound (every book was unlinked and resynced).
+        self.process_stalls = 0
         #: The id of the gateway last heard for each exchange.
         self.gateways: dict[str, str] = {}
         #: Trades and ticker readers (``on_trade`` / ``on_ticker``), by subject.
@@ -514,9 +517,20 @@ class RemoteBookManager:
 
     async def _watchdog(self) -> None:
         """Unlink every book of an exchange whose gateway went quiet."""
+        tick = time.monotonic()
         while True:
             await asyncio.sleep(self.heartbeat_timeout / 5)
             now = time.monotonic()
+            stalled, tick = now - tick > self.heartbeat_timeout, now
+            if stalled:
+                # This process did not run for longer than the heartbeat bound (stopped,
+                # swapped out): what its socket holds now is old, and the heartbeats in it
+                # prove nothing about the present, so no book vouches for itself.
+                self.process_stalls += 1
+                for b in self.books.values():
+                    if b.book.linked:
+                        b._unlink("this process did not run for longer than the heartbeat bound")
+                continue
             for ex in {ex for ex, _s in self.books}:
                 if not self.live(ex):
                     for b in self._books_of(ex):
