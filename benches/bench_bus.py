@@ -325,7 +325,9 @@ async def main() -> None:
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     n, repeat, seconds = (5_000, 3, 2.0) if a.quick else (20_000, 5, 5.0)
-    stream_n = 2_000 if a.quick else 5_000
+    stream_n = 2_000 if a.quick else 20_000
+    # RESULTS.md takes everything printed before "saved": one fenced block.
+    print("```text")
     cost = await publish_cost(n, repeat)
     print("publish cost per book update (ns, best of passes):")
     for k, v in cost.items():
@@ -346,7 +348,7 @@ async def main() -> None:
     )
     for r in thr:
         print(
-            f"  {r['consumers']:>3} consumers: {r['per_consumer_median']:>9,.0f} msg/s per "
+            f"  {r['consumers']:>3} consumer(s): {r['per_consumer_median']:>9,.0f} msg/s per "
             f"consumer (min {r['per_consumer_min']:,.0f}), {r['total_per_s']:>9,.0f} msg/s "
             f"total, {r['wall_s']:.2f} s"
         )
@@ -357,6 +359,7 @@ async def main() -> None:
         json.dumps({"publish_cost_ns": cost, "latency": lats, "consumer_throughput": thr}, indent=2)
         + "\n"
     )
+    print("```")
     print(f"saved {out}")
 
 
