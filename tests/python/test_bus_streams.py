@@ -239,3 +239,37 @@ async def test_garbage_on_a_trades_subject_is_counted_not_a_crash(
             await wait_for(lambda: len(got) >= n + 3, timeout=10)  # still flowing
             assert reader.gaps == 0
             assert reader.last_error
+
+
+def test_the_cli_turns_trades_and_tickers_off() -> None:
+    from hftws.cli.app import build_parser
+
+    parser, _subs = build_parser()
+    on = parser.parse_args(["gateway", "gateio:BTC_USDT"])
+    off = parser.parse_args(["gateway", "gateio:BTC_USDT", "--no-trades", "--no-tickers"])
+    assert (on.trades, on.tickers) == (True, True)
+    assert (off.trades, off.tickers) == (False, False)
+
+
+async def test_a_gateway_without_trades_and_tickers_publishes_neither(
+    nats_server: NatsServer,
+) -> None:
+    async with GateSpotServer(rate=300) as gate:
+        async with (
+            RemoteBookManager(nats_server.url) as remote,
+            gateway(
+                ["gateio:BTC_USDT"], nats_server.url, {"gateio": gate}, trades=False, tickers=False
+            ) as gw,
+        ):
+            seen: list[Any] = []
+            trades = await remote.on_trade("gateio", "BTC_USDT", seen.append)
+            tickers = await remote.on_ticker("gateio", "BTC_USDT", seen.append)
+            start = gw.stats["messages"]
+            await wait_for(lambda: gw.stats["messages"] >= start + 100, timeout=10)
+            assert remote.nc is not None
+            await remote.nc.flush()
+            assert not seen and trades.received == tickers.received == 0
+            assert gw.stats["trades"] == gw.stats["tickers"] == 0
+            # Not even subscribed at the exchange: only the book's stream.
+            subs = [str(s) for s in gw.manager.managers["gateio"].subscriptions]
+            assert subs == ["spot.order_book_update[BTC_USDT,100ms]"], subs
