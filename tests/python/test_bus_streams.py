@@ -181,13 +181,18 @@ async def test_gateway_trades_reach_a_consumer_exactly_in_order_without_gaps(
         ):
             got: dict[str, list[RemoteTrade]] = {"gateio": [], "mexc": []}
             tickers: list[RemoteTicker] = []
+            mexc_tickers: list[RemoteTicker] = []
             readers = {
                 ex: await remote.on_trade(ex, sym, got[ex].append) for ex, sym in symbols.items()
             }
             ticker_reader = await remote.on_ticker("gateio", "BTC_USDT", tickers.append)
+            await remote.on_ticker("mexc", "BTCUSDT", mexc_tickers.append)
             assert remote.nc is not None
             await remote.nc.flush()
-            await wait_for(lambda: all(len(v) >= 30 for v in got.values()) and tickers, timeout=20)
+            await wait_for(
+                lambda: all(len(v) >= 30 for v in got.values()) and tickers and mexc_tickers,
+                timeout=20,
+            )
             for s in servers.values():
                 s.pause()
             await asyncio.sleep(0.3)
@@ -205,11 +210,16 @@ async def test_gateway_trades_reach_a_consumer_exactly_in_order_without_gaps(
                 r = readers[ex]
                 assert r.gaps == 0 and r.malformed == 0 and r.received == len(mine)
             # Tickers: the exchange's best levels at their update id, exactly.
-            for t in tickers[-20:]:
-                assert t.update_id is not None
-                truth_at = gate.market.snapshot_at("BTC_USDT", t.update_id, 1)
-                assert t.bid_price_str == fmt(truth_at.bids[0][0])
-                assert t.ask_price_str == fmt(truth_at.asks[0][0])
+            for server, quotes in ((gate, tickers), (mexc, mexc_tickers)):
+                for t in quotes[-20:]:
+                    assert t.update_id is not None
+                    truth_at = server.market.snapshot_at(t.symbol, t.update_id, 1)
+                    (bp, bs), (ap, as_) = truth_at.bids[0], truth_at.asks[0]
+                    assert (t.bid_price_str, t.ask_price_str) == (fmt(bp), fmt(ap))
+                    assert (Decimal(t.bid_size_str or "0"), Decimal(t.ask_size_str or "0")) == (
+                        bs,
+                        as_,
+                    )
             assert ticker_reader.gaps == 0
             assert gw.stats["trades"] >= sum(len(v) for v in got.values())
 
