@@ -14,6 +14,12 @@ reach a consumer over loopback NATS JetStream. Not a timed test; run by hand:
    fixed rate into a JetStream stream; a consumer process reads it with an ordered consumer and
    applies every message to its book in Rust (``bus_apply``); latency = consumer wall clock
    after the apply minus the message's publish_ns. p50/p99/p99.9 per rate.
+3. Consumer throughput: one gateway's book stream (a snapshot then N deltas from
+   ``BusEncoder``) is in a JetStream stream; 1, 10 and 50 consumers read all of it at once,
+   each an asyncio task with its own NATS connection, its own ordered consumer and its own
+   Rust book (``bus_apply`` on every message, as ``RemoteBook`` does), all in one process
+   beside the nats-server. messages/s per consumer (median, min) and in total; every consumer
+   must end in sync having applied every message.
 """
 
 from __future__ import annotations
@@ -25,14 +31,16 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import nats
 import orjson
+from nats.aio.msg import Msg
 from nats.js import api
 
 from hftws import OrderBook
-from hftws.bus import BusEncoder, bus_decode
+from hftws.bus import BusEncoder, bus_apply, bus_decode
 from hftws.testing.nats import NatsServer
 
 SUBJECT = "hftws.bench.BTC_USDT.book"
@@ -220,11 +228,106 @@ async def latency(rate: int, seconds: float) -> dict[str, float]:
     }
 
 
+async def _fill_stream(nc: nats.NATS, n: int) -> None:
+    js = nc.jetstream()
+    await js.add_stream(
+        api.StreamConfig(name="HFTWS_BENCH", subjects=["hftws.bench.*.book"], max_age=600)
+    )
+    book = _book()
+    enc = BusEncoder("gateio", "BTC_USDT")
+    await js.publish(SUBJECT, enc.snapshot(book, time.time_ns()))
+    seq = 3
+    for i, (bids, asks) in enumerate(_updates(n, seed=7)):
+        book.apply(bids, asks, seq, seq)
+        seq += 1
+        msg = enc.update(book, time.time_ns())
+        assert msg is not None
+        await nc.publish(SUBJECT, msg)
+        if i % 1000 == 999:
+            await nc.flush()
+    await nc.flush()
+    for _ in range(600):  # the server stores core publishes asynchronously: up to 60 s
+        info = await js.stream_info("HFTWS_BENCH")
+        if info.state.messages >= n + 1:
+            break
+        await asyncio.sleep(0.1)
+    assert info.state.messages == n + 1, info.state
+
+
+async def _consume_all(url: str, consumers: int, n: int) -> dict[str, float]:
+    """``consumers`` tasks read the whole stream (n + 1 messages) at once."""
+    total = n + 1
+    conns = [await nats.connect(url, pending_size=1 << 26) for _ in range(consumers)]
+    books = [OrderBook("kucoin_futures", symbol="BTC_USDT") for _ in range(consumers)]
+    counts = [0] * consumers
+    ends = [0.0] * consumers
+    done = asyncio.Event()
+    finished = 0
+    subs = []
+
+    def make_cb(i: int) -> Callable[[Msg], Awaitable[None]]:
+        book = books[i]
+
+        async def cb(msg: Msg) -> None:
+            nonlocal finished
+            bus_apply(book, msg.data, "gateio", "BTC_USDT")
+            counts[i] += 1
+            if counts[i] == total:
+                ends[i] = time.perf_counter()
+                finished += 1
+                if finished == consumers:
+                    done.set()
+
+        return cb
+
+    t0 = time.perf_counter()
+    for i, nc in enumerate(conns):
+        subs.append(
+            await nc.jetstream().subscribe(
+                SUBJECT,
+                cb=make_cb(i),
+                ordered_consumer=True,
+                deliver_policy=api.DeliverPolicy.ALL,
+                pending_msgs_limit=total + 10,
+            )
+        )
+    try:
+        await asyncio.wait_for(done.wait(), 120)
+    finally:
+        for nc in conns:
+            await nc.close()
+    assert all(c == total for c in counts), counts
+    assert all(b.in_sync and b.applied >= n for b in books), [b.state for b in books]
+    rates = sorted(total / (end - t0) for end in ends)
+    wall = max(ends) - t0
+    return {
+        "consumers": consumers,
+        "messages_each": total,
+        "per_consumer_median": statistics.median(rates),
+        "per_consumer_min": rates[0],
+        "total_per_s": consumers * total / wall,
+        "wall_s": wall,
+    }
+
+
+async def throughput(n: int, counts: tuple[int, ...]) -> list[dict[str, float]]:
+    async with NatsServer() as server:
+        nc = await nats.connect(server.url)
+        try:
+            await _fill_stream(nc, n)
+        finally:
+            await nc.close()
+        return [await _consume_all(server.url, c, n) for c in counts]
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     n, repeat, seconds = (5_000, 3, 2.0) if a.quick else (20_000, 5, 5.0)
+    stream_n = 2_000 if a.quick else 20_000
+    # RESULTS.md takes everything printed before "saved": one fenced block.
+    print("```text")
     cost = await publish_cost(n, repeat)
     print("publish cost per book update (ns, best of passes):")
     for k, v in cost.items():
@@ -238,11 +341,26 @@ async def main() -> None:
         r = await latency(rate, seconds)
         lats.append(r)
         print(f"latency at {rate}/s: {r}")
+    thr = await throughput(stream_n, (1, 10, 50))
+    print(
+        "consumer throughput (asyncio tasks in one process, one NATS connection and one "
+        f"ordered consumer each, {stream_n + 1} book messages from JetStream, bus_apply each):"
+    )
+    for r in thr:
+        print(
+            f"  {r['consumers']:>3} consumer(s): {r['per_consumer_median']:>9,.0f} msg/s per "
+            f"consumer (min {r['per_consumer_min']:,.0f}), {r['total_per_s']:>9,.0f} msg/s "
+            f"total, {r['wall_s']:.2f} s"
+        )
     # A sanity check that the messages are what they claim (not part of the timing).
     assert bus_decode(BusEncoder("x", "y").snapshot(_book())).kind == "snapshot"
     out = Path(__file__).resolve().parent / "results" / "bench_bus.json"
-    out.write_text(json.dumps({"publish_cost_ns": cost, "latency": lats}, indent=2) + "\n")
-    print(f"wrote {out}")
+    out.write_text(
+        json.dumps({"publish_cost_ns": cost, "latency": lats, "consumer_throughput": thr}, indent=2)
+        + "\n"
+    )
+    print("```")
+    print(f"saved {out}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 ``python benches/run.py [--quick] [--only NAME ...]``: runs ``bench_gate``, ``bench_mexc``,
 ``bench_e2e``, ``bench_floor``, ``bench_book``, ``bench_frames``, ``bench_simulator``,
-``bench_user_path``, ``bench_binance``, ``bench_kucoin``, ``bench_mixed`` and ``bench_memory``
+``bench_user_path``, ``bench_binance``, ``bench_kucoin``, ``bench_mixed``, ``bench_memory`` and
+``bench_bus``
 (each in its own process, tasks shuffled between repetitions inside each), then checks the
 project's targets against the ratios measured in the same run. RESULTS.md is generated here,
 never written by hand; with ``--only``, the named sections are regenerated and the others kept
@@ -40,6 +41,7 @@ BENCHES = (
     "bench_kucoin",
     "bench_mixed",
     "bench_memory",
+    "bench_bus",
 )
 PACKAGES = (
     "hftws",
@@ -243,6 +245,43 @@ def targets(quick: bool) -> list[tuple[str, float, float, str]]:
     rows += mixed_targets(quick)
     rows += binance_targets(quick)
     rows += memory_targets(quick)
+    rows += bus_targets(quick)
+    return rows
+
+
+def bus_targets(quick: bool) -> list[tuple[str, float, float, str]]:
+    """Issue 18: the bus encoding against orjson, and consumer fan-out (info)."""
+    b = load_opt("bench_bus", quick)
+    if b is None:
+        return []
+    cost = b["publish_cost_ns"]
+    rows = [
+        (
+            "bus: Rust BusEncoder.update vs orjson.dumps of the same book update (encode only)",
+            cost["encode_only_orjson"] / cost["encode_only_rust"],
+            1,
+            f"{cost['encode_only_rust']:.0f} ns vs {cost['encode_only_orjson']:.0f} ns; with "
+            f"apply and publish {cost['rust+publish']:,.0f} vs {cost['orjson+publish']:,.0f} ns",
+        )
+    ]
+    thr = b.get("consumer_throughput")
+    if thr:
+        by = {r["consumers"]: r for r in thr}
+        one = by[min(by)]
+        many = by[max(by)]
+        rows.append(
+            (
+                f"bus consumers: {many['consumers']} consumers' total vs 1 consumer (info)",
+                many["total_per_s"] / one["total_per_s"],
+                1,
+                "asyncio tasks in one process, own NATS connection each: "
+                + ", ".join(
+                    f"{c}: {r['per_consumer_median']:,.0f} msg/s each, "
+                    f"{r['total_per_s']:,.0f} total"
+                    for c, r in sorted(by.items())
+                ),
+            )
+        )
     return rows
 
 

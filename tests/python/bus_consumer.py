@@ -2,8 +2,8 @@
 
 Usage: python bus_consumer.py NATS_URL EXCHANGE SYMBOL QUIET_S MAX_S
 
-Prints ``READY`` once the book is in sync, then, once no message has changed the book for
-QUIET_S seconds while in sync (or after MAX_S), one JSON line with its final state.
+Prints ``READY`` once the book is in sync, then, once its exchange id has not changed for
+QUIET_S seconds of running while in sync (or after MAX_S), one JSON line with its final state.
 """
 
 from __future__ import annotations
@@ -21,13 +21,20 @@ async def main(url: str, exchange: str, symbol: str, quiet: float, limit: float)
         book = await remote.watch(exchange, symbol, timeout=limit)
         print("READY", flush=True)
         end = time.monotonic() + limit
-        last = (book.sequence, book.in_sync)
+        # The exchange's id, not the gateway sequence: a quiet book still gets a snapshot
+        # message every snapshot interval (which moves the gateway sequence, not the book).
+        last = (book.exchange_sequence, book.in_sync)
         still = time.monotonic()
+        tick = time.monotonic()
         while time.monotonic() < end:
             await asyncio.sleep(0.05)
-            now = (book.sequence, book.in_sync)
-            if now != last or not book.in_sync:
-                last, still = now, time.monotonic()
+            now = (book.exchange_sequence, book.in_sync)
+            woke = time.monotonic()
+            stopped, tick = woke - tick > 0.5, woke
+            if now != last or not book.in_sync or stopped:
+                # Changed, out of sync, or this process was stopped (SIGSTOP): time it did
+                # not run is not quiet time, the book has not read what arrived meanwhile.
+                last, still = now, woke
             elif time.monotonic() - still >= quiet:
                 break
         bids, asks = book.depth()

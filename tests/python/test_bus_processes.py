@@ -106,7 +106,9 @@ async def test_a_consumer_frozen_past_the_retention_resyncs_to_the_truth(
                     proc.kill()
                     await proc.wait()
             _check(result, gate, "BTC_USDT", 100)
-            assert result["resyncs"] >= 2, result
+            assert result["resyncs"] >= 2, {
+                k: v for k, v in result.items() if k not in ("bids", "asks")
+            }
             assert gw.stats["publish_errors"] == 0
 
 

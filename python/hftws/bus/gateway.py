@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -51,6 +52,7 @@ from nats.js.kv import KeyValue
 
 from hftws._core import BusEncoder, bus_decode, bus_heartbeat
 from hftws.books import LocalBook, Mode, OrderBookManager
+from hftws.bus.streams import encode_ticker, encode_trade, items_of
 from hftws.bus.subjects import (
     book_subject,
     heartbeat_subject,
@@ -58,6 +60,8 @@ from hftws.bus.subjects import (
     kv_key,
     lease_key,
     stream_name,
+    ticker_subject,
+    trades_subject,
 )
 
 log = logging.getLogger("hftws.bus.gateway")
@@ -172,6 +176,8 @@ class Gateway:
         lease: bool = False,
         lease_ttl: float = 2.0,
         sync_timeout: float | None = 20.0,
+        trades: bool = True,
+        tickers: bool = True,
         **policy: Any,
     ) -> None:
         self.specs = [self._spec(b) for b in books]
@@ -188,6 +194,10 @@ class Gateway:
         self.lease = lease
         self.lease_ttl = lease_ttl
         self.sync_timeout = sync_timeout
+        self.trades = trades
+        self.tickers = tickers
+        #: Gateway sequence of the last message per trades/ticker subject.
+        self.stream_sequences: dict[str, int] = {}
         self.exchanges = sorted({s.exchange for s in self.specs})
         self.publishers: dict[tuple[str, str], _Publisher] = {}
         #: Exchanges whose lease this gateway holds (all of them without ``lease``).
@@ -199,6 +209,8 @@ class Gateway:
             "heartbeats": 0,
             "publish_errors": 0,
             "takeovers": 0,
+            "trades": 0,
+            "tickers": 0,
         }
         self.nc: NATS | None = None
         self.js: JetStreamContext | None = None
@@ -270,6 +282,7 @@ class Gateway:
             self.publishers[(spec.exchange, spec.symbol)] = pub
             if book.in_sync and pub.active:
                 pub.resync()
+        await self._subscribe_streams()
         self._tasks.append(asyncio.create_task(self._beat(), name="hftws-gateway-heartbeat"))
         self._tasks.append(asyncio.create_task(self._refresh(), name="hftws-gateway-snapshots"))
         if self.lease:
@@ -277,6 +290,58 @@ class Gateway:
         if self.sync_timeout is not None:
             for pub in self.publishers.values():
                 await pub.book.wait_in_sync(self.sync_timeout)
+
+    async def _subscribe_streams(self) -> None:
+        """Trades and tickers of every configured symbol, on the connections that carry its
+        book (one set of exchange connections per gateway)."""
+        if not (self.trades or self.tickers):
+            return
+        for ex in self.exchanges:
+            symbols = {s.symbol for s in self.specs if s.exchange == ex}
+            ws = self.manager.managers[ex]
+            if self.trades:
+                ws.on_trade(functools.partial(self._on_trade, ex, symbols))
+            if self.tickers:
+                ws.on_ticker(functools.partial(self._on_ticker, ex, symbols))
+            for sym in sorted(symbols):
+                if self.trades:
+                    await ws.subscribe_trades(sym)
+                if self.tickers:
+                    await ws.subscribe_ticker(sym)
+
+    def _next_sequence(self, subject: str) -> int:
+        """+1 per message on ``subject``; the first one (and the first after taking a lease)
+        at the wall clock in microseconds, so a new gateway continues above an old one."""
+        last = self.stream_sequences.get(subject)
+        seq = time.time_ns() // 1000 if last is None else last + 1
+        self.stream_sequences[subject] = seq
+        return seq
+
+    def _on_trade(self, exchange: str, symbols: set[str], event: Any) -> None:
+        if not self.active_for(exchange):
+            return
+        recv = time.time_ns()
+        for t in items_of(event, "price_str"):
+            sym = t.symbol
+            if sym not in symbols:
+                continue
+            subject = trades_subject(exchange, sym)
+            seq = self._next_sequence(subject)
+            self._enqueue(subject, encode_trade(exchange, sym, seq, recv, time.time_ns(), t))
+            self.stats["trades"] += 1
+
+    def _on_ticker(self, exchange: str, symbols: set[str], event: Any) -> None:
+        if not self.active_for(exchange):
+            return
+        recv = time.time_ns()
+        for t in items_of(event, "bid_price_str"):
+            sym = t.symbol
+            if sym not in symbols:
+                continue
+            subject = ticker_subject(exchange, sym)
+            seq = self._next_sequence(subject)
+            self._enqueue(subject, encode_ticker(exchange, sym, seq, recv, time.time_ns(), t))
+            self.stats["tickers"] += 1
 
     async def close(self) -> None:
         for t in self._tasks:
@@ -425,6 +490,11 @@ class Gateway:
                 # Continue above whatever the previous holder published, so that readers
                 # never take this gateway's messages for history.
                 await self._rebase(pub)
+            for subject in [k for k in self.stream_sequences if k.startswith(f"hftws.{exchange}.")]:
+                # Continue above the previous holder (its sequence began at its start time).
+                self.stream_sequences[subject] = max(
+                    self.stream_sequences[subject], time.time_ns() // 1000
+                )
             self.leader.add(exchange)
             if mine:
                 self.stats["takeovers"] += 1

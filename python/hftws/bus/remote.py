@@ -44,7 +44,16 @@ from hftws._core import (
     bus_decode,
     bus_load_snapshot,
 )
-from hftws.bus.subjects import book_subject, heartbeat_subject, kv_bucket, kv_key, stream_name
+from hftws.bus.streams import KIND_TICKER, KIND_TRADE, StreamCallback, StreamReader
+from hftws.bus.subjects import (
+    book_subject,
+    heartbeat_subject,
+    kv_bucket,
+    kv_key,
+    stream_name,
+    ticker_subject,
+    trades_subject,
+)
 from hftws.errors import HftwsTimeoutError
 
 log = logging.getLogger("hftws.bus.remote")
@@ -371,8 +380,14 @@ class RemoteBookManager:
         self._hb_subs: dict[str, Subscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.disconnects = 0
+        #: Times the watchdog found this process had not run for longer than the heartbeat
+        #: bound (every book was unlinked and resynced).
+        self.process_stalls = 0
         #: The id of the gateway last heard for each exchange.
         self.gateways: dict[str, str] = {}
+        #: Trades and ticker readers (``on_trade`` / ``on_ticker``), by subject.
+        self.streams: dict[str, StreamReader] = {}
+        self._stream_subs: list[Subscription] = []
 
     async def __aenter__(self) -> RemoteBookManager:
         await self.start()
@@ -449,6 +464,34 @@ class RemoteBookManager:
             await book.wait_in_sync(timeout)
         return book
 
+    async def on_trade(self, exchange: str, symbol: str, callback: StreamCallback) -> StreamReader:
+        """Call ``callback(trade)`` for every trade the gateway publishes for the symbol
+        (a :class:`~hftws.bus.streams.RemoteTrade`, :class:`hftws.Trade`'s attribute names).
+        Live only (core NATS): trades before the call are not replayed."""
+        return await self._stream(
+            trades_subject(exchange, symbol), exchange, symbol, KIND_TRADE, callback
+        )
+
+    async def on_ticker(self, exchange: str, symbol: str, callback: StreamCallback) -> StreamReader:
+        """Call ``callback(ticker)`` for every best bid/ask the gateway publishes for the
+        symbol (a :class:`~hftws.bus.streams.RemoteTicker`)."""
+        return await self._stream(
+            ticker_subject(exchange, symbol), exchange, symbol, KIND_TICKER, callback
+        )
+
+    async def _stream(
+        self, subject: str, exchange: str, symbol: str, kind: int, callback: StreamCallback
+    ) -> StreamReader:
+        assert self.nc is not None, "RemoteBookManager.start() first"
+        reader = StreamReader(exchange, symbol, kind, callback)
+
+        async def cb(msg: Msg) -> None:
+            reader.feed(msg.data)
+
+        self._stream_subs.append(await self.nc.subscribe(subject, cb=cb))
+        self.streams[subject] = reader
+        return reader
+
     async def _ensure_heartbeat(self, exchange: str) -> None:
         if exchange in self._hb_subs:
             return
@@ -474,9 +517,20 @@ class RemoteBookManager:
 
     async def _watchdog(self) -> None:
         """Unlink every book of an exchange whose gateway went quiet."""
+        tick = time.monotonic()
         while True:
             await asyncio.sleep(self.heartbeat_timeout / 5)
             now = time.monotonic()
+            stalled, tick = now - tick > self.heartbeat_timeout, now
+            if stalled:
+                # This process did not run for longer than the heartbeat bound (stopped,
+                # swapped out): what its socket holds now is old, and the heartbeats in it
+                # prove nothing about the present, so no book vouches for itself.
+                self.process_stalls += 1
+                for b in self.books.values():
+                    if b.book.linked:
+                        b._unlink("this process did not run for longer than the heartbeat bound")
+                continue
             for ex in {ex for ex, _s in self.books}:
                 if not self.live(ex):
                     for b in self._books_of(ex):

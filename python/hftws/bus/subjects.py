@@ -2,6 +2,8 @@
 
 - ``hftws.<exchange>.<symbol>.book``: book messages of one book (delta, snapshot,
   out_of_sync), in gateway-sequence order; captured by the exchange's JetStream stream.
+- ``hftws.<exchange>.<symbol>.trades`` / ``.ticker``: one message per public trade / best
+  bid-ask (kinds 5 and 6, :mod:`hftws.bus.streams`), core NATS, not stored.
 - ``hftws.<exchange>.heartbeat``: the active gateway's heartbeat for that exchange (core NATS,
   not stored): a reader that misses it for longer than its bound stops trusting its books.
 - Stream ``HFTWS_<EXCHANGE>``: subjects ``hftws.<exchange>.*.book``, bounded by age and count.
@@ -31,6 +33,16 @@ def _token(what: str, value: str) -> str:
 def book_subject(exchange: str, symbol: str) -> str:
     """``hftws.<exchange>.<symbol>.book``."""
     return f"hftws.{_token('exchange', exchange)}.{_token('symbol', symbol)}.book"
+
+
+def trades_subject(exchange: str, symbol: str) -> str:
+    """``hftws.<exchange>.<symbol>.trades``: one message per public trade (core NATS)."""
+    return f"hftws.{_token('exchange', exchange)}.{_token('symbol', symbol)}.trades"
+
+
+def ticker_subject(exchange: str, symbol: str) -> str:
+    """``hftws.<exchange>.<symbol>.ticker``: one message per best bid/ask (core NATS)."""
+    return f"hftws.{_token('exchange', exchange)}.{_token('symbol', symbol)}.ticker"
 
 
 def heartbeat_subject(exchange: str) -> str:

@@ -2,7 +2,8 @@
 
 Books are ``exchange:symbol`` (or ``exchange:symbol:depth``); each is kept by an
 ``OrderBookManager`` and published on ``hftws.<exchange>.<symbol>.book``, with a snapshot per
-book in the ``hftws_books`` bucket and a heartbeat on ``hftws.<exchange>.heartbeat``. Strategies
+book in the ``hftws_books`` bucket and a heartbeat on ``hftws.<exchange>.heartbeat``; trades and
+best bid/ask on ``.trades`` and ``.ticker`` (``--no-trades`` / ``--no-tickers`` to skip). Strategies
 anywhere read them with ``hftws.bus.remote.RemoteBookManager(source="nats://host:port")``.
 Needs the ``bus`` extra (``pip install hftws[bus]``).
 """
@@ -74,6 +75,8 @@ async def run(args: argparse.Namespace) -> int:
             lease=args.lease,
             lease_ttl=args.lease_ttl,
             sync_timeout=args.sync_timeout,
+            trades=args.trades,
+            tickers=args.tickers,
         )
         stop = stop_event()
         loop = asyncio.get_running_loop()
@@ -125,6 +128,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--lease", action="store_true", help="high availability: hold a lease")
     p.add_argument("--lease-ttl", type=positive, default=2.0, help="lease expiry (s)")
     p.add_argument("--sync-timeout", type=positive, default=20.0, help="books in sync by then")
+    p.add_argument(
+        "--trades",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="publish trades on hftws.<exchange>.<symbol>.trades (default: on)",
+    )
+    p.add_argument(
+        "--tickers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="publish best bid/ask on hftws.<exchange>.<symbol>.ticker (default: on)",
+    )
     p.add_argument("--duration", type=positive, default=None, help="seconds (default: until ^C)")
     p.add_argument("--interval", type=positive, default=2.0, help="seconds between status lines")
     p.set_defaults(run=run)
