@@ -14,7 +14,9 @@ from client_helpers import own_tasks, wait_for
 
 from hftws.bus.remote import RemoteBookManager
 from hftws.bus.subjects import book_subject
+from hftws.testing.binance_server import BinanceSpotServer
 from hftws.testing.gate_server import GateSpotServer
+from hftws.testing.kucoin_server import KucoinServer
 from hftws.testing.mexc_server import MexcServer
 from hftws.testing.nats import NatsServer
 
@@ -65,6 +67,29 @@ async def test_remote_books_follow_the_gateway_exactly_and_a_late_joiner_catches
                 assert g2.depth() == g.depth() == gw.manager.books[("gateio", "BTC_USDT")].depth()
                 assert g.gaps == m.gaps == g2.gaps == 0
                 assert gw.stats["kv_writes"] > 0 and gw.stats["publish_errors"] == 0
+    assert not own_tasks()
+
+
+async def test_binance_and_kucoin_books_cross_the_bus_exactly(nats_server: NatsServer) -> None:
+    """Every exchange goes through the same gateway: books kept by OrderBookManager."""
+    async with BinanceSpotServer(rate=300) as bn, KucoinServer(rate=300) as ku:
+        servers: dict[str, Any] = {"binance": bn, "kucoin": ku}
+        async with (
+            gateway(["binance:BTCUSDT", "kucoin:BTC-USDT"], nats_server.url, servers) as gw,
+            RemoteBookManager(nats_server.url) as remote,
+        ):
+            b = await remote.watch("binance", "BTCUSDT", timeout=15)
+            k = await remote.watch("kucoin", "BTC-USDT", timeout=15)
+            # KuCoin without a key: the public snapshot is exact to 100 levels.
+            sentinels = [RemoteSentinel(b, bn), RemoteSentinel(k, ku, depth=100)]
+            await wait_for(lambda: b.updates >= 100 and k.updates >= 100, timeout=15)
+            await _settle([b, k], servers)
+            for s in sentinels:
+                await s.stop()
+            assert all(s.checks > 0 and not s.violations for s in sentinels)
+            assert b.depth() == gw.manager.books[("binance", "BTCUSDT")].depth()
+            assert differs(b.depth(), bn, "BTCUSDT", b.exchange_sequence, None) == ""
+            assert differs(k.depth(100), ku, "BTC-USDT", k.exchange_sequence, 100) == ""
     assert not own_tasks()
 
 
