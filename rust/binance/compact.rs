@@ -19,53 +19,11 @@ use super::route::{self, Kind};
 use crate::book::{OrderBook, SeqRule, Status};
 use crate::decimal::Decimal;
 use crate::gate::levels::compact_level;
+use crate::json::compact::{lit, plain_str, uint};
 
 thread_local! {
     /// The levels of the push being read: (bid, price, size), bids first, in wire order.
     static LEVELS: RefCell<Vec<(bool, Decimal, Decimal)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The index after `lit` if the bytes at `i` are `lit`.
-#[inline(always)]
-fn lit(b: &[u8], i: usize, lit: &[u8]) -> Option<usize> {
-    (b.get(i..i + lit.len())? == lit).then_some(i + lit.len())
-}
-
-/// A bare JSON integer at `i` (no sign, no leading zero, at most 18 digits: always an i64)
-/// and the index after it.
-#[inline(always)]
-fn uint(b: &[u8], i: usize) -> Option<(u64, usize)> {
-    let mut j = i;
-    let mut v: u64 = 0;
-    while let Some(&c) = b.get(j) {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        v = v * 10 + u64::from(d);
-        j += 1;
-        if j - i > 18 {
-            return None;
-        }
-    }
-    let n = j - i;
-    (n > 0 && !(n > 1 && b[i] == b'0')).then_some((v, j))
-}
-
-/// The contents of a string whose opening quote was consumed, made of printable ASCII other
-/// than `"` and `\` (so it needs no decoding and is valid UTF-8), and the index after its
-/// closing quote.
-#[inline(always)]
-fn plain_str(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
-    let mut j = i;
-    while let Some(&c) = b.get(j) {
-        match c {
-            b'"' => return Some((&b[i..j], j + 1)),
-            b'\\' | 0..=0x1f | 0x7f.. => return None,
-            _ => j += 1,
-        }
-    }
-    None
 }
 
 /// One side's `[["price","size"],...]` at `i` into `out`; the index after the array.
@@ -178,44 +136,15 @@ pub fn apply(frame: &[u8], book: &mut OrderBook, want: Option<&str>) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::book::Level;
-
-    /// A deterministic xorshift: the same cases on every run.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-            xs[self.below(xs.len() as u64) as usize]
-        }
-    }
-
-    fn d(s: &str) -> Decimal {
-        Decimal::parse(s).unwrap()
-    }
+    use crate::book::testkit::{d, seeded, state, Rng};
 
     /// A book at `id`, in one of the states a stream meets: fresh snapshot, synced, out of
     /// sync, empty.
     fn book(rule: SeqRule, id: u64, state: u64) -> OrderBook {
-        let mut b = OrderBook::new(rule, Some(50));
         if state == 3 {
-            return b;
+            return OrderBook::new(rule, Some(50));
         }
-        b.load_snapshot::<Infallible>(id, |w| {
-            for (p, z) in [("100", "1"), ("99.5", "2"), ("98", "3")] {
-                w.bid(d(p), d(z));
-            }
-            for (p, z) in [("101", "1"), ("101.5", "2"), ("103", "3")] {
-                w.ask(d(p), d(z));
-            }
-            Ok(())
-        })
-        .unwrap();
+        let mut b = seeded(rule, id);
         match state {
             1 => {
                 // Straddles the snapshot id under both rules (futures: `U <= S <= u`).
@@ -228,18 +157,6 @@ mod tests {
             _ => {}
         }
         b
-    }
-
-    type State = (Vec<Level>, Vec<Level>, u64, String, bool);
-
-    fn state(b: &OrderBook) -> State {
-        (
-            b.bids().iter().collect(),
-            b.asks().iter().collect(),
-            b.sequence(),
-            format!("{:?} {:?}", b.phase(), b.counts),
-            b.in_sync(),
-        )
     }
 
     /// The one-pass reader and the general path agree on the outcome (or error) and the book.

@@ -5,6 +5,8 @@ mod pending;
 mod sequence;
 mod side;
 mod sink;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use order_book::{
     Change, Counts, Journal, Level, LevelWriter, OrderBook, Phase, SnapshotWriter,

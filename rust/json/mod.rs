@@ -5,6 +5,7 @@
 //! a string's position into a frame-relative [`Span`] that decoded events keep instead of a
 //! borrow. Exchange modules add their own number encodings and error types on top.
 
+pub mod compact;
 pub mod scan;
 pub mod span;
 
