@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from hftws._core import BookStatus, BookUpdate, OrderBook
+from hftws.book_view import STATE_OF_PHASE, BookView
 from hftws.credentials import Credentials
 from hftws.errors import HftwsTimeoutError, SubscriptionError, UnknownExchange
 from hftws.events import MessageType
@@ -109,17 +110,7 @@ def _levels(raw: list[Any]) -> list[tuple[Any, Any]]:
     return out
 
 
-#: What ``LocalBook.state`` shows for each Rust phase (``OrderBook.state``).
-_STATE_OF_PHASE = {
-    "synced": "in_sync",
-    "empty": "syncing",
-    "unconfirmed": "syncing",
-    "unlinked": "syncing",
-    "out_of_sync": "out_of_sync",
-}
-
-
-class LocalBook:
+class LocalBook(BookView):
     """One watched book: the Rust book (which alone decides ``in_sync``), its resync task,
     listeners and counters."""
 
@@ -157,8 +148,7 @@ class LocalBook:
         self.book.set_linked(False)
         self._venue = venue
         self._manager = manager
-        #: Times the book came into sync (the first sync included).
-        self.resyncs = 0
+        self._init_view()
         self.gaps = 0
         self.crossed = 0
         self.snapshot_failures = 0
@@ -171,33 +161,15 @@ class LocalBook:
         self.refused: str | None = None
         #: The last snapshot/sync failure, as one line (None before any).
         self.last_error: str | None = None
-        #: (start_ns, end_ns or None while still out of sync).
-        self.out_of_sync_windows: list[tuple[int, int | None]] = [(time.monotonic_ns(), None)]
-        self._listeners: list[tuple[BookListener, bool]] = []
-        self._state_listeners: list[Callable[[LocalBook], Any]] = []
-        self._was_in_sync = False
-        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._shard: Any = None
-
-    # -- readers (no copy of the whole book) -----------------------------------------------
-
-    @property
-    def in_sync(self) -> bool:
-        """True only when the Rust book says so: snapshot confirmed by the stream, continuous
-        since, connection up and subscription confirmed."""
-        return self.book.in_sync
 
     @property
     def state(self) -> str:
         """``in_sync``, ``syncing``, ``out_of_sync`` or ``refused`` (a view of the Rust state)."""
         if self.refused is not None:
             return "refused"
-        return _STATE_OF_PHASE[self.book.state]
-
-    @property
-    def sequence(self) -> int:
-        return self.book.sequence
+        return STATE_OF_PHASE[self.book.state]
 
     @property
     def snapshot_source(self) -> str:
@@ -222,42 +194,12 @@ class LocalBook:
             asks = [lv for lv in asks if Decimal(lv[0]) <= high]
         return bids, asks
 
-    @property
-    def updates(self) -> int:
-        """Pushes applied to the book (counted in Rust, listeners or not)."""
-        return self.book.applied
-
-    def best_bid(self) -> tuple[float, float] | None:
-        return self.book.best_bid()
-
-    def best_ask(self) -> tuple[float, float] | None:
-        return self.book.best_ask()
-
-    def bbo(self) -> tuple[float, float, float, float]:
-        return self.book.bbo()
-
-    def top(self, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-        return self.book.top(n)
-
-    def depth(self, n: int | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-        return self.book.depth(n)
-
-    def mid(self) -> float | None:
-        return self.book.mid()
-
-    def spread(self) -> Any:
-        return self.book.spread()
-
     def on_update(self, callback: BookListener, top_only: bool = False) -> BookListener:
         """Call ``callback(book)`` after every applied update while in sync (or only when the
         best bid or ask level changed)."""
         self._listeners.append((callback, top_only))
         self._register()
         return callback
-
-    def on_state_change(self, callback: Callable[[LocalBook], Any]) -> None:
-        """Call ``callback(book)`` whenever ``in_sync`` or ``state`` changes."""
-        self._state_listeners.append(callback)
 
     async def wait_in_sync(self, timeout: float | None = None) -> None:
         """Wait until the book is in sync.
@@ -342,36 +284,6 @@ class LocalBook:
         self.book.mark_out_of_sync()
         self._manager._metrics_note(why)
         self._sync_changed()
-
-    def _sync_changed(self) -> None:
-        now = self.book.in_sync
-        if now != self._was_in_sync:
-            self._was_in_sync = now
-            if now:
-                self.resyncs += 1
-                start, _ = self.out_of_sync_windows[-1]
-                self.out_of_sync_windows[-1] = (start, time.monotonic_ns())
-            else:
-                self.out_of_sync_windows.append((time.monotonic_ns(), None))
-            for cb in self._state_listeners:
-                try:
-                    cb(self)
-                except Exception:
-                    log.exception("book state listener failed")
-        self._changed.set()
-
-    # -- sync task -------------------------------------------------------------------------------
-
-    async def _wait(self, until: Callable[[], bool], timeout: float | None) -> bool:
-        """Wait for ``until()`` (re-checked on every change); False on timeout."""
-        try:
-            async with asyncio.timeout(timeout):
-                while not until():
-                    self._changed.clear()
-                    await self._changed.wait()
-        except TimeoutError:
-            return until()
-        return True
 
     async def _run(self) -> None:
         """Keep the book in sync forever: sync, then wait for a loss."""

@@ -44,6 +44,7 @@ from hftws._core import (
     bus_decode,
     bus_load_snapshot,
 )
+from hftws.book_view import BookView
 from hftws.bus.streams import KIND_TICKER, KIND_TRADE, StreamCallback, StreamReader
 from hftws.bus.subjects import (
     book_subject,
@@ -62,16 +63,8 @@ __all__ = ["RemoteBook", "RemoteBookManager"]
 
 RemoteListener = Callable[["RemoteBook"], Any]
 
-_STATE_OF_PHASE = {
-    "synced": "in_sync",
-    "empty": "syncing",
-    "unconfirmed": "syncing",
-    "unlinked": "syncing",
-    "out_of_sync": "out_of_sync",
-}
 
-
-class RemoteBook:
+class RemoteBook(BookView):
     """One book read from the bus; the Rust book alone decides ``in_sync``."""
 
     def __init__(self, manager: RemoteBookManager, exchange: str, symbol: str) -> None:
@@ -85,7 +78,7 @@ class RemoteBook:
         self._manager = manager
         #: The exchange change id of the gateway's book at the last message applied.
         self.exchange_sequence = 0
-        self.resyncs = 0
+        self._init_view()
         self.gaps = 0
         self.malformed = 0
         self.gateway_out_of_sync = 0
@@ -98,64 +91,18 @@ class RemoteBook:
         self.last_recv_ns = 0
         self.last_publish_ns = 0
         self.last_error: str | None = None
-        self.out_of_sync_windows: list[tuple[int, int | None]] = [(time.monotonic_ns(), None)]
-        self._listeners: list[tuple[RemoteListener, bool]] = []
-        self._state_listeners: list[RemoteListener] = []
-        self._was_in_sync = False
-        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._sub: Subscription | None = None
         self._generation = 0
         #: Stream sequences of malformed messages already counted (see ``_poisoned``).
         self._poison: dict[int, float] = {}
 
-    # -- readers (LocalBook's API) -----------------------------------------------------------
-
-    @property
-    def in_sync(self) -> bool:
-        return self.book.in_sync
-
-    @property
-    def state(self) -> str:
-        return _STATE_OF_PHASE[self.book.state]
-
-    @property
-    def sequence(self) -> int:
-        """The gateway sequence of the last message applied."""
-        return self.book.sequence
-
-    @property
-    def updates(self) -> int:
-        return self.book.applied
-
-    def best_bid(self) -> tuple[float, float] | None:
-        return self.book.best_bid()
-
-    def best_ask(self) -> tuple[float, float] | None:
-        return self.book.best_ask()
-
-    def bbo(self) -> tuple[float, float, float, float]:
-        return self.book.bbo()
-
-    def top(self, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-        return self.book.top(n)
-
-    def depth(self, n: int | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-        return self.book.depth(n)
-
-    def mid(self) -> float | None:
-        return self.book.mid()
-
-    def spread(self) -> Any:
-        return self.book.spread()
+    # -- readers: LocalBook's API (hftws.book_view); ``sequence`` is the gateway sequence -----
 
     def on_update(self, callback: RemoteListener, top_only: bool = False) -> RemoteListener:
         """Call ``callback(book)`` after every applied message while in sync."""
         self._listeners.append((callback, top_only))
         return callback
-
-    def on_state_change(self, callback: RemoteListener) -> None:
-        self._state_listeners.append(callback)
 
     async def wait_in_sync(self, timeout: float | None = None) -> None:
         try:
@@ -241,35 +188,6 @@ class RemoteBook:
         self.book.mark_out_of_sync()
         self.last_error = why
         self._sync_changed()
-
-    def _sync_changed(self) -> None:
-        now = self.book.in_sync
-        if now != self._was_in_sync:
-            self._was_in_sync = now
-            if now:
-                self.resyncs += 1
-                start, _ = self.out_of_sync_windows[-1]
-                self.out_of_sync_windows[-1] = (start, time.monotonic_ns())
-            else:
-                self.out_of_sync_windows.append((time.monotonic_ns(), None))
-            for cb in self._state_listeners:
-                try:
-                    cb(self)
-                except Exception:
-                    log.exception("remote book state listener failed")
-        self._changed.set()
-
-    # -- sync task ---------------------------------------------------------------------------
-
-    async def _wait(self, until: Callable[[], bool], timeout: float | None) -> bool:
-        try:
-            async with asyncio.timeout(timeout):
-                while not until():
-                    self._changed.clear()
-                    await self._changed.wait()
-        except TimeoutError:
-            return until()
-        return True
 
     async def _drop_sub(self) -> None:
         self._generation += 1
