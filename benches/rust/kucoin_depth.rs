@@ -15,64 +15,14 @@
 //! - `book only`: the same changes, decoded beforehand, applied from vectors.
 
 use std::convert::Infallible;
-use std::time::Instant;
+
+#[path = "common.rs"]
+mod common;
 
 use _core::book::{OrderBook, SeqRule, Status};
 use _core::decimal::Decimal;
 use _core::kucoin::{apply_frame, depth, parse, DepthOutcome};
-
-/// Bid and ask levels of the seed snapshot, and its id.
-type Snapshot = (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>, u64);
-
-/// Reads `id N` then `b PRICE SIZE` / `a PRICE SIZE` lines.
-fn snapshot_levels(text: &str) -> Snapshot {
-    let (mut bids, mut asks, mut id) = (Vec::new(), Vec::new(), 0);
-    for line in text.lines() {
-        let mut it = line.split_whitespace();
-        match (it.next(), it.next(), it.next()) {
-            (Some("id"), Some(n), None) => id = n.parse().expect("snapshot id"),
-            (Some(side), Some(p), Some(s)) => {
-                let lv = (
-                    Decimal::parse(p).expect("price"),
-                    Decimal::parse(s).expect("size"),
-                );
-                if side == "b" {
-                    bids.push(lv);
-                } else {
-                    asks.push(lv);
-                }
-            }
-            _ => {}
-        }
-    }
-    (bids, asks, id)
-}
-
-fn seeded(snap: &Snapshot) -> OrderBook {
-    let mut book = OrderBook::new(SeqRule::KucoinSpot, None);
-    book.load_snapshot::<Infallible>(snap.2, |w| {
-        for &(p, s) in &snap.0 {
-            w.bid(p, s);
-        }
-        for &(p, s) in &snap.1 {
-            w.ask(p, s);
-        }
-        Ok(())
-    })
-    .unwrap();
-    book
-}
-
-/// Best of 25 passes of `pass` (which returns how many pushes it handled), in ns per push.
-fn best_of(mut pass: impl FnMut() -> usize) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..25 {
-        let t0 = Instant::now();
-        let n = pass();
-        best = best.min(t0.elapsed().as_nanos() as f64 / n as f64);
-    }
-    best
-}
+use common::{best_of, seeded, snapshot_levels};
 
 fn apply_all(book: &mut OrderBook, frames: &[Vec<u8>]) -> usize {
     for f in frames {
@@ -109,16 +59,16 @@ fn main() {
         .collect();
     let snap = snapshot_levels(&std::fs::read_to_string(&snap_path).expect("snapshot file"));
 
-    let fast = best_of(|| apply_all(&mut seeded(&snap), &frames));
+    let fast = best_of(|| apply_all(&mut seeded(&snap, SeqRule::KucoinSpot), &frames));
     if std::env::var_os("KUCOIN_BENCH_FAST_ONLY").is_some() {
         // For profiling the one-pass reader alone.
         println!("apply_frame + best (one pass): {fast:.0} ns/push");
         return;
     }
-    let general = best_of(|| apply_all(&mut seeded(&snap), &spaced));
-    let mut done = seeded(&snap);
+    let general = best_of(|| apply_all(&mut seeded(&snap, SeqRule::KucoinSpot), &spaced));
+    let mut done = seeded(&snap, SeqRule::KucoinSpot);
     apply_all(&mut done, &frames);
-    let mut again = seeded(&snap);
+    let mut again = seeded(&snap, SeqRule::KucoinSpot);
     apply_all(&mut again, &spaced);
     assert_eq!(
         (done.bids().best(), done.asks().best()),
@@ -162,7 +112,7 @@ fn main() {
         })
         .collect();
     let book_only = best_of(|| {
-        let mut book = seeded(&snap);
+        let mut book = seeded(&snap, SeqRule::KucoinSpot);
         for (first, last, ch) in &decoded {
             book.apply_delta::<Infallible>(*first, *last, |w| {
                 for &(bid, p, z) in ch {
