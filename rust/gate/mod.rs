@@ -9,6 +9,7 @@
 //! message). Errors are [`GateError`]s naming the channel and field.
 
 pub mod channels;
+mod compact;
 pub mod control;
 pub mod depth;
 pub mod envelope;
