@@ -517,6 +517,20 @@ pub fn apply_frame(
     book: &mut OrderBook,
     want: Option<&str>,
 ) -> Result<DepthOutcome, GateError> {
+    // `order_book_update` pushes as Gate writes them, in one pass; anything else (the book
+    // untouched) takes the general path below.
+    if let Some(st) = super::compact::apply(frame, book, want) {
+        return Ok(DepthOutcome::Book(st));
+    }
+    apply_checked(frame, book, want)
+}
+
+/// [`apply_frame`] for every spelling: validates the envelope, then reads the push.
+pub(super) fn apply_checked(
+    frame: &[u8],
+    book: &mut OrderBook,
+    want: Option<&str>,
+) -> Result<DepthOutcome, GateError> {
     let mut outcome = DepthOutcome::NotDepth;
     let env = envelope::scan(frame, |env, s| {
         // In place only when the event says this is a push (obu pushes carry no event at all);

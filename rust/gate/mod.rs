@@ -4,11 +4,13 @@
 //! shared validating zero-copy scanner), [`value`] (the exchange's loose number encodings),
 //! [`envelope`] (`channel`/`event`/`time`/`error`/`result` in any key order), [`depth`] (the hot path:
 //! depth pushes streamed into an [`OrderBook`](crate::book::OrderBook) with Gate's `U`/`u`
-//! rules), [`channels`] (table-driven records: trades, tickers, candles, orders, ...),
+//! rules; `compact` reads `order_book_update` pushes written the way Gate writes them in one
+//! pass and hands every other spelling to the general path), [`channels`] (table-driven records: trades, tickers, candles, orders, ...),
 //! [`control`] (acks, errors, auth classification) and [`message`] (one frame to one typed
 //! message). Errors are [`GateError`]s naming the channel and field.
 
 pub mod channels;
+mod compact;
 pub mod control;
 pub mod depth;
 pub mod envelope;
