@@ -1,4 +1,4 @@
-//! Test support for the one-pass depth readers' agreement tests (`binance::compact`,
+//! Test support for the one-pass depth readers' agreement tests (`gate::compact`, `binance::compact`,
 //! `kucoin::compact`): a deterministic random source, a seeded book and the book's whole
 //! observable state, so both fast paths are judged against their general path the same way.
 

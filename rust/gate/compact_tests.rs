@@ -2,45 +2,17 @@
 //! pushes, a third of them respelled, on several book states.
 
 use super::*;
-use crate::book::{Level, SeqRule};
+use crate::book::testkit::{d, seeded, state, Rng};
+use crate::book::SeqRule;
 use crate::gate::depth::{apply_checked, apply_frame};
-
-/// A deterministic xorshift: the same cases on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
-
-fn d(s: &str) -> Decimal {
-    Decimal::parse(s).unwrap()
-}
 
 /// A book at `id`, in one of the states a stream meets: fresh snapshot, synced, out of sync,
 /// empty.
 fn book(id: u64, state: u64) -> OrderBook {
-    let mut b = OrderBook::new(SeqRule::Gate, Some(50));
     if state == 3 {
-        return b;
+        return OrderBook::new(SeqRule::Gate, Some(50));
     }
-    b.load_snapshot::<Infallible>(id, |w| {
-        for (p, z) in [("100", "1"), ("99.5", "2"), ("98", "3")] {
-            w.bid(d(p), d(z));
-        }
-        for (p, z) in [("101", "1"), ("101.5", "2"), ("103", "3")] {
-            w.ask(d(p), d(z));
-        }
-        Ok(())
-    })
-    .unwrap();
+    let mut b = seeded(SeqRule::Gate, id);
     match state {
         1 => {
             b.apply_delta::<Infallible>(id, id + 1, |_| Ok(())).unwrap();
@@ -49,18 +21,6 @@ fn book(id: u64, state: u64) -> OrderBook {
         _ => {}
     }
     b
-}
-
-type State = (Vec<Level>, Vec<Level>, u64, String, bool);
-
-fn state(b: &OrderBook) -> State {
-    (
-        b.bids().iter().collect(),
-        b.asks().iter().collect(),
-        b.sequence(),
-        format!("{:?} {:?}", b.phase(), b.counts),
-        b.in_sync(),
-    )
 }
 
 /// The one-pass reader and the general path agree on the outcome (or error) and the book;

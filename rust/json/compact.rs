@@ -1,4 +1,4 @@
-//! Byte-level readers for the one-pass depth paths (`binance::compact`, `kucoin::compact`):
+//! Byte-level readers for the one-pass depth paths (`gate`, `binance` and `kucoin::compact`):
 //! frames written exactly the way an exchange writes them (no whitespace, plain numbers and
 //! strings) are read with these; anything else makes them return `None` and the caller falls
 //! back to the validating scanner ([`super::scan`]), so they never decide what a frame means.
@@ -35,13 +35,10 @@ pub fn uint(b: &[u8], i: usize) -> Option<(u64, usize)> {
 /// closing quote.
 #[inline(always)]
 pub fn plain_str(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
-    let mut j = i;
-    while let Some(&c) = b.get(j) {
-        match c {
-            b'"' => return Some((&b[i..j], j + 1)),
-            b'\\' | 0..=0x1f | 0x7f.. => return None,
-            _ => j += 1,
-        }
-    }
-    None
+    let rest = b.get(i..)?;
+    let n = rest.iter().position(|&c| c == b'"')?;
+    let s = &rest[..n];
+    s.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'\\')
+        .then_some((s, i + n + 1))
 }
