@@ -19,7 +19,7 @@ use crate::book::{OrderBook, SeqRule, Status};
 use crate::gate::depth::{apply_frame, DepthOutcome};
 use crate::gate::GateError;
 use crate::kucoin::{self, KucoinError};
-use crate::mexc::apply_depth as mexc_apply_depth;
+use crate::mexc::depth::apply_depth_push as mexc_apply_depth;
 use crate::mexc::MexcError;
 
 /// What one push did to a book.
@@ -61,9 +61,12 @@ fn is_sbe(payload: &[u8]) -> bool {
 /// push must be for (MEXC callers match the symbol from the push header).
 fn apply(book: &mut OrderBook, want: Option<&str>, payload: &[u8]) -> Result<Offer, DepthError> {
     match book.rule() {
-        SeqRule::Mexc => mexc_apply_depth(payload, book)
-            .map(|o| Offer::Book(o.status))
-            .map_err(DepthError::Mexc),
+        // A push of another kind (trades, tickers) leaves the book alone, as on Gate.io.
+        SeqRule::Mexc => match mexc_apply_depth(payload, book) {
+            Ok(Some(o)) => Ok(Offer::Book(o.status)),
+            Ok(None) => Ok(Offer::NotDepth),
+            Err(e) => Err(DepthError::Mexc(e)),
+        },
         SeqRule::Gate => match apply_frame(payload, book, want) {
             Ok(DepthOutcome::NotDepth) => Ok(Offer::NotDepth),
             Ok(DepthOutcome::WrongSymbol) => Ok(Offer::WrongSymbol),

@@ -1190,11 +1190,13 @@ def decode(data: _Buffer) -> _MexcEvent:
     """
 
 @overload
-def apply_depth(data: _Buffer, book: OrderBook, event: Literal[False] = False) -> BookStatus: ...
+def apply_depth(
+    data: _Buffer, book: OrderBook, event: Literal[False] = False
+) -> BookStatus | None: ...
 @overload
 def apply_depth(
     data: _Buffer, book: OrderBook, event: Literal[True]
-) -> tuple[BookStatus, MexcDepthUpdate | MexcDepthBatch]: ...
+) -> tuple[BookStatus | None, _MexcEvent]: ...
 def apply_depth_many(frames: Iterable[_Buffer], book: OrderBook) -> BookStatus:
     """Apply depth frames in order, stopping at the first gap, crossed book or refusal."""
 

@@ -59,6 +59,25 @@ const LIMIT: Layout = Layout {
 /// Wire and number errors naming the field; `WrongBody` for a non-depth push; `Missing`
 /// when a version is absent. An error while streaming levels leaves the book out of sync.
 pub fn apply_depth(frame: &[u8], book: &mut OrderBook) -> Result<DepthOutcome, MexcError> {
+    match apply_depth_push(frame, book)? {
+        Some(outcome) => Ok(outcome),
+        None => {
+            let (_, num, _) = split(frame)?;
+            let name = body_name(num).unwrap_or("body");
+            Err(MexcError::new(FieldPath::ROOT, ErrorKind::WrongBody(name)))
+        }
+    }
+}
+
+/// [`apply_depth`] for a stream of every kind of push: `None` (the book untouched) when the
+/// push carries no depth body, so a caller routes by message type without an error.
+///
+/// # Errors
+/// As [`apply_depth`], except for a non-depth push.
+pub fn apply_depth_push(
+    frame: &[u8],
+    book: &mut OrderBook,
+) -> Result<Option<DepthOutcome>, MexcError> {
     let (_, num, body) = split(frame)?;
     let name = body_name(num).unwrap_or("body");
     let path = FieldPath::ROOT.push(name);
@@ -67,14 +86,14 @@ pub fn apply_depth(frame: &[u8], book: &mut OrderBook) -> Result<DepthOutcome, M
         302 => delta(body, path, &INCREASE, book)?,
         312 => batch(body, path, book)?,
         303 => snapshot(body, path, book)?,
-        _ => return Err(MexcError::new(FieldPath::ROOT, ErrorKind::WrongBody(name))),
+        _ => return Ok(None),
     };
-    Ok(DepthOutcome {
+    Ok(Some(DepthOutcome {
         status,
         body: num,
         first,
         last,
-    })
+    }))
 }
 
 /// Levels remembered by the first pass so the second need not re-read tags: up to `CAP`

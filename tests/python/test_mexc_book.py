@@ -144,8 +144,16 @@ def test_errors_name_the_field_and_leave_the_book_out_of_sync() -> None:
     # stream lost an update: the book must not go on as if nothing happened.
     assert book.state == "out_of_sync"
     book = seeded()
-    with pytest.raises(mexc.MexcDecodeError, match="publicAggreDeals is not a depth body"):
-        mexc.apply_depth(mexc_wire.encode({"channel": "c", "publicAggreDeals": {}}), book)
+    # A push of another kind is not depth: None, and the book goes on (every push of a stream
+    # can be offered without routing it first).
+    before = (book.depth(), book.sequence, book.state)
+    deals = mexc_wire.encode({"channel": "c", "publicAggreDeals": {}})
+    assert mexc.apply_depth(deals, book) is None
+    status, event = mexc.apply_depth(deals, book, event=True)
+    assert status is None and isinstance(event, mexc.MexcTrades)
+    assert (book.depth(), book.sequence, book.state) == before
+    assert mexc.apply_depth_many([deals, aggre(101, 101)], book) == BookStatus.APPLIED
+    assert book.sequence == 101
     with pytest.raises(mexc.MexcDecodeError, match=r"^publicAggreDepths\.asks: wrong wire type 0"):
         mexc.apply_depth(b"\xca\x13\x02\x08\x05", book)  # asks sent as a varint
     book = seeded()

@@ -273,7 +273,8 @@ pub(crate) fn decode(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyA
     decode_bytes(py, frame_bytes(py, data)?)
 }
 
-fn apply_one(book: &Bound<'_, PyOrderBook>, frame: &[u8]) -> PyResult<Status> {
+/// The book's status for a depth push; None for a push of another kind (the book untouched).
+fn apply_one(book: &Bound<'_, PyOrderBook>, frame: &[u8]) -> PyResult<Option<Status>> {
     let mut b = book.try_borrow_mut()?;
     if !b.rule_is_mexc() {
         return Err(pyo3::exceptions::PyValueError::new_err(
@@ -281,15 +282,18 @@ fn apply_one(book: &Bound<'_, PyOrderBook>, frame: &[u8]) -> PyResult<Status> {
         ));
     }
     match b.offer(frame) {
-        Ok(Offer::Book(st)) => Ok(st),
-        Ok(Offer::Held | Offer::NotDepth | Offer::WrongSymbol) => Ok(Status::NotSynced),
+        Ok(Offer::Book(st)) => Ok(Some(st)),
+        Ok(Offer::Held) => Ok(Some(Status::NotSynced)),
+        Ok(Offer::NotDepth | Offer::WrongSymbol) => Ok(None),
         Err(e) => Err(depth_error(book.py(), &e)),
     }
 }
 
 /// Applies a depth push (313, 302, 312 or 303) to `book` without building level objects.
 ///
-/// Returns the `BookStatus`, or `(BookStatus, event)` with `event=True`.
+/// Returns the `BookStatus`, or None for a push that carries no depth (trades, tickers: the
+/// book is untouched, so every push of a stream can be offered); `(status, event)` with
+/// `event=True`.
 #[pyfunction]
 #[pyo3(signature = (data, book, event = false))]
 pub(crate) fn apply_depth(
@@ -298,24 +302,30 @@ pub(crate) fn apply_depth(
     book: &Bound<'_, PyOrderBook>,
     event: bool,
 ) -> PyResult<Py<PyAny>> {
+    let status = |st: Option<Status>| -> PyResult<Py<PyAny>> {
+        Ok(match st {
+            Some(st) => status_object(py, st)?.into_any(),
+            None => py.None(),
+        })
+    };
     // `bytes` (the usual case) is read in place; the object is needed only for `event`.
     if !event {
         if let Ok(b) = data.cast::<PyBytes>() {
-            return Ok(status_object(py, apply_one(book, b.as_bytes())?)?.into_any());
+            return status(apply_one(book, b.as_bytes())?);
         }
     }
     let bytes = frame_bytes(py, data)?;
-    let st = status_object(py, apply_one(book, bytes.as_bytes())?)?;
+    let st = status(apply_one(book, bytes.as_bytes())?)?;
     if event {
         let ev = decode_bytes(py, bytes)?;
-        Ok(PyTuple::new(py, [st.into_any(), ev])?.into_any().unbind())
+        Ok(PyTuple::new(py, [st, ev])?.into_any().unbind())
     } else {
-        Ok(st.into_any())
+        Ok(st)
     }
 }
 
-/// Applies depth pushes in order, stopping at the first gap, crossed book or refusal;
-/// returns the last status (STALE for an empty list).
+/// Applies depth pushes in order (pushes of other kinds are skipped), stopping at the first
+/// gap, crossed book or refusal; returns the last status (STALE for an empty list).
 #[pyfunction]
 pub(crate) fn apply_depth_many(
     py: Python<'_>,
@@ -325,7 +335,10 @@ pub(crate) fn apply_depth_many(
     let mut last = Status::Stale;
     for f in frames.try_iter()? {
         let bytes = frame_bytes(py, &f?)?;
-        last = apply_one(book, bytes.as_bytes())?;
+        let Some(st) = apply_one(book, bytes.as_bytes())? else {
+            continue;
+        };
+        last = st;
         if !matches!(last, Status::Applied | Status::Stale) {
             break;
         }
