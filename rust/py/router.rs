@@ -154,12 +154,11 @@ impl<'py> Ctx<'_, 'py> {
     }
 
     /// One event to the callables of route `idx`.
-    fn deliver(&mut self, idx: usize, event: Bound<'py, PyAny>) -> PyResult<()> {
+    fn deliver(&self, idx: usize, event: Bound<'py, PyAny>) -> PyResult<()> {
         let (py, table) = (self.py, self.table);
         let Some(route) = table.routes.get(idx) else {
             return Ok(());
         };
-        self.counts[idx] += 1;
         let event = match &table.convert {
             None => event,
             Some(convert) => match convert.bind(py).call1((event,)) {
@@ -195,6 +194,10 @@ impl<'py> Ctx<'_, 'py> {
             };
             if self.typed_ns.is_none() {
                 self.typed_ns = Some(self.clock.now_ns());
+            }
+            // Per message, as the Python path counts: a batch push is one message.
+            if let Some(c) = self.counts.get_mut(idx) {
+                *c += 1;
             }
             if self.is_batch(&event) {
                 for item in event.try_iter()? {
