@@ -21,7 +21,7 @@
 //! With a batch callback, the routed events of a read (after fan-out and conversion) are also
 //! handed over as one list, after the per-event callbacks.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use pyo3::exceptions::PyValueError;
@@ -30,6 +30,28 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::errors::HftwsError;
 use super::metrics::PyHistogram;
+
+/// Interned kind strings, one per distinct `&'static str` (a few dozen in all).
+static KIND_STRINGS: Mutex<Vec<(&'static str, Py<PyString>)>> = Mutex::new(Vec::new());
+
+/// The interned Python string for an event kind the core names with a `&'static str` (enum
+/// names, not literals `intern!` could cache): a getter returning it builds no new string
+/// per call, and the router's kind lookup meets an object whose hash is already known.
+pub(crate) fn kind_object<'py>(py: Python<'py>, kind: &'static str) -> Bound<'py, PyString> {
+    let mut cache = KIND_STRINGS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, s)) = cache
+        .iter()
+        .find(|(k, _)| std::ptr::eq(*k, kind) || *k == kind)
+    {
+        return s.bind(py).clone();
+    }
+    let s = PyString::intern(py, kind);
+    cache.push((kind, s.clone().unbind()));
+    s
+}
+
+/// Route slots per router (message types: 14 today).
+const MAX_ROUTES: usize = 32;
 
 /// Who receives the events of one message type.
 struct Route {
@@ -90,7 +112,7 @@ pub(crate) struct PyRouter {
     unknown: usize,
     hists: [Py<PyHistogram>; 3],
     table: Option<Arc<Table>>,
-    counts: Vec<u64>,
+    counts: [u64; MAX_ROUTES],
     reads: u64,
     clock: Clock,
 }
@@ -103,7 +125,7 @@ struct Ctx<'a, 'py> {
     unknown: usize,
     clock: Clock,
     batch: Option<Bound<'py, PyList>>,
-    counts: Vec<u64>,
+    counts: [u64; MAX_ROUTES],
     typed_ns: Option<i64>,
 }
 
@@ -186,28 +208,40 @@ impl<'py> Ctx<'_, 'py> {
 
     /// Routes every event of the read.
     fn run(&mut self, events: &Bound<'py, PyAny>, recv_ns: i64) -> PyResult<()> {
+        // A list (what the decoder returns) is walked without an iterator object.
+        if let Ok(list) = events.cast::<PyList>() {
+            for event in list.iter() {
+                self.route(event, recv_ns)?;
+            }
+            return Ok(());
+        }
         for event in events.try_iter()? {
-            let event = event?;
-            let Some(idx) = self.route_of(&event)? else {
-                self.table.fallback.bind(self.py).call1((&event, recv_ns))?;
-                continue;
-            };
-            if self.typed_ns.is_none() {
-                self.typed_ns = Some(self.clock.now_ns());
-            }
-            // Per message, as the Python path counts: a batch push is one message.
-            if let Some(c) = self.counts.get_mut(idx) {
-                *c += 1;
-            }
-            if self.is_batch(&event) {
-                for item in event.try_iter()? {
-                    self.deliver(idx, item?)?;
-                }
-            } else {
-                self.deliver(idx, event)?;
-            }
+            self.route(event?, recv_ns)?;
         }
         Ok(())
+    }
+
+    /// Routes one event of the read.
+    fn route(&mut self, event: Bound<'py, PyAny>, recv_ns: i64) -> PyResult<()> {
+        let Some(idx) = self.route_of(&event)? else {
+            self.table.fallback.bind(self.py).call1((&event, recv_ns))?;
+            return Ok(());
+        };
+        if self.typed_ns.is_none() {
+            self.typed_ns = Some(self.clock.now_ns());
+        }
+        // Per message, as the Python path counts: a batch push is one message.
+        if let Some(c) = self.counts.get_mut(idx) {
+            *c += 1;
+        }
+        if self.is_batch(&event) {
+            for item in event.try_iter()? {
+                self.deliver(idx, item?)?;
+            }
+            Ok(())
+        } else {
+            self.deliver(idx, event)
+        }
     }
 
     /// Hands the read's routed events to the batch callback, if any.
@@ -263,6 +297,11 @@ impl PyRouter {
         callback: Py<PyHistogram>,
     ) -> PyResult<Self> {
         let n = keys.len();
+        if n > MAX_ROUTES {
+            return Err(PyValueError::new_err(format!(
+                "at most {MAX_ROUTES} routes"
+            )));
+        }
         if unknown >= n {
             return Err(PyValueError::new_err("unknown must be a route index"));
         }
@@ -301,7 +340,7 @@ impl PyRouter {
                 on_error,
                 schedule,
             })),
-            counts: vec![0; n],
+            counts: [0; MAX_ROUTES],
             reads: 0,
             clock: Clock::new(py)?,
         })
@@ -352,28 +391,22 @@ impl PyRouter {
     /// -> the read's last callback returned) once for the read, and counts it.
     fn dispatch(slf: &Bound<'_, Self>, events: &Bound<'_, PyAny>, recv_ns: i64) -> PyResult<()> {
         let py = slf.py();
-        let (table, mut ctx_parts) = {
+        let (table, kinds, unknown, clock) = {
             let mut me = slf.borrow_mut();
             me.reads += 1;
             let now = me.clock.now_ns();
             me.record(py, 0, now - recv_ns);
             let table = Arc::clone(me.table()?);
-            let parts = (
-                me.kinds.bind(py).clone(),
-                me.unknown,
-                me.clock,
-                vec![0u64; me.keys.len()],
-            );
-            (table, parts)
+            (table, me.kinds.bind(py).clone(), me.unknown, me.clock)
         };
         let mut ctx = Ctx {
             py,
             table: &table,
-            kinds: ctx_parts.0,
-            unknown: ctx_parts.1,
-            clock: ctx_parts.2,
+            kinds,
+            unknown,
+            clock,
             batch: table.batch.as_ref().map(|_| PyList::empty(py)),
-            counts: std::mem::take(&mut ctx_parts.3),
+            counts: [0; MAX_ROUTES],
             typed_ns: None,
         };
         let result = ctx.run(events, recv_ns);

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hftws import gateio, mexc
+from hftws import binance, gateio, kucoin, mexc
 from hftws._core import Router
 from hftws.events import MessageType
 from hftws.exchanges.binance import BinanceSpotPublicMessageHandler
@@ -323,3 +324,24 @@ def test_metrics_merge_and_snapshot_include_the_routers_counts() -> None:
     a.metrics.reads = 10  # the setter keeps the router's share
     a.deliver([TRADE], RECV)
     assert a.metrics.reads == 11
+
+
+def test_binance_and_kucoin_kinds_are_interned_strings() -> None:
+    """The router's kind lookup (and ``ev.kind == ...`` in user code) builds no string."""
+    common = {"E": 1, "s": "BTCUSDT", "p": "1", "q": "1", "T": 1, "m": True}
+    trade = binance.parse(json.dumps({"e": "trade", "t": 1, **common}))
+    other = binance.parse(json.dumps({"e": "trade", "t": 2, **common}))
+    match = kucoin.parse(
+        json.dumps(
+            {
+                "type": "message",
+                "topic": "/market/match:BTC-USDT",
+                "subject": "trade.l3match",
+                "data": {"price": "1", "size": "1", "side": "buy", "symbol": "BTC-USDT"}
+                | {"tradeId": "1", "sequence": "1", "time": "1"},
+            }
+        )
+    )
+    assert isinstance(trade, binance.BinanceTrade) and isinstance(other, binance.BinanceTrade)
+    assert trade.kind == "trade" and trade.kind is other.kind is sys.intern("trade")
+    assert match.kind == "match" and match.kind is match.kind is sys.intern("match")
