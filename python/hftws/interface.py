@@ -727,15 +727,14 @@ class BaseWebSocketInterface(Generic[E]):
         self.handler.deliver(events, recv_ns)
 
     def _on_messages(self, messages: list[tuple[int, bytes]], recv_ns: int) -> None:
-        metrics = self.metrics
-        metrics.reads += 1
-        metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
+        """Payloads of one socket read (no fused decoder): the handler decodes, routes,
+        counts the read and times it."""
         raw_of = self._message_raw
         if self._raw_listeners:
             for opcode, payload in messages:
                 for tap in self._raw_listeners:
                     tap(opcode, payload, recv_ns)
-        self.handler._handle_read(
+        self.handler._handle_payloads(
             [raw_of(opcode, payload) for opcode, payload in messages], recv_ns
         )
 

@@ -241,6 +241,24 @@ def test_list_results_fan_out_and_private_events_are_converted() -> None:
     assert handler.metrics.messages["order_update"] == 1  # per message
 
 
+def test_undecoded_payloads_are_parsed_then_routed_natively() -> None:
+    """Connections without the fused decoder (private streams, raw taps) hand payloads."""
+    handler = GateioSpotPrivateMessageHandler()
+    got: list[Any] = []
+    handler.on_order(got.append)
+    handler.on(MessageType.PING, got.append)
+    order = {"id": "7", "currency_pair": "BTC_USDT", "side": "sell", "event": "update"}
+    frame = {"time": 1, "time_ms": 1, "channel": "spot.orders", "event": "update"}
+    pong = {"time": 1, "channel": "spot.pong", "event": "", "result": None}
+    payloads = [json.dumps(frame | {"result": [order]}), b"{broken", json.dumps(pong)]
+    handler._handle_payloads(payloads, RECV)
+    assert [type(e).__name__ for e in got] == ["OrderUpdate", "GatePong"]
+    m = handler.metrics
+    assert sum(m.errors.values()) == 1 and m.reads == 1
+    assert m.messages == {"order_update": 1, "ping": 1}
+    assert m.latency["decode"].count == m.latency["callback"].count == 1
+
+
 async def test_coroutine_results_are_scheduled_and_their_failures_counted() -> None:
     handler = GateioSpotPublicMessageHandler()
     done: list[Any] = []

@@ -242,6 +242,29 @@ class BaseMessageHandler(ABC):
         metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
         self._handle_read(events, recv_ns)
 
+    def _handle_payloads(self, raws: Sequence[Any], recv_ns: int) -> None:
+        """Handle the payloads one socket read carried, not yet decoded (connections without
+        the fused decoder: private streams, raw taps).
+
+        With the native router each payload is decoded here (``_parse``; an undecodable one is
+        counted and skipped) and the read's events are routed like a fused read's; otherwise
+        ``_handle_message`` takes each payload.
+        """
+        router = self._router
+        if router is None:
+            metrics = self.metrics
+            metrics.reads += 1
+            metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
+            self._handle_read(raws, recv_ns)
+            return
+        parse, events = self._parse, []
+        for raw in raws:
+            try:
+                events.append(parse(raw))
+            except HftwsError as exc:
+                self._record_error(exc)
+        router.dispatch(events, recv_ns)
+
     def _handle_read(self, raws: Iterable[Any], recv_ns: int) -> None:
         """The Python path for one read: ``_handle_message`` per item, then the batch."""
         callback_hist = self.metrics.latency["callback"]
