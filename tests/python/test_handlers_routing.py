@@ -122,6 +122,17 @@ def test_default_handlers_route_in_rust_and_hook_overrides_do_not() -> None:
 
     assert Custom()._router is None
 
+    class Wrapped(GateioSpotPublicMessageHandler):
+        def _handle_events(self, events: Any, recv_ns: int) -> None:
+            self.wrapped = True
+            super()._handle_events(events, recv_ns)
+
+    wrapped = Wrapped()
+    got: list[Any] = []
+    wrapped.on_trade(got.append)
+    wrapped.deliver([TRADE], RECV)  # the override is kept, the router still routes
+    assert wrapped.wrapped and got == [TRADE] and wrapped.metrics.reads == 1
+
 
 def test_every_type_reaches_its_callbacks_in_order_with_counts_and_timings() -> None:
     handler, log = logging_handler()

@@ -108,7 +108,9 @@ class BaseMessageHandler(ABC):
             )
             self.metrics.attach(router)
             self._router = router
-            self.deliver = router.dispatch
+            if cls._handle_events is base._handle_events:
+                # Straight to Rust: no Python frame of the library per read.
+                self.deliver = router.dispatch
 
     # -- registration ------------------------------------------------------------------------
 
