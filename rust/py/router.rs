@@ -90,8 +90,11 @@ struct Clock {
 
 impl Clock {
     fn new(py: Python<'_>) -> PyResult<Self> {
-        let base = Instant::now();
-        let base_ns: i64 = py.import("time")?.call_method0("monotonic_ns")?.extract()?;
+        let monotonic_ns = py.import("time")?.getattr("monotonic_ns")?;
+        let before = Instant::now();
+        let base_ns: i64 = monotonic_ns.call0()?.extract()?;
+        // The Python reading was taken between the two: pair it with their midpoint.
+        let base = before + before.elapsed() / 2;
         Ok(Self { base_ns, base })
     }
 

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -374,3 +375,15 @@ def test_binance_and_kucoin_kinds_are_interned_strings() -> None:
     assert isinstance(trade, binance.BinanceTrade) and isinstance(other, binance.BinanceTrade)
     assert trade.kind == "trade" and trade.kind is other.kind is sys.intern("trade")
     assert match.kind == "match" and match.kind is match.kind is sys.intern("match")
+
+
+def test_the_router_clock_is_time_monotonic_ns() -> None:
+    """Stage latencies subtract the transport's ``time.monotonic_ns()`` receive stamp."""
+    router = GateioSpotPublicMessageHandler()._router
+    assert router is not None
+    for _ in range(100):
+        before = time.monotonic_ns()
+        now = router.now_ns()
+        after = time.monotonic_ns()
+        # The pairing at construction is good to well under a microsecond.
+        assert before - 5_000 <= now <= after + 5_000
