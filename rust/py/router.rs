@@ -9,8 +9,10 @@
 //! that path runs Python code of the library.
 //!
 //! Semantics kept from the Python loop:
-//! - a user callback that raises is counted and logged (`on_raise(callback, exc)`) and the
-//!   read goes on; a library listener that raises stops the read (a bug, not data);
+//! - a user callback that raises an `Exception` is counted and logged (`on_raise(callback,
+//!   exc)`) and the read goes on; a library listener that raises, or a callback raising a
+//!   `BaseException` that is not an `Exception` (KeyboardInterrupt, SystemExit,
+//!   CancelledError), stops the read;
 //! - a callback's result that is not None goes to `schedule` (coroutines become tasks);
 //! - events of a batch type (MEXC trades and book-ticker pushes) reach their route one item
 //!   per call; items without a `kind` (raw payloads the decoder refused, list results) go to
@@ -24,7 +26,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
@@ -168,12 +170,15 @@ impl<'py> Ctx<'_, 'py> {
                     self.table.schedule.bind(self.py).call1((r,))?;
                 }
             }
-            Err(e) => {
+            // As `except Exception`: KeyboardInterrupt, SystemExit and CancelledError stop
+            // the read.
+            Err(e) if e.is_instance_of::<PyException>(self.py) => {
                 self.table
                     .on_raise
                     .bind(self.py)
                     .call1((cb, e.into_value(self.py)))?;
             }
+            Err(e) => return Err(e),
         }
         Ok(())
     }

@@ -216,6 +216,21 @@ def test_a_raising_callback_is_counted_and_logged_and_the_read_goes_on(
     assert "strategy bug" in caplog.text and "the stream goes on" in caplog.text
 
 
+def test_base_exceptions_stop_the_read_as_with_except_exception() -> None:
+    handler = GateioSpotPublicMessageHandler()
+    got: list[Any] = []
+
+    def leave(ev: Any) -> None:
+        raise SystemExit(3)
+
+    handler.on_trade(leave)
+    handler.on_ticker(got.append)
+    with pytest.raises(SystemExit):
+        handler.deliver([TRADE, TICKER], RECV)
+    assert got == [] and handler.metrics.callback_errors == 0
+    assert handler.metrics.messages == {"trade": 1}  # counted before it stopped
+
+
 def test_undecodable_items_take_the_template_method_and_the_read_goes_on() -> None:
     handler, log = logging_handler()
     handler.deliver([TRADE, b"not json", TICKER], RECV)
