@@ -280,13 +280,14 @@ async def client_hftws_full(url, c, run):
         run.tick(update)
 
     iface.handler.on_orderbook(on_book)
-    orig = iface._on_events
+    # The socket hands each read to the handler's `deliver` (its native router).
+    orig = iface.handler.deliver
 
     def timed(items, recv_ns) -> None:
         run.recv_ns = recv_ns
         orig(items, recv_ns)
 
-    iface._on_events = timed  # type: ignore[method-assign]
+    iface.handler.deliver = timed
     await iface.connect()
     await run.done
     await iface.close()

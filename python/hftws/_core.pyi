@@ -74,6 +74,7 @@ __all__ = [
     "Opcode",
     "OrderBook",
     "ProtocolError",
+    "Router",
     "StreamDecoder",
     "WebSocketDecoder",
     "WebSocketEncoder",
@@ -241,6 +242,37 @@ class LatencyHistogram:
     @property
     def mean(self) -> float: ...
     def __len__(self) -> int: ...
+
+@final
+class Router:
+    """A message handler's native router: routes a whole socket read's events to their
+    callbacks in one call (``hftws.handlers.base`` builds and configures it)."""
+
+    def __new__(
+        cls,
+        keys: list[Any],
+        kinds: dict[str, int],
+        unknown: int,
+        batch_types: list[type],
+        fallback: Callable[[Any, int], object],
+        on_raise: Callable[[Callable[..., Any], BaseException], object],
+        on_error: Callable[[BaseException], object],
+        schedule: Callable[[Any], object],
+        decode: LatencyHistogram,
+        dispatch: LatencyHistogram,
+        callback: LatencyHistogram,
+    ) -> Self: ...
+    def configure(
+        self,
+        routes: list[tuple[list[Callable[[Any], Any]], list[Callable[[Any], Any]], bool]],
+        convert: Callable[[Any], Any] | None = None,
+        batch: Callable[[list[Any]], Any] | None = None,
+    ) -> None: ...
+    def dispatch(self, events: Sequence[Any], recv_ns: int) -> None: ...
+    def counts(self) -> dict[str, int]: ...
+    @property
+    def reads(self) -> int: ...
+    def now_ns(self) -> int: ...
 
 # --- WebSocket codec (RFC 6455 client, RFC 7692 permessage-deflate) -------------------------
 

@@ -299,6 +299,7 @@ class BaseWebSocketInterface(Generic[E]):
     def _end_queue(self) -> None:
         if self._events is not None:
             self._events.close()
+        self.handler.end_reads()
 
     # -- subscriptions --------------------------------------------------------------------------
 
@@ -604,7 +605,7 @@ class BaseWebSocketInterface(Generic[E]):
             self._greeting = asyncio.get_running_loop().create_future()
         conn = await connect(
             url,
-            on_messages=self._on_events if fused else self._on_messages,
+            on_messages=self.handler.deliver if fused else self._on_messages,
             on_closed=closed,
             headers=self._connection_headers(),
             compression=self.policy.compression,
@@ -720,26 +721,22 @@ class BaseWebSocketInterface(Generic[E]):
             self.subscription_set.confirm(self.subscription_set.snapshot())
 
     def _on_events(self, events: list[Any], recv_ns: int) -> None:
-        """Items of one socket read already decoded by the transport's ``StreamDecoder``."""
-        metrics = self.metrics
-        metrics.reads += 1
-        metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
-        self.handler._handle_events(events, recv_ns)
+        """Items of one socket read already decoded by the transport's ``StreamDecoder``
+        (the handler counts the read and times it; live sockets call ``handler.deliver``
+        directly)."""
+        self.handler.deliver(events, recv_ns)
 
     def _on_messages(self, messages: list[tuple[int, bytes]], recv_ns: int) -> None:
-        metrics = self.metrics
-        metrics.reads += 1
-        metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
-        handle = self.handler._handle_message
-        callback_hist = metrics.latency["callback"]
+        """Payloads of one socket read (no fused decoder): the handler decodes, routes,
+        counts the read and times it."""
         raw_of = self._message_raw
         if self._raw_listeners:
             for opcode, payload in messages:
                 for tap in self._raw_listeners:
                     tap(opcode, payload, recv_ns)
-        for opcode, payload in messages:
-            handle(raw_of(opcode, payload), recv_ns)
-            callback_hist.record(time.monotonic_ns() - recv_ns)
+        self.handler._handle_payloads(
+            [raw_of(opcode, payload) for opcode, payload in messages], recv_ns
+        )
 
     def _on_closed(self, conn: WebSocketConnection, code: int, reason: str) -> None:
         metrics = self.metrics

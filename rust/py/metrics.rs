@@ -12,6 +12,14 @@ pub(crate) struct PyHistogram {
     h: Histogram,
 }
 
+impl PyHistogram {
+    /// Records one value from Rust (the router's per-read stage timings).
+    #[inline]
+    pub(crate) fn record_ns(&mut self, ns: i64) {
+        self.h.record(ns.max(0) as u64);
+    }
+}
+
 #[pymethods]
 impl PyHistogram {
     #[new]

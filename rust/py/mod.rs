@@ -12,6 +12,7 @@ mod kucoin;
 mod metrics;
 mod mexc;
 mod pipeline;
+mod router;
 mod ws;
 
 use pyo3::prelude::*;
@@ -39,5 +40,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bus::register(m)?;
     m.add_class::<pipeline::PyStreamDecoder>()?;
     m.add_class::<pipeline::PyBookUpdate>()?;
+    m.add_class::<router::PyRouter>()?;
     Ok(())
 }

@@ -10,6 +10,18 @@ handlers fill in the two hooks; when the Rust core has already decoded a message
 User callbacks run synchronously on the event loop, picows-style: a callback that raises is
 counted and logged and the stream goes on; a callback that returns a coroutine has it
 scheduled as a task, whose failure is counted the same way.
+
+Routing in Rust: a handler that keeps the default hooks owns a native ``hftws.Router``; every
+registration is mirrored into it (per message type: library listeners, then user callbacks and
+``async for``), and ``deliver(events, recv_ns)`` (the router's ``dispatch``) routes a whole
+socket read natively: type from the event's kind, callbacks, counts and the per-read stage
+timings, with no Python frame of the library per message. Handlers that override
+``_detect_message_type``, ``_route_message`` or ``_handle_message`` keep the Python path.
+
+Per read, where asked: ``on_batch(callback)`` gets the list of events one read produced
+(after the per-event callbacks), and ``async for events in handler.reads():`` yields the same
+lists through a bounded queue that drops (oldest by default) and counts the drops in
+``metrics.dropped``: the socket is never paused for a slow consumer.
 """
 
 from __future__ import annotations
@@ -20,16 +32,23 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
-from hftws._core import HftwsError
+from hftws._core import HftwsError, Router
+from hftws.event_queue import EventQueue, Overflow
 from hftws.events import KIND_TO_TYPE, MessageType, message_type_of
 from hftws.metrics import Metrics
 
 log = logging.getLogger("hftws.handler")
 
 Callback = Callable[[Any], Any]
+#: ``callback(events)``: the events one socket read produced, in order.
+BatchCallback = Callable[[list[Any]], Any]
+#: Route order of the native router (a route index per message type).
+_TYPES: tuple[MessageType, ...] = tuple(MessageType)
+_INDEX = {t: i for i, t in enumerate(_TYPES)}
+_KIND_INDEX = {kind: _INDEX[t] for kind, t in KIND_TO_TYPE.items()}
 
 
 class BaseMessageHandler(ABC):
@@ -64,6 +83,34 @@ class BaseMessageHandler(ABC):
         )
         self._converts = cls._convert is not base._convert
         self._fan_out: tuple[type[Iterable[Any]], ...] = (tuple, *self.BATCHES)
+        self._batch: list[BatchCallback] = []
+        #: Events of the read being handled on the Python path, when batches are wanted.
+        self._batch_buf: list[Any] | None = None
+        self._read_queues: list[EventQueue] = []
+        #: The native router (default hooks only), and what hands it a read: the transport
+        #: calls ``deliver(events, recv_ns)`` directly.
+        self._router: Router | None = None
+        self.deliver: Callable[[Sequence[Any], int], None] = self._handle_events
+        if self._one_loop:
+            latency = self.metrics.latency
+            router = Router(
+                list(_TYPES),
+                _KIND_INDEX,
+                _INDEX[MessageType.UNKNOWN],
+                [t for t in self.BATCHES if isinstance(t, type)],
+                self._fallback,
+                self._callback_failed,
+                self._record_error,
+                self._schedule,
+                latency["decode"],
+                latency["dispatch"],
+                latency["callback"],
+            )
+            self.metrics.attach(router)
+            self._router = router
+            if cls._handle_events is base._handle_events:
+                # Straight to Rust: no Python frame of the library per read.
+                self.deliver = router.dispatch
 
     # -- registration ------------------------------------------------------------------------
 
@@ -75,22 +122,88 @@ class BaseMessageHandler(ABC):
                 f"{type(self).__name__} does not route {mtype.name}; use one of {allowed}"
             )
         self._callbacks[mtype].append(callback)
+        self._sync()
         return callback
 
     def on_any(self, callback: Callback) -> Callback:
         """Call ``callback(event)`` for every routed message (used by ``async for``)."""
         self._any.append(callback)
+        self._sync()
         return callback
 
-    def remove(self, callback: Callback) -> None:
+    def on_batch(self, callback: BatchCallback) -> BatchCallback:
+        """Call ``callback(events)`` once per socket read with the routed events it produced
+        (in order, MEXC batches as their items, after the per-event callbacks); reads that
+        produced none make no call. Raises and coroutine results are handled as for
+        ``on``."""
+        self._batch.append(callback)
+        self._sync()
+        return callback
+
+    def remove(self, callback: Callable[..., Any]) -> None:
         """Unregister ``callback`` wherever it was registered."""
-        for lst in (*self._callbacks.values(), self._any):
+        for lst in (*self._callbacks.values(), self._any, self._batch):
             while callback in lst:
                 lst.remove(callback)
+        self._sync()
+
+    async def reads(
+        self, size: int = 1024, overflow: Overflow = "drop_oldest"
+    ) -> AsyncIterator[list[Any]]:
+        """``async for events in handler.reads():`` the events of one socket read per item.
+
+        Bounded: at most ``size`` reads wait; beyond that the oldest (or newest) is dropped
+        and counted in ``metrics.dropped`` (reading the socket never waits for the consumer).
+        Ends after :meth:`end_reads` (the connection's close) once the queue is drained.
+        """
+        queue = EventQueue(size, overflow, self._count_drop)
+        self._read_queues.append(queue)
+        self.on_batch(queue.put)
+        try:
+            async for events in queue.iterate():
+                yield events
+        finally:
+            self.remove(queue.put)
+            self._read_queues.remove(queue)
+
+    def end_reads(self) -> None:
+        """End every ``reads()`` iteration once what is queued has been read."""
+        for queue in self._read_queues:
+            queue.close()
+
+    def _count_drop(self) -> None:
+        self.metrics.dropped += 1
 
     def _on_internal(self, mtype: MessageType, callback: Callback) -> None:
         """Library-internal listener (acks, pongs, errors), called before user callbacks."""
         self._internal[mtype].append(callback)
+        self._sync()
+
+    def _sync(self) -> None:
+        """Mirror the registrations into the native router (a new table; a read being
+        dispatched finishes with the one it started with)."""
+        router = self._router
+        if router is None:
+            return
+        routes = self.ROUTES
+        table = [
+            (
+                list(self._internal.get(t, ())),
+                [*self._callbacks.get(t, ()), *(self._any if t in routes else ())],
+                t in routes,
+            )
+            for t in _TYPES
+        ]
+        batch = self._batch
+        router.configure(
+            table,
+            self._convert if self._converts else None,
+            None if not batch else batch[0] if len(batch) == 1 else self._call_batches,
+        )
+
+    def _call_batches(self, events: list[Any]) -> None:
+        for cb in self._batch:
+            self._call(cb, events)
 
     # -- the template method -----------------------------------------------------------------
 
@@ -105,8 +218,7 @@ class BaseMessageHandler(ABC):
             return MessageType.ERROR
         metrics = self.metrics
         # MessageType is a StrEnum: the member itself is the string key, no .value lookup.
-        messages = metrics.messages
-        messages[mtype] = messages.get(mtype, 0) + 1
+        metrics.count(mtype)
         metrics.latency["dispatch"].record(time.monotonic_ns() - start)
         try:
             self._route_message(mtype, raw)
@@ -116,59 +228,72 @@ class BaseMessageHandler(ABC):
         return mtype
 
     def _handle_events(self, events: Sequence[Any], recv_ns: int) -> None:
-        """Handle the events one socket read produced (the fused decoder's items).
+        """Handle the events one socket read produced (the fused decoder's items, or a batch
+        the native I/O mode drained).
 
-        With the default hooks, one loop does per event what ``_handle_message`` does without
-        its five Python frames: the type from the kind table, the count, internal listeners,
-        user callbacks and ``async for``. The ``dispatch`` and ``callback`` latencies are then
-        recorded once per read (receive -> first event typed, receive -> the read's last
-        callback returned); counts stay per message. Batches, list results, raw payloads the
-        decoder refused and handlers with their own hooks take ``_handle_message``.
+        With the default hooks the native router does it all (see the module doc); handlers
+        with their own hooks take ``_handle_message`` per event, timed per message. Either
+        way the read is counted and its ``decode`` stage (receive -> here) recorded.
         """
-        metrics = self.metrics
-        callback_hist = metrics.latency["callback"]
-        if not self._one_loop:
-            for event in events:
-                self._handle_message(event, recv_ns)
-                callback_hist.record(time.monotonic_ns() - recv_ns)
+        router = self._router
+        if router is not None:
+            router.dispatch(events, recv_ns)
             return
-        kinds, counts = KIND_TO_TYPE, metrics.messages
-        internal, callbacks, any_cbs = self._internal, self._callbacks, self._any
-        routes, fan_out = self.ROUTES, self._fan_out
-        convert = self._convert if self._converts else None
-        typed = False
-        for event in events:
-            kind = getattr(event, "kind", None)
-            if kind.__class__ is not str or isinstance(event, fan_out):
-                self._handle_message(event, recv_ns)
-                continue
-            mtype = kinds.get(kind, MessageType.UNKNOWN)
-            self.current_raw = event
-            counts[mtype] = counts.get(mtype, 0) + 1
-            if not typed:
-                metrics.latency["dispatch"].record(time.monotonic_ns() - recv_ns)
-                typed = True
-            if convert is not None:
-                try:
-                    event = convert(event)
-                except HftwsError as exc:
-                    self._record_error(exc)
-                    continue
-            for cb in internal.get(mtype, ()):
-                cb(event)
-            for cb in callbacks.get(mtype, ()):
-                # _call inlined for the common case: a callback that returns None.
-                try:
-                    result = cb(event)
-                except Exception:
-                    self._callback_raised(cb)
-                    continue
-                if result is not None:
-                    self._schedule(result)
-            if any_cbs and mtype in routes:
-                for cb in any_cbs:
-                    self._call(cb, event)
-        callback_hist.record(time.monotonic_ns() - recv_ns)
+        metrics = self.metrics
+        metrics.reads += 1
+        metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
+        self._handle_read(events, recv_ns)
+
+    def _handle_payloads(self, raws: Sequence[Any], recv_ns: int) -> None:
+        """Handle the payloads one socket read carried, not yet decoded (connections without
+        the fused decoder: private streams, raw taps).
+
+        With the native router each payload is decoded here (``_parse``; an undecodable one is
+        counted and skipped) and the read's events are routed like a fused read's; otherwise
+        ``_handle_message`` takes each payload.
+        """
+        router = self._router
+        if router is None:
+            metrics = self.metrics
+            metrics.reads += 1
+            metrics.latency["decode"].record(time.monotonic_ns() - recv_ns)
+            self._handle_read(raws, recv_ns)
+            return
+        parse, events = self._parse, []
+        for raw in raws:
+            try:
+                events.append(parse(raw))
+            except HftwsError as exc:
+                self._record_error(exc)
+        router.dispatch(events, recv_ns)
+
+    def _handle_read(self, raws: Iterable[Any], recv_ns: int) -> None:
+        """The Python path for one read: ``_handle_message`` per item, then the batch."""
+        callback_hist = self.metrics.latency["callback"]
+        batch = self._batch_buf = [] if self._batch else None
+        try:
+            for raw in raws:
+                self._handle_message(raw, recv_ns)
+                callback_hist.record(time.monotonic_ns() - recv_ns)
+        finally:
+            self._batch_buf = None
+        if batch:
+            for cb in self._batch:
+                self._call(cb, batch)
+
+    def _fallback(self, item: Any, recv_ns: int) -> None:
+        """The native router's way out for items without a kind (raw payloads the decoder
+        refused, list results): the template method, then their share of the batch."""
+        if not self._batch:
+            self._handle_message(item, recv_ns)
+            return
+        batch = self._batch_buf = []
+        try:
+            self._handle_message(item, recv_ns)
+        finally:
+            self._batch_buf = None
+        for cb in self._batch:
+            self._call(cb, batch)
 
     def _detect_message_type(self, raw: Any) -> MessageType:
         """Exchange hook: what is ``raw``? (Raises HftwsError for undecodable input.)
@@ -234,8 +359,10 @@ class BaseMessageHandler(ABC):
         if mtype in self.ROUTES:
             for cb in self._any:
                 self._call(cb, event)
+            if self._batch_buf is not None:
+                self._batch_buf.append(event)
 
-    def _call(self, cb: Callback, event: Any) -> None:
+    def _call(self, cb: Callable[..., Any], event: Any) -> None:
         try:
             result = cb(event)
         except Exception:
@@ -245,10 +372,15 @@ class BaseMessageHandler(ABC):
         if result is not None:
             self._schedule(result)
 
-    def _callback_raised(self, cb: Callback) -> None:
+    def _callback_raised(self, cb: Callable[..., Any]) -> None:
         """Called from the ``except`` of a callback call: count, log, go on."""
         self.metrics.callback_errors += 1
         log.exception("%s: callback %r raised; the stream goes on", self.exchange, cb)
+
+    def _callback_failed(self, cb: Callable[..., Any], exc: BaseException) -> None:
+        """The native router's report of a callback that raised ``exc``: count, log, go on."""
+        self.metrics.callback_errors += 1
+        log.error("%s: callback %r raised; the stream goes on", self.exchange, cb, exc_info=exc)
 
     def _schedule(self, result: object) -> None:
         """A callback's result: a coroutine (or other awaitable) runs as a task."""

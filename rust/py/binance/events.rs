@@ -45,10 +45,11 @@ macro_rules! event_methods {
     ($ty:ident, { $($extra:tt)* }) => {
         #[pymethods]
         impl $ty {
-            /// Event kind (`"depth"`, `"trade"`, `"reply"`, ...).
+            /// Event kind (`"depth"`, `"trade"`, `"reply"`, ...), interned: routing reads it
+            /// for every message.
             #[getter]
-            fn kind(&self) -> &'static str {
-                self.kind_name()
+            fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+                crate::py::router::kind_object(py, self.kind_name())
             }
             /// Stream name of a combined-stream frame (None for raw streams).
             #[getter]
@@ -592,11 +593,11 @@ impl PyBinanceSbeDepth {
 impl PyBinanceSbeDepth {
     /// `"depth"` (diff) or `"partial_depth"` (depth20 snapshot).
     #[getter]
-    fn kind(&self) -> PyResult<&'static str> {
+    fn kind<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
         Ok(if self.depth()?.first_id.is_some() {
-            "depth"
+            pyo3::intern!(py, "depth").clone()
         } else {
-            "partial_depth"
+            pyo3::intern!(py, "partial_depth").clone()
         })
     }
     /// True for the depth20 snapshot.
@@ -716,8 +717,8 @@ impl PyBinanceSbeBestBidAsk {
 impl PyBinanceSbeBestBidAsk {
     /// `"book_ticker"`.
     #[getter]
-    fn kind(&self) -> &'static str {
-        "book_ticker"
+    fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyString> {
+        pyo3::intern!(py, "book_ticker")
     }
     /// Event time, µs.
     #[getter]
@@ -802,8 +803,8 @@ impl PyBinanceSbeTrades {
 impl PyBinanceSbeTrades {
     /// `"trades"`.
     #[getter]
-    fn kind(&self) -> &'static str {
-        "trades"
+    fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyString> {
+        pyo3::intern!(py, "trades")
     }
     /// Event time, µs.
     #[getter]

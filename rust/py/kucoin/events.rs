@@ -223,8 +223,9 @@ macro_rules! event_class {
         impl $ty {
             /// Event kind (`"level2"`, `"match"`, `"welcome"`, ...).
             #[getter]
-            fn kind(&self) -> &'static str {
-                self.f.msg.env.kind.name()
+            fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+                // Interned: routing reads it for every message.
+                crate::py::router::kind_object(py, self.f.msg.env.kind.name())
             }
             /// The envelope `type` (`"message"`, `"welcome"`, `"pong"`, `"ack"`, `"error"`).
             #[getter(r#type)]
