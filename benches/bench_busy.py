@@ -208,13 +208,14 @@ async def asyncio_mode(url: str, c: C.Corpus, m: Measure, busy: bool, srv: Serve
     iface.handler.on_orderbook(on_book)
     iface.handler.on_trade(on_trade)
     iface.handler.on_ticker(on_ticker)
-    orig = iface._on_events
+    # The socket hands each read to the handler's `deliver` (its native router).
+    orig = iface.handler.deliver
 
     def timed(items: Any, recv_ns: int) -> None:
         read_ns[0] = recv_ns
         orig(items, recv_ns)
 
-    iface._on_events = timed  # type: ignore[method-assign]
+    iface.handler.deliver = timed  # type: ignore[method-assign]
     await iface.connect()
     stop = asyncio.Event()
     task = asyncio.create_task(strategy(m, busy, srv.sent, lambda: book.sequence, stop))
