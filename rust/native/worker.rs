@@ -176,7 +176,8 @@ pub struct Handle {
     tx: Sender<Command>,
     wake: UnixStream,
     thread: Option<JoinHandle<()>>,
-    done: Receiver<()>,
+    /// Signalled when the thread ends (a Mutex: the handle is shared with Python threads).
+    done: Mutex<Receiver<()>>,
     /// What the worker and Python share.
     pub shared: Arc<Shared>,
 }
@@ -185,7 +186,37 @@ pub struct Handle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gone;
 
+/// A second sender of commands (for the objects that outlive a borrow of the handle).
+pub struct Commander {
+    tx: Sender<Command>,
+    wake: UnixStream,
+}
+
+impl Commander {
+    /// Sends a command and wakes the worker.
+    ///
+    /// # Errors
+    /// [`Gone`] once the worker has ended.
+    pub fn send(&self, cmd: Command) -> Result<(), Gone> {
+        self.tx.send(cmd).map_err(|_| Gone)?;
+        // Non-blocking: a full buffer already holds a wake-up.
+        let _ = (&self.wake).write(&[1]);
+        Ok(())
+    }
+}
+
 impl Handle {
+    /// Another sender of commands to this worker.
+    ///
+    /// # Errors
+    /// The wake-up socket could not be duplicated.
+    pub fn commander(&self) -> std::io::Result<Commander> {
+        Ok(Commander {
+            tx: self.tx.clone(),
+            wake: self.wake.try_clone()?,
+        })
+    }
+
     /// Starts the worker thread.
     ///
     /// # Errors
@@ -215,7 +246,7 @@ impl Handle {
             tx,
             wake,
             thread: Some(thread),
-            done,
+            done: Mutex::new(done),
             shared,
         })
     }
@@ -244,7 +275,7 @@ impl Handle {
             return true;
         };
         let _ = self.command(Command::Stop);
-        if thread.is_finished() || self.done.recv_timeout(timeout).is_ok() {
+        if thread.is_finished() || lock(&self.done).recv_timeout(timeout).is_ok() {
             let _ = thread.join();
             return true;
         }

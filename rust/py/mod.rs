@@ -11,6 +11,7 @@ mod gate;
 mod kucoin;
 mod metrics;
 mod mexc;
+mod native;
 mod pipeline;
 mod ws;
 
@@ -38,6 +39,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     kucoin::register(m)?;
     bus::register(m)?;
     m.add_class::<pipeline::PyStreamDecoder>()?;
+    m.add_class::<native::PyNativeFeed>()?;
+    m.add_class::<native::PyNativeBook>()?;
     m.add_class::<pipeline::PyBookUpdate>()?;
     Ok(())
 }
