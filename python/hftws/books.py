@@ -44,6 +44,7 @@ log = logging.getLogger("hftws.books")
 
 Mode = Literal["classic", "obu"]
 IoMode = Literal["asyncio", "native"]
+Rule = Literal["mexc", "gate", "binance", "binance_futures", "kucoin", "kucoin_futures"]
 BookListener = Callable[["LocalBook"], Any]
 
 
@@ -51,7 +52,7 @@ BookListener = Callable[["LocalBook"], Any]
 class _Venue:
     """How one exchange serves books."""
 
-    rule: Literal["mexc", "gate", "binance", "binance_futures", "kucoin", "kucoin_futures"]
+    rule: Rule
     snapshot_path: str
     symbol_param: str
     #: Classic book depths the stream can describe exactly (the REST snapshot and the book
@@ -578,7 +579,7 @@ class OrderBookManager:
         return book
 
     def _new_book(
-        self, exchange: str, symbol: str, rule: str, max_depth: int | None
+        self, exchange: str, symbol: str, rule: Rule, max_depth: int | None
     ) -> OrderBook | NativeBook:
         """A book for ``LocalBook``: in Python's hands (asyncio mode) or the worker's."""
         if self.io == "native":

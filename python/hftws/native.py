@@ -173,9 +173,9 @@ class NativeConnection:
         texts = [r.text for r in requests]
         for i, (key, _text) in enumerate(frames):
             self.feed.unsubscribe(key, texts[i] if i < len(texts) else "")
-        for key, covered in list(self._requests.items()):
+        for request_key, covered in list(self._requests.items()):
             if sub in covered:
-                del self._requests[key]
+                del self._requests[request_key]
 
     def _on_ack(self, event: Any) -> None:
         for _key, ok_subs, bad_subs, reason in self.protocol.ack_outcome(event, self._requests):

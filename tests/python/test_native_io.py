@@ -1,0 +1,253 @@
+"""The native I/O mode (issue 19): books kept by a Rust worker thread outside the GIL,
+against the local exchange servers (``hftws.testing``)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from client_helpers import own_tasks, wait_for
+
+from hftws import HftwsError, NativeFeed
+from hftws.books import LocalBook, OrderBookManager
+from hftws.errors import SubscriptionError
+from hftws.events import MessageType
+from hftws.testing.gate_server import GateSpotServer
+from hftws.testing.mexc_server import MexcServer
+
+FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
+SERVERS: dict[str, Any] = {"gateio": GateSpotServer, "mexc": MexcServer}
+SYMBOL = {"gateio": "BTC_USDT", "mexc": "BTCUSDT"}
+LEVELS = 20
+
+
+def exact(levels: Any) -> list[tuple[Decimal, Decimal]]:
+    return [(Decimal(str(p)), Decimal(str(s))) for p, s in levels]
+
+
+def native_manager(exchange: str, server: Any, **options: Any) -> OrderBookManager:
+    return OrderBookManager(
+        io="native",
+        urls={exchange: server.url},
+        rest_urls={exchange: server.rest_url},
+        **(FAST | options),
+    )
+
+
+async def assert_matches_truth(book: LocalBook, server: Any) -> None:
+    """Freeze the market, let the worker catch up, compare the published levels exactly."""
+    server.pause()
+    last = server.market.last_id(book.symbol)
+    await wait_for(lambda: book.sequence == last and book.in_sync, timeout=5)
+    truth = server.market.snapshot_at(book.symbol, book.sequence, 100_000)
+    bids, asks = book.depth()
+    assert exact(bids) == exact(truth.bids[:LEVELS])
+    assert exact(asks) == exact(truth.asks[:LEVELS])
+    server.resume()
+
+
+@pytest.mark.parametrize("exchange", ["gateio", "mexc"])
+async def test_native_book_equals_the_asyncio_book_and_the_truth(exchange: str) -> None:
+    async with SERVERS[exchange](rate=None) as server:
+        plain = OrderBookManager(
+            urls={exchange: server.url}, rest_urls={exchange: server.rest_url}, **FAST
+        )
+        async with plain, native_manager(exchange, server) as native:
+            a = await plain.watch(exchange, SYMBOL[exchange])
+            n = await native.watch(exchange, SYMBOL[exchange])
+            assert n.state == "in_sync" and n.in_sync
+            await wait_for(lambda: n.updates >= 300, timeout=10)
+            server.pause()
+            last = server.market.last_id(n.symbol)
+            await wait_for(lambda: a.sequence == last == n.sequence, timeout=5)
+            assert n.depth() == a.depth(LEVELS)
+            assert n.top(5) == a.top(5)
+            assert n.bbo() == a.bbo()
+            assert n.best_bid() == a.best_bid() and n.mid() == a.mid()
+            server.resume()
+            await assert_matches_truth(n, server)
+            stats = native.stats()["native"][exchange]  # type: ignore[index]
+            lat = stats["read_to_applied_ns"]
+            assert stats["depth"] >= 300 and lat["count"] >= 300
+            assert 0 < lat["p50"] <= lat["p99"] <= lat["max"]
+            assert n.gaps == 0 and n.resyncs == 1
+    assert not own_tasks()
+
+
+class ServerThread:
+    """A local server on its own thread and loop, so that a blocked test loop does not
+    stop it sending."""
+
+    def __init__(self, cls: Any, **kwargs: Any) -> None:
+        self._cls, self._kwargs = cls, kwargs
+        self.server: Any = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with self._cls(**self._kwargs) as server:
+            self.server = server
+            self._ready.set()
+            await self._stop.wait()
+
+    def call(self, fn: Any, *args: Any) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(fn, *args)
+
+    def __enter__(self) -> Any:
+        self._thread.start()
+        assert self._ready.wait(10), "server thread did not start"
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None and self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+        assert not self._thread.is_alive()
+
+
+async def test_a_busy_python_loop_does_not_stop_the_worker() -> None:
+    with ServerThread(GateSpotServer, rate=2000) as server:
+        async with native_manager("gateio", server, idle_timeout=5.0) as books:
+            book = await books.watch("gateio", "BTC_USDT")
+            before, read_before = book.sequence, book.book.read_ns  # type: ignore[union-attr]
+            t0 = time.monotonic_ns()
+            time.sleep(0.2)  # a slow strategy callback: the loop runs nothing meanwhile
+            after, read_after = book.sequence, book.book.read_ns  # type: ignore[union-attr]
+            assert after > before, "the worker kept applying while Python was busy"
+            assert read_after > t0 > read_before
+            assert book.in_sync
+            applied_ns = book.book.applied_ns  # type: ignore[union-attr]
+            assert read_after <= applied_ns <= time.monotonic_ns()
+
+
+@pytest.mark.parametrize("fault", ["close_code", "drop", "silence"])
+async def test_connection_loss_takes_the_book_out_of_sync_at_once_then_back(fault: str) -> None:
+    async with GateSpotServer(rate=500) as server:
+        async with native_manager("gateio", server, idle_timeout=0.6) as books:
+            book = await books.watch("gateio", "BTC_USDT")
+            flips: list[bool] = []
+            book.on_state_change(lambda b: flips.append(b.in_sync))
+            if fault == "close_code":
+                server.faults.close_with(1011)
+            elif fault == "drop":
+                server.faults.drop_after(20)
+            else:
+                server.faults.stall()
+            # The worker unlinks the book before Python hears of it.
+            await wait_for(lambda: not book.book.linked, timeout=3)
+            assert not book.in_sync
+            if fault == "drop":
+                server.faults.drop_after(None)
+            elif fault == "silence":
+                server.faults.unstall()
+            await wait_for(lambda: book.in_sync and book.resyncs >= 2, timeout=10)
+            assert flips[:2] == [False, True]
+            await assert_matches_truth(book, server)
+            stats = books.stats()["native"]["gateio"]  # type: ignore[index]
+            assert stats["reconnects"] >= 1 and stats["disconnects"] >= 1
+
+
+async def test_refused_subscription() -> None:
+    async with GateSpotServer(rate=200) as server, native_manager("gateio", server) as books:
+        server.faults.refuse("spot.order_book_update:ETH_USDT*")
+        with pytest.raises(SubscriptionError):
+            await books.watch("gateio", "ETH_USDT")
+        assert ("gateio", "ETH_USDT") not in books.books
+        # Refused on the resubscription after a reconnect: out of sync, state "refused".
+        book = await books.watch("gateio", "BTC_USDT")
+        server.faults.refuse("spot.order_book_update:BTC_USDT*")
+        server.faults.close_with(1006)
+        await wait_for(lambda: book.state == "refused", timeout=10)
+        assert not book.in_sync
+        with pytest.raises(SubscriptionError):
+            await book.wait_in_sync(timeout=1)
+
+
+async def test_other_events_reach_the_handler_and_overflow_is_counted() -> None:
+    with ServerThread(GateSpotServer, rate=2000) as server:
+        async with native_manager("gateio", server, native_queue=8) as books:
+            await books.watch("gateio", "BTC_USDT")
+            conn = books.native["gateio"]
+            trades: list[Any] = []
+            conn.handler.on(MessageType.TRADE, trades.append)
+            await conn.subscribe(conn.protocol.trades_subscription("BTC_USDT"))
+            await wait_for(lambda: len(trades) >= 3, timeout=5)
+            assert trades[0].kind == "trade"
+            time.sleep(0.3)  # Python does not drain: the bounded queue fills, then drops
+            stats = conn.stats()
+            assert stats["dropped"] > 0
+            assert stats["waiting"] <= 8 + 4  # data capped; a few control items may wait
+            await wait_for(lambda: conn.stats()["waiting"] == 0, timeout=5)
+            assert books.books[("gateio", "BTC_USDT")].in_sync
+
+
+@pytest.mark.parametrize("exchange", ["mexc", "gateio"])
+@pytest.mark.parametrize(("fault", "args"), [("rest_stale", (50,)), ("rest_ahead", (3,))])
+async def test_stale_and_future_snapshots_end_in_a_correct_book(
+    exchange: str, fault: str, args: Any
+) -> None:
+    async with SERVERS[exchange](rate=500) as server, native_manager(exchange, server) as books:
+        getattr(server.faults, fault)(*args)
+        book = await books.watch(exchange, SYMBOL[exchange], timeout=10)
+        await wait_for(lambda: book.updates >= 50, timeout=5)
+        await assert_matches_truth(book, server)
+        assert book.gaps == 0 and book.resyncs == 1
+
+
+async def test_trace_and_close_join_quickly() -> None:
+    async with GateSpotServer(rate=None) as server:
+        books = native_manager("gateio", server, native_trace=64)
+        async with books:
+            book = await books.watch("gateio", "BTC_USDT")
+            await wait_for(lambda: book.updates >= 100, timeout=5)
+            trace = books.trace("gateio")
+            assert len(trace) == 64
+            ids = [t[1] for t in trace]
+            assert ids == sorted(ids) and all(t[0] == "BTC_USDT" for t in trace)
+            assert all(0 < read <= applied for _s, _u, read, applied in trace)
+            feed = books.native["gateio"].feed
+            t0 = time.monotonic()
+        assert time.monotonic() - t0 < 1.0
+        assert not feed.running and not feed.connected
+        assert not book.in_sync, "a closed feed's books are out of sync"
+
+
+async def test_dropping_a_feed_does_not_hang_or_leak_the_thread() -> None:
+    async with GateSpotServer(rate=100) as server:
+        before = threading.active_count()
+        feed = NativeFeed("gateio", server.url, idle_timeout=2.0)
+        feed.add_book("BTC_USDT", "gate")
+        await wait_for(lambda: feed.connected, timeout=5)
+        t0 = time.monotonic()
+        del feed
+        gc.collect()
+        assert time.monotonic() - t0 < 2.0
+        await wait_for(lambda: threading.active_count() == before, timeout=2)
+
+
+def test_wss_urls_are_refused() -> None:
+    with pytest.raises(HftwsError, match="wss"):
+        NativeFeed("gateio", "wss://api.gateio.ws/ws/v4/")
+    with pytest.raises(ValueError, match="unknown exchange"):
+        NativeFeed("nope", "ws://127.0.0.1:1/")
+
+
+async def test_a_feed_that_cannot_connect_keeps_retrying_and_says_why() -> None:
+    feed = NativeFeed("gateio", "ws://127.0.0.1:9/", reconnect_initial=0.01, reconnect_max=0.05)
+    try:
+        book = feed.add_book("BTC_USDT", "gate")
+        await wait_for(lambda: feed.last_error is not None, timeout=5)
+        assert "connect" in (feed.last_error or "")
+        assert not book.in_sync and book.state in ("empty", "out_of_sync")
+    finally:
+        assert feed.close(1.0)
