@@ -225,11 +225,11 @@ async def test_trace_and_close_join_quickly() -> None:
 async def test_dropping_a_feed_does_not_hang_or_leak_the_thread() -> None:
     async with GateSpotServer(rate=100) as server:
         before = threading.active_count()
-        feed = NativeFeed("gateio", server.url, idle_timeout=2.0)
-        feed.add_book("BTC_USDT", "gate")
-        await wait_for(lambda: feed.connected, timeout=5)
+        feeds = [NativeFeed("gateio", server.url, idle_timeout=2.0)]
+        feeds[0].add_book("BTC_USDT", "gate")
+        await wait_for(lambda: feeds[0].connected, timeout=5)
         t0 = time.monotonic()
-        del feed
+        feeds.clear()  # the last reference: Drop stops and joins the worker
         gc.collect()
         assert time.monotonic() - t0 < 2.0
         await wait_for(lambda: threading.active_count() == before, timeout=2)
