@@ -13,3 +13,6 @@ pub mod stats;
 pub mod sys;
 pub mod view;
 pub mod worker;
+
+#[cfg(test)]
+mod tests;

@@ -39,8 +39,9 @@ const READ_ATTEMPTS: u32 = 10_000;
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn secs(name: &str, v: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(v)
-        .map_err(|_| PyValueError::new_err(format!("{name} must be a non-negative number of seconds")))
+    Duration::try_from_secs_f64(v).map_err(|_| {
+        PyValueError::new_err(format!("{name} must be a non-negative number of seconds"))
+    })
 }
 
 /// What the feed and its books share on the Python side.
@@ -83,7 +84,9 @@ fn levels_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Level>> {
         let pair = pair?;
         let ok = pair.len().is_ok_and(|n| n == 2);
         if !ok || pair.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err("each level must be a (price, size) pair"));
+            return Err(PyTypeError::new_err(
+                "each level must be a (price, size) pair",
+            ));
         }
         let p = extract_decimal(&pair.get_item(0)?)?;
         let s = extract_decimal(&pair.get_item(1)?)?;
@@ -115,14 +118,15 @@ impl PyNativeBook {
 
     /// Waits for the worker's answer with the GIL released.
     fn wait<T: Send>(&self, py: Python<'_>, rx: Receiver<T>, what: &str) -> PyResult<T> {
-        py.detach(move || rx.recv_timeout(REPLY_TIMEOUT)).map_err(|_| {
-            HftwsError::new_err(format!(
-                "{} {}: the native worker did not answer {what} within {}s",
-                self.core.exchange.name(),
-                self.symbol,
-                REPLY_TIMEOUT.as_secs()
-            ))
-        })
+        py.detach(move || rx.recv_timeout(REPLY_TIMEOUT))
+            .map_err(|_| {
+                HftwsError::new_err(format!(
+                    "{} {}: the native worker did not answer {what} within {}s",
+                    self.core.exchange.name(),
+                    self.symbol,
+                    REPLY_TIMEOUT.as_secs()
+                ))
+            })
     }
 
     fn side_list<'py>(
@@ -156,7 +160,10 @@ impl PyNativeBook {
     /// The phase name, as `OrderBook.state`.
     #[getter]
     fn get_state(&self) -> PyResult<&'static str> {
-        Ok(self.state(0)?.phase.map_or("empty", crate::book::Phase::name))
+        Ok(self
+            .state(0)?
+            .phase
+            .map_or("empty", crate::book::Phase::name))
     }
     #[getter]
     fn linked(&self) -> PyResult<bool> {
@@ -456,7 +463,9 @@ impl PyNativeFeed {
         trace: usize,
     ) -> PyResult<Self> {
         let ex = Exchange::parse(exchange).ok_or_else(|| {
-            PyValueError::new_err(format!("unknown exchange {exchange:?}: use {EXCHANGE_NAMES}"))
+            PyValueError::new_err(format!(
+                "unknown exchange {exchange:?}: use {EXCHANGE_NAMES}"
+            ))
         })?;
         let parsed = parse_url(url).map_err(|e| HftwsError::new_err(format!("{exchange}: {e}")))?;
         if max_message_size == 0 || queue_capacity == 0 {
@@ -502,6 +511,7 @@ impl PyNativeFeed {
     /// Registers a book for `symbol` (unlinked: it waits for its subscription and snapshot);
     /// the worker publishes its `top` best levels per side after every read that changed it.
     #[pyo3(signature = (symbol, rule, *, max_depth = None, hold = 20_000, hold_bytes = 64 << 20, top = DEFAULT_TOP))]
+    #[allow(clippy::too_many_arguments)] // the Python keyword arguments
     fn add_book(
         &mut self,
         py: Python<'_>,
@@ -611,15 +621,22 @@ impl PyNativeFeed {
                 continue;
             }
             if let Some((list, ns)) = run.take() {
-                out.append(PyTuple::new(py, [
-                    pyo3::intern!(py, "events").clone().into_any(),
-                    list.into_any(),
-                    ns.into_bound_py_any(py)?,
-                ])?)?;
+                out.append(PyTuple::new(
+                    py,
+                    [
+                        pyo3::intern!(py, "events").clone().into_any(),
+                        list.into_any(),
+                        ns.into_bound_py_any(py)?,
+                    ],
+                )?)?;
             }
             let tuple = match item {
                 Item::Book { id, status } => match self.book_by_id(py, id) {
-                    Some(book) => ("book", book.into_any(), status_object(py, status)?.into_any()),
+                    Some(book) => (
+                        "book",
+                        book.into_any(),
+                        status_object(py, status)?.into_any(),
+                    ),
                     None => continue,
                 },
                 Item::Up { epoch } => ("up", epoch.into_py_any(py)?, py.None()),
@@ -741,7 +758,11 @@ impl PyNativeFeed {
             "NativeFeed({} {}, {})",
             self.core.exchange.name(),
             self.url,
-            if self.connected() { "connected" } else { "not connected" }
+            if self.connected() {
+                "connected"
+            } else {
+                "not connected"
+            }
         )
     }
 
