@@ -3151,8 +3151,8 @@ class NativeFeed:
         *,
         max_depth: int | None = None,
         hold: int = 20000,
-        hold_bytes: int = 67108864,
-        top: int = 20,
+        hold_bytes: int = ...,  # 64 MiB
+        top: int = ...,  # 20 levels per side
     ) -> NativeBook: ...
     def remove_book(self, symbol: str) -> bool: ...
     def subscribe(self, key: str, text: str) -> None: ...

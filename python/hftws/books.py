@@ -151,8 +151,9 @@ class LocalBook(BookView):
             # The stream is full depth: keep every level, say how deep the snapshot was.
             self.exact_depth = source.exact_depth
             max_depth = None
+        self.book = OrderBook(venue.rule, max_depth=max_depth, symbol=symbol, hold=MAX_HELD)
         # Not linked until the exchange confirms the subscription.
-        self.book = manager._new_book(exchange, symbol, venue.rule, max_depth)
+        self.book.set_linked(False)
         self._venue = venue
         self._manager = manager
         self._init_view()
@@ -568,6 +569,14 @@ class OrderBookManager:
         source = choose_snapshot_source(exchange, self._credentials.get(exchange))
         key = (exchange, symbol)
         book = LocalBook(self, exchange, symbol, mode, depth, source)
+        # The same book, kept by the worker instead (created unlinked, like the one it replaces).
+        book.book = conn.feed.add_book(
+            symbol,
+            book._venue.rule,
+            max_depth=book.book.max_depth,
+            hold=MAX_HELD,
+            top=self._native_levels,
+        )
         self.books[key] = book
         try:
             await conn.subscribe(self._subscription(book))
@@ -576,18 +585,6 @@ class OrderBookManager:
             conn.feed.remove_book(symbol)
             raise
         book._task = asyncio.create_task(book._run(), name=f"hftws-book-{exchange}-{symbol}")
-        return book
-
-    def _new_book(
-        self, exchange: str, symbol: str, rule: Rule, max_depth: int | None
-    ) -> OrderBook | NativeBook:
-        """A book for ``LocalBook``: in Python's hands (asyncio mode) or the worker's."""
-        if self.io == "native":
-            return self.native[exchange].feed.add_book(
-                symbol, rule, max_depth=max_depth, hold=MAX_HELD, top=self._native_levels
-            )
-        book = OrderBook(rule, max_depth=max_depth, symbol=symbol, hold=MAX_HELD)
-        book.set_linked(False)
         return book
 
     async def _ensure_native(self, exchange: str) -> NativeConnection:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from client_helpers import own_tasks, wait_for
 
-from hftws import HftwsError, NativeFeed
+from hftws import HftwsError, NativeBook, NativeFeed
 from hftws.books import LocalBook, OrderBookManager
 from hftws.errors import SubscriptionError
 from hftws.events import MessageType
@@ -71,7 +71,7 @@ async def test_native_book_equals_the_asyncio_book_and_the_truth(exchange: str) 
             assert n.best_bid() == a.best_bid() and n.mid() == a.mid()
             server.resume()
             await assert_matches_truth(n, server)
-            stats = native.stats()["native"][exchange]  # type: ignore[index]
+            stats = native.native[exchange].stats()
             lat = stats["read_to_applied_ns"]
             assert stats["depth"] >= 300 and lat["count"] >= 300
             assert 0 < lat["p50"] <= lat["p99"] <= lat["max"]
@@ -119,14 +119,16 @@ async def test_a_busy_python_loop_does_not_stop_the_worker() -> None:
     with ServerThread(GateSpotServer, rate=2000) as server:
         async with native_manager("gateio", server, idle_timeout=5.0) as books:
             book = await books.watch("gateio", "BTC_USDT")
-            before, read_before = book.sequence, book.book.read_ns  # type: ignore[union-attr]
+            native = book.book
+            assert isinstance(native, NativeBook)
+            before, read_before = book.sequence, native.read_ns
             t0 = time.monotonic_ns()
             time.sleep(0.2)  # a slow strategy callback: the loop runs nothing meanwhile
-            after, read_after = book.sequence, book.book.read_ns  # type: ignore[union-attr]
+            after, read_after = book.sequence, native.read_ns
             assert after > before, "the worker kept applying while Python was busy"
             assert read_after > t0 > read_before
             assert book.in_sync
-            applied_ns = book.book.applied_ns  # type: ignore[union-attr]
+            applied_ns = native.applied_ns
             assert read_after <= applied_ns <= time.monotonic_ns()
 
 
@@ -153,7 +155,8 @@ async def test_connection_loss_takes_the_book_out_of_sync_at_once_then_back(faul
             await wait_for(lambda: book.in_sync and book.resyncs >= 2, timeout=10)
             assert flips[:2] == [False, True]
             await assert_matches_truth(book, server)
-            stats = books.stats()["native"]["gateio"]  # type: ignore[index]
+            stats = books.native["gateio"].stats()
+            assert "native" in books.stats()
             assert stats["reconnects"] >= 1 and stats["disconnects"] >= 1
 
 
