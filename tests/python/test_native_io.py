@@ -17,12 +17,25 @@ from hftws import HftwsError, NativeBook, NativeFeed
 from hftws.books import LocalBook, OrderBookManager
 from hftws.errors import SubscriptionError
 from hftws.events import MessageType
-from hftws.testing.gate_server import GateSpotServer
+from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
+from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.mexc_server import MexcServer
 
 FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
-SERVERS: dict[str, Any] = {"gateio": GateSpotServer, "mexc": MexcServer}
-SYMBOL = {"gateio": "BTC_USDT", "mexc": "BTCUSDT"}
+SERVERS: dict[str, Any] = {
+    "gateio": GateSpotServer,
+    "gateio_futures": GateFuturesServer,
+    "mexc": MexcServer,
+    "binance": BinanceSpotServer,
+    "binance_futures": BinanceFuturesServer,
+}
+SYMBOL = {
+    "gateio": "BTC_USDT",
+    "gateio_futures": "BTC_USDT",
+    "mexc": "BTCUSDT",
+    "binance": "BTCUSDT",
+    "binance_futures": "BTCUSDT",
+}
 LEVELS = 20
 
 
@@ -51,7 +64,7 @@ async def assert_matches_truth(book: LocalBook, server: Any) -> None:
     server.resume()
 
 
-@pytest.mark.parametrize("exchange", ["gateio", "mexc"])
+@pytest.mark.parametrize("exchange", list(SERVERS))
 async def test_native_book_equals_the_asyncio_book_and_the_truth(exchange: str) -> None:
     async with SERVERS[exchange](rate=None) as server:
         plain = OrderBookManager(
@@ -73,7 +86,8 @@ async def test_native_book_equals_the_asyncio_book_and_the_truth(exchange: str) 
             await assert_matches_truth(n, server)
             stats = native.native[exchange].stats()
             lat = stats["read_to_applied_ns"]
-            assert stats["depth"] >= 300 and lat["count"] >= 300
+            # Pushes replayed after the snapshot are applied by the command, not a read.
+            assert stats["depth"] >= 300 and lat["count"] >= 200
             assert 0 < lat["p50"] <= lat["p99"] <= lat["max"]
             assert n.gaps == 0 and n.resyncs == 1
     assert not own_tasks()
