@@ -595,9 +595,11 @@ class OrderBookManager:
             exchange,
             url=self._urls.get(exchange),
             rest_url=self._rest_urls.get(exchange),
+            rest=self._rest,
             **self._native_options,
             **self._policy,
         )
+        await conn.start()
         self.native[exchange] = conn
 
         def mine() -> list[LocalBook]:

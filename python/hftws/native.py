@@ -29,12 +29,14 @@ from collections.abc import Callable
 from typing import Any
 
 from hftws._core import BookStatus, NativeBook, NativeFeed
+from hftws.auth.base import NoAuth
 from hftws.errors import HftwsError, SubscriptionError
 from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler
 from hftws.interface import ACK_TIMEOUT, rest_root
 from hftws.manager import _handler_class
 from hftws.policy import ConnectionPolicy
+from hftws.rest import RestClient
 from hftws.subscriptions import Subscription
 from hftws.venues.base import ExchangeProtocol
 
@@ -42,16 +44,21 @@ __all__ = ["NativeBook", "NativeConnection", "NativeFeed"]
 
 log = logging.getLogger("hftws.native")
 
-#: Exchanges whose connection needs nothing resolved before the socket opens (KuCoin's URL
-#: carries a token from REST: not yet in the native mode).
-NATIVE_EXCHANGES = frozenset({"gateio", "gateio_futures", "mexc", "binance", "binance_futures"})
+#: Exchanges the native mode reads (KuCoin's URL, with its one-use token, is resolved here
+#: before each connection and handed to the worker).
+NATIVE_EXCHANGES = frozenset(
+    {"gateio", "gateio_futures", "mexc", "binance", "binance_futures", "kucoin", "kucoin_futures"}
+)
 
 StatusListener = Callable[[NativeBook, BookStatus], None]
 LinkListener = Callable[[bool, str], None]
 
 
 class NativeConnection:
-    """One exchange connection in the native I/O mode (see the module doc)."""
+    """One exchange connection in the native I/O mode (see the module doc); ``await
+    start()`` opens it."""
+
+    feed: NativeFeed
 
     def __init__(
         self,
@@ -61,6 +68,7 @@ class NativeConnection:
         rest_url: str | None = None,
         queue_capacity: int = 65_536,
         trace: int = 0,
+        rest: RestClient | None = None,
         **policy_overrides: Any,
     ) -> None:
         if exchange not in NATIVE_EXCHANGES:
@@ -89,21 +97,16 @@ class NativeConnection:
         self.rest_url = rest_root(
             rest_url or iface.DEFAULT_REST_URL or self.protocol.default_rest_url
         )
-        reconnect = policy.reconnect
-        self.feed = NativeFeed(
-            decoder,
-            policy.url,
-            headers=list(policy.headers),
-            compression=policy.compression,
-            max_message_size=policy.max_message_size,
-            connect_timeout=policy.open_timeout,
-            idle_timeout=policy.idle_timeout,
-            reconnect_initial=reconnect.initial_delay,
-            reconnect_max=reconnect.max_delay,
-            reconnect_reset_after=reconnect.reset_after,
-            queue_capacity=queue_capacity,
-            trace=trace,
+        self._decoder = decoder
+        self._options: dict[str, Any] = {"queue_capacity": queue_capacity, "trace": trace}
+        self._rest = rest
+        self._own_rest = rest is None
+        self.auth = NoAuth()
+        #: The endpoint is resolved before each connection (KuCoin's token).
+        self._resolves = (
+            type(self.protocol).resolve_endpoint is not ExchangeProtocol.resolve_endpoint
         )
+        self._endpoint_task: asyncio.Task[None] | None = None
         #: Request key -> the subscriptions it covers, kept while subscribed: the worker
         #: re-sends the same frames after a reconnect, so their acks carry the same keys.
         self._requests: dict[object, list[Subscription]] = {}
@@ -114,13 +117,61 @@ class NativeConnection:
         self._sub_listeners: list[Callable[[Subscription, bool, str], None]] = []
         self.dead: str | None = None
         self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(self.feed.fileno(), self._on_wake)
         self._ping: asyncio.Task[None] | None = None
-        if policy.ping_message is not None and policy.ping_interval:
-            self._ping = asyncio.create_task(self._pinger(), name=f"hftws-native-ping-{exchange}")
         self.handler._on_internal(MessageType.SUBSCRIBE, self._on_ack)
         self.handler._on_internal(MessageType.ERROR, self._on_ack)
         self._closed = False
+        self._started = False
+
+    async def start(self) -> None:
+        """Start the worker (it connects at once and reconnects by itself)."""
+        if self._started:
+            return
+        url = self.policy.url
+        if self._resolves:
+            url = (await self.protocol.resolve_endpoint(self.policy.url, self)).url
+        policy, reconnect = self.policy, self.policy.reconnect
+        self.feed = NativeFeed(
+            self._decoder,
+            url,
+            headers=list(policy.headers),
+            compression=policy.compression,
+            max_message_size=policy.max_message_size,
+            connect_timeout=policy.open_timeout,
+            idle_timeout=policy.idle_timeout,
+            reconnect_initial=reconnect.initial_delay,
+            reconnect_max=reconnect.max_delay,
+            reconnect_reset_after=reconnect.reset_after,
+            fresh_url=self._resolves,
+            **self._options,
+        )
+        self._started = True
+        self._loop.add_reader(self.feed.fileno(), self._on_wake)
+        if policy.ping_message is not None and policy.ping_interval:
+            name = f"hftws-native-ping-{self.exchange}"
+            self._ping = asyncio.create_task(self._pinger(), name=name)
+
+    # -- what resolve_endpoint may use (hftws.venues.base.EndpointHost) ------------------------
+
+    @property
+    def rest(self) -> RestClient:
+        if self._rest is None:
+            self._rest = RestClient()
+        return self._rest
+
+    async def _next_endpoint(self) -> None:
+        """Resolve the URL of the next connection (a fresh token), retrying with backoff."""
+        delay = self.policy.reconnect.initial_delay
+        while True:
+            try:
+                endpoint = await self.protocol.resolve_endpoint(self.policy.url, self)
+            except (HftwsError, OSError, TimeoutError) as exc:
+                log.warning("%s: endpoint for the next connection: %s", self.exchange, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.policy.reconnect.max_delay)
+                continue
+            self.feed.set_url(endpoint.url)
+            return
 
     # -- listeners ---------------------------------------------------------------------------
 
@@ -214,6 +265,9 @@ class NativeConnection:
                 self.feed.confirm_epoch(a)
                 self._tell_link(True, "connected")
             elif tag == "down":
+                if self._resolves and (self._endpoint_task is None or self._endpoint_task.done()):
+                    name = f"hftws-native-endpoint-{self.exchange}"
+                    self._endpoint_task = asyncio.create_task(self._next_endpoint(), name=name)
                 self._tell_link(False, a)
             elif tag == "dead":
                 self.dead = a
@@ -246,10 +300,15 @@ class NativeConnection:
         if self._closed:
             return
         self._closed = True
-        if self._ping is not None:
-            self._ping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ping
+        for task in (self._ping, self._endpoint_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._own_rest and self._rest is not None:
+            await self._rest.close()
+        if not self._started:
+            return
         self._loop.remove_reader(self.feed.fileno())
         for fut in self._waiters.values():
             if not fut.done():

@@ -50,8 +50,10 @@ impl From<std::io::Error> for ConnError {
 ///
 /// # Errors
 /// Another scheme (`wss://` needs TLS, which the native mode does not have) or a malformed URL.
-pub fn parse_url(url: &str) -> Result<WsUrl, ConnError> {
-    let Some(rest) = url.strip_prefix("ws://") else {
+pub fn parse_url(full: &str) -> Result<WsUrl, ConnError> {
+    // Errors show the URL without its query: it may carry a token (KuCoin).
+    let url = full.split('?').next().unwrap_or_default();
+    let Some(rest) = full.strip_prefix("ws://") else {
         if url.starts_with("wss://") {
             return Err(ConnError(format!(
                 "{url}: wss:// (TLS) is not supported by the native I/O mode; use io='asyncio'"

@@ -228,6 +228,7 @@ fn a_worker_syncs_a_book_and_unlinks_it_when_the_server_closes() {
         reconnect_max: Duration::from_millis(50),
         reconnect_reset_after: Duration::from_secs(60),
         trace: 8,
+        fresh_url: false,
     };
     let mut handle = Handle::spawn(cfg, Arc::clone(&shared)).unwrap();
     let view = Arc::new(BookView::new(5));

@@ -57,6 +57,9 @@ pub struct Config {
     pub reconnect_reset_after: Duration,
     /// Trace ring entries (0: off).
     pub trace: usize,
+    /// Each connection needs a URL of its own (`Command::SetUrl`; KuCoin's carries a
+    /// one-use token): after `url` is used once, the worker waits for the next one.
+    pub fresh_url: bool,
 }
 
 /// A level `(price, size)`.
@@ -132,6 +135,11 @@ pub enum Command {
     Send {
         /// The text.
         text: String,
+    },
+    /// The URL of the next connection (with `Config::fresh_url`).
+    SetUrl {
+        /// Where to connect next.
+        url: WsUrl,
     },
     /// Close the connection and end the thread.
     Stop,
@@ -342,6 +350,8 @@ struct Worker {
     conn: Option<Conn>,
     /// Frames to send after the current read (pongs, the close answer).
     replies: Vec<(Opcode, Vec<u8>)>,
+    /// The URL of the next connection, when each needs its own.
+    next_url: Option<WsUrl>,
 }
 
 impl Worker {
@@ -358,21 +368,31 @@ impl Worker {
             applied: Vec::new(),
             conn: None,
             replies: Vec::new(),
+            next_url: None,
         }
     }
 
     fn run(&mut self) {
         let mut attempt: u32 = 0;
+        let mut url = Some(self.cfg.url.clone());
         while !self.stopping {
+            if url.is_none() {
+                url = self.wait_url();
+                continue;
+            }
+            let target = url.take().unwrap_or_else(|| self.cfg.url.clone());
+            if !self.cfg.fresh_url {
+                url = Some(target.clone());
+            }
             let started = Instant::now();
             let end = match Conn::open(
-                &self.cfg.url,
+                &target,
                 &self.cfg.headers,
                 self.cfg.compression,
                 self.cfg.connect_timeout,
             ) {
                 Ok(opened) => self.session(opened.conn, opened.deflate, opened.leftover),
-                Err(e) => End::Lost(format!("connect to {}: {e}", self.cfg.url.authority)),
+                Err(e) => End::Lost(format!("connect to {}: {e}", target.authority)),
             };
             let reason = match end {
                 End::Stop => break,
@@ -422,6 +442,17 @@ impl Worker {
         self.shared.queue.push_control(Item::Dead {
             reason: reason.to_owned(),
         });
+    }
+
+    /// Waits for the URL of the next connection (`Command::SetUrl`), obeying commands.
+    fn wait_url(&mut self) -> Option<WsUrl> {
+        while !self.stopping && self.next_url.is_none() {
+            let [cmd] = wait_readable([self.wake_rx.as_raw_fd()], 1000);
+            if cmd {
+                self.commands();
+            }
+        }
+        self.next_url.take()
     }
 
     /// Waits until `deadline` between connections, obeying commands meanwhile.
@@ -788,6 +819,7 @@ impl Worker {
                     let _ = self.send(Opcode::Text, text.as_bytes());
                 }
             }
+            Command::SetUrl { url } => self.next_url = Some(url),
             Command::Stop => self.stopping = true,
         }
     }

@@ -445,7 +445,7 @@ impl PyNativeFeed {
         exchange, url, *, headers = Vec::new(), compression = false,
         max_message_size = DEFAULT_MAX_MESSAGE_SIZE, connect_timeout = 10.0,
         idle_timeout = None, reconnect_initial = 0.5, reconnect_max = 30.0,
-        reconnect_reset_after = 60.0, queue_capacity = 65_536, trace = 0
+        reconnect_reset_after = 60.0, queue_capacity = 65_536, trace = 0, fresh_url = false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -461,6 +461,7 @@ impl PyNativeFeed {
         reconnect_reset_after: f64,
         queue_capacity: usize,
         trace: usize,
+        fresh_url: bool,
     ) -> PyResult<Self> {
         let ex = Exchange::parse(exchange).ok_or_else(|| {
             PyValueError::new_err(format!(
@@ -485,6 +486,7 @@ impl PyNativeFeed {
             reconnect_max: secs("reconnect_max", reconnect_max)?,
             reconnect_reset_after: secs("reconnect_reset_after", reconnect_reset_after)?,
             trace,
+            fresh_url,
         };
         let io = |e: std::io::Error| HftwsError::new_err(format!("{exchange}: native feed: {e}"));
         let (worker_wake, wake) = UnixStream::pair().map_err(io)?;
@@ -573,6 +575,14 @@ impl PyNativeFeed {
     /// Forgets the subscription `key` and sends `text` (its unsubscribe frame).
     fn unsubscribe(&self, key: String, text: String) -> PyResult<()> {
         self.send(Command::Unsubscribe { key, text })
+    }
+
+    /// The URL of the next connection (feeds made with `fresh_url=True` wait for one after
+    /// each connection: KuCoin's URL carries a one-use token).
+    fn set_url(&self, url: &str) -> PyResult<()> {
+        let parsed = parse_url(url)
+            .map_err(|e| HftwsError::new_err(format!("{}: {e}", self.core.exchange.name())))?;
+        self.send(Command::SetUrl { url: parsed })
     }
 
     /// Sends a text frame now if connected (application-level pings).

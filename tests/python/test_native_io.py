@@ -19,6 +19,7 @@ from hftws.errors import SubscriptionError
 from hftws.events import MessageType
 from hftws.testing.binance_server import BinanceFuturesServer, BinanceSpotServer
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
+from hftws.testing.kucoin_server import KucoinFuturesServer, KucoinServer
 from hftws.testing.mexc_server import MexcServer
 
 FAST: dict[str, Any] = {"ping_interval": 0.5, "idle_timeout": 2.0}
@@ -50,6 +51,37 @@ def native_manager(exchange: str, server: Any, **options: Any) -> OrderBookManag
         rest_urls={exchange: server.rest_url},
         **(FAST | options),
     )
+
+
+KUCOIN: dict[str, Any] = {"ping_interval_ms": 500, "ping_timeout_ms": 1000}
+
+
+@pytest.mark.parametrize(
+    ("exchange", "cls", "symbol"),
+    [("kucoin", KucoinServer, "BTC-USDT"), ("kucoin_futures", KucoinFuturesServer, "XBTUSDTM")],
+)
+async def test_kucoin_books_resolve_a_fresh_endpoint_per_connection(
+    exchange: str, cls: Any, symbol: str
+) -> None:
+    async with cls(rate=300, **KUCOIN) as server:
+        plain = OrderBookManager(rest_urls={exchange: server.rest_url}, **FAST)
+        native = OrderBookManager(io="native", rest_urls={exchange: server.rest_url}, **FAST)
+        async with plain, native:
+            a = await plain.watch(exchange, symbol)
+            n = await native.watch(exchange, symbol)
+            await wait_for(lambda: n.updates >= 100, timeout=10)
+            server.pause()
+            # Futures books count the stream's own sequence: compare with the asyncio book.
+            await asyncio.sleep(0.2)
+            await wait_for(lambda: a.sequence == n.sequence, timeout=5)
+            assert n.depth() == a.depth(LEVELS)
+            server.resume()
+            # A token serves one connection: the reconnect needs (and gets) a new one.
+            issued = server.tokens_issued
+            server.faults.close_with(1006)
+            await wait_for(lambda: not n.in_sync, timeout=3)
+            await wait_for(lambda: n.in_sync and n.resyncs >= 2, timeout=10)
+            assert server.tokens_issued > issued and server.tokens_refused == 0
 
 
 async def assert_matches_truth(book: LocalBook, server: Any) -> None:
