@@ -327,3 +327,58 @@ fn a_worker_syncs_a_book_and_unlinks_it_when_the_server_closes() {
     assert!(t.elapsed() < Duration::from_secs(1));
     assert!(handle.finished());
 }
+
+#[test]
+fn a_panic_in_the_worker_leaves_the_books_out_of_sync_with_the_reason() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = parse_url(&format!("ws://{}/", listener.local_addr().unwrap())).unwrap();
+    let shared = Arc::new(Shared::new(4, None, 0));
+    let cfg = Config {
+        exchange: Exchange::Gate,
+        url,
+        headers: Vec::new(),
+        compression: false,
+        max_message_size: 1 << 20,
+        connect_timeout: Duration::from_secs(5),
+        idle_timeout: None,
+        reconnect_initial: Duration::from_millis(10),
+        reconnect_max: Duration::from_millis(50),
+        reconnect_reset_after: Duration::from_secs(60),
+        trace: 0,
+        fresh_url: false,
+    };
+    let mut handle = Handle::spawn(cfg, Arc::clone(&shared)).unwrap();
+    let view = Arc::new(BookView::new(2));
+    let mut book = gate_book(3);
+    book.set_linked(true);
+    handle
+        .command(Command::AddBook {
+            id: 7,
+            symbol: "BTC_USDT".into(),
+            book: Box::new(book),
+            view: Arc::clone(&view),
+        })
+        .unwrap();
+    let _s = accept(&listener);
+    wait(|| shared.connected.load(Ordering::SeqCst));
+    handle.command(Command::Panic).unwrap();
+    wait(|| handle.finished());
+    assert_eq!(view.read(0, 10).unwrap().phase, Some(Phase::OutOfSync));
+    assert!(shared
+        .dead
+        .lock()
+        .unwrap()
+        .as_deref()
+        .unwrap()
+        .contains("injected"));
+    assert!(!shared.connected.load(Ordering::SeqCst));
+    assert!(shared
+        .queue
+        .drain()
+        .iter()
+        .any(|i| matches!(i, Item::Dead { reason } if reason.contains("injected"))));
+    assert!(
+        handle.stop(Duration::from_secs(1)),
+        "a dead worker joins at once"
+    );
+}

@@ -143,6 +143,9 @@ pub enum Command {
     },
     /// Close the connection and end the thread.
     Stop,
+    /// Tests only: a bug in the worker (the panic must not cross the thread boundary).
+    #[cfg(test)]
+    Panic,
 }
 
 /// What the worker and Python share.
@@ -821,6 +824,8 @@ impl Worker {
             }
             Command::SetUrl { url } => self.next_url = Some(url),
             Command::Stop => self.stopping = true,
+            #[cfg(test)]
+            Command::Panic => panic!("injected"),
         }
     }
 }
