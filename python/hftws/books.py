@@ -374,7 +374,7 @@ class LocalBook(BookView):
     async def _sync_obu(self) -> None:
         if self.book.counts["snapshots"]:
             # Seeded before: the full push that re-seeds the book comes after a new subscribe.
-            shard = self._shard
+            shard: Any = self._manager.native.get(self.exchange) or self._shard
             sub = self._manager._subscription(self)
             await shard.unsubscribe(sub)
             await shard.subscribe(sub)
@@ -494,8 +494,6 @@ class OrderBookManager:
             )
         if mode not in ("classic", "obu"):
             raise ValueError(f"unknown mode {mode!r}: use 'classic' or 'obu'")
-        if mode == "obu" and self.io == "native":
-            raise ValueError("mode='obu' books are not available with io='native' yet")
         if mode == "obu" and exchange not in OBU_DEPTHS:
             raise ValueError(f"mode='obu' is a Gate.io stream; {exchange} books use mode='classic'")
         if max_depth is not None:

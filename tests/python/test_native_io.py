@@ -125,6 +125,24 @@ async def test_native_book_equals_the_asyncio_book_and_the_truth(exchange: str) 
     assert not own_tasks()
 
 
+async def test_gate_obu_book_equals_the_truth_and_reseeds_after_a_gap() -> None:
+    async with GateSpotServer(rate=None) as server:
+        async with native_manager("gateio", server, native_levels=50) as books:
+            book = await books.watch("gateio", "ETH_USDT", mode="obu", depth=50)
+            await wait_for(lambda: book.updates >= 300, timeout=10)
+            server.pause()
+            last = server.market.last_id(book.symbol)
+            await wait_for(lambda: book.sequence == last and book.in_sync, timeout=5)
+            truth = server.market.snapshot_at(book.symbol, book.sequence, 100_000)
+            bids, asks = book.depth()
+            assert exact(bids) == exact(truth.bids[:50]) and exact(asks) == exact(truth.asks[:50])
+            server.resume()
+            # A gap: unsubscribe, subscribe again, re-seed from the next full push.
+            server.faults.gap(3)
+            await wait_for(lambda: book.gaps >= 1 and book.in_sync, timeout=10)
+            assert book.resyncs == 2
+
+
 class ServerThread:
     """A local server on its own thread and loop, so that a blocked test loop does not
     stop it sending."""
