@@ -30,7 +30,7 @@ from typing import Any, Literal
 from hftws._core import BookStatus, BookUpdate, NativeBook, OrderBook
 from hftws.book_view import STATE_OF_PHASE, BookView
 from hftws.credentials import Credentials
-from hftws.errors import HftwsError, HftwsTimeoutError, SubscriptionError, UnknownExchange
+from hftws.errors import HftwsTimeoutError, SubscriptionError, UnknownExchange
 from hftws.events import MessageType
 from hftws.interface import BaseWebSocketInterface, ConnectionState
 from hftws.manager import AnyWebSocketManager, create_websocket_manager
@@ -204,13 +204,9 @@ class LocalBook(BookView):
 
     def on_update(self, callback: BookListener, top_only: bool = False) -> BookListener:
         """Call ``callback(book)`` after every applied update while in sync (or only when the
-        best bid or ask level changed). Not in the native I/O mode: read the book when the
-        strategy wants it (the worker keeps it current whatever Python is doing)."""
-        if isinstance(self.book, NativeBook):
-            raise HftwsError(
-                f"{self.exchange} {self.symbol}: on_update is not available with io='native'; "
-                "read the book (or use on_state_change)"
-            )
+        best bid or ask level changed). With ``io="native"`` the worker wakes Python at most
+        once per batch: updates applied while a call waits coalesce into it (the listener reads
+        the book as it is then)."""
         self._listeners.append((callback, top_only))
         self._register()
         return callback
@@ -251,7 +247,10 @@ class LocalBook(BookView):
         return True, all(top for _cb, top in self._listeners)
 
     def _register(self) -> None:
-        if self._shard is not None:
+        if isinstance(self.book, NativeBook):
+            emit, top_only = self._emit_policy()
+            self.book.set_emit(emit, top_only)
+        elif self._shard is not None:
             emit, top_only = self._emit_policy()
             self._shard.register_book(
                 self.symbol, self.book, emit=emit, top_only=top_only, notify=self._on_status

@@ -6,7 +6,7 @@
 //! saw the same even value. All words are atomics (relaxed), so a torn copy is a retry, never
 //! undefined behaviour. The writer is the worker thread alone.
 
-use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 
 use crate::book::{OrderBook, Phase, Side};
 use crate::decimal::Decimal;
@@ -116,6 +116,11 @@ pub struct BookView {
     seq: AtomicU64,
     top: usize,
     words: Box<[AtomicU64]>,
+    /// An "applied" notification for this book waits in the queue (at most one: the
+    /// listeners read the book as it is when they run, so later updates coalesce into it).
+    pub notified: AtomicBool,
+    /// An applied update changed the best bid or ask since the last notification was taken.
+    pub top_since: AtomicBool,
 }
 
 impl BookView {
@@ -130,6 +135,8 @@ impl BookView {
             seq: AtomicU64::new(0),
             top,
             words,
+            notified: AtomicBool::new(false),
+            top_since: AtomicBool::new(false),
         }
     }
 

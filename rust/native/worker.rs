@@ -143,6 +143,13 @@ pub enum Command {
     },
     /// Close the connection and end the thread.
     Stop,
+    /// Which applied updates of a book notify Python (its `on_update` listeners).
+    SetEmit {
+        /// Registration id.
+        id: u32,
+        /// The policy.
+        emit: Emit,
+    },
     /// Tests only: a bug in the worker (the panic must not cross the thread boundary).
     #[cfg(test)]
     Panic,
@@ -300,6 +307,18 @@ impl Drop for Handle {
     }
 }
 
+/// Which applied updates of a book notify Python, besides the sync changes (which always
+/// do): none, those that changed the best bid or ask, or all (coalesced while one waits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Emit {
+    /// Sync changes only.
+    Changes,
+    /// And applied updates that changed the best bid or ask.
+    Top,
+    /// And every applied update.
+    All,
+}
+
 /// One registered book on the worker.
 struct Slot {
     id: u32,
@@ -308,6 +327,8 @@ struct Slot {
     view: Arc<BookView>,
     /// Changed during the current read: publish after it.
     dirty: bool,
+    /// Which applied updates notify Python.
+    emit: Emit,
     /// The read and apply times of the last applied update in the current read.
     read_ns: u64,
     applied_ns: u64,
@@ -659,6 +680,18 @@ impl Worker {
             s.applied_ns = now;
             self.applied.push((s.id, s.book.sequence(), recv_ns, now));
         }
+        if st == Status::Applied && s.emit != Emit::Changes && s.book.in_sync() {
+            if s.book.top_changed() {
+                s.view.top_since.store(true, Ordering::SeqCst);
+            }
+            let want = s.emit == Emit::All || s.view.top_since.load(Ordering::SeqCst);
+            if want && was_in_sync && !s.view.notified.swap(true, Ordering::SeqCst) {
+                self.shared.queue.push_control(Item::Book {
+                    id: s.id,
+                    status: st,
+                });
+            }
+        }
         let wanted = match st {
             Status::Applied => !was_in_sync && s.book.in_sync(),
             Status::Stale => false,
@@ -733,6 +766,7 @@ impl Worker {
                     book,
                     view,
                     dirty: false,
+                    emit: Emit::Changes,
                     read_ns: 0,
                     applied_ns: 0,
                 };
@@ -823,6 +857,11 @@ impl Worker {
                 }
             }
             Command::SetUrl { url } => self.next_url = Some(url),
+            Command::SetEmit { id, emit } => {
+                if let Some(s) = self.slot(id) {
+                    s.emit = emit;
+                }
+            }
             Command::Stop => self.stopping = true,
             #[cfg(test)]
             Command::Panic => panic!("injected"),

@@ -23,13 +23,13 @@ use super::book::{parse_rule, status_object, PyBookStatus};
 use super::convert::{extract_decimal, to_py_decimal, to_py_str};
 use super::errors::HftwsError;
 use super::pipeline::event_item;
-use crate::book::{OrderBook, Pending, SeqRule};
+use crate::book::{OrderBook, Pending, SeqRule, Status};
 use crate::decimal::Decimal;
 use crate::native::conn::parse_url;
 use crate::native::dispatch::{Exchange, EXCHANGE_NAMES};
 use crate::native::queue::{lock, Item};
 use crate::native::view::{BookState, BookView, DEFAULT_TOP};
-use crate::native::worker::{Command, Commander, Config, Handle, Level, Shared};
+use crate::native::worker::{Command, Commander, Config, Emit, Handle, Level, Shared};
 use crate::ws::DEFAULT_MAX_MESSAGE_SIZE;
 
 /// Seqlock attempts before a reader gives up (the writer publishes in well under a
@@ -61,6 +61,8 @@ pub(crate) struct PyNativeBook {
     max_depth: Option<usize>,
     view: Arc<BookView>,
     core: Arc<FeedCore>,
+    /// Whether the updates behind the notification being handled changed the best level.
+    top_seen: std::sync::atomic::AtomicBool,
 }
 
 fn float_pair(py: Python<'_>, level: Option<&(Decimal, Decimal)>) -> PyResult<Py<PyAny>> {
@@ -193,9 +195,11 @@ impl PyNativeBook {
     fn ask_count(&self) -> PyResult<u64> {
         Ok(self.state(0)?.ask_count)
     }
+    /// While an `APPLIED` notification is handled: whether any update it stands for changed
+    /// the best bid or ask (they coalesce while one waits).
     #[getter]
-    fn top_changed(&self) -> PyResult<bool> {
-        Ok(self.state(0)?.top_changed)
+    fn top_changed(&self) -> bool {
+        self.top_seen.load(Ordering::SeqCst)
     }
     /// `CLOCK_MONOTONIC` ns (as `time.monotonic_ns()`) of the socket read that carried the
     /// last applied update (0 before any).
@@ -368,6 +372,19 @@ impl PyNativeBook {
             reply,
         })?;
         self.wait(py, rx, "a link change")
+    }
+
+    /// Which applied updates notify Python (`("book", self, APPLIED)` items, at most one
+    /// waiting per book): none (`emit=False`), those that changed the best bid or ask
+    /// (`top_only=True`) or all. Sync changes always do.
+    #[pyo3(signature = (emit, top_only = false))]
+    fn set_emit(&self, emit: bool, top_only: bool) -> PyResult<()> {
+        let emit = match (emit, top_only) {
+            (false, _) => Emit::Changes,
+            (true, true) => Emit::Top,
+            (true, false) => Emit::All,
+        };
+        self.send(Command::SetEmit { id: self.id, emit })
     }
 
     /// Takes the book out of sync at once (waits until the worker has done it).
@@ -550,6 +567,7 @@ impl PyNativeFeed {
                 max_depth,
                 view,
                 core: Arc::clone(&self.core),
+                top_seen: std::sync::atomic::AtomicBool::new(false),
             },
         )?;
         self.books.retain(|b| b.get().symbol != symbol);
@@ -642,11 +660,20 @@ impl PyNativeFeed {
             }
             let tuple = match item {
                 Item::Book { id, status } => match self.book_by_id(py, id) {
-                    Some(book) => (
-                        "book",
-                        book.into_any(),
-                        status_object(py, status)?.into_any(),
-                    ),
+                    Some(book) => {
+                        if status == Status::Applied {
+                            // Taken: the next applied update may notify again.
+                            let b = book.get();
+                            b.view.notified.store(false, Ordering::SeqCst);
+                            let top = b.view.top_since.swap(false, Ordering::SeqCst);
+                            b.top_seen.store(top, Ordering::SeqCst);
+                        }
+                        (
+                            "book",
+                            book.into_any(),
+                            status_object(py, status)?.into_any(),
+                        )
+                    }
                     None => continue,
                 },
                 Item::Up { epoch } => ("up", epoch.into_py_any(py)?, py.None()),

@@ -143,6 +143,26 @@ async def test_gate_obu_book_equals_the_truth_and_reseeds_after_a_gap() -> None:
             assert book.resyncs == 2
 
 
+async def test_on_update_listeners_are_woken_once_per_batch() -> None:
+    with ServerThread(GateSpotServer, rate=2000) as server:
+        async with native_manager("gateio", server) as books:
+            book = await books.watch("gateio", "BTC_USDT")
+            calls: list[int] = []
+            tops: list[int] = []
+            book.on_update(lambda b: calls.append(b.sequence))
+            await wait_for(lambda: len(calls) >= 20, timeout=5)
+            assert calls == sorted(calls) and all(c > 0 for c in calls)
+            book.on_update(lambda b: tops.append(b.sequence), top_only=True)
+            await wait_for(lambda: len(tops) >= 5, timeout=5)
+            before = book.updates
+            time.sleep(0.2)  # busy: the worker coalesces into one pending notification
+            assert book.updates - before > 50, "the worker kept applying"
+            waiting = books.native["gateio"].stats()["waiting"]
+            assert waiting <= 2, "one pending notification per book, not one per update"
+            n = len(calls)
+            await wait_for(lambda: len(calls) > n, timeout=2)
+
+
 class ServerThread:
     """A local server on its own thread and loop, so that a blocked test loop does not
     stop it sending."""
