@@ -118,15 +118,17 @@ pub struct Opened {
 }
 
 impl Conn {
-    /// Connects and runs the opening handshake within `timeout`.
+    /// Connects and runs the opening handshake within `timeout`; `abort()` is asked every
+    /// 50 ms while the answer is awaited (a stopping worker does not wait out the timeout).
     ///
     /// # Errors
-    /// No address, refused connection, timeout, or a refused/invalid upgrade.
+    /// No address, refused connection, timeout, abort, or a refused/invalid upgrade.
     pub fn open(
         url: &WsUrl,
         headers: &[(String, String)],
         compression: bool,
         timeout: Duration,
+        abort: &dyn Fn() -> bool,
     ) -> Result<Opened, ConnError> {
         let deadline = Instant::now() + timeout;
         let addrs: Vec<_> = (url.host.as_str(), url.port).to_socket_addrs()?.collect();
@@ -159,12 +161,15 @@ impl Conn {
             if left.is_zero() {
                 return Err(ConnError("no handshake answer in time".into()));
             }
-            stream.set_read_timeout(Some(left))?;
+            stream.set_read_timeout(Some(left.min(Duration::from_millis(50))))?;
             let n = match stream.read(&mut chunk) {
                 Ok(0) => return Err(ConnError("closed during the handshake".into())),
                 Ok(n) => n,
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Err(ConnError("no handshake answer in time".into()))
+                    if abort() {
+                        return Err(ConnError("stopped during the handshake".into()));
+                    }
+                    continue;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),

@@ -171,6 +171,8 @@ pub struct Shared {
     pub dead: Mutex<Option<String>>,
     /// The last reason a connection was lost or failed.
     pub last_error: Mutex<Option<String>>,
+    /// Python asked the worker to stop (read where commands cannot be: mid-handshake).
+    pub stop: AtomicBool,
 }
 
 impl Shared {
@@ -185,6 +187,7 @@ impl Shared {
             epoch: AtomicU64::new(0),
             dead: Mutex::new(None),
             last_error: Mutex::new(None),
+            stop: AtomicBool::new(false),
         }
     }
 }
@@ -292,6 +295,7 @@ impl Handle {
         let Some(thread) = self.thread.take() else {
             return true;
         };
+        self.shared.stop.store(true, Ordering::SeqCst);
         let _ = self.command(Command::Stop);
         if thread.is_finished() || lock(&self.done).recv_timeout(timeout).is_ok() {
             let _ = thread.join();
@@ -409,17 +413,20 @@ impl Worker {
                 url = Some(target.clone());
             }
             let started = Instant::now();
+            let shared = Arc::clone(&self.shared);
             let end = match Conn::open(
                 &target,
                 &self.cfg.headers,
                 self.cfg.compression,
                 self.cfg.connect_timeout,
+                &move || shared.stop.load(Ordering::SeqCst),
             ) {
                 Ok(opened) => self.session(opened.conn, opened.deflate, opened.leftover),
                 Err(e) => End::Lost(format!("connect to {}: {e}", target.authority)),
             };
             let reason = match end {
                 End::Stop => break,
+                End::Lost(_) if self.shared.stop.load(Ordering::SeqCst) => break,
                 End::Lost(r) => r,
             };
             self.lost(&reason);
@@ -435,14 +442,15 @@ impl Worker {
 
     /// The connection is gone: unlink every book at once, publish, tell Python.
     fn lost(&mut self, reason: &str) {
-        let was_up = self.shared.connected.swap(false, Ordering::SeqCst);
         if let Some(c) = self.conn.take() {
             let _ = c.stream.shutdown(std::net::Shutdown::Both);
         }
+        // Books first: once Python sees the connection down, they read out of sync.
         for s in &mut self.books {
             s.book.set_linked(false);
             s.publish();
         }
+        let was_up = self.shared.connected.swap(false, Ordering::SeqCst);
         *lock(&self.shared.last_error) = Some(reason.to_owned());
         if was_up {
             self.tally.disconnects += 1;

@@ -50,6 +50,16 @@ struct FeedCore {
     commander: Commander,
     /// The connection whose `("up", epoch)` item Python handled last: links are for it.
     epoch: AtomicU64,
+    /// The worker's state (is a connection up).
+    shared: Arc<Shared>,
+}
+
+impl FeedCore {
+    /// No connection: the worker has unlinked every book already and may be blocked in a
+    /// connect, so unlinking commands are sent without waiting for the answer.
+    fn offline(&self) -> bool {
+        !self.shared.connected.load(Ordering::SeqCst)
+    }
 }
 
 /// One book kept by a `NativeFeed`'s worker: the published state and the commands.
@@ -364,6 +374,20 @@ impl PyNativeBook {
     /// unlinks the book; returns whether the worker did so (a link for a connection that is
     /// already gone is refused).
     fn set_linked(&self, py: Python<'_>, linked: bool) -> PyResult<bool> {
+        if self.core.offline() {
+            if linked {
+                return Ok(false); // the worker would refuse it: no connection to link to
+            }
+            let (reply, _) = sync_channel(1);
+            let epoch = 0;
+            self.send(Command::SetLinked {
+                id: self.id,
+                linked,
+                epoch,
+                reply,
+            })?;
+            return Ok(true);
+        }
         let (reply, rx) = sync_channel(1);
         self.send(Command::SetLinked {
             id: self.id,
@@ -391,6 +415,9 @@ impl PyNativeBook {
     fn mark_out_of_sync(&self, py: Python<'_>) -> PyResult<()> {
         let (reply, rx) = sync_channel(1);
         self.send(Command::MarkOutOfSync { id: self.id, reply })?;
+        if self.core.offline() {
+            return Ok(()); // already out of sync (unlinked); done when the worker gets to it
+        }
         self.wait(py, rx, "a resync")
     }
 
@@ -515,6 +542,7 @@ impl PyNativeFeed {
             exchange: ex,
             commander: handle.commander().map_err(io)?,
             epoch: AtomicU64::new(0),
+            shared: Arc::clone(&shared),
         });
         Ok(Self {
             handle: Some(handle),

@@ -322,6 +322,35 @@ async def test_dropping_a_feed_does_not_hang_or_leak_the_thread() -> None:
         await wait_for(lambda: threading.active_count() == before, timeout=2)
 
 
+async def test_a_worker_stuck_in_a_handshake_does_not_block_python() -> None:
+    # A server that accepts the TCP connection and never answers the upgrade.
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        held.append(w)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    feed = NativeFeed("gateio", f"ws://127.0.0.1:{port}/", connect_timeout=3.0)
+    try:
+        book = feed.add_book("BTC_USDT", "gate")
+        await wait_for(lambda: bool(held), timeout=5)
+        t0 = time.monotonic()
+        assert book.set_linked(True) is False, "no connection to link the book to"
+        book.set_linked(False)
+        book.mark_out_of_sync()
+        assert time.monotonic() - t0 < 0.5
+        assert not book.in_sync
+    finally:
+        t0 = time.monotonic()
+        assert feed.close(5.0)
+        assert time.monotonic() - t0 < 1.0, "a stop does not wait out the handshake timeout"
+        for w in held:
+            w.close()
+        server.close()
+        await server.wait_closed()
+
+
 def test_wss_urls_are_refused() -> None:
     with pytest.raises(HftwsError, match="wss"):
         NativeFeed("gateio", "wss://api.gateio.ws/ws/v4/")
