@@ -163,6 +163,20 @@ async def test_on_update_listeners_are_woken_once_per_batch() -> None:
             await wait_for(lambda: len(calls) > n, timeout=2)
 
 
+async def test_books_share_a_connection_and_unwatch_leaves_the_others() -> None:
+    async with GateSpotServer(rate=500) as server, native_manager("gateio", server) as books:
+        btc = await books.watch("gateio", "BTC_USDT")
+        eth = await books.watch("gateio", "ETH_USDT")
+        assert len(books.native) == 1 and btc.in_sync and eth.in_sync
+        await books.unwatch("gateio", "ETH_USDT")
+        assert not eth.in_sync and btc.in_sync
+        start = btc.updates
+        await wait_for(lambda: btc.updates > start + 20, timeout=5)
+        again = await books.watch("gateio", "ETH_USDT")
+        assert again is not eth and again.in_sync
+        await assert_matches_truth(again, server)
+
+
 class ServerThread:
     """A local server on its own thread and loop, so that a blocked test loop does not
     stop it sending."""
