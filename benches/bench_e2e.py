@@ -40,6 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
+import msgspec
 import orjson
 import websockets
 from picows import WSListener, WSMsgType, ws_connect
@@ -151,6 +152,44 @@ class PyBook:
         self.callback((bids.peekitem(-1), asks.peekitem(0)))
 
 
+class _Levels(msgspec.Struct):
+    U: int
+    u: int
+    b: list[tuple[float, float]]
+    a: list[tuple[float, float]]
+
+
+class _Depth(msgspec.Struct):
+    result: _Levels
+
+
+class MsgspecBook(PyBook):
+    """The strongest Python decoder: msgspec typed structs in one pass, the price and size
+    strings turned into floats while decoding (``strict=False``); same SortedDict book."""
+
+    decode = msgspec.json.Decoder(_Depth, strict=False).decode
+
+    def on_message(self, payload: bytes) -> None:
+        r = self.decode(payload).result
+        if r.u <= self.last:
+            return
+        if r.U > self.last + 1:
+            raise RuntimeError("gap")
+        bids, asks = self.bids, self.asks
+        for p, s in r.b:
+            if s == 0.0:
+                bids.pop(p, None)
+            else:
+                bids[p] = s
+        for p, s in r.a:
+            if s == 0.0:
+                asks.pop(p, None)
+            else:
+                asks[p] = s
+        self.last = r.u
+        self.callback((bids.peekitem(-1), asks.peekitem(0)))
+
+
 class Run:
     """Counts callbacks, finishes at ``n`` and records receive→callback latencies."""
 
@@ -202,8 +241,8 @@ def _picows_listener(on_payload):
     return Listener
 
 
-async def client_picows(url, c, run):
-    book = PyBook(c, run.tick)
+async def client_picows(url, c, run, book_class=PyBook):
+    book = book_class(c, run.tick)
 
     def on_frame(frame) -> None:
         run.recv_ns = time.monotonic_ns()
@@ -213,6 +252,10 @@ async def client_picows(url, c, run):
     await run.done
     tr.disconnect()
     return book
+
+
+async def client_picows_msgspec(url, c, run):
+    return await client_picows(url, c, run, MsgspecBook)
 
 
 async def client_picows_raw(url, c, run):
@@ -337,6 +380,7 @@ CLIENTS = {
     "hftws raw frames (no decoding)": client_hftws_raw,
     "picows raw frames (no decoding)": client_picows_raw,
     "picows + orjson + SortedDict": client_picows,
+    "picows + msgspec typed + SortedDict": client_picows_msgspec,
     "aiohttp + orjson + SortedDict": client_aiohttp,
     "websockets + orjson + SortedDict": client_websockets,
 }

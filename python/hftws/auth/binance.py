@@ -24,8 +24,6 @@ secret: never logged, never in an exception (``redact``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import Coroutine
 from typing import Any, ClassVar, Protocol, cast
@@ -37,6 +35,7 @@ from hftws.auth.binance_signing import (
     signed_rest_query,
     signed_ws_params,
 )
+from hftws.auth.listen_key import ListenKeyLifecycle, error_code
 from hftws.binance_user_data import BinanceUserEvent, BinanceWsApiResponse
 from hftws.credentials import AuthenticationError, Credentials
 from hftws.errors import HftwsError, SubscriptionError
@@ -156,7 +155,7 @@ class BinanceAuthenticator(Authenticator):
             except RateLimited:
                 raise
             except RestError as exc:
-                code, msg = _error_code(exc.body)
+                code, msg = error_code(exc.body)
                 if code == TIMESTAMP_CODE and attempt == 0 and self.sync_time:
                     await self.sync_clock()
                     continue
@@ -313,13 +312,12 @@ class BinanceWsApiAuthenticator(BinanceAuthenticator):
         raise self._auth_error("userDataStream.subscribe", failure)
 
 
-class BinanceListenKeyAuthenticator(BinanceAuthenticator):
+class BinanceListenKeyAuthenticator(ListenKeyLifecycle, BinanceAuthenticator):
     """USDⓈ-M user data: listenKey create / keep-alive / recreate / delete (module doc)."""
 
     TIME_PATH: ClassVar[str] = "/fapi/v1/time"
     PATH: ClassVar[str] = "/fapi/v1/listenKey"
-    #: The key lives 60 minutes; refresh every 30 (the brief allows 30-50).
-    KEEPALIVE_INTERVAL: ClassVar[float] = 1800.0
+    KeyGone: ClassVar[type[HftwsError]] = ListenKeyExpired
 
     #: A signed call that proves the secret (USER_DATA, weight 5), for ``verify_secret``.
     VERIFY_PATH: ClassVar[str] = "/fapi/v3/balance"
@@ -334,27 +332,17 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
         # The listenKey calls are not signed: the server clock is read only by signed calls
         # (``signed_request``), on their first use.
         super().__init__(credentials, sync_time=True)
-        self.keepalive_interval = keepalive_interval or self.KEEPALIVE_INTERVAL
+        self._init_listen_key(keepalive_interval, "expired")
         #: Check the secret with one signed call before the first listenKey: the listenKey
         #: endpoints take the API key alone, so a wrong secret would otherwise go unnoticed.
         self.verify_secret = verify_secret
         self._verified = False
-        self._listen_key: str | None = None
-        self._key_rejected = False
-        #: listenKey lifecycle counters: created, kept_alive, rejected, expired, deleted.
-        self.stats = {"created": 0, "kept_alive": 0, "rejected": 0, "expired": 0, "deleted": 0}
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} has_key={self._listen_key is not None}>"
-
-    @property
-    def has_listen_key(self) -> bool:
-        return self._listen_key is not None
 
     # -- REST -----------------------------------------------------------------------------------
 
-    async def _call(self, method: str) -> Any:
-        """One listenKey call (API key header, no signature); Binance errors mapped to ours."""
+    async def _key_request(self, method: str, key: str | None) -> Any:
+        """One listenKey call (API key header, no signature; the key is the account's, so
+        ``key`` is not sent); Binance errors mapped to ours."""
         host = self.host
         try:
             return await self._rest().request(
@@ -365,7 +353,7 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
         except RateLimited:
             raise  # the connection's backoff needs retry_after
         except RestError as exc:
-            code, msg = _error_code(exc.body)
+            code, msg = error_code(exc.body)
             if code in AUTH_CODES:
                 host.metrics.errors["auth"] += 1
                 log.warning("%s: %s %s refused: code %s", host.exchange, method, self.PATH, code)
@@ -382,54 +370,14 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
                 ) from None
             raise
 
-    async def _create_key(self) -> str:
-        body = await self._call("POST")
-        key = body.get("listenKey") if isinstance(body, dict) else None
-        if not isinstance(key, str) or not key:
-            raise HftwsError(f"{self.host.exchange}: POST {self.PATH} answered without a listenKey")
-        self._listen_key = key
-        self._key_rejected = False
-        self.stats["created"] += 1
-        return key
-
-    async def keepalive_once(self) -> bool:
-        """PUT the key; False when the server no longer knows it."""
-        if self._listen_key is None:
-            return False
-        try:
-            await self._call("PUT")
-        except ListenKeyExpired:
-            self.stats["rejected"] += 1
-            return False
-        self.stats["kept_alive"] += 1
-        return True
-
-    async def _delete_key(self) -> None:
-        key, self._listen_key = self._listen_key, None
-        if key is None:
-            return
-        try:
-            await self._call("DELETE")
-            self.stats["deleted"] += 1
-        except (HftwsError, OSError) as exc:
-            log.warning("%s: could not close the listenKey (%s)", "binance", type(exc).__name__)
-
     # -- the authenticator interface ------------------------------------------------------------
 
     async def connection_url(self, url: str) -> str:
         if self.verify_secret and not self._verified:
             await self.signed_request("GET", self.VERIFY_PATH)
             self._verified = True
-        if self._listen_key is None or self._key_rejected:
-            await self._create_key()
-        elif not await self.keepalive_once():
-            # Reconnecting: make sure the server still knows the key before using it.
-            await self._create_key()
-        return f"{url.rstrip('/')}/{self._listen_key}"
-
-    @property
-    def session_valid(self) -> bool:
-        return not self._key_rejected
+        key = await self._live_key()
+        return f"{url.rstrip('/')}/{key}"
 
     def session_error(self) -> HftwsError:
         return ListenKeyExpired(f"{self.host.exchange}: the listenKey expired during connect")
@@ -445,53 +393,6 @@ class BinanceListenKeyAuthenticator(BinanceAuthenticator):
         elif event.event_type == "serverShutdown":
             self._move_socket("the server announced a shutdown")
 
-    def keepalive(self) -> Coroutine[Any, Any, None] | None:
-        return self._keepalive_loop()
-
-    async def _keepalive_loop(self) -> None:
-        host = self.host
-        while not host.closing:
-            if await self._next_move(self.keepalive_interval):
-                # listenKeyExpired (or serverShutdown): new key if needed, new socket, then
-                # the old one is retired.
-                if not host.closing:
-                    await host.rollover()
-                continue
-            if self._listen_key is None or host.closing:
-                continue
-            try:
-                alive = await self.keepalive_once()
-            except (HftwsError, OSError) as exc:
-                host.metrics.errors["keepalive_failed"] += 1
-                log.warning(
-                    "%s: listenKey keepalive failed (%s)", host.exchange, type(exc).__name__
-                )
-                continue
-            if not alive:
-                # The server forgot the key: new key, new socket, then retire the old one.
-                self._key_rejected = True
-                await host.rollover()
-
-    def redact(self, text: str) -> str:
-        key = self._listen_key
-        return text.replace(key, "<listenKey>") if key else text
-
-    async def close(self) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._delete_key()
-        await super().close()
-
-
-def _error_code(body: str | None) -> tuple[int | None, str]:
-    """Binance error bodies: ``{"code": -1125, "msg": "..."}``; anything else -> (None, text)."""
-    if not body:
-        return None, ""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None, ""
-    if not isinstance(data, dict):
-        return None, ""
-    code = data.get("code")
-    msg = data.get("msg")
-    return (code if isinstance(code, int) else None), (msg if isinstance(msg, str) else "")
+    async def _wait_keepalive(self) -> bool:
+        # listenKeyExpired or serverShutdown ask for a new socket before the next PUT.
+        return await self._next_move(self.keepalive_interval)

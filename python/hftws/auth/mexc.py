@@ -24,14 +24,11 @@ The listenKey is treated like a secret: never logged, never in an exception mess
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 import time
 from typing import Any, ClassVar
 
-from hftws.auth.base import Authenticator
+from hftws.auth.listen_key import ListenKeyLifecycle, error_code
 from hftws.credentials import AuthenticationError, Credentials
 from hftws.errors import HftwsError
 from hftws.rest import RateLimited, RestClient, RestError
@@ -50,14 +47,13 @@ class ListenKeyRejected(HftwsError):
     """The server no longer knows our listenKey (expired or deleted); a new one is needed."""
 
 
-class MexcListenKeyAuthenticator(Authenticator):
+class MexcListenKeyAuthenticator(ListenKeyLifecycle):
     """listenKey create / keep-alive / recreate / delete around a MEXC private connection."""
 
     requires_auth: ClassVar[bool] = True
     PATH: ClassVar[str] = "/api/v3/userDataStream"
     TIME_PATH: ClassVar[str] = "/api/v3/time"
-    #: MEXC keys live 60 minutes; the docs recommend a keep-alive every 30.
-    KEEPALIVE_INTERVAL: ClassVar[float] = 1800.0
+    KeyGone: ClassVar[type[HftwsError]] = ListenKeyRejected
 
     def __init__(
         self,
@@ -69,23 +65,12 @@ class MexcListenKeyAuthenticator(Authenticator):
     ) -> None:
         super().__init__()
         self.credentials = credentials
-        self.keepalive_interval = keepalive_interval or self.KEEPALIVE_INTERVAL
+        self._init_listen_key(keepalive_interval)
         self._recv_window = recv_window
         self._sync_time = sync_time
         self._clock_offset_ms = 0
         self._clock_synced = False
-        self._listen_key: str | None = None
-        self._key_rejected = False
         self._rest_client: RestClient | None = None
-        #: listenKey lifecycle counters: created, kept_alive, rejected, deleted.
-        self.stats = {"created": 0, "kept_alive": 0, "rejected": 0, "deleted": 0}
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} has_key={self._listen_key is not None}>"
-
-    @property
-    def has_listen_key(self) -> bool:
-        return self._listen_key is not None
 
     # -- REST -----------------------------------------------------------------------------------
 
@@ -127,7 +112,7 @@ class MexcListenKeyAuthenticator(Authenticator):
             except RateLimited:
                 raise  # the caller's backoff needs retry_after
             except RestError as exc:
-                code, msg = _error_code(exc.body)
+                code, msg = error_code(exc.body, text_fallback=True)
                 if code == TIMESTAMP_CODE and attempt == 0 and self._sync_time:
                     await self._sync_clock()
                     continue
@@ -148,52 +133,14 @@ class MexcListenKeyAuthenticator(Authenticator):
                 raise
         raise AssertionError("unreachable")
 
-    async def _create_key(self) -> str:
-        body = await self._signed("POST", [])
-        key = body.get("listenKey") if isinstance(body, dict) else None
-        if not isinstance(key, str) or not key:
-            raise HftwsError("mexc: POST /api/v3/userDataStream answered without a listenKey")
-        self._listen_key = key
-        self._key_rejected = False
-        self.stats["created"] += 1
-        return key
-
-    async def keepalive_once(self) -> bool:
-        """PUT the key; False when the server no longer knows it."""
-        key = self._listen_key
-        if key is None:
-            return False
-        try:
-            await self._signed("PUT", [("listenKey", key)])
-        except ListenKeyRejected:
-            self.stats["rejected"] += 1
-            return False
-        self.stats["kept_alive"] += 1
-        return True
-
-    async def _delete_key(self) -> None:
-        key, self._listen_key = self._listen_key, None
-        if key is None:
-            return
-        try:
-            await self._signed("DELETE", [("listenKey", key)])
-            self.stats["deleted"] += 1
-        except (HftwsError, OSError) as exc:
-            log.warning("mexc: could not delete the listenKey (%s)", type(exc).__name__)
+    async def _key_request(self, method: str, key: str | None) -> Any:
+        return await self._signed(method, [] if key is None else [("listenKey", key)])
 
     # -- the authenticator interface ------------------------------------------------------------
 
     async def connection_url(self, url: str) -> str:
-        if self._listen_key is None or self._key_rejected:
-            await self._create_key()
-        elif not await self.keepalive_once():
-            # Reconnecting: make sure the server still knows the key before using it.
-            await self._create_key()
-        return f"{url}{'&' if '?' in url else '?'}listenKey={self._listen_key}"
-
-    @property
-    def session_valid(self) -> bool:
-        return not self._key_rejected
+        key = await self._live_key()
+        return f"{url}{'&' if '?' in url else '?'}listenKey={key}"
 
     def session_error(self) -> HftwsError:
         return ListenKeyRejected("mexc: the server rejected the listenKey on connect")
@@ -211,48 +158,8 @@ class MexcListenKeyAuthenticator(Authenticator):
         # Pending subscriptions will never be acked on this socket: fail them now.
         self.host.fail_pending(INVALID_LISTEN_KEY)
 
-    def keepalive(self) -> Any:
-        return self._keepalive_loop()
-
-    async def _keepalive_loop(self) -> None:
-        host = self.host
-        while not host.closing:
-            await asyncio.sleep(self.keepalive_interval)
-            if self._listen_key is None or host.closing:
-                continue
-            try:
-                alive = await self.keepalive_once()
-            except (HftwsError, OSError) as exc:
-                host.metrics.errors["keepalive_failed"] += 1
-                log.warning("mexc: listenKey keepalive failed (%s)", type(exc).__name__)
-                continue
-            if not alive:
-                # The server forgot the key: new key, new socket, then retire the old one.
-                self._key_rejected = True
-                await host.rollover()
-
-    def redact(self, text: str) -> str:
-        key = self._listen_key
-        return text.replace(key, "<listenKey>") if key else text
-
     async def close(self) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._delete_key()
+        await super().close()
         client, self._rest_client = self._rest_client, None
         if client is not None:
             await client.close()
-
-
-def _error_code(body: str | None) -> tuple[int | None, str]:
-    """MEXC error bodies: ``{"code": 700002, "msg": "..."}``; anything else -> (None, text)."""
-    if not body:
-        return None, ""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None, body[:100]
-    if not isinstance(data, dict):
-        return None, ""
-    code = data.get("code")
-    msg = data.get("msg")
-    return (code if isinstance(code, int) else None), (msg if isinstance(msg, str) else "")
