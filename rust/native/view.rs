@@ -1,12 +1,17 @@
 //! A book's published state: written by the worker after each socket read, read by Python
-//! without a lock that could block the writer (a sequence lock over atomic words).
+//! without a lock that could block the writer (a double-buffered sequence lock over atomic
+//! words).
 //!
-//! The writer makes the sequence odd, stores every word, then makes it even again; a reader
-//! copies the words between two loads of the sequence and keeps the copy only when both loads
-//! saw the same even value. All words are atomics (relaxed), so a torn copy is a retry, never
+//! There are two copies. The writer fills the one readers are not pointed at (its sequence
+//! odd while it writes, even after), then points readers at it. A reader copies the current
+//! one between two loads of its sequence and keeps the copy only when both loads saw the same
+//! even value. A writer preempted mid-publish therefore never stalls readers (they read the
+//! other copy); a reader retries only if the writer finished one publish and started the next
+//! during its copy. All words are atomics (relaxed), so a torn copy is a retry, never
 //! undefined behaviour. The writer is the worker thread alone.
 
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::book::{OrderBook, Phase, Side};
 use crate::decimal::Decimal;
@@ -113,8 +118,13 @@ pub struct Torn;
 
 /// The published state of one book.
 pub struct BookView {
-    seq: AtomicU64,
+    /// Per copy: odd while the writer fills it.
+    seq: [AtomicU64; 2],
+    /// The copy readers read.
+    current: AtomicUsize,
     top: usize,
+    /// Words per copy.
+    len: usize,
     words: Box<[AtomicU64]>,
     /// An "applied" notification for this book waits in the queue (at most one: the
     /// listeners read the book as it is when they run, so later updates coalesce into it).
@@ -128,12 +138,13 @@ impl BookView {
     #[must_use]
     pub fn new(top: usize) -> Self {
         let top = top.max(1);
-        let words = (0..HEADER + 2 * top * LEVEL_WORDS)
-            .map(|_| AtomicU64::new(0))
-            .collect();
+        let len = HEADER + 2 * top * LEVEL_WORDS;
+        let words = (0..2 * len).map(|_| AtomicU64::new(0)).collect();
         Self {
-            seq: AtomicU64::new(0),
+            seq: [AtomicU64::new(0), AtomicU64::new(0)],
+            current: AtomicUsize::new(0),
             top,
+            len,
             words,
             notified: AtomicBool::new(false),
             top_since: AtomicBool::new(false),
@@ -146,35 +157,31 @@ impl BookView {
         self.top
     }
 
+    /// The words of copy `slot`.
     #[inline]
-    fn put(&self, i: usize, v: u64) {
-        self.words[i].store(v, Ordering::Relaxed);
+    fn words(&self, slot: usize) -> &[AtomicU64] {
+        &self.words[slot * self.len..(slot + 1) * self.len]
     }
 
-    #[inline]
-    fn get(&self, i: usize) -> u64 {
-        self.words[i].load(Ordering::Relaxed)
-    }
-
-    fn put_side(&self, base: usize, side: &Side) -> u64 {
+    fn put_side(&self, w: &[AtomicU64], base: usize, side: &Side) -> u64 {
         let mut n = 0;
         for (i, (p, s)) in side.iter().take(self.top).enumerate() {
             let at = base + i * LEVEL_WORDS;
             let (p, s) = (p.raw() as u128, s.raw() as u128);
-            self.put(at, p as u64);
-            self.put(at + 1, (p >> 64) as u64);
-            self.put(at + 2, s as u64);
-            self.put(at + 3, (s >> 64) as u64);
+            put(w, at, p as u64);
+            put(w, at + 1, (p >> 64) as u64);
+            put(w, at + 2, s as u64);
+            put(w, at + 3, (s >> 64) as u64);
             n += 1;
         }
         n
     }
 
-    fn get_side(&self, base: usize, n: usize, out: &mut Vec<(Decimal, Decimal)>) {
+    fn get_side(w: &[AtomicU64], base: usize, n: usize, out: &mut Vec<(Decimal, Decimal)>) {
         for i in 0..n {
             let at = base + i * LEVEL_WORDS;
-            let p = u128::from(self.get(at)) | (u128::from(self.get(at + 1)) << 64);
-            let s = u128::from(self.get(at + 2)) | (u128::from(self.get(at + 3)) << 64);
+            let p = u128::from(get(w, at)) | (u128::from(get(w, at + 1)) << 64);
+            let s = u128::from(get(w, at + 2)) | (u128::from(get(w, at + 3)) << 64);
             out.push((Decimal::from_raw(p as i128), Decimal::from_raw(s as i128)));
         }
     }
@@ -182,76 +189,103 @@ impl BookView {
     /// Publishes `book` (the worker alone calls this). `read_ns`/`applied_ns`: the read that
     /// carried the last applied update and when it was applied (0: keep the previous ones).
     pub fn publish(&self, book: &OrderBook, read_ns: u64, applied_ns: u64) {
-        let s = self.seq.load(Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
+        let cur = self.current.load(Ordering::Relaxed);
+        let next = 1 - cur;
+        let (old, w) = (self.words(cur), self.words(next));
+        let s = self.seq[next].load(Ordering::Relaxed);
+        self.seq[next].store(s.wrapping_add(1), Ordering::Relaxed);
         // Readers that see the odd sequence retry; the words below are not read as valid
         // before the even store that follows them.
         fence(Ordering::Release);
-        self.put(PHASE, phase_code(book.phase()));
-        self.put(LINKED, u64::from(book.linked()));
-        self.put(SEQUENCE, book.sequence());
-        self.put(STREAM_SEQUENCE, book.stream_sequence());
-        self.put(APPLIED, book.counts.applied);
-        self.put(HELD, book.pending.len() as u64);
-        self.put(BID_COUNT, book.bids().len() as u64);
-        self.put(ASK_COUNT, book.asks().len() as u64);
-        if applied_ns != 0 {
-            self.put(READ_NS, read_ns);
-            self.put(APPLIED_NS, applied_ns);
-        }
-        self.put(STALE, book.counts.stale);
-        self.put(GAPS, book.counts.gaps);
-        self.put(CROSSED, book.counts.crossed);
-        self.put(REFUSED, book.counts.refused);
-        self.put(SNAPSHOTS, book.counts.snapshots);
-        self.put(TOP_CHANGED, u64::from(book.top_changed()));
-        let nb = self.put_side(HEADER, book.bids());
-        let na = self.put_side(HEADER + self.top * LEVEL_WORDS, book.asks());
-        self.put(N_BIDS, nb);
-        self.put(N_ASKS, na);
-        self.seq.store(s.wrapping_add(2), Ordering::Release);
+        put(w, PHASE, phase_code(book.phase()));
+        put(w, LINKED, u64::from(book.linked()));
+        put(w, SEQUENCE, book.sequence());
+        put(w, STREAM_SEQUENCE, book.stream_sequence());
+        put(w, APPLIED, book.counts.applied);
+        put(w, HELD, book.pending.len() as u64);
+        put(w, BID_COUNT, book.bids().len() as u64);
+        put(w, ASK_COUNT, book.asks().len() as u64);
+        let (r, a) = if applied_ns != 0 {
+            (read_ns, applied_ns)
+        } else {
+            (get(old, READ_NS), get(old, APPLIED_NS))
+        };
+        put(w, READ_NS, r);
+        put(w, APPLIED_NS, a);
+        put(w, STALE, book.counts.stale);
+        put(w, GAPS, book.counts.gaps);
+        put(w, CROSSED, book.counts.crossed);
+        put(w, REFUSED, book.counts.refused);
+        put(w, SNAPSHOTS, book.counts.snapshots);
+        put(w, TOP_CHANGED, u64::from(book.top_changed()));
+        let nb = self.put_side(w, HEADER, book.bids());
+        let na = self.put_side(w, HEADER + self.top * LEVEL_WORDS, book.asks());
+        put(w, N_BIDS, nb);
+        put(w, N_ASKS, na);
+        self.seq[next].store(s.wrapping_add(2), Ordering::Release);
+        self.current.store(next, Ordering::Release);
     }
 
-    /// One consistent copy with at most `levels` levels per side, trying at most `attempts`
-    /// times while the writer is mid-publish.
+    /// One consistent copy with at most `levels` levels per side. Retries while the writer
+    /// laps the copy being read: `attempts` times, yielding the CPU after the first few, and
+    /// for at most 50 ms (the worker may be preempted between two publishes).
     ///
     /// # Errors
     /// [`Torn`] when every attempt overlapped a publish.
     pub fn read(&self, levels: usize, attempts: u32) -> Result<BookState, Torn> {
         let mut st = BookState::default();
-        for _ in 0..attempts.max(1) {
-            let s1 = self.seq.load(Ordering::Acquire);
+        let deadline = Instant::now() + Duration::from_millis(50);
+        for attempt in 0..attempts.max(1) {
+            if attempt >= 64 {
+                if Instant::now() > deadline {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+            let slot = self.current.load(Ordering::Acquire);
+            let w = self.words(slot);
+            let s1 = self.seq[slot].load(Ordering::Acquire);
             if s1 & 1 == 1 {
                 std::hint::spin_loop();
                 continue;
             }
-            let n_bids = (self.get(N_BIDS) as usize).min(self.top).min(levels);
-            let n_asks = (self.get(N_ASKS) as usize).min(self.top).min(levels);
-            st.phase = phase_of(self.get(PHASE));
-            st.linked = self.get(LINKED) != 0;
-            st.sequence = self.get(SEQUENCE);
-            st.stream_sequence = self.get(STREAM_SEQUENCE);
-            st.applied = self.get(APPLIED);
-            st.held = self.get(HELD);
-            st.bid_count = self.get(BID_COUNT);
-            st.ask_count = self.get(ASK_COUNT);
-            st.read_ns = self.get(READ_NS);
-            st.applied_ns = self.get(APPLIED_NS);
-            st.stale = self.get(STALE);
-            st.gaps = self.get(GAPS);
-            st.crossed = self.get(CROSSED);
-            st.refused = self.get(REFUSED);
-            st.snapshots = self.get(SNAPSHOTS);
-            st.top_changed = self.get(TOP_CHANGED) != 0;
+            let n_bids = (get(w, N_BIDS) as usize).min(self.top).min(levels);
+            let n_asks = (get(w, N_ASKS) as usize).min(self.top).min(levels);
+            st.phase = phase_of(get(w, PHASE));
+            st.linked = get(w, LINKED) != 0;
+            st.sequence = get(w, SEQUENCE);
+            st.stream_sequence = get(w, STREAM_SEQUENCE);
+            st.applied = get(w, APPLIED);
+            st.held = get(w, HELD);
+            st.bid_count = get(w, BID_COUNT);
+            st.ask_count = get(w, ASK_COUNT);
+            st.read_ns = get(w, READ_NS);
+            st.applied_ns = get(w, APPLIED_NS);
+            st.stale = get(w, STALE);
+            st.gaps = get(w, GAPS);
+            st.crossed = get(w, CROSSED);
+            st.refused = get(w, REFUSED);
+            st.snapshots = get(w, SNAPSHOTS);
+            st.top_changed = get(w, TOP_CHANGED) != 0;
             st.bids.clear();
             st.asks.clear();
-            self.get_side(HEADER, n_bids, &mut st.bids);
-            self.get_side(HEADER + self.top * LEVEL_WORDS, n_asks, &mut st.asks);
+            Self::get_side(w, HEADER, n_bids, &mut st.bids);
+            Self::get_side(w, HEADER + self.top * LEVEL_WORDS, n_asks, &mut st.asks);
             fence(Ordering::Acquire);
-            if self.seq.load(Ordering::Relaxed) == s1 {
+            if self.seq[slot].load(Ordering::Relaxed) == s1 {
                 return Ok(st);
             }
         }
         Err(Torn)
     }
+}
+
+#[inline]
+fn put(w: &[AtomicU64], i: usize, v: u64) {
+    w[i].store(v, Ordering::Relaxed);
+}
+
+#[inline]
+fn get(w: &[AtomicU64], i: usize) -> u64 {
+    w[i].load(Ordering::Relaxed)
 }
