@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import threading
 import time
 from decimal import Decimal
@@ -325,15 +326,17 @@ async def test_trace_and_close_join_quickly() -> None:
 
 async def test_dropping_a_feed_does_not_hang_or_leak_the_thread() -> None:
     async with GateSpotServer(rate=100) as server:
-        before = threading.active_count()
+        # OS threads (the worker is not a Python thread).
+        before = len(os.listdir("/proc/self/task"))
         feeds = [NativeFeed("gateio", server.url, idle_timeout=2.0)]
+        assert len(os.listdir("/proc/self/task")) == before + 1
         feeds[0].add_book("BTC_USDT", "gate")
         await wait_for(lambda: feeds[0].connected, timeout=5)
         t0 = time.monotonic()
         feeds.clear()  # the last reference: Drop stops and joins the worker
         gc.collect()
         assert time.monotonic() - t0 < 2.0
-        await wait_for(lambda: threading.active_count() == before, timeout=2)
+        assert len(os.listdir("/proc/self/task")) == before, "joined by the drop"
 
 
 async def test_a_worker_stuck_in_a_handshake_does_not_block_python() -> None:
