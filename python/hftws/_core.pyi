@@ -3145,6 +3145,7 @@ class NativeFeed:
         queue_capacity: int = 65536,
         trace: int = 0,
         fresh_url: bool = False,
+        greeting_timeout: float | None = None,
     ) -> Self: ...
     def add_book(
         self,

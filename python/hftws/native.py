@@ -143,6 +143,8 @@ class NativeConnection:
             reconnect_max=reconnect.max_delay,
             reconnect_reset_after=reconnect.reset_after,
             fresh_url=self._resolves,
+            # KuCoin: nothing is sent before the welcome (kucoin.md §2).
+            greeting_timeout=self.protocol.greeting_timeout,
             **self._options,
         )
         self._started = True

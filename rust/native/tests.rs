@@ -229,6 +229,7 @@ fn a_worker_syncs_a_book_and_unlinks_it_when_the_server_closes() {
         reconnect_reset_after: Duration::from_secs(60),
         trace: 8,
         fresh_url: false,
+        greeting_timeout: None,
     };
     let mut handle = Handle::spawn(cfg, Arc::clone(&shared)).unwrap();
     let view = Arc::new(BookView::new(5));
@@ -346,6 +347,7 @@ fn a_panic_in_the_worker_leaves_the_books_out_of_sync_with_the_reason() {
         reconnect_reset_after: Duration::from_secs(60),
         trace: 0,
         fresh_url: false,
+        greeting_timeout: None,
     };
     let mut handle = Handle::spawn(cfg, Arc::clone(&shared)).unwrap();
     let view = Arc::new(BookView::new(2));
@@ -381,4 +383,52 @@ fn a_panic_in_the_worker_leaves_the_books_out_of_sync_with_the_reason() {
         handle.stop(Duration::from_secs(1)),
         "a dead worker joins at once"
     );
+}
+
+#[test]
+fn a_greeting_server_gets_nothing_before_its_welcome() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = parse_url(&format!("ws://{}/", listener.local_addr().unwrap())).unwrap();
+    let shared = Arc::new(Shared::new(4, None, 0));
+    let cfg = Config {
+        exchange: Exchange::Kucoin,
+        url,
+        headers: Vec::new(),
+        compression: false,
+        max_message_size: 1 << 20,
+        connect_timeout: Duration::from_secs(5),
+        idle_timeout: None,
+        reconnect_initial: Duration::from_millis(10),
+        reconnect_max: Duration::from_millis(50),
+        reconnect_reset_after: Duration::from_secs(60),
+        trace: 0,
+        fresh_url: false,
+        greeting_timeout: Some(Duration::from_secs(5)),
+    };
+    let mut handle = Handle::spawn(cfg, Arc::clone(&shared)).unwrap();
+    handle
+        .command(Command::Subscribe {
+            key: "k".into(),
+            text: "SUB".into(),
+        })
+        .unwrap();
+    let mut s = accept(&listener);
+    wait(|| shared.connected.load(Ordering::SeqCst));
+    s.set_read_timeout(Some(Duration::from_millis(150)))
+        .unwrap();
+    let mut head = [0u8; 9];
+    assert!(
+        s.read(&mut head).is_err(),
+        "nothing sent before the welcome"
+    );
+    s.write_all(&server_frame(1, br#"{"id":"x","type":"welcome"}"#))
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(
+        (head[0], head[1]),
+        (0x81, 0x80 | 3),
+        "then the subscription"
+    );
+    assert!(handle.stop(Duration::from_secs(2)));
 }

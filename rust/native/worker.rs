@@ -60,6 +60,10 @@ pub struct Config {
     /// Each connection needs a URL of its own (`Command::SetUrl`; KuCoin's carries a
     /// one-use token): after `url` is used once, the worker waits for the next one.
     pub fresh_url: bool,
+    /// The server greets each connection (KuCoin's `welcome`, `kucoin.md` §2: "do nothing
+    /// until it arrives"): nothing is sent before its first data message, which must come
+    /// within this long (None: no greeting, subscribe at once).
+    pub greeting_timeout: Option<Duration>,
 }
 
 /// A level `(price, size)`.
@@ -380,6 +384,8 @@ struct Worker {
     replies: Vec<(Opcode, Vec<u8>)>,
     /// The URL of the next connection, when each needs its own.
     next_url: Option<WsUrl>,
+    /// The current connection may be written to (greeted, or no greeting expected).
+    greeted: bool,
 }
 
 impl Worker {
@@ -397,6 +403,7 @@ impl Worker {
             conn: None,
             replies: Vec::new(),
             next_url: None,
+            greeted: false,
         }
     }
 
@@ -516,10 +523,11 @@ impl Worker {
         let epoch = self.shared.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         self.shared.connected.store(true, Ordering::SeqCst);
         self.tally.connects += 1;
-        let frames: Vec<String> = self.subs.iter().map(|(_, t)| t.clone()).collect();
-        for text in frames {
-            if let Err(e) = self.send(Opcode::Text, text.as_bytes()) {
-                return End::Lost(format!("send subscription: {e}"));
+        self.greeted = false;
+        let greet_by = self.cfg.greeting_timeout.map(|t| Instant::now() + t);
+        if greet_by.is_none() {
+            if let Some(end) = self.greet() {
+                return end;
             }
         }
         self.shared.queue.push_control(Item::Up { epoch });
@@ -531,6 +539,11 @@ impl Worker {
         let mut buf = vec![0u8; 1 << 16];
         let mut last_rx = Instant::now();
         loop {
+            if let (false, Some(by)) = (self.greeted, greet_by) {
+                if Instant::now() >= by {
+                    return End::Lost("no greeting from the server in time".into());
+                }
+            }
             let timeout = match self.cfg.idle_timeout {
                 Some(idle) => {
                     let left = (last_rx + idle).saturating_duration_since(Instant::now());
@@ -576,6 +589,18 @@ impl Worker {
         }
     }
 
+    /// The connection may be written to: send the remembered subscriptions.
+    fn greet(&mut self) -> Option<End> {
+        self.greeted = true;
+        let frames: Vec<String> = self.subs.iter().map(|(_, t)| t.clone()).collect();
+        for text in frames {
+            if let Err(e) = self.send(Opcode::Text, text.as_bytes()) {
+                return Some(End::Lost(format!("send subscription: {e}")));
+            }
+        }
+        None
+    }
+
     fn send(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), ConnError> {
         match self.conn.as_mut() {
             Some(c) => c.send(opcode, payload).inspect_err(|_| {
@@ -611,7 +636,14 @@ impl Worker {
                 s.publish();
             }
         }
+        let data = self.tally.messages > 0;
         self.flush_stats();
+        if !self.greeted && data {
+            // The greeting (the first data message) arrived: now the subscriptions go out.
+            if let Some(end) = self.greet() {
+                return Some(end);
+            }
+        }
         let replies = std::mem::take(&mut self.replies);
         for (op, payload) in replies {
             if let Err(e) = self.send(op, &payload) {
@@ -849,18 +881,18 @@ impl Worker {
             Command::Subscribe { key, text } => {
                 self.subs.retain(|(k, _)| *k != key);
                 self.subs.push_back((key, text.clone()));
-                if self.conn.is_some() {
+                if self.conn.is_some() && self.greeted {
                     let _ = self.send(Opcode::Text, text.as_bytes());
                 }
             }
             Command::Unsubscribe { key, text } => {
                 self.subs.retain(|(k, _)| *k != key);
-                if self.conn.is_some() {
+                if self.conn.is_some() && self.greeted {
                     let _ = self.send(Opcode::Text, text.as_bytes());
                 }
             }
             Command::Send { text } => {
-                if self.conn.is_some() {
+                if self.conn.is_some() && self.greeted {
                     let _ = self.send(Opcode::Text, text.as_bytes());
                 }
             }

@@ -489,7 +489,8 @@ impl PyNativeFeed {
         exchange, url, *, headers = Vec::new(), compression = false,
         max_message_size = DEFAULT_MAX_MESSAGE_SIZE, connect_timeout = 10.0,
         idle_timeout = None, reconnect_initial = 0.5, reconnect_max = 30.0,
-        reconnect_reset_after = 60.0, queue_capacity = 65_536, trace = 0, fresh_url = false
+        reconnect_reset_after = 60.0, queue_capacity = 65_536, trace = 0, fresh_url = false,
+        greeting_timeout = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -506,6 +507,7 @@ impl PyNativeFeed {
         queue_capacity: usize,
         trace: usize,
         fresh_url: bool,
+        greeting_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let ex = Exchange::parse(exchange).ok_or_else(|| {
             PyValueError::new_err(format!(
@@ -531,6 +533,9 @@ impl PyNativeFeed {
             reconnect_reset_after: secs("reconnect_reset_after", reconnect_reset_after)?,
             trace,
             fresh_url,
+            greeting_timeout: greeting_timeout
+                .map(|s| secs("greeting_timeout", s))
+                .transpose()?,
         };
         let io = |e: std::io::Error| HftwsError::new_err(format!("{exchange}: native feed: {e}"));
         let (worker_wake, wake) = UnixStream::pair().map_err(io)?;
