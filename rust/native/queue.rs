@@ -86,6 +86,33 @@ impl EventQueue {
         }
     }
 
+    /// Queues a data message without waking Python yet (the worker wakes it once, after
+    /// the socket read: a wake-up is a syscall, not to be paid between two depth pushes);
+    /// false (and counted) when the queue is full.
+    pub fn push_data_deferred(&self, item: Item) -> bool {
+        let mut q = lock(&self.items);
+        if q.data >= self.capacity {
+            drop(q);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        q.data += 1;
+        q.items.push_back(item);
+        true
+    }
+
+    /// Queues a control item without waking Python yet (see `push_data_deferred`).
+    pub fn push_control_deferred(&self, item: Item) {
+        lock(&self.items).items.push_back(item);
+    }
+
+    /// Wakes Python if items wait and it is waiting for them.
+    pub fn wake_pending(&self) {
+        if !self.is_empty() {
+            self.wake();
+        }
+    }
+
     /// Queues a data message; false (and counted) when the queue is full.
     pub fn push_data(&self, item: Item) -> bool {
         {

@@ -638,6 +638,8 @@ impl Worker {
         }
         let data = self.tally.messages > 0;
         self.flush_stats();
+        // One wake-up for everything this read queued, once the books are published.
+        self.shared.queue.wake_pending();
         if !self.greeted && data {
             // The greeting (the first data message) arrived: now the subscriptions go out.
             if let Some(end) = self.greet() {
@@ -693,7 +695,7 @@ impl Worker {
                 payload: payload.to_vec(),
                 recv_ns,
             };
-            if self.shared.queue.push_data(item) {
+            if self.shared.queue.push_data_deferred(item) {
                 self.tally.queued += 1;
             }
         }
@@ -726,7 +728,7 @@ impl Worker {
             }
             let want = s.emit == Emit::All || s.view.top_since.load(Ordering::SeqCst);
             if want && was_in_sync && !s.view.notified.swap(true, Ordering::SeqCst) {
-                self.shared.queue.push_control(Item::Book {
+                self.shared.queue.push_control_deferred(Item::Book {
                     id: s.id,
                     status: st,
                 });
@@ -740,7 +742,7 @@ impl Worker {
             Status::Gap | Status::Crossed => true,
         };
         if wanted {
-            self.shared.queue.push_control(Item::Book {
+            self.shared.queue.push_control_deferred(Item::Book {
                 id: s.id,
                 status: st,
             });
