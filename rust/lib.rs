@@ -15,6 +15,7 @@ pub mod json;
 pub mod kucoin;
 pub mod metrics;
 pub mod mexc;
+pub mod native;
 pub mod ws;
 
 #[cfg(feature = "python")]

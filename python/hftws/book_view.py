@@ -12,9 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Self
-
-from hftws._core import OrderBook
+from typing import Any, Protocol, Self
 
 log = logging.getLogger("hftws.books")
 
@@ -28,12 +26,35 @@ STATE_OF_PHASE = {
 }
 
 
+class BookReader(Protocol):
+    """What the view reads: an ``OrderBook``, or a ``NativeBook`` (the native I/O mode's
+    published copy of a book kept on the worker thread)."""
+
+    @property
+    def in_sync(self) -> bool: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def applied(self) -> int: ...
+    def best_bid(self) -> tuple[float, float] | None: ...
+    def best_ask(self) -> tuple[float, float] | None: ...
+    def bbo(self) -> tuple[float, float, float, float]: ...
+    def top(self, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]: ...
+    def depth(
+        self, n: int | None = None
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]: ...
+    def mid(self) -> float | None: ...
+    def spread(self) -> Any: ...
+
+
 class BookView:
     """Readers and state listeners over ``self.book``; listeners receive the view itself."""
 
     exchange: str
     symbol: str
-    book: OrderBook
+    book: BookReader
     # Each listener takes the concrete view (public signatures say so: ``on_state_change``
     # below, the subclasses' ``on_update``); stored loosely, called with ``self``.
     _listeners: list[tuple[Callable[[Any], Any], bool]]

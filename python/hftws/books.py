@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from hftws._core import BookStatus, BookUpdate, OrderBook
+from hftws._core import BookStatus, BookUpdate, NativeBook, OrderBook
 from hftws.book_view import STATE_OF_PHASE, BookView
 from hftws.credentials import Credentials
 from hftws.errors import HftwsTimeoutError, SubscriptionError, UnknownExchange
 from hftws.events import MessageType
 from hftws.interface import BaseWebSocketInterface, ConnectionState
 from hftws.manager import AnyWebSocketManager, create_websocket_manager
+from hftws.native import NativeConnection
 from hftws.rest import RateLimited, RestClient, RestError
 from hftws.snapshots import SnapshotError as SnapshotError
 from hftws.snapshots import SnapshotSource, choose_snapshot_source
@@ -42,6 +43,8 @@ from hftws.subscriptions import Subscription
 log = logging.getLogger("hftws.books")
 
 Mode = Literal["classic", "obu"]
+IoMode = Literal["asyncio", "native"]
+Rule = Literal["mexc", "gate", "binance", "binance_futures", "kucoin", "kucoin_futures"]
 BookListener = Callable[["LocalBook"], Any]
 
 
@@ -49,7 +52,7 @@ BookListener = Callable[["LocalBook"], Any]
 class _Venue:
     """How one exchange serves books."""
 
-    rule: Literal["mexc", "gate", "binance", "binance_futures", "kucoin", "kucoin_futures"]
+    rule: Rule
     snapshot_path: str
     symbol_param: str
     #: Classic book depths the stream can describe exactly (the REST snapshot and the book
@@ -112,7 +115,12 @@ def _levels(raw: list[Any]) -> list[tuple[Any, Any]]:
 
 class LocalBook(BookView):
     """One watched book: the Rust book (which alone decides ``in_sync``), its resync task,
-    listeners and counters."""
+    listeners and counters.
+
+    In the native I/O mode ``book`` is a ``NativeBook``: the worker thread keeps the book and
+    publishes it; the readers, the sync task and the listeners are the same."""
+
+    book: OrderBook | NativeBook
 
     def __init__(
         self,
@@ -196,7 +204,9 @@ class LocalBook(BookView):
 
     def on_update(self, callback: BookListener, top_only: bool = False) -> BookListener:
         """Call ``callback(book)`` after every applied update while in sync (or only when the
-        best bid or ask level changed)."""
+        best bid or ask level changed). With ``io="native"`` the worker wakes Python at most
+        once per batch: updates applied while a call waits coalesce into it (the listener reads
+        the book as it is then)."""
         self._listeners.append((callback, top_only))
         self._register()
         return callback
@@ -237,7 +247,10 @@ class LocalBook(BookView):
         return True, all(top for _cb, top in self._listeners)
 
     def _register(self) -> None:
-        if self._shard is not None:
+        if isinstance(self.book, NativeBook):
+            emit, top_only = self._emit_policy()
+            self.book.set_emit(emit, top_only)
+        elif self._shard is not None:
             emit, top_only = self._emit_policy()
             self._shard.register_book(
                 self.symbol, self.book, emit=emit, top_only=top_only, notify=self._on_status
@@ -360,7 +373,7 @@ class LocalBook(BookView):
     async def _sync_obu(self) -> None:
         if self.book.counts["snapshots"]:
             # Seeded before: the full push that re-seeds the book comes after a new subscribe.
-            shard = self._shard
+            shard: Any = self._manager.native.get(self.exchange) or self._shard
             sub = self._manager._subscription(self)
             await shard.unsubscribe(sub)
             await shard.subscribe(sub)
@@ -379,11 +392,29 @@ class OrderBookManager:
         rest_urls: dict[str, str] | None = None,
         rest: RestClient | None = None,
         credentials: dict[str, Credentials] | None = None,
+        io: IoMode = "asyncio",
+        native_queue: int = 65_536,
+        native_trace: int = 0,
+        native_levels: int = 20,
         **policy_overrides: Any,
     ) -> None:
         """``credentials`` (exchange -> key) choose better snapshot endpoints where an
         exchange keeps them behind a key (KuCoin spot: the full book instead of the top 100,
-        see ``hftws.snapshots``); books stream public data either way."""
+        see ``hftws.snapshots``); books stream public data either way.
+
+        ``io="native"`` reads each exchange's connection on a Rust thread outside the GIL
+        (``hftws.native``): the books keep up while Python is busy. ``native_levels`` best
+        levels per side are published per book (``top(n)``/``depth(n)`` read at most that
+        many), ``native_queue`` bounds the queue of other events (dropped and counted past
+        it), ``native_trace`` keeps that many (symbol, update id, read ns, applied ns) entries
+        for ``trace()``. ws:// endpoints only."""
+        if io not in ("asyncio", "native"):
+            raise ValueError(f"unknown io {io!r}: use 'asyncio' or 'native'")
+        self.io: IoMode = io
+        self._native_options = {"queue_capacity": native_queue, "trace": native_trace}
+        self._native_levels = native_levels
+        #: Native I/O connections by exchange (``io="native"``).
+        self.native: dict[str, NativeConnection] = {}
         self._credentials = credentials or {}
         self._urls = urls or {}
         self._rest_urls = rest_urls or {}
@@ -413,6 +444,8 @@ class OrderBookManager:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(m.close() for m in self.managers.values()))
+        for conn in self.native.values():
+            await conn.close()
         if self._own_rest:
             await self._rest.close()
 
@@ -493,6 +526,10 @@ class OrderBookManager:
         if book is not None and book.refused is not None and book._shard is not None:
             # Refused earlier (on a re-subscribe, say): ask again; a refusal raises here.
             await book._shard.subscribe(self._subscription(book))
+        if book is not None and book.refused is not None and self.io == "native":
+            await self.native[exchange].subscribe(self._subscription(book))
+        if book is None and self.io == "native":
+            book = await self._watch_native(exchange, symbol, mode, depth)
         if book is None:
             source = choose_snapshot_source(exchange, self._credentials.get(exchange))
             book = LocalBook(self, exchange, symbol, mode, depth, source)
@@ -523,6 +560,78 @@ class OrderBookManager:
             await book.wait_in_sync(timeout)
         return book
 
+    async def _watch_native(self, exchange: str, symbol: str, mode: Mode, depth: int) -> LocalBook:
+        """``watch`` with ``io="native"``: the book lives on the connection's worker."""
+        conn = await self._ensure_native(exchange)
+        source = choose_snapshot_source(exchange, self._credentials.get(exchange))
+        key = (exchange, symbol)
+        book = LocalBook(self, exchange, symbol, mode, depth, source)
+        # The same book, kept by the worker instead (created unlinked, like the one it replaces).
+        book.book = conn.feed.add_book(
+            symbol,
+            book._venue.rule,
+            max_depth=book.book.max_depth,
+            hold=MAX_HELD,
+            top=self._native_levels,
+        )
+        self.books[key] = book
+        try:
+            await conn.subscribe(self._subscription(book))
+        except BaseException:
+            self.books.pop(key, None)
+            conn.feed.remove_book(symbol)
+            raise
+        book._task = asyncio.create_task(book._run(), name=f"hftws-book-{exchange}-{symbol}")
+        return book
+
+    async def _ensure_native(self, exchange: str) -> NativeConnection:
+        conn = self.native.get(exchange)
+        if conn is not None:
+            return conn
+        conn = NativeConnection(
+            exchange,
+            url=self._urls.get(exchange),
+            rest_url=self._rest_urls.get(exchange),
+            rest=self._rest,
+            **self._native_options,
+            **self._policy,
+        )
+        await conn.start()
+        self.native[exchange] = conn
+
+        def mine() -> list[LocalBook]:
+            return [b for (ex, _s), b in self.books.items() if ex == exchange]
+
+        def on_status(native: NativeBook, status: BookStatus) -> None:
+            book = self.books.get((exchange, native.symbol))
+            if book is not None and book.book is native:
+                book._on_status(status)
+
+        def on_link(up: bool, reason: str) -> None:
+            if not up:
+                for book in mine():
+                    book._on_link(False, "reconnect")
+
+        def on_result(sub: Subscription, ok: bool, reason: str) -> None:
+            for book in mine():
+                if self._subscription(book) == sub:
+                    if ok:
+                        book._on_link(True, "subscribed")
+                    else:
+                        book.refused = reason or "refused"
+                        book._on_link(False, "refused")
+
+        conn.on_book_status(on_status)
+        conn.on_link(on_link)
+        conn.on_subscription_result(on_result)
+        return conn
+
+    def trace(self, exchange: str) -> list[tuple[str, int, int, int]]:
+        """``io="native"`` with ``native_trace=N``: the last N depth updates applied on
+        ``exchange``'s worker as (symbol, update id, read ns, applied ns), oldest first
+        (``time.monotonic_ns()`` clock)."""
+        return self.native[exchange].feed.trace()
+
     async def unwatch(self, exchange: str, symbol: str) -> None:
         book = self.books.pop((exchange, symbol), None)
         if book is None:
@@ -530,6 +639,13 @@ class OrderBookManager:
         if book._task is not None:
             book._task.cancel()
             await asyncio.gather(book._task, return_exceptions=True)
+        if exchange in self.native:
+            conn = self.native[exchange]
+            conn.feed.remove_book(symbol)
+            book.refused = None
+            await conn.unsubscribe(self._subscription(book))
+            book._sync_changed()
+            return
         if book._shard is not None:
             book._shard.unregister_book(symbol)
         book._on_link(False, "unwatched")
@@ -543,7 +659,7 @@ class OrderBookManager:
         if book.mode == "obu":
             prefix = "spot" if book.exchange == "gateio" else "futures"
             return Subscription(f"{prefix}.obu", (f"ob.{book.symbol}.{book.limit}",))
-        handler: Any = self._manager_for(book.exchange).handler
+        handler: Any = self._venue(book.exchange)
         sub: Subscription
         if book.exchange == "gateio":
             # The interval picks the depth: 20 ms carries the top 20, 100 ms the top 100.
@@ -562,6 +678,13 @@ class OrderBookManager:
 
     def _manager_for(self, exchange: str) -> AnyWebSocketManager:
         return self.managers[exchange]
+
+    def _venue(self, exchange: str) -> Any:
+        """What builds subscriptions and knows the REST root: the connection's handler, or
+        the native connection."""
+        if exchange in self.native:
+            return self.native[exchange]
+        return self._manager_for(exchange).handler
 
     async def _ensure_manager(self, exchange: str) -> AnyWebSocketManager:
         manager = self.managers.get(exchange)
@@ -613,7 +736,7 @@ class OrderBookManager:
 
     async def _snapshot(self, book: LocalBook) -> tuple[list[Any], list[Any], int]:
         venue = book._venue
-        base = self._manager_for(book.exchange).handler.rest_url
+        base = self._venue(book.exchange).rest_url
         if book.source is not None:
             try:
                 return await book.source.fetch(self._rest, base, book.symbol)
@@ -657,4 +780,7 @@ class OrderBookManager:
             }
             for (ex, sym), b in self.books.items()
         }
-        return books | {"events": dict(self.events)}
+        out = books | {"events": dict(self.events)}
+        if self.native:
+            out["native"] = {ex: conn.stats() for ex, conn in self.native.items()}
+        return out

@@ -11,6 +11,7 @@ mod gate;
 mod kucoin;
 mod metrics;
 mod mexc;
+mod native;
 mod pipeline;
 mod router;
 mod ws;
@@ -39,6 +40,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     kucoin::register(m)?;
     bus::register(m)?;
     m.add_class::<pipeline::PyStreamDecoder>()?;
+    m.add_class::<native::PyNativeFeed>()?;
+    m.add_class::<native::PyNativeBook>()?;
     m.add_class::<pipeline::PyBookUpdate>()?;
     m.add_class::<router::PyRouter>()?;
     Ok(())

@@ -24,49 +24,13 @@ use super::ws::{with_input, FeedError, PyDeflateParams};
 use super::{binance, gate, kucoin, mexc};
 use crate::book::Status;
 use crate::feed::Offer;
-use crate::mexc::push::split as mexc_split;
+use crate::native::dispatch::{depth_route, DepthRoute, Exchange, EXCHANGE_NAMES};
 use crate::ws::{Decoder, DecoderConfig, Message, Opcode, DEFAULT_MAX_MESSAGE_SIZE};
 
-/// Which wire format the data messages are in.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Exchange {
-    Mexc,
-    Gate,
-    GateFutures,
-    Binance,
-    BinanceFutures,
-    Kucoin,
-    KucoinFutures,
-}
-
-impl Exchange {
-    fn parse(name: &str) -> PyResult<Self> {
-        match name {
-            "mexc" => Ok(Self::Mexc),
-            "gateio" | "gate" => Ok(Self::Gate),
-            "gateio_futures" | "gate_futures" => Ok(Self::GateFutures),
-            "binance" => Ok(Self::Binance),
-            "binance_futures" => Ok(Self::BinanceFutures),
-            "kucoin" => Ok(Self::Kucoin),
-            "kucoin_futures" => Ok(Self::KucoinFutures),
-            _ => Err(PyValueError::new_err(format!(
-                "unknown exchange {name:?}: use 'mexc', 'gateio', 'gateio_futures', \
-                 'binance', 'binance_futures', 'kucoin' or 'kucoin_futures'"
-            ))),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Mexc => "mexc",
-            Self::Gate => "gateio",
-            Self::GateFutures => "gateio_futures",
-            Self::Binance => "binance",
-            Self::BinanceFutures => "binance_futures",
-            Self::Kucoin => "kucoin",
-            Self::KucoinFutures => "kucoin_futures",
-        }
-    }
+fn parse_exchange(name: &str) -> PyResult<Exchange> {
+    Exchange::parse(name).ok_or_else(|| {
+        PyValueError::new_err(format!("unknown exchange {name:?}: use {EXCHANGE_NAMES}"))
+    })
 }
 
 const STATUSES: [Status; 5] = [
@@ -253,33 +217,31 @@ fn or_raw(
     }
 }
 
-fn mexc_book(py: Python<'_>, books: &[BookEntry], payload: &[u8]) -> PyResult<Routed> {
-    // Header only: the body is not decoded unless a registered book wants it.
-    let Ok((header, num, _)) = mexc_split(payload) else {
-        return Ok(Routed::NotBook);
-    };
-    if !matches!(num, 302 | 303 | 312 | 313) {
-        return Ok(Routed::NotBook);
-    }
-    let Some(symbol) = header.symbol else {
-        return Ok(Routed::NotBook);
-    };
-    match books.iter().find(|e| e.symbol == symbol) {
-        Some(entry) => entry.offer(py, payload),
-        None => Ok(Routed::NotBook),
-    }
-}
-
-fn json_book(py: Python<'_>, books: &[BookEntry], payload: &[u8]) -> PyResult<Routed> {
-    // The pair is inside the payload (Gate `result`, Binance `s`, KuCoin `topic`), so each registered book is offered the frame in turn;
-    // a push for another pair is refused before it touches a book.
-    for entry in books {
-        match entry.offer(py, payload)? {
-            Routed::WrongSymbol => {}
-            other => return Ok(other),
+/// Offers a data message to the registered books, as `crate::native::dispatch` routes it.
+fn book_route(
+    py: Python<'_>,
+    ex: Exchange,
+    books: &[BookEntry],
+    opcode: Opcode,
+    payload: &[u8],
+) -> PyResult<Routed> {
+    match depth_route(ex, opcode, payload) {
+        DepthRoute::NotDepth => Ok(Routed::NotBook),
+        DepthRoute::Symbol(symbol) => match books.iter().find(|e| e.symbol == symbol) {
+            Some(entry) => entry.offer(py, payload),
+            None => Ok(Routed::NotBook),
+        },
+        DepthRoute::EachBook => {
+            // A push for another pair is refused before it touches a book.
+            for entry in books {
+                match entry.offer(py, payload)? {
+                    Routed::WrongSymbol => {}
+                    other => return Ok(other),
+                }
+            }
+            Ok(Routed::NotBook)
         }
     }
-    Ok(Routed::NotBook)
 }
 
 /// The Python item for one data message, or None when a book took it silently.
@@ -290,19 +252,24 @@ fn data_item(
     opcode: Opcode,
     payload: &[u8],
 ) -> PyResult<Option<Py<PyAny>>> {
-    let binary_mexc = ex == Exchange::Mexc && opcode == Opcode::Binary;
-    if !books.is_empty() && (binary_mexc || ex != Exchange::Mexc) {
-        let routed = if binary_mexc {
-            mexc_book(py, books, payload)?
-        } else {
-            json_book(py, books, payload)?
-        };
-        match routed {
+    if !books.is_empty() {
+        match book_route(py, ex, books, opcode, payload)? {
             Routed::NotBook | Routed::WrongSymbol => {}
             Routed::Book(item) => return Ok(item),
             Routed::Raw => return Ok(Some(raw_item(py, ex, opcode, payload))),
         }
     }
+    event_item(py, ex, opcode, payload).map(Some)
+}
+
+/// The typed event for a data message that is not a book's depth push (the raw payload when
+/// the exchange decoder refuses it); the native I/O mode's drain builds its events here too.
+pub(crate) fn event_item(
+    py: Python<'_>,
+    ex: Exchange,
+    opcode: Opcode,
+    payload: &[u8],
+) -> PyResult<Py<PyAny>> {
     let ev = match (ex, opcode) {
         (Exchange::Mexc, Opcode::Text) => {
             let text = String::from_utf8_lossy(payload);
@@ -317,7 +284,7 @@ fn data_item(
         (Exchange::Binance | Exchange::BinanceFutures, _) => binance::event_from_frame(py, payload),
         (Exchange::Kucoin | Exchange::KucoinFutures, _) => kucoin::event_from_frame(py, payload),
     };
-    or_raw(py, ev, ex, opcode, payload).map(Some)
+    or_raw(py, ev, ex, opcode, payload)
 }
 
 /// Appends one record in the recording format (see `hftws.cli.record`).
@@ -410,7 +377,7 @@ impl PyStreamDecoder {
                 max_message_size,
                 deflate: deflate.map(|d| d.inner),
             }),
-            exchange: Exchange::parse(exchange)?,
+            exchange: parse_exchange(exchange)?,
             books: Vec::new(),
             controls: 0,
             record_source,

@@ -13,6 +13,7 @@ from client_helpers import own_tasks, wait_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hftws import OrderBook
 from hftws.books import LocalBook, OrderBookManager
 from hftws.testing.gate_server import GateFuturesServer, GateSpotServer
 from hftws.testing.market import Market, SymbolSpec
@@ -202,6 +203,7 @@ def test_book_is_never_in_sync_while_it_differs_from_the_truth(
         book._on_link(True, "subscribed")
         # The one pipeline: frames go through the Rust decoder the connection would use.
         decoder = StreamDecoder("gateio")
+        assert isinstance(book.book, OrderBook)  # io="asyncio": the book is Python's
         decoder.register_book("BTC_USDT", book.book, emit=False)
 
         def on_frame(frame: str) -> None:

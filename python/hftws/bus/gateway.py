@@ -50,7 +50,7 @@ from nats.js.errors import (
 )
 from nats.js.kv import KeyValue
 
-from hftws._core import BusEncoder, bus_decode, bus_heartbeat
+from hftws._core import BusEncoder, OrderBook, bus_decode, bus_heartbeat
 from hftws.books import LocalBook, Mode, OrderBookManager
 from hftws.bus.streams import encode_ticker, encode_trade, items_of
 from hftws.bus.subjects import (
@@ -63,6 +63,7 @@ from hftws.bus.subjects import (
     ticker_subject,
     trades_subject,
 )
+from hftws.errors import HftwsError
 
 log = logging.getLogger("hftws.bus.gateway")
 
@@ -105,7 +106,14 @@ class _Publisher:
         self.stored_at = 0.0
         self.published = 0
         self.published_at_store = 0
-        book.book.set_journal(True)
+        if not isinstance(book.book, OrderBook):
+            # io="native" books live on a worker thread and keep no change journal.
+            raise HftwsError(
+                f"{book.exchange} {book.symbol}: the bus gateway publishes books of an "
+                "io='asyncio' OrderBookManager"
+            )
+        self.rust_book: OrderBook = book.book
+        self.rust_book.set_journal(True)
         book.on_update(self._on_update)
         book.on_state_change(self._on_state)
 
@@ -114,7 +122,7 @@ class _Publisher:
         return self.gateway.active_for(self.book.exchange)
 
     def _on_update(self, book: LocalBook) -> None:
-        msg = self.encoder.update(book.book, time.time_ns())
+        msg = self.encoder.update(self.rust_book, time.time_ns())
         if msg is None:
             return
         if not self.active:
@@ -140,7 +148,7 @@ class _Publisher:
 
     def resync(self, *, marker: bool = True) -> None:
         """Publish the whole book (flagged back-in-sync with ``marker``), and store it."""
-        self._send(self.encoder.snapshot(self.book.book, time.time_ns(), resync=marker))
+        self._send(self.encoder.snapshot(self.rust_book, time.time_ns(), resync=marker))
         self.store()
 
     def store(self) -> None:
@@ -148,7 +156,7 @@ class _Publisher:
         self.since_store = 0
         self.stored_at = time.monotonic()
         if self.book.in_sync and self.encoder.sequence:
-            self.gateway._enqueue_kv(self.key, self.encoder.stored_snapshot(self.book.book))
+            self.gateway._enqueue_kv(self.key, self.encoder.stored_snapshot(self.rust_book))
 
     def _send(self, msg: bytes) -> None:
         self.published += 1

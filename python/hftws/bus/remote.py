@@ -67,6 +67,8 @@ RemoteListener = Callable[["RemoteBook"], Any]
 class RemoteBook(BookView):
     """One book read from the bus; the Rust book alone decides ``in_sync``."""
 
+    book: OrderBook
+
     def __init__(self, manager: RemoteBookManager, exchange: str, symbol: str) -> None:
         self.exchange = exchange
         self.symbol = symbol
