@@ -120,8 +120,7 @@ fn main() {
     for (fi, f) in frames.iter().enumerate() {
         let mut i = 0;
         while i + 2 < f.len() {
-            if f[i] == b'"' && f[i + 1].is_ascii_digit() && (f[i - 1] == b'[' || f[i - 1] == b',')
-            {
+            if f[i] == b'"' && f[i + 1].is_ascii_digit() && (f[i - 1] == b'[' || f[i - 1] == b',') {
                 let end = i + 1 + f[i + 1..].iter().position(|&c| c == b'"').unwrap();
                 if f[end + 1] == b',' && f[i - 1] == b'[' || f[end + 1] == b']' {
                     numbers.push((fi, i + 1, end));
@@ -201,7 +200,11 @@ mod vecside {
         }
         #[inline]
         fn put(&mut self, price: Decimal, size: Decimal) -> bool {
-            let key = if self.is_bid { price.raw() } else { -price.raw() };
+            let key = if self.is_bid {
+                price.raw()
+            } else {
+                -price.raw()
+            };
             let i = self.position(key);
             let n = self.levels.len();
             let found = i < n && self.levels[i].0 == key;
@@ -224,9 +227,9 @@ mod vecside {
         }
         #[inline]
         fn top(&self) -> Option<(Decimal, Decimal)> {
-            self.levels.last().map(|&(k, s)| {
-                (Decimal::from_raw(if self.is_bid { k } else { -k }), s)
-            })
+            self.levels
+                .last()
+                .map(|&(k, s)| (Decimal::from_raw(if self.is_bid { k } else { -k }), s))
         }
     }
 }

@@ -1,47 +1,49 @@
-//! One side of a book as a two-level paged sorted array: pages of at most [`PAGE`] levels in
-//! ascending key order, the best level last in the last page.
+//! One side of a book: a price ladder for the top ([`super::ladder`]) over a paged sorted
+//! array for the levels below it ([`super::pages`]).
 //!
-//! Why pages (measured on the corpus, see the table below): exchange updates mostly hit the
-//! top few levels, sometimes a random depth. A single sorted vector is ideal for the top but a
-//! delete or insert deep in a 1,000-5,000 level book shifts every level above it (16-160 KB
-//! of `memmove`). With pages, any insert or delete shifts at most one page (2 KiB), the top
-//! still lives in one contiguous run scanned from its end, the best level is the last entry of
-//! the last page, and memory stays at 32 bytes per level plus a page header per 64 levels.
-//! Asks are stored with negated prices so both sides share one ascending order and one path.
+//! Exchange updates mostly hit the top few levels, sometimes a random depth. The ladder
+//! places a level by computing its slot from the price, so updates, inserts and deletes in
+//! the window (normally the whole of a 1,000-level book) search nothing and move nothing,
+//! and the best level is a cached slot. Levels below the window live in pages of 64, so an
+//! insert or delete there shifts at most one page, never thousands of entries. Asks are
+//! stored with negated prices (keys) so both sides share one ascending order, best highest.
 //!
-//! Candidates measured on the Gate corpus (`benches/rust/book_side.rs`; 20,000 deltas,
-//! 10.5 levels each, 1,000-level book, 90% of updates within ~6 levels of the top and 10% at
-//! a random depth), ns per level written, best of 25 passes, same run:
+//! Invariants: every key of the side is a multiple of the ladder's tick `10^exp` (a key off
+//! the tick makes the side re-tick finer); every key in the pages is below the window; the
+//! pages are empty whenever the ladder is (the best level is always in the window).
+//!
+//! The window is rebuilt (levels moved between it and the pages, O(window + moved)) when a
+//! new best lands above it (the new best goes 1/8 of the window below its top, so the price
+//! can move that far before the next rebuild), when the top falls into its lowest quarter
+//! or the window empties while deeper levels remain, on a finer tick, and to double its width
+//! (64 to 8,192 slots) while at least half its slots are used. A loaded side picks the widest
+//! window that stays at least half full, so memory stays at most ~32 bytes per level as with
+//! a plain sorted array (16-byte sizes at >= 50% density; 32-byte entries in the pages).
+//!
+//! Candidates measured on the Gate corpus (`benches/rust/book_side.rs`; 20,000 deltas, 10.5
+//! levels each, 1,000-level book at 50% tick density, 90% of updates within ~6 levels of the
+//! top and 10% at a random depth), ns per level written plus one best read per side per
+//! delta, best of 25 passes, same run:
 //!
 //! | side structure | ns/level |
 //! |---|---:|
 //! | TABLE | TBD |
 
+use super::ladder::{on_tick, tick, tick_exp_of, Ladder, Loc, MAX_EXP};
+use super::pages::{Entry, Pages};
 use crate::decimal::Decimal;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    /// Price for bids, negated price for asks: ascending order puts the best level last.
-    key: i128,
-    size: Decimal,
-}
-
-/// Levels per page: a shift moves at most 2 KiB, and 5,000 levels are 79 pages.
-const PAGE: usize = 64;
-/// A page left with fewer levels than this after a delete is merged with or refilled from a
-/// neighbour, so pages stay at least a quarter full whatever the pattern of deletes.
-const MIN_FILL: usize = PAGE / 4;
-/// How far from the top a linear scan is cheaper than a binary search.
-const SCAN: usize = 8;
-
-/// One page: sorted, never empty while in a side, capacity [`PAGE`] (never reallocated).
-type Page = Vec<Entry>;
+/// Window widths (slots; multiples of 64).
+const MIN_WIDTH: usize = 64;
+const MAX_WIDTH: usize = 8192;
+// `Ladder::locate` needs `MAX_WIDTH * 5^MAX_EXP < 2^64`.
+const _: () = assert!(MAX_WIDTH <= 1 << 13);
 
 /// One side of an order book.
 #[derive(Clone, Debug)]
 pub struct Side {
-    pages: Vec<Page>,
-    len: usize,
+    ladder: Ladder,
+    far: Pages,
     is_bid: bool,
 }
 
@@ -50,8 +52,8 @@ impl Side {
     #[must_use]
     pub fn new(is_bid: bool) -> Self {
         Self {
-            pages: Vec::new(),
-            len: 0,
+            ladder: Ladder::new(),
+            far: Pages::default(),
             is_bid,
         }
     }
@@ -66,125 +68,120 @@ impl Side {
     }
 
     #[inline]
-    fn price(is_bid: bool, key: i128) -> Decimal {
-        Decimal::from_raw(if is_bid { key } else { -key })
-    }
-
-    /// Index of the page that holds `key` or would receive it: the last page whose first key
-    /// is <= `key` (the first page for keys below every page). `pages` must not be empty.
-    #[inline]
-    fn page_of(&self, key: i128) -> usize {
-        let last = self.pages.len() - 1;
-        // Updates cluster at the top of the book: the last page, without a search.
-        if self.pages[last][0].key <= key {
-            return last;
-        }
-        self.pages[..last]
-            .partition_point(|p| p[0].key <= key)
-            .saturating_sub(1)
-    }
-
-    /// Index in `page` of the first entry whose key is >= `key`; `top` scans from the end
-    /// first, where updates cluster.
-    #[inline]
-    fn position(page: &[Entry], key: i128, top: bool) -> usize {
-        let n = page.len();
-        if top {
-            let lo = n.saturating_sub(SCAN);
-            if n == 0 || page[lo].key <= key {
-                let mut i = n;
-                while i > lo && page[i - 1].key >= key {
-                    i -= 1;
-                }
-                return i;
-            }
-        }
-        page.partition_point(|e| e.key < key)
+    fn level(is_bid: bool, e: Entry) -> (Decimal, Decimal) {
+        (
+            Decimal::from_raw(if is_bid { e.key } else { -e.key }),
+            e.size,
+        )
     }
 
     /// Sets the absolute size at `price`; zero removes the level. Returns true when the
     /// best level changed.
     pub fn set(&mut self, price: Decimal, size: Decimal) -> bool {
         let key = self.key(price);
-        if self.pages.is_empty() {
+        if self.ladder.len() == 0 {
             if size.is_zero() {
                 return false;
             }
-            let mut page = Vec::with_capacity(PAGE);
-            page.push(Entry { key, size });
-            self.pages.push(page);
-            self.len = 1;
-            return true;
+            // An empty side: a window around this level, on the coarsest tick it allows.
+            let w = self.ladder.width().max(MIN_WIDTH);
+            self.rebuild(w, tick_exp_of(key, MAX_EXP), key);
         }
-        let pi = self.page_of(key);
-        let last_page = pi + 1 == self.pages.len();
-        let page = &mut self.pages[pi];
-        let i = Self::position(page, key, last_page);
-        let n = page.len();
-        let found = i < n && page[i].key == key;
-        match (found, size.is_zero()) {
-            (true, true) => {
-                page.remove(i);
-                self.len -= 1;
-                if page.len() < MIN_FILL {
-                    self.rebalance(pi);
-                }
-                last_page && i + 1 == n
-            }
-            (true, false) => {
-                page[i].size = size;
-                last_page && i + 1 == n
-            }
-            (false, true) => false,
-            (false, false) => {
-                let entry = Entry { key, size };
-                if n < PAGE {
-                    page.insert(i, entry);
-                } else {
-                    // Split the full page in two halves and insert into the one that covers
-                    // `key`; only this page's upper half moves.
-                    let mut upper = Vec::with_capacity(PAGE);
-                    upper.extend(page.drain(PAGE / 2..));
-                    if i <= PAGE / 2 {
-                        page.insert(i, entry);
-                    } else {
-                        upper.insert(i - PAGE / 2, entry);
+        // At most three rounds: a finer tick, then a window moved up to the new key.
+        loop {
+            match self.ladder.locate(key) {
+                Loc::Slot(slot) => {
+                    if !size.is_zero() {
+                        return self.ladder.put(slot, size);
                     }
-                    self.pages.insert(pi + 1, upper);
+                    let was_top = self.ladder.remove(slot) == Some(true);
+                    if was_top {
+                        self.after_top_removed();
+                    }
+                    return was_top;
                 }
-                self.len += 1;
-                last_page && i == n
+                Loc::Below => {
+                    let w = self.ladder.width();
+                    if !size.is_zero() && self.ladder.len() * 2 >= w && w < MAX_WIDTH {
+                        // A dense window that the book outgrows: widen it.
+                        let top = self.ladder.key_of(self.ladder.top_slot());
+                        self.rebuild(w * 2, self.ladder.exp(), top);
+                        continue;
+                    }
+                    self.far.set(key, size);
+                    return false;
+                }
+                // An absent level: nothing to delete.
+                Loc::Above | Loc::OffTick if size.is_zero() => return false,
+                Loc::Above => {
+                    let w = self.ladder.width().max(MIN_WIDTH);
+                    self.rebuild(w, self.ladder.exp(), key);
+                }
+                Loc::OffTick => {
+                    let exp = tick_exp_of(key, self.ladder.exp());
+                    let w = self.ladder.width().max(MIN_WIDTH);
+                    let anchor = self.ladder.best().map_or(key, |e| e.key);
+                    self.rebuild(w, exp, anchor);
+                }
             }
         }
     }
 
-    /// Page `pi` fell below [`MIN_FILL`]: drop it if empty, else merge it into a neighbour
-    /// when both fit in one page, else move levels over from the neighbour so both halves
-    /// are at least half full.
-    fn rebalance(&mut self, pi: usize) {
-        if self.pages[pi].is_empty() {
-            self.pages.remove(pi);
+    /// The best level was deleted: keep the top in the upper part of the window, and the
+    /// window non-empty while the pages hold levels.
+    fn after_top_removed(&mut self) {
+        let Some(far_top) = self.far.top() else {
             return;
+        };
+        let w = self.ladder.width();
+        match self.ladder.best() {
+            None => self.rebuild(w, self.ladder.exp(), far_top.key),
+            Some(top) if self.ladder.top_slot() < w / 4 => {
+                self.rebuild(w, self.ladder.exp(), top.key);
+            }
+            Some(_) => {}
         }
-        if self.pages.len() == 1 {
-            return;
+    }
+
+    /// Re-anchors the window (`width` slots, tick `10^exp`) so that `anchor` (the best key,
+    /// or a new key above it, a multiple of the tick) sits 1/8 of the window below its top,
+    /// then moves levels between the window and the pages to match.
+    fn rebuild(&mut self, width: usize, exp: u32, anchor: i128) {
+        let mut moved = Vec::with_capacity(self.ladder.len());
+        self.ladder.drain_into(&mut moved);
+        let below_top = (width - width / 8 - 1) as i128;
+        let base = below_top
+            .checked_mul(tick(exp))
+            .and_then(|span| anchor.checked_sub(span))
+            .unwrap_or(anchor);
+        self.ladder.reset(base, exp, width);
+        // Pages levels now inside the window come up (they are the pages' highest)...
+        while let Some(e) = self.far.top() {
+            if e.key < base {
+                break;
+            }
+            self.far.pop_top();
+            self.place(e);
         }
-        // The pair (left, right) = (pi - 1, pi) or, for the first page, (0, 1).
-        let left = pi.saturating_sub(1).min(self.pages.len() - 2);
-        let (a, b) = self.pages.split_at_mut(left + 1);
-        let (l, r) = (&mut a[left], &mut b[0]);
-        let total = l.len() + r.len();
-        if total <= PAGE {
-            l.append(r);
-            self.pages.remove(left + 1);
-        } else if l.len() < r.len() {
-            // Refill the left page from the front of the right one.
-            let k = total / 2 - l.len();
-            l.extend(r.drain(..k));
-        } else {
-            let k = total / 2 - r.len();
-            let from = l.len() - k;
-            r.splice(0..0, l.drain(from..));
+        // ...and former window levels below the new base go down, above every page level.
+        for e in moved {
+            if e.key < base {
+                self.far.push_top(e);
+            } else {
+                self.place(e);
+            }
+        }
+    }
+
+    /// Puts a level known to fall in the window.
+    fn place(&mut self, e: Entry) {
+        match self.ladder.locate(e.key) {
+            Loc::Slot(slot) => {
+                self.ladder.put(slot, e.size);
+            }
+            // Unreachable by the invariants (keys on tick, window anchored at the top); kept
+            // exact rather than panicking.
+            _ => self.far.set(e.key, e.size),
         }
     }
 
@@ -193,34 +190,63 @@ impl Side {
     pub(crate) fn load(&mut self, pairs: &mut [(Decimal, Decimal)]) {
         // Stable sort keeps input order among equal prices, so the last duplicate wins.
         let is_bid = self.is_bid;
-        pairs.sort_by_key(|(p, _)| if is_bid { p.raw() } else { -p.raw() });
-        // Reuse the old pages' allocations; full pages keep a loaded book at 32 bytes/level.
-        let mut spare = std::mem::take(&mut self.pages);
-        spare.iter_mut().for_each(Vec::clear);
-        self.len = 0;
-        let mut page: Page = spare.pop().unwrap_or_else(|| Vec::with_capacity(PAGE));
-        for (j, &(p, s)) in pairs.iter().enumerate() {
-            let key = self.key(p);
-            let later_duplicate = pairs.get(j + 1).is_some_and(|n| self.key(n.0) == key);
-            if later_duplicate || s.is_zero() {
-                continue;
+        let key = |p: Decimal| if is_bid { p.raw() } else { -p.raw() };
+        pairs.sort_by_key(|(p, _)| key(*p));
+        let kept = |j: usize| {
+            let (p, s) = pairs[j];
+            let later_duplicate = pairs.get(j + 1).is_some_and(|n| key(n.0) == key(p));
+            (!later_duplicate && !s.is_zero()).then_some(Entry {
+                key: key(p),
+                size: s,
+            })
+        };
+        self.ladder.clear();
+        self.far.clear();
+        let Some(top) = (0..pairs.len()).rev().find_map(kept) else {
+            return;
+        };
+        let mut exp = tick_exp_of(top.key, MAX_EXP);
+        for j in 0..pairs.len() {
+            if let Some(e) = kept(j) {
+                if !on_tick(e.key, exp) {
+                    exp = tick_exp_of(e.key, exp);
+                }
             }
-            if page.len() == PAGE {
-                let next = spare.pop().unwrap_or_else(|| Vec::with_capacity(PAGE));
-                self.pages.push(std::mem::replace(&mut page, next));
-            }
-            page.push(Entry { key, size: s });
-            self.len += 1;
         }
-        if !page.is_empty() {
-            self.pages.push(page);
+        // The widest window whose span below the top is at least a quarter full (the
+        // runtime rule for widening: at least half full before doubling).
+        let t = tick(exp);
+        let mut width = MIN_WIDTH;
+        let mut desc = (0..pairs.len()).rev().filter_map(kept).peekable();
+        let mut inside = 0usize;
+        while width * 2 <= MAX_WIDTH {
+            let w = width * 2;
+            let floor = ((w - w / 8 - 1) as i128)
+                .checked_mul(t)
+                .and_then(|span| top.key.checked_sub(span));
+            let Some(floor) = floor else { break };
+            while desc.next_if(|e| e.key >= floor).is_some() {
+                inside += 1;
+            }
+            if inside * 4 < w {
+                break;
+            }
+            width = w;
+        }
+        self.ladder.reset(0, exp, 0);
+        self.rebuild(width, exp, top.key);
+        for e in (0..pairs.len()).filter_map(kept) {
+            if e.key < self.ladder.base() {
+                self.far.push_top(e);
+            } else {
+                self.place(e);
+            }
         }
     }
 
     /// Drops levels beyond the `depth` best.
     pub(crate) fn truncate(&mut self, depth: usize) {
-        // Draining is the only way to cut: the dropped levels are simply not looked at.
-        let _ = self.truncate_drain(depth).count();
+        self.cut(depth, |_| ());
     }
 
     /// Drops levels beyond the `depth` best and returns them (`(price, old size)`, far first).
@@ -228,115 +254,110 @@ impl Side {
         &mut self,
         depth: usize,
     ) -> impl Iterator<Item = (Decimal, Decimal)> + '_ {
-        let mut cut = self.len.saturating_sub(depth);
-        self.len -= cut;
-        // Whole pages first (rare: only when a snapshot or a burst leaves many extra levels).
-        let whole = self.pages.iter().take_while(|p| {
-            let take = p.len() <= cut;
-            if take {
-                cut -= p.len();
-            }
-            take
-        });
-        let whole = whole.count();
-        let dropped: Vec<Page> = self.pages.drain(..whole).collect();
+        let mut out = Vec::new();
+        self.cut(depth, |e| out.push(e));
         let is_bid = self.is_bid;
-        let part = self
-            .pages
-            .first_mut()
-            .filter(|_| cut > 0)
-            .map(|p| p.drain(..cut));
-        dropped
-            .into_iter()
-            .flatten()
-            .chain(part.into_iter().flatten())
-            .map(move |e| (Self::price(is_bid, e.key), e.size))
+        out.into_iter().map(move |e| Self::level(is_bid, e))
+    }
+
+    /// Removes the lowest levels until `depth` remain, lowest first into `sink`: the pages
+    /// first, then the window from its bottom.
+    fn cut(&mut self, depth: usize, mut sink: impl FnMut(Entry)) {
+        let mut extra = self.len().saturating_sub(depth);
+        let from_far = extra.min(self.far.len());
+        self.far.drain_bottom(from_far).for_each(&mut sink);
+        extra -= from_far;
+        for _ in 0..extra {
+            let Some(slot) = self.ladder.lowest() else {
+                break;
+            };
+            sink(Entry {
+                key: self.ladder.key_of(slot),
+                size: self.ladder.get(slot),
+            });
+            self.ladder.remove(slot);
+        }
     }
 
     /// Removes every level.
     pub fn clear(&mut self) {
-        self.pages.clear();
-        self.len = 0;
-    }
-
-    #[inline]
-    fn top(&self) -> Option<&Entry> {
-        self.pages.last().and_then(|p| p.last())
+        self.ladder.clear();
+        self.far.clear();
     }
 
     /// The best level, without a search.
     #[inline]
     #[must_use]
     pub fn best(&self) -> Option<(Decimal, Decimal)> {
-        self.top()
-            .map(|e| (Self::price(self.is_bid, e.key), e.size))
+        self.ladder.best().map(|e| Self::level(self.is_bid, e))
     }
 
     /// Best price only.
     #[inline]
     #[must_use]
     pub fn best_price(&self) -> Option<Decimal> {
-        self.top().map(|e| Self::price(self.is_bid, e.key))
+        self.best().map(|l| l.0)
     }
 
     /// Levels from the best outwards.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (Decimal, Decimal)> + '_ {
-        Iter {
-            pages: self.pages.iter(),
-            page: [].iter(),
-            left: self.len,
-            is_bid: self.is_bid,
+        let is_bid = self.is_bid;
+        let ladder = &self.ladder;
+        let mut next = (ladder.len() > 0).then(|| ladder.top_slot());
+        let window = std::iter::from_fn(move || {
+            let slot = ladder.highest_at_or_below(next?)?;
+            next = slot.checked_sub(1);
+            Some(Entry {
+                key: ladder.key_of(slot),
+                size: ladder.get(slot),
+            })
+        });
+        Counted {
+            inner: window
+                .chain(self.far.iter_desc().copied())
+                .map(move |e| Self::level(is_bid, e)),
+            left: self.len(),
         }
     }
 
     /// Size resting at `price` (zero when absent).
     #[must_use]
     pub fn size_at(&self, price: Decimal) -> Decimal {
-        if self.pages.is_empty() {
-            return Decimal::ZERO;
-        }
         let key = self.key(price);
-        let pi = self.page_of(key);
-        let page = &self.pages[pi];
-        match page.get(Self::position(page, key, pi + 1 == self.pages.len())) {
-            Some(e) if e.key == key => e.size,
-            _ => Decimal::ZERO,
+        match self.ladder.locate(key) {
+            Loc::Slot(slot) => self.ladder.get(slot),
+            Loc::Below => self.far.get(key),
+            Loc::Above | Loc::OffTick => Decimal::ZERO,
         }
     }
 
     /// Number of price levels.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.len
+        self.ladder.len() + self.far.len()
     }
 
     /// True when the side has no level.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.ladder.len() == 0
     }
 }
 
-/// Levels from the best outwards: pages from the last, entries from the end.
-struct Iter<'a> {
-    pages: std::slice::Iter<'a, Page>,
-    page: std::slice::Iter<'a, Entry>,
+/// An iterator whose length is known up front.
+struct Counted<I> {
+    inner: I,
     left: usize,
-    is_bid: bool,
 }
 
-impl Iterator for Iter<'_> {
-    type Item = (Decimal, Decimal);
+impl<I: Iterator> Iterator for Counted<I> {
+    type Item = I::Item;
 
     #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(e) = self.page.next_back() {
-                self.left -= 1;
-                return Some((Side::price(self.is_bid, e.key), e.size));
-            }
-            self.page = self.pages.next_back()?.iter();
-        }
+    fn next(&mut self) -> Option<I::Item> {
+        let v = self.inner.next()?;
+        self.left -= 1;
+        Some(v)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -344,7 +365,7 @@ impl Iterator for Iter<'_> {
     }
 }
 
-impl ExactSizeIterator for Iter<'_> {}
+impl<I: Iterator> ExactSizeIterator for Counted<I> {}
 
 #[cfg(test)]
 #[path = "side_tests.rs"]

@@ -1,5 +1,6 @@
 //! `Side` against a `BTreeMap` model: fixed cases, then random operations at every depth.
 
+use super::super::pages::PAGE;
 use super::*;
 use std::collections::BTreeMap;
 
@@ -23,11 +24,12 @@ impl Rng {
 }
 
 /// The structure's own rules: pages non-empty, within capacity, never reallocated, sorted
-/// within and across pages, and the level count kept.
+/// within and across pages and below the window; every key on the ladder's tick; the best
+/// level in the window; the level count kept.
 fn check_invariants(side: &Side) {
     let mut prev: Option<i128> = None;
     let mut n = 0;
-    for page in &side.pages {
+    for page in side.far.raw_pages() {
         assert!(
             !page.is_empty() && page.len() <= PAGE,
             "page of {}",
@@ -37,12 +39,28 @@ fn check_invariants(side: &Side) {
         for e in page {
             assert!(prev.is_none_or(|p| p < e.key), "keys ascend strictly");
             assert!(!e.size.is_zero(), "no zero level is kept");
+            assert!(
+                e.key < side.ladder.base(),
+                "pages hold only levels below the window"
+            );
+            assert!(on_tick(e.key, side.ladder.exp()), "page keys on the tick");
             prev = Some(e.key);
         }
         n += page.len();
     }
-    assert_eq!(n, side.len());
+    assert_eq!(n, side.far.len());
+    assert!(
+        side.far.len() == 0 || side.ladder.len() > 0,
+        "the best is in the window"
+    );
+    assert_eq!(side.len(), side.ladder.len() + side.far.len());
     assert_eq!(side.iter().len(), side.len());
+    let levels: Vec<_> = side.iter().collect();
+    assert_eq!(levels.len(), side.len());
+    for w in levels.windows(2) {
+        let (k0, k1) = (side.key(w[0].0), side.key(w[1].0));
+        assert!(k0 > k1, "best first, strictly");
+    }
 }
 
 /// The side equals the model: every level in order, best first, and `size_at` agrees.
@@ -125,17 +143,73 @@ fn load_sorts_dedups_and_drops_zeros() {
 }
 
 #[test]
-fn load_fills_whole_pages_and_reuses_them() {
+fn load_puts_the_top_in_the_window_and_the_rest_in_full_pages() {
+    for is_bid in [true, false] {
+        let mut side = Side::new(is_bid);
+        // 5,000 levels every other tick of 0.01: the bench_memory shape.
+        let mut pairs: Vec<_> = (0..5000)
+            .map(|i| {
+                (
+                    Decimal::from_raw((3_000_000 + 2 * i) * 10i128.pow(16)),
+                    d(1),
+                )
+            })
+            .collect();
+        side.load(&mut pairs.clone());
+        check_invariants(&side);
+        assert_eq!(side.ladder.exp(), 16, "the tick is 0.01");
+        assert_eq!(side.ladder.width(), MAX_WIDTH);
+        let pages = side.far.raw_pages();
+        assert!(pages[..pages.len() - 1].iter().all(|p| p.len() == PAGE));
+        let mut model = BTreeMap::new();
+        for (p, s) in pairs.drain(..) {
+            model.insert(p, s);
+        }
+        check_model(&side, &model, is_bid);
+        let mut fewer: Vec<_> = (0..10).map(|p| (d(p), d(2))).collect();
+        side.load(&mut fewer);
+        check_invariants(&side);
+        assert_eq!(side.len(), 10);
+        assert_eq!(side.ladder.width(), MIN_WIDTH);
+        assert_eq!(
+            side.best(),
+            Some(if is_bid { (d(9), d(2)) } else { (d(0), d(2)) })
+        );
+        side.load(&mut []);
+        assert!(side.is_empty() && side.best().is_none());
+    }
+}
+
+#[test]
+fn a_finer_tick_re_ticks_the_side() {
     let mut b = Side::new(true);
-    let mut pairs: Vec<_> = (0..1000).map(|p| (d(p), d(1))).collect();
-    b.load(&mut pairs);
-    assert_eq!(b.pages.len(), 1000usize.div_ceil(PAGE));
-    check_invariants(&b);
-    let mut fewer: Vec<_> = (0..10).map(|p| (d(p), d(2))).collect();
-    b.load(&mut fewer);
-    assert_eq!(b.pages.len(), 1);
-    check_invariants(&b);
-    assert_eq!(b.best(), Some((d(9), d(2))));
+    let mut model = BTreeMap::new();
+    let prices = [
+        "100",
+        "90",
+        "100.5",
+        "99.25",
+        "1000",
+        "0.000000000000000001",
+        "-3",
+        "0",
+    ];
+    for (i, p) in prices.iter().enumerate() {
+        let p = Decimal::parse(p).unwrap();
+        b.set(p, d(i as i64 + 1));
+        model.insert(p, d(i as i64 + 1));
+        check_invariants(&b);
+        check_model(&b, &model, true);
+    }
+    assert_eq!(b.ladder.exp(), 0, "down to the raw unit");
+    // A zero for an off-tick or absent price changes nothing.
+    let mut a = Side::new(false);
+    a.set(d(5), d(1));
+    assert!(!a.set(Decimal::parse("5.5").unwrap(), Decimal::ZERO));
+    assert!(!a.set(d(1_000_000), Decimal::ZERO));
+    assert!(!a.set(d(-1_000_000), Decimal::ZERO));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a.size_at(Decimal::parse("5.5").unwrap()), Decimal::ZERO);
 }
 
 #[test]
@@ -202,7 +276,9 @@ fn matches_a_btreemap_model_under_random_operations() {
                 let p = if range > 1 << 30 && step % 7 == 0 {
                     Decimal::from_raw((i128::MAX / 2) - raw.abs())
                 } else {
-                    Decimal::from_raw(raw * Decimal::ONE_RAW / 100)
+                    // Mostly 0.01 ticks, sometimes whole units or a much finer tick.
+                    let scale = [16, 16, 16, 16, 16, 16, 18, 18, 10][rng.below(9) as usize];
+                    Decimal::from_raw(raw * 10i128.pow(scale))
                 };
                 // Sometimes hit an existing level at a random depth (deep deletes).
                 let p = if step % 5 == 0 && !model.is_empty() {
@@ -257,7 +333,7 @@ fn matches_a_btreemap_model_under_random_operations() {
                     check_model(&side, &model, is_bid);
                 }
             }
-            assert!(side.is_empty() && side.pages.is_empty());
+            assert!(side.is_empty() && side.far.len() == 0);
         }
     }
 }
