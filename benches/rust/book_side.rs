@@ -54,8 +54,9 @@ fn best_of(mut pass: impl FnMut() -> (f64, usize)) -> f64 {
     best
 }
 
-/// ns per level written for side structure `B`, and the final best levels (to check that
-/// every candidate ends with the same book).
+/// ns per level written for side structure `B`, and the final best levels. Generic so that
+/// a candidate structure can be timed against `Side` on the same deltas (how the table in
+/// `rust/book/side.rs` was made).
 fn time_side<B: Book>(
     snap: &common::Snapshot,
     deltas: &[Delta],
@@ -158,78 +159,6 @@ fn main() {
     );
     println!("decimal scan_plain_decimal (gate reader): {scan:.1} ns/number");
     println!("decimal Decimal::parse_bytes: {parse:.1} ns/number");
-    let (side, b, a) = time_side::<Side>(&snap, &deltas);
-    println!("side Side::set (paged) + best: {side:.1} ns/level");
-    let (vec, vb, va) = time_side::<vecside::VecSide>(&snap, &deltas);
-    assert_eq!((b, a), (vb, va), "same final book");
-    println!("side sorted Vec + best: {vec:.1} ns/level");
-}
-
-mod vecside {
-    //! The sorted-vector side this crate used before the paged one (best level last).
-    use super::Book;
-    use _core::decimal::Decimal;
-
-    #[derive(Clone)]
-    pub struct VecSide {
-        levels: Vec<(i128, Decimal)>,
-        is_bid: bool,
-    }
-
-    impl VecSide {
-        fn position(&self, key: i128) -> usize {
-            let n = self.levels.len();
-            let lo = n.saturating_sub(8);
-            if n == 0 || self.levels[lo].0 <= key {
-                let mut i = n;
-                while i > lo && self.levels[i - 1].0 >= key {
-                    i -= 1;
-                }
-                return i;
-            }
-            self.levels[..lo].partition_point(|e| e.0 < key)
-        }
-    }
-
-    impl Book for VecSide {
-        fn empty(is_bid: bool) -> Self {
-            Self {
-                levels: Vec::new(),
-                is_bid,
-            }
-        }
-        #[inline]
-        fn put(&mut self, price: Decimal, size: Decimal) -> bool {
-            let key = if self.is_bid {
-                price.raw()
-            } else {
-                -price.raw()
-            };
-            let i = self.position(key);
-            let n = self.levels.len();
-            let found = i < n && self.levels[i].0 == key;
-            let top = i + 1 >= n;
-            match (found, size.is_zero()) {
-                (true, true) => {
-                    self.levels.remove(i);
-                    top
-                }
-                (true, false) => {
-                    self.levels[i].1 = size;
-                    top
-                }
-                (false, true) => false,
-                (false, false) => {
-                    self.levels.insert(i, (key, size));
-                    i == n
-                }
-            }
-        }
-        #[inline]
-        fn top(&self) -> Option<(Decimal, Decimal)> {
-            self.levels
-                .last()
-                .map(|&(k, s)| (Decimal::from_raw(if self.is_bid { k } else { -k }), s))
-        }
-    }
+    let (side, _, _) = time_side::<Side>(&snap, &deltas);
+    println!("side Side::set + best: {side:.1} ns/level");
 }

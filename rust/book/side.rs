@@ -21,13 +21,22 @@
 //! a plain sorted array (16-byte sizes at >= 50% density; 32-byte entries in the pages).
 //!
 //! Candidates measured on the Gate corpus (`benches/rust/book_side.rs`; 20,000 deltas, 10.5
-//! levels each, 1,000-level book at 50% tick density, 90% of updates within ~6 levels of the
-//! top and 10% at a random depth), ns per level written plus one best read per side per
-//! delta, best of 25 passes, same run:
+//! levels each, into sides seeded with 1,000 levels at 50% tick density; 90% of updates
+//! within ~6 levels of the top, 10% at a random depth), ns per level written plus one best
+//! read per side per delta, best of 25 passes, same binary, four runs on the shared 2-core
+//! machine (lowest / range):
 //!
-//! | side structure | ns/level |
-//! |---|---:|
-//! | TABLE | TBD |
+//! | side structure | ns/level | range |
+//! |---|---:|---:|
+//! | ladder over pages (this module) | 25.0 | 25.0-48.5 |
+//! | pages of 64 alone (binary search over pages, then in the page) | 46.1 | 46.1-118.7 |
+//! | one sorted vector, best last (before) | 51.3 | 51.3-111.3 |
+//!
+//! In every run the ladder was the fastest, 1.9-2.8x the vector. The losers are not kept;
+//! the paged-only side is commit `378c249`, the vector the one before it. Whole depth pushes
+//! (`benches/rust/{gate,binance}_depth.rs`, same run, vector -> ladder): Gate
+//! `apply_frame` + best 802 -> 465-503 ns, Binance JSON 704-719 -> 454-457 ns, Binance SBE
+//! 503-522 -> 272-329 ns, Binance book writes alone 487-490 -> 240-311 ns per push.
 
 use super::ladder::{on_tick, tick, tick_exp_of, Ladder, Loc, MAX_EXP};
 use super::pages::{Entry, Pages};
