@@ -10,19 +10,20 @@
 //! - `side`: ns per level written (`Side::set`, both sides, the deltas decoded beforehand,
 //!   into sides seeded from the snapshot), plus one `best()` per side per delta.
 
-use std::time::Instant;
-
 #[path = "common.rs"]
+// Shared with the other harnesses; this one needs only the snapshot reader and the timer.
+#[allow(dead_code)]
 mod common;
 
 use _core::book::Side;
 use _core::decimal::Decimal;
 use _core::gate::depth::{parse_result, DepthChannel};
 use _core::gate::value::scan_plain_decimal;
-use common::snapshot_levels;
+use common::{best_of, snapshot_levels};
 
 /// One delta: (is_bid, price, size) in wire order.
 type Delta = Vec<(bool, Decimal, Decimal)>;
+type Level = (Decimal, Decimal);
 
 /// What the harness needs from a side structure.
 trait Book: Clone {
@@ -45,22 +46,13 @@ impl Book for Side {
     }
 }
 
-fn best_of(mut pass: impl FnMut() -> (f64, usize)) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..25 {
-        let (ns, n) = pass();
-        best = best.min(ns / n as f64);
-    }
-    best
-}
-
 /// ns per level written for side structure `B`, and the final best levels. Generic so that
 /// a candidate structure can be timed against `Side` on the same deltas (how the table in
 /// `rust/book/side.rs` was made).
 fn time_side<B: Book>(
     snap: &common::Snapshot,
     deltas: &[Delta],
-) -> (f64, Option<(Decimal, Decimal)>, Option<(Decimal, Decimal)>) {
+) -> (f64, Option<Level>, Option<Level>) {
     let mut bids = B::empty(true);
     let mut asks = B::empty(false);
     for &(p, s) in &snap.0 {
@@ -72,8 +64,8 @@ fn time_side<B: Book>(
     let levels: usize = deltas.iter().map(Vec::len).sum();
     let (mut fb, mut fa) = (None, None);
     let ns = best_of(|| {
+        // Cloning two seeded sides costs microseconds against milliseconds of deltas.
         let (mut b, mut a) = (bids.clone(), asks.clone());
-        let t0 = Instant::now();
         let mut changed = 0usize;
         for d in deltas {
             for &(is_bid, p, s) in d {
@@ -81,10 +73,9 @@ fn time_side<B: Book>(
             }
             std::hint::black_box((b.top(), a.top()));
         }
-        let ns = t0.elapsed().as_nanos() as f64;
         std::hint::black_box(changed);
         (fb, fa) = (b.top(), a.top());
-        (ns, levels)
+        levels
     });
     (ns, fb, fa)
 }
@@ -133,22 +124,20 @@ fn main() {
     }
     assert_eq!(numbers.len(), 2 * levels, "two numbers per level");
     let scan = best_of(|| {
-        let t0 = Instant::now();
         let mut sum = 0i128;
         for &(fi, s, _) in &numbers {
             sum ^= scan_plain_decimal(frames[fi], s).unwrap().0.raw();
         }
         std::hint::black_box(sum);
-        (t0.elapsed().as_nanos() as f64, numbers.len())
+        numbers.len()
     });
     let parse = best_of(|| {
-        let t0 = Instant::now();
         let mut sum = 0i128;
         for &(fi, s, e) in &numbers {
             sum ^= Decimal::parse_bytes(&frames[fi][s..e]).unwrap().raw();
         }
         std::hint::black_box(sum);
-        (t0.elapsed().as_nanos() as f64, numbers.len())
+        numbers.len()
     });
     println!(
         "{} deltas, {levels} levels ({:.1}/delta), seed {} + {} levels",
