@@ -17,8 +17,11 @@
 //! can move that far before the next rebuild), when the top falls into its lowest quarter
 //! or the window empties while deeper levels remain, on a finer tick, and to double its width
 //! (64 to 8,192 slots) while at least half its slots are used. A loaded side picks the widest
-//! window that stays at least half full, so memory stays at most ~32 bytes per level as with
-//! a plain sorted array (16-byte sizes at >= 50% density; 32-byte entries in the pages).
+//! window that is at least a quarter full, so a window slot (16 bytes) costs at most 64 bytes
+//! per level it holds and a page entry 32. Measured for 100 books x 5,000 levels per side at
+//! 50% tick density (the `bench_memory` shape): 35.5 bytes per level of RSS for the whole
+//! book, against 66 before (a 32-byte vector entry plus the snapshot buffers that the book
+//! kept until the next snapshot, which it now releases).
 //!
 //! Candidates measured on the Gate corpus (`benches/rust/book_side.rs`; 20,000 deltas, 10.5
 //! levels each, into sides seeded with 1,000 levels at 50% tick density; 90% of updates
@@ -32,10 +35,10 @@
 //! | pages of 64 alone (binary search over pages, then in the page) | 46.1 | 46.1-118.7 |
 //! | one sorted vector, best last (before) | 51.3 | 51.3-111.3 |
 //!
-//! In every run the ladder was the fastest, 1.9-2.8x the vector. The losers are not kept;
+//! In every run the ladder was the fastest, 1.5-2.8x faster than the vector. The losers are not kept;
 //! the paged-only side is commit `378c249`, the vector the one before it. Whole depth pushes
 //! (`benches/rust/{gate,binance}_depth.rs`, same run, vector -> ladder): Gate
-//! `apply_frame` + best 802 -> 465-503 ns, Binance JSON 704-719 -> 454-457 ns, Binance SBE
+//! `apply_frame` + best 802-1,624 -> 465-503 ns, Binance JSON 704-719 -> 454-457 ns, Binance SBE
 //! 503-522 -> 272-329 ns, Binance book writes alone 487-490 -> 240-311 ns per push.
 
 use super::ladder::{on_tick, tick, tick_exp_of, Ladder, Loc, MAX_EXP};

@@ -366,3 +366,28 @@ fn top_moves_across_pages_in_both_directions() {
         check_model(&side, &model, is_bid);
     }
 }
+
+/// A price that trends for a long way (every update a new best, the old top thinned out
+/// behind it) keeps re-anchoring the window; the side stays exact and the window stays small.
+#[test]
+fn a_long_trend_re_anchors_the_window_and_stays_exact() {
+    for is_bid in [true, false] {
+        let mut side = Side::new(is_bid);
+        let mut model = BTreeMap::new();
+        let step = if is_bid { 1 } else { -1 };
+        for i in 0..20_000i64 {
+            let p = Decimal::from_raw(i128::from(i * step) * 10i128.pow(16));
+            assert!(side.set(p, d(1)), "a new best");
+            model.insert(p, d(1));
+            if i % 3 == 0 {
+                // Thin out a level a little below the top.
+                let q = Decimal::from_raw(i128::from((i - 5) * step) * 10i128.pow(16));
+                side.set(q, Decimal::ZERO);
+                model.remove(&q);
+            }
+        }
+        check_invariants(&side);
+        check_model(&side, &model, is_bid);
+        assert!(side.ladder.width() <= MAX_WIDTH);
+    }
+}
