@@ -1,6 +1,8 @@
 //! L2 order books with the exchanges' sequence rules built in.
 
+mod ladder;
 mod order_book;
+mod pages;
 mod pending;
 mod sequence;
 mod side;

@@ -40,6 +40,9 @@ pub struct Journal {
     pub reseeded: bool,
 }
 
+/// Snapshot buffer capacity (levels per side) kept between snapshots.
+const SCRATCH_KEPT: usize = 1024;
+
 /// A local order book with exchange sequence rules.
 #[derive(Clone, Debug)]
 pub struct OrderBook {
@@ -269,6 +272,13 @@ impl OrderBook {
         }
         self.bids.load(&mut self.scratch_bids);
         self.asks.load(&mut self.scratch_asks);
+        // A deep REST snapshot's buffers would stay allocated (32 bytes per level, as much as
+        // the book itself) until the next one; small stream snapshots keep theirs for reuse.
+        for scratch in [&mut self.scratch_bids, &mut self.scratch_asks] {
+            if scratch.capacity() > SCRATCH_KEPT {
+                *scratch = Vec::new();
+            }
+        }
         self.trim();
         self.counts.snapshots += 1;
         self.last_id = id;
