@@ -522,6 +522,12 @@ pub fn apply_frame(
     if let Some(st) = super::compact::apply(frame, book, want) {
         return Ok(DepthOutcome::Book(st));
     }
+    // Trades and tickers as Gate writes them are declined in one pass: such a frame is valid
+    // JSON with a record channel and no repeated envelope key, which the general path would
+    // also decline (`NotDepth`), after classifying every key.
+    if super::compact_records::is_record_push(frame) {
+        return Ok(DepthOutcome::NotDepth);
+    }
     apply_checked(frame, book, want)
 }
 

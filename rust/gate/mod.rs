@@ -11,6 +11,7 @@
 
 pub mod channels;
 mod compact;
+mod compact_records;
 pub mod control;
 pub mod depth;
 pub mod envelope;

@@ -83,8 +83,8 @@ fn record_obj(
     in_list: bool,
 ) -> PyResult<Py<PyAny>> {
     Ok(match kind {
-        Kind::Trade => Py::new(py, PyGateTrade { f, rec, in_list })?.into_any(),
-        Kind::BookTicker => Py::new(py, PyGateBookTicker { f, rec, in_list })?.into_any(),
+        Kind::Trade => Py::new(py, PyGateTrade::new(py, f, rec, in_list)?)?.into_any(),
+        Kind::BookTicker => Py::new(py, PyGateBookTicker::new(py, f, rec, in_list))?.into_any(),
         Kind::Ticker => Py::new(py, PyGateTicker { f, rec, in_list })?.into_any(),
         Kind::Candle => Py::new(py, PyGateCandle { f, rec, in_list })?.into_any(),
         Kind::Order => Py::new(py, PyGateOrder { f, rec, in_list })?.into_any(),
