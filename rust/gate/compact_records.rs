@@ -16,8 +16,8 @@
 
 use super::channels::{Kind, Record, Records, Slot, Tag, Ty};
 use super::message::{Body, Head, Message};
-use super::value::scan_plain_decimal;
-use crate::json::compact::{lit, uint};
+use super::value::pow10;
+use crate::json::compact::{digits, lit, uint};
 use crate::json::{string_stop, Span};
 
 /// A span of plain text (no escapes).
@@ -69,6 +69,20 @@ fn record_channel(name: &[u8]) -> Option<(Kind, bool)> {
 /// Reads a compact record push; `None` when the frame is not one (see the module doc).
 #[must_use]
 pub fn parse(b: &[u8]) -> Option<Message> {
+    read::<true>(b)
+}
+
+/// True when `b` is a compact record push (trades, tickers, ...): a frame that is certainly
+/// not a depth push. The same pass as [`parse`], keeping nothing (no slot is stored, nothing
+/// is allocated).
+#[must_use]
+pub fn is_record_push(b: &[u8]) -> bool {
+    read::<false>(b).is_some()
+}
+
+/// The one pass; `KEEP` stores the slots (false: only check the grammar and the types).
+#[inline(always)]
+fn read<const KEEP: bool>(b: &[u8]) -> Option<Message> {
     let mut i = lit(b, 0, b"{")?;
     let mut head = Head::default();
     let mut kind = None;
@@ -85,7 +99,7 @@ pub fn parse(b: &[u8]) -> Option<Message> {
                 if seen & 8 == 0 {
                     return None;
                 }
-                let (records, j) = records(b, j, kind?)?;
+                let (records, j) = records::<KEEP>(b, j, kind?)?;
                 if lit(b, j, b"}")? != b.len() {
                     return None;
                 }
@@ -109,8 +123,21 @@ pub fn parse(b: &[u8]) -> Option<Message> {
             }
             b'c' => {
                 let j = lit(b, i, b"\"channel\":\"")?;
-                let end = plain_end(b, j)?;
-                let (k, futures) = record_channel(b.get(j..end)?)?;
+                // The channels of every market-data stream, as constant-length compares; the
+                // rest through the channel table.
+                let (k, futures, end) = if let Some(e) = lit(b, j, b"spot.trades\"") {
+                    (Kind::Trade, false, e - 1)
+                } else if let Some(e) = lit(b, j, b"spot.book_ticker\"") {
+                    (Kind::BookTicker, false, e - 1)
+                } else if let Some(e) = lit(b, j, b"futures.trades\"") {
+                    (Kind::Trade, true, e - 1)
+                } else if let Some(e) = lit(b, j, b"futures.book_ticker\"") {
+                    (Kind::BookTicker, true, e - 1)
+                } else {
+                    let end = plain_end(b, j)?;
+                    let (k, futures) = record_channel(b.get(j..end)?)?;
+                    (k, futures, end)
+                };
                 kind = Some(k);
                 head.futures = futures;
                 head.channel = Some(span(j, end));
@@ -133,9 +160,9 @@ pub fn parse(b: &[u8]) -> Option<Message> {
 
 /// `result`: one record object or a list of them.
 #[inline]
-fn records(b: &[u8], i: usize, kind: Kind) -> Option<(Records, usize)> {
+fn records<const KEEP: bool>(b: &[u8], i: usize, kind: Kind) -> Option<(Records, usize)> {
     if b.get(i) != Some(&b'[') {
-        let (rec, j) = record(b, i, kind)?;
+        let (rec, j) = record::<KEEP>(b, i, kind)?;
         return Some((Records::One(rec), j));
     }
     let mut out = Vec::new();
@@ -144,8 +171,10 @@ fn records(b: &[u8], i: usize, kind: Kind) -> Option<(Records, usize)> {
         return Some((Records::List(out), i + 1));
     }
     loop {
-        let (rec, j) = record(b, i, kind)?;
-        out.push(rec);
+        let (rec, j) = record::<KEEP>(b, i, kind)?;
+        if KEEP {
+            out.push(rec);
+        }
         match b.get(j) {
             Some(b',') => i = j + 1,
             Some(b']') => return Some((Records::List(out), j + 1)),
@@ -156,11 +185,15 @@ fn records(b: &[u8], i: usize, kind: Kind) -> Option<(Records, usize)> {
 
 /// One record object at `i`; returns it and the index after its `}`.
 #[inline]
-fn record(b: &[u8], i: usize, kind: Kind) -> Option<(Record, usize)> {
+fn record<const KEEP: bool>(b: &[u8], i: usize, kind: Kind) -> Option<(Record, usize)> {
     let fields = kind.fields();
     let start = i;
     let mut i = lit(b, i, b"{")?;
-    let mut slots = vec![Slot::default(); fields.len()].into_boxed_slice();
+    let mut slots: Box<[Slot]> = if KEEP {
+        vec![Slot::default(); fields.len()].into_boxed_slice()
+    } else {
+        Box::default()
+    };
     if b.get(i) == Some(&b'}') {
         return Some((
             Record {
@@ -178,12 +211,14 @@ fn record(b: &[u8], i: usize, kind: Kind) -> Option<(Record, usize)> {
     let mut hint = 0usize;
     loop {
         let k = lit(b, i, b"\"")?;
-        let end = plain_end(b, k)?;
-        let key = b.get(k..end)?;
-        let v = lit(b, end + 1, b":")?;
-        let found = match fields.get(hint) {
-            Some(f) if f.name.as_bytes() == key => Some(hint),
-            _ => fields.iter().position(|f| f.name.as_bytes() == key),
+        let (found, v) = match fields.get(hint) {
+            Some(f) if key_is(b, k, f.name) => (Some(hint), k + f.name.len() + 2),
+            _ => {
+                let end = plain_end(b, k)?;
+                let key = b.get(k..end)?;
+                let v = lit(b, end + 1, b":")?;
+                (fields.iter().position(|f| f.name.as_bytes() == key), v)
+            }
         };
         i = match found {
             Some(n) => {
@@ -194,7 +229,9 @@ fn record(b: &[u8], i: usize, kind: Kind) -> Option<(Record, usize)> {
                 seen |= bit;
                 hint = n + 1;
                 let (slot, j) = value(b, v, fields[n].ty)?;
-                *slots.get_mut(n)? = slot;
+                if KEEP {
+                    *slots.get_mut(n)? = slot;
+                }
                 j
             }
             None => skip_scalar(b, v)?,
@@ -224,44 +261,64 @@ fn record(b: &[u8], i: usize, kind: Kind) -> Option<(Record, usize)> {
 fn number(b: &[u8], i: usize, json: bool) -> Option<(i128, usize)> {
     let neg = b.get(i) == Some(&b'-');
     let body = i + usize::from(neg);
-    let (d, end) = scan_plain_decimal(b, body)?;
-    if json {
-        if b.get(body) == Some(&b'0') && matches!(b.get(body + 1), Some(b'0'..=b'9')) {
+    let (int, n) = digits(b, body);
+    if n == 0 {
+        return None;
+    }
+    let (mant, total, frac, end) = if b.get(body + n) == Some(&b'.') {
+        let (f, k) = digits(b, body + n + 1);
+        if k == 0 || k > 18 {
             return None;
         }
-        if matches!(b.get(end), Some(b'e' | b'E' | b'.' | b'0'..=b'9')) {
+        let mant = i128::from(int) * pow10(k) + i128::from(f);
+        (mant, n + k, k, body + n + 1 + k)
+    } else {
+        (i128::from(int), n, 0, body + n)
+    };
+    if total > 19 {
+        return None;
+    }
+    if json {
+        if n > 1 && b.get(body) == Some(&b'0') {
+            return None;
+        }
+        if matches!(b.get(end), Some(b'e' | b'E' | b'.')) {
             return None;
         }
     }
-    Some((if neg { -d.raw() } else { d.raw() }, end))
+    let raw = mant * pow10(18 - frac);
+    Some((if neg { -raw } else { raw }, end))
 }
 
 /// An integer at `i` with an optional `-` (at most 18 digits); `json` refuses a leading zero
-/// and a fraction or exponent after it.
+/// and a fraction or exponent after it (integer strings may have leading zeros: "0123" reads
+/// as 123).
 #[inline(always)]
 fn integer(b: &[u8], i: usize, json: bool) -> Option<(i64, usize)> {
     let neg = b.get(i) == Some(&b'-');
     let body = i + usize::from(neg);
-    let (v, end) = if json {
-        uint(b, body)?
-    } else {
-        // Integer strings may have leading zeros ("0123" reads as 123).
-        let mut j = body;
-        let mut v = 0u64;
-        while let Some(d) = b.get(j).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9) {
-            v = v * 10 + u64::from(d);
-            j += 1;
-            if j - body > 18 {
-                return None;
-            }
-        }
-        (j > body).then_some((v, j))?
-    };
-    if json && matches!(b.get(end), Some(b'e' | b'E' | b'.')) {
+    let (v, n) = digits(b, body);
+    if n == 0 || n > 18 {
+        return None;
+    }
+    let end = body + n;
+    if json && ((n > 1 && b[body] == b'0') || matches!(b.get(end), Some(b'e' | b'E' | b'.'))) {
         return None;
     }
     let v = i64::try_from(v).ok()?;
     Some((if neg { -v } else { v }, end))
+}
+
+/// True when the key at `k` (after its opening quote) is `name`, followed by `":`.
+#[inline(always)]
+fn key_is(b: &[u8], k: usize, name: &str) -> bool {
+    let name = name.as_bytes();
+    // Keys are a few bytes: an inline loop beats a call to memcmp.
+    b.get(k..k + name.len() + 2).is_some_and(|got| {
+        got[..name.len()].iter().zip(name).all(|(a, b)| a == b)
+            && got[name.len()] == b'"'
+            && got[name.len() + 1] == b':'
+    })
 }
 
 /// One value for a table field of type `ty` at `i`, typed as
@@ -363,13 +420,6 @@ fn skip_scalar(b: &[u8], i: usize) -> Option<usize> {
         b'n' => lit(b, i, b"null"),
         _ => None,
     }
-}
-
-/// True when `b` is a compact record push (trades, tickers, ...): a frame that is certainly
-/// not a depth push, decided without building anything.
-#[must_use]
-pub fn is_record_push(b: &[u8]) -> bool {
-    parse(b).is_some()
 }
 
 #[cfg(test)]

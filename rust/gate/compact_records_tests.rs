@@ -9,8 +9,18 @@ use crate::gate::message::parse_checked;
 /// The one-pass reader and the general path agree; true when the one-pass reader took it.
 fn agree(frame: &str) -> bool {
     let general = parse_checked(frame.as_bytes());
-    match parse(frame.as_bytes()) {
+    let fast = parse(frame.as_bytes());
+    // The keep-nothing pass (`apply_depth` declining) takes exactly the same frames.
+    assert_eq!(is_record_push(frame.as_bytes()), fast.is_some(), "{frame}");
+    match fast {
         Some(fast) => {
+            // What `apply_depth` declines in one pass, the general path declines too.
+            let mut book = crate::book::testkit::seeded(crate::book::SeqRule::Gate, 100);
+            let declined = crate::gate::depth::apply_checked(frame.as_bytes(), &mut book, None);
+            assert!(
+                matches!(declined, Ok(crate::gate::DepthOutcome::NotDepth)),
+                "{frame}: {declined:?}"
+            );
             let general = general.unwrap_or_else(|e| panic!("{frame}: general path: {e}"));
             assert_eq!(
                 format!("{:?}", fast.head),
