@@ -13,6 +13,7 @@ pub mod channels;
 mod compact;
 mod compact_records;
 pub mod control;
+mod decline;
 pub mod depth;
 pub mod envelope;
 pub mod error;
