@@ -73,10 +73,11 @@ macro_rules! event_class {
         paste::paste! {
             #[pymethods]
             impl $ty {
-                /// Event kind (an interned string: routing reads it for every message).
-                #[getter]
-                fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, pyo3::types::PyString> {
-                    pyo3::intern!(py, $kind)
+                /// Event kind. A class attribute: routing reads it for every message, and a
+                /// read is then a type-dictionary lookup (no call, no new string).
+                #[classattr]
+                fn kind() -> &'static str {
+                    $kind
                 }
                 /// `channel` of the frame.
                 #[getter]
