@@ -16,8 +16,8 @@
 
 use super::channels::{Kind, Record, Records, Slot, Tag, Ty};
 use super::message::{Body, Head, Message};
-use super::value::pow10;
-use crate::json::compact::{digits, lit, uint};
+use super::value::scan_plain_decimal;
+use crate::json::compact::{lit, uint};
 use crate::json::{string_stop, Span};
 
 /// A span of plain text (no escapes).
@@ -261,48 +261,40 @@ fn record<const KEEP: bool>(b: &[u8], i: usize, kind: Kind) -> Option<(Record, u
 fn number(b: &[u8], i: usize, json: bool) -> Option<(i128, usize)> {
     let neg = b.get(i) == Some(&b'-');
     let body = i + usize::from(neg);
-    let (int, n) = digits(b, body);
-    if n == 0 {
-        return None;
-    }
-    let (mant, total, frac, end) = if b.get(body + n) == Some(&b'.') {
-        let (f, k) = digits(b, body + n + 1);
-        if k == 0 || k > 18 {
-            return None;
-        }
-        let mant = i128::from(int) * pow10(k) + i128::from(f);
-        (mant, n + k, k, body + n + 1 + k)
-    } else {
-        (i128::from(int), n, 0, body + n)
-    };
-    if total > 19 {
-        return None;
-    }
+    let (d, end) = scan_plain_decimal(b, body)?;
     if json {
-        if n > 1 && b.get(body) == Some(&b'0') {
+        if b.get(body) == Some(&b'0') && matches!(b.get(body + 1), Some(b'0'..=b'9')) {
             return None;
         }
-        if matches!(b.get(end), Some(b'e' | b'E' | b'.')) {
+        if matches!(b.get(end), Some(b'e' | b'E' | b'.' | b'0'..=b'9')) {
             return None;
         }
     }
-    let raw = mant * pow10(18 - frac);
-    Some((if neg { -raw } else { raw }, end))
+    Some((if neg { -d.raw() } else { d.raw() }, end))
 }
 
 /// An integer at `i` with an optional `-` (at most 18 digits); `json` refuses a leading zero
-/// and a fraction or exponent after it (integer strings may have leading zeros: "0123" reads
-/// as 123).
+/// and a fraction or exponent after it.
 #[inline(always)]
 fn integer(b: &[u8], i: usize, json: bool) -> Option<(i64, usize)> {
     let neg = b.get(i) == Some(&b'-');
     let body = i + usize::from(neg);
-    let (v, n) = digits(b, body);
-    if n == 0 || n > 18 {
-        return None;
-    }
-    let end = body + n;
-    if json && ((n > 1 && b[body] == b'0') || matches!(b.get(end), Some(b'e' | b'E' | b'.'))) {
+    let (v, end) = if json {
+        uint(b, body)?
+    } else {
+        // Integer strings may have leading zeros ("0123" reads as 123).
+        let mut j = body;
+        let mut v = 0u64;
+        while let Some(d) = b.get(j).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9) {
+            v = v * 10 + u64::from(d);
+            j += 1;
+            if j - body > 18 {
+                return None;
+            }
+        }
+        (j > body).then_some((v, j))?
+    };
+    if json && matches!(b.get(end), Some(b'e' | b'E' | b'.')) {
         return None;
     }
     let v = i64::try_from(v).ok()?;

@@ -146,49 +146,6 @@ pub fn scan_plain_decimal(b: &[u8], start: usize) -> Option<(Decimal, usize)> {
     ok.then(|| (Decimal::from_raw(i128::from(mant) * pow10(18 - frac)), i))
 }
 
-/// The nearest `f64` to the plain decimal `frame[start..end]` (`-?digits[.digits]`), when
-/// its digits fit 2^53 and it has at most 22 decimals: both operands of `mant / 10^frac` are
-/// then exact and one IEEE division rounds correctly (Clinger's fast path), so the result is
-/// the one [`Decimal::to_f64`] and Python's `float()` give. `None` for anything else.
-#[inline]
-#[must_use]
-pub fn plain_f64(frame: &[u8], start: usize, end: usize) -> Option<f64> {
-    const POW10_F64: [f64; 19] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18,
-    ];
-    let neg = frame.get(start) == Some(&b'-');
-    let body = start + usize::from(neg);
-    // Digit runs are read from the frame (not a sub-slice) so that eight bytes are usually
-    // there to read at once; the run lengths are then checked against `end`.
-    let (int, n) = crate::json::compact::digits(frame, body);
-    if n == 0 || n > 19 {
-        return None;
-    }
-    let (mant, frac) = if body + n == end {
-        (int, 0)
-    } else {
-        if frame.get(body + n) != Some(&b'.') {
-            return None;
-        }
-        let (f, k) = crate::json::compact::digits(frame, body + n + 1);
-        if k == 0 || body + n + 1 + k != end || n + k > 19 {
-            return None;
-        }
-        (int.checked_mul(POW10_U64[k])?.checked_add(f)?, k)
-    };
-    if mant >= 1 << 53 {
-        return None;
-    }
-    // An exact zero is +0.0 whatever its sign, as Decimal gives it.
-    if mant == 0 {
-        return Some(0.0);
-    }
-    #[allow(clippy::cast_precision_loss)] // mant < 2^53: exact
-    let v = mant as f64 / POW10_F64[frac];
-    Some(if neg { -v } else { v })
-}
-
 /// A decimal that must be present.
 ///
 /// # Errors
@@ -360,39 +317,6 @@ mod tests {
 
     fn val(s: &str) -> Val<'_> {
         Scan::new(s.as_bytes()).value().unwrap()
-    }
-
-    #[test]
-    fn plain_floats_match_the_decimal_conversion() {
-        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
-        for _ in 0..100_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let digits = (x % 19 + 1) as usize;
-            let dot = ((x >> 8) % (digits as u64 + 1)) as usize;
-            let mut text = String::new();
-            if x & (1 << 40) != 0 {
-                text.push('-');
-            }
-            let mut y = x;
-            for i in 0..digits {
-                if i == dot && i > 0 {
-                    text.push('.');
-                }
-                y = y.rotate_left(7) ^ 0x9E37_79B9_7F4A_7C15;
-                text.push(char::from(b'0' + (y % 10) as u8));
-            }
-            let frame = format!("\"{text}\",\"padding\"");
-            let want = Decimal::parse(&text).unwrap().to_f64();
-            if let Some(got) = plain_f64(frame.as_bytes(), 1, 1 + text.len()) {
-                assert_eq!(got.to_bits(), want.to_bits(), "{text}");
-            }
-        }
-        assert_eq!(plain_f64(b"\"1.5\"", 1, 4), Some(1.5));
-        assert_eq!(plain_f64(b"\"-0.0\"", 1, 5).map(f64::to_bits), Some(0));
-        assert_eq!(plain_f64(b"\"1e5\"", 1, 4), None);
-        assert_eq!(plain_f64(b"\"9007199254740993\"", 1, 17), None);
     }
 
     #[test]

@@ -339,22 +339,9 @@ fn float_obj(py: Python<'_>, v: Option<f64>) -> Py<PyAny> {
     }
 }
 
-/// A decimal slot as a float: plain text straight to the nearest float (no exact decimal in
-/// between), anything else as [`slot_float`] converts it (the same value either way).
-#[inline]
-fn fast_float(bytes: &[u8], s: Slot) -> Option<f64> {
-    if s.fits && !s.span.escaped && matches!(s.tag, Tag::Str | Tag::Num) {
-        let (start, end) = (s.span.start as usize, s.span.end as usize);
-        if let Some(v) = crate::gate::value::plain_f64(bytes, start, end) {
-            return Some(v);
-        }
-    }
-    slot_float(bytes, s)
-}
-
 /// The decimal slot `i` of `rec` as a float object (or None).
 fn slot_float_obj(py: Python<'_>, f: &Shared, rec: &Record, i: usize) -> Py<PyAny> {
-    float_obj(py, fast_float(f.bytes(), rec.slot(i)))
+    float_obj(py, slot_float(f.bytes(), rec.slot(i)))
 }
 
 /// Spot `amount`, or the futures `size` (signed: the sign is the side).
@@ -387,7 +374,7 @@ impl PyGateTrade {
     /// The event, with the fields every strategy reads made now.
     pub(crate) fn new(py: Python<'_>, f: FrameRef, rec: Record, in_list: bool) -> PyResult<Self> {
         let price = slot_float_obj(py, &f, &rec, const { index(TRADE, "price") });
-        let amount = fast_float(f.bytes(), amount_slot(&f, &rec));
+        let amount = slot_float(f.bytes(), amount_slot(&f, &rec));
         let amount = float_obj(py, amount.map(|v| if f.head.futures { v.abs() } else { v }));
         let side = match side_text(py, &f, rec.slot(const { index(TRADE, "side") }))? {
             Some(s) => Some(s),
