@@ -10,6 +10,8 @@
 //! certainly not a depth push: the rest of it is not read. What is wrong with such a frame,
 //! if anything, `gateio.parse` reports; the book is not touched either way.
 
+use std::sync::LazyLock;
+
 use memchr::{memchr, memmem};
 
 use super::route::{route_of, Market, Route};
@@ -39,8 +41,12 @@ pub fn not_depth(b: &[u8]) -> bool {
     if matches!(route_of(market, rest), Route::Depth(_)) {
         return false;
     }
-    memchr(b'\\', b).is_none() && memmem::find(&b[end..], b"channel").is_none()
+    memchr(b'\\', b).is_none() && CHANNEL.find(&b[end..]).is_none()
 }
+
+/// The searcher for `channel`, built once (building one per call costs more than the search).
+static CHANNEL: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"channel"));
 
 /// The index of the channel's text when the frame starts `{` + `"time":N,` / `"time_ms":N,`
 /// (any order, any number) + `"channel":"`: the channel is then a key of the envelope itself.
