@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 
+import kucoin_frames as kf
 import pytest
 
 import hftws
-from hftws import binance, gateio
+from hftws import binance, gateio, kucoin
 
 S = hftws.BookStatus
 
@@ -88,3 +89,36 @@ def test_gate_declines_every_record_channel_and_reads_depth() -> None:
         separators=(",", ":"),
     )
     assert gateio.apply_depth(frame, book) == S.APPLIED
+
+
+def kucoin_book() -> hftws.OrderBook:
+    book = hftws.OrderBook("kucoin", symbol="BTC-USDT")
+    book.load_snapshot([("67990", "1")], [("67999", "1")], 14701689782)
+    return book
+
+
+@pytest.mark.parametrize("frame", [kf.MATCH, kf.TICKER, kf.ACK, kf.WELCOME])
+def test_kucoin_declines_other_topics(frame: str) -> None:
+    book = kucoin_book()
+    assert kucoin.apply_depth(frame.encode(), book) is None
+    assert kucoin.apply_depth(frame, book) is None
+    assert book.sequence == 14701689782
+    with pytest.raises(ValueError, match="KuCoin book"):
+        kucoin.apply_depth(frame.encode(), hftws.OrderBook("gate"))
+
+
+def test_kucoin_reads_a_frame_whose_topic_could_be_renamed() -> None:
+    # json.loads keeps the last "topic": a level2 push. hftws refuses the repeated key.
+    frame = kf.MATCH[:-1] + ',"topic":"/market/level2:BTC-USDT"}'
+    assert json.loads(frame)["topic"] == "/market/level2:BTC-USDT"
+    with pytest.raises(kucoin.KucoinDecodeError, match="duplicate"):
+        kucoin.apply_depth(frame.encode(), kucoin_book())
+    assert kucoin.apply_depth(kf.SPOT_L2.encode(), kucoin_book()) == S.APPLIED
+
+
+def test_kucoin_malformed_matches_are_declined_and_reported_by_parse() -> None:
+    broken = kf.MATCH.encode()[:-5]
+    book = kucoin_book()
+    assert kucoin.apply_depth(broken, book) is None
+    with pytest.raises(kucoin.KucoinDecodeError):
+        kucoin.parse(broken)
