@@ -211,13 +211,19 @@ fn record<const KEEP: bool>(b: &[u8], i: usize, kind: Kind) -> Option<(Record, u
     let mut hint = 0usize;
     loop {
         let k = lit(b, i, b"\"")?;
-        let (found, v) = match fields.get(hint) {
-            Some(f) if key_is(b, k, f.name) => (Some(hint), k + f.name.len() + 2),
-            _ => {
+        // The next table field, or the one after it (spot trades skip the futures fields
+        // between theirs); else a search of the table, lengths first.
+        let next = (hint..hint + 2).find(|&n| fields.get(n).is_some_and(|f| key_is(b, k, f.name)));
+        let (found, v) = match next {
+            Some(n) => (Some(n), k + fields[n].name.len() + 2),
+            None => {
                 let end = plain_end(b, k)?;
                 let key = b.get(k..end)?;
                 let v = lit(b, end + 1, b":")?;
-                (fields.iter().position(|f| f.name.as_bytes() == key), v)
+                let n = fields
+                    .iter()
+                    .position(|f| f.name.len() == key.len() && f.name.as_bytes() == key);
+                (n, v)
             }
         };
         i = match found {
