@@ -2145,6 +2145,10 @@ def gate_parse(
 def gate_apply_depth(data: _GateFrame, book: OrderBook) -> BookStatus | None:
     """Apply a depth frame to ``book`` (``hftws.gateio.apply_depth``); None for other frames.
 
+    A frame whose envelope names a channel that is not a depth channel (and that no later key
+    can rename) is declined without reading the rest; ``parse`` reports what is wrong with
+    it, if anything.
+
     GateDecodeError for repeated keys, for a push followed by an ``error`` or a non-update
     ``event`` (the book is then out of sync if levels were already streamed into it), and,
     when the book has a symbol, for a push without ``s``.

@@ -522,6 +522,13 @@ pub fn apply_frame(
     if let Some(st) = super::compact::apply(frame, book, want) {
         return Ok(DepthOutcome::Book(st));
     }
+    // Trades and tickers are declined from their channel (SIMD checks that no later key can
+    // rename it), or else in one pass when written as Gate writes them: such a frame is valid
+    // JSON with a record channel and no repeated envelope key, which the general path would
+    // also decline (`NotDepth`), after classifying every key.
+    if super::decline::not_depth(frame) || super::compact_records::is_record_push(frame) {
+        return Ok(DepthOutcome::NotDepth);
+    }
     apply_checked(frame, book, want)
 }
 

@@ -124,7 +124,21 @@ fn known_data_channel(env: &Envelope<'_>) -> bool {
 /// # Errors
 /// A [`GateError`] naming the channel and field for malformed JSON, wrong types, numbers that
 /// do not parse, or a data push without a `result`.
+#[inline]
 pub fn parse(frame: &[u8]) -> Result<Message, GateError> {
+    // Record pushes as Gate writes them (trades, tickers, ...) in one pass; everything else,
+    // and every frame that reader leaves alone, through the general path.
+    if let Some(m) = super::compact_records::parse(frame) {
+        return Ok(m);
+    }
+    parse_checked(frame)
+}
+
+/// [`parse`] for every spelling: the envelope through the validating scanner, then the body.
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_checked(frame: &[u8]) -> Result<Message, GateError> {
     let mut early: Option<Body> = None;
     let env = envelope::scan(frame, |env, s| {
         // One pass for pushes whose event (or, for obu, channel) came before `result`.

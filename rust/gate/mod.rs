@@ -11,7 +11,9 @@
 
 pub mod channels;
 mod compact;
+mod compact_records;
 pub mod control;
+mod decline;
 pub mod depth;
 pub mod envelope;
 pub mod error;

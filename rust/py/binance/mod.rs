@@ -131,6 +131,30 @@ fn record_event(py: Python<'_>, f: BFrame, rec: Record) -> PyResult<Py<PyAny>> {
     })
 }
 
+/// True when `frame` is a combined-stream frame (`{"stream":"<name>",...`) whose stream is not
+/// a depth stream, and no later key can rename it: with no backslash in the frame (SIMD
+/// `memchr`) a key can only be `stream` if those bytes appear again (SIMD `memmem`). The
+/// general path would read the whole frame to decline it; what is wrong with a malformed one,
+/// `binance.parse` reports.
+fn not_depth_stream(frame: &[u8]) -> bool {
+    let Some(rest) = frame.strip_prefix(b"{\"stream\":\"") else {
+        return false;
+    };
+    let Some(len) = memchr::memchr(b'"', rest) else {
+        return false;
+    };
+    let Ok(name) = std::str::from_utf8(&rest[..len]) else {
+        return false;
+    };
+    !Kind::of_stream(name).is_depth()
+        && memchr::memchr(b'\\', frame).is_none()
+        && STREAM.find(&rest[len..]).is_none()
+}
+
+/// The searcher for `stream`, built once (building one per call costs more than the search).
+static STREAM: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"stream"));
+
 /// Applies a depth frame (`depthUpdate` diff, partial depth, or a REST snapshot body; raw or
 /// combined) to `book` with the book's Binance rule, no Python object per level. Returns the
 /// `BookStatus`, or None when the frame carries no depth. If the book has a symbol, a push for
@@ -141,6 +165,18 @@ pub(crate) fn apply_depth(
     data: &Bound<'_, PyAny>,
     book: &Bound<'_, PyOrderBook>,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
+    // Trades and tickers of a combined stream are declined from their stream name (the frame
+    // is not read further); a wrong book is still refused below.
+    if let Ok(b) = data.cast::<PyBytes>() {
+        if not_depth_stream(b.as_bytes())
+            && matches!(
+                book.borrow_mut().inner_mut().rule(),
+                SeqRule::BinanceSpot | SeqRule::BinanceFutures
+            )
+        {
+            return Ok(None);
+        }
+    }
     offer_depth(
         py,
         data,

@@ -8,7 +8,7 @@
 //! just that record.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::{PyFloat, PyList, PyString};
 
 use super::{FrameRef, Shared};
 use crate::decimal::Decimal;
@@ -63,6 +63,7 @@ macro_rules! event_class {
     (
         $ty:ident, $kind:literal, $table:expr,
         dec [$($dn:ident = $df:literal),* $(,)?],
+        $(eager [$($en:ident = $ef:literal),* $(,)?],)?
         int [$($inn:ident = $inf:literal),* $(,)?],
         str [$($sn:ident = $sf:literal),* $(,)?],
         bool [$($bn:ident = $bf:literal),* $(,)?],
@@ -72,10 +73,11 @@ macro_rules! event_class {
         paste::paste! {
             #[pymethods]
             impl $ty {
-                /// Event kind (an interned string: routing reads it for every message).
-                #[getter]
-                fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, pyo3::types::PyString> {
-                    pyo3::intern!(py, $kind)
+                /// Event kind. A class attribute: routing reads it for every message, and a
+                /// read is then a type-dictionary lookup (no call, no new string).
+                #[classattr]
+                fn kind() -> &'static str {
+                    $kind
                 }
                 /// `channel` of the frame.
                 #[getter]
@@ -127,6 +129,18 @@ macro_rules! event_class {
                         slot_text(py, self.f.bytes(), self.slot(const { index($table, $df) }))
                     }
                 )*
+                $($(
+                    #[doc = concat!("`", $ef, "` as an exact decimal.Decimal.")]
+                    #[getter]
+                    fn [<$en _decimal>]<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+                        slot_decimal(py, self.f.bytes(), self.slot(const { index($table, $ef) }))
+                    }
+                    #[doc = concat!("`", $ef, "` as the exchange's original text.")]
+                    #[getter]
+                    fn [<$en _str>]<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+                        slot_text(py, self.f.bytes(), self.slot(const { index($table, $ef) }))
+                    }
+                )*)?
                 $(
                     #[doc = concat!("`", $inf, "`.")]
                     #[getter]
@@ -162,10 +176,15 @@ macro_rules! event_class {
 }
 
 macro_rules! record_struct {
-    ($ty:ident, $pyname:literal, $doc:literal) => {
+    ($ty:ident, $pyname:literal, $doc:literal $(, { $($(#[doc = $mdoc:literal])* $m:ident),* $(,)? })?) => {
         #[doc = $doc]
         #[pyclass(frozen, name = $pyname, module = "hftws.gateio")]
         pub(crate) struct $ty {
+            $($(
+                $(#[doc = $mdoc])*
+                #[pyo3(get)]
+                pub(crate) $m: Py<PyAny>,
+            )*)?
             pub(crate) f: FrameRef,
             pub(crate) rec: Record,
             pub(crate) in_list: bool,
@@ -198,15 +217,36 @@ macro_rules! record_struct {
     };
 }
 
+// The fields a strategy reads from every trade and book ticker are made when the event is
+// (a float, an interned side): a struct member read costs Python a pointer load, where a
+// getter call costs a native call and an object every time.
 record_struct!(
     PyGateTrade,
     "GateTrade",
-    "A public trade (`spot.trades`, `futures.trades`)."
+    "A public trade (`spot.trades`, `futures.trades`).",
+    {
+        /// `price` as a float.
+        price,
+        /// Traded quantity: spot `amount` as sent, or the futures `|size|` (contracts).
+        amount,
+        /// Taker side: spot `side`, or the sign of the futures `size`.
+        side,
+    }
 );
 record_struct!(
     PyGateBookTicker,
     "GateBookTicker",
-    "Best bid/ask (`*.book_ticker`)."
+    "Best bid/ask (`*.book_ticker`).",
+    {
+        /// `b` as a float.
+        bid_price,
+        /// `B` as a float.
+        bid_size,
+        /// `a` as a float.
+        ask_price,
+        /// `A` as a float.
+        ask_size,
+    }
 );
 record_struct!(PyGateTicker, "GateTicker", "24 h ticker (`*.tickers`).");
 record_struct!(
@@ -237,18 +277,13 @@ record_struct!(
 
 // `trade_id` repeats `id` under the common trade shape's name (`hftws.events.Trade`).
 event_class!(PyGateTrade, "trade", TRADE,
-    dec [price = "price", size = "size", create_time_ms = "create_time_ms"],
+    dec [size = "size", create_time_ms = "create_time_ms"],
+    eager [price = "price"],
     int [id = "id", trade_id = "id", id_market = "id_market", create_time = "create_time"],
     str [currency_pair = "currency_pair", contract = "contract", range = "range"],
     bool [is_internal = "is_internal"],
     any [],
     {
-        /// Traded quantity: spot `amount` as sent, or the futures `|size|` (contracts).
-        #[getter]
-        fn amount(&self) -> Option<f64> {
-            let v = slot_float(self.f.bytes(), self.amount_slot())?;
-            Some(if self.f.market() == "futures" { v.abs() } else { v })
-        }
         /// `amount` as an exact decimal.Decimal.
         #[getter]
         fn amount_decimal<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -293,32 +328,96 @@ event_class!(PyGateTrade, "trade", TRADE,
         fn symbol(&self, py: Python<'_>) -> PyResult<Option<Py<PyString>>> {
             self.symbol_of(py, &["currency_pair", "contract"])
         }
-        /// Taker side: spot `side`, or the sign of the futures `size`.
-        #[getter]
-        fn side<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-            if let Some(s) = slot_text(py, self.f.bytes(), self.slot(const { index(TRADE, "side") }))? {
-                return Ok(Some(s));
-            }
-            Ok(self.slot(const { index(TRADE, "size") }).decimal().map(|d| {
-                PyString::new(py, if d.is_negative() { "sell" } else { "buy" })
-            }))
-        }
     }
 );
+
+/// `Some(float)` or None, as a Python object.
+fn float_obj(py: Python<'_>, v: Option<f64>) -> Py<PyAny> {
+    match v {
+        Some(v) => PyFloat::new(py, v).into_any().unbind(),
+        None => py.None(),
+    }
+}
+
+/// The decimal slot `i` of `rec` as a float object (or None).
+fn slot_float_obj(py: Python<'_>, f: &Shared, rec: &Record, i: usize) -> Py<PyAny> {
+    float_obj(py, slot_float(f.bytes(), rec.slot(i)))
+}
+
+/// Spot `amount`, or the futures `size` (signed: the sign is the side).
+fn amount_slot(f: &Shared, rec: &Record) -> Slot {
+    if f.head.futures {
+        rec.slot(const { index(TRADE, "size") })
+    } else {
+        rec.slot(const { index(TRADE, "amount") })
+    }
+}
+
+/// A side as sent: "buy" and "sell" are interned (no string is made per trade).
+fn side_text<'py>(py: Python<'py>, f: &Shared, s: Slot) -> PyResult<Option<Bound<'py, PyString>>> {
+    if s.tag == Tag::Str && !s.span.escaped {
+        match s.span.raw(f.bytes()) {
+            b"buy" => return Ok(Some(pyo3::intern!(py, "buy").clone())),
+            b"sell" => return Ok(Some(pyo3::intern!(py, "sell").clone())),
+            _ => {}
+        }
+    }
+    slot_text(py, f.bytes(), s)
+}
 
 impl PyGateTrade {
     /// Spot `amount`, or the futures `size` (signed: the sign is the side).
     fn amount_slot(&self) -> Slot {
-        if self.f.market() == "futures" {
-            self.slot(const { index(TRADE, "size") })
-        } else {
-            self.slot(const { index(TRADE, "amount") })
+        amount_slot(&self.f, &self.rec)
+    }
+
+    /// The event, with the fields every strategy reads made now.
+    pub(crate) fn new(py: Python<'_>, f: FrameRef, rec: Record, in_list: bool) -> PyResult<Self> {
+        let price = slot_float_obj(py, &f, &rec, const { index(TRADE, "price") });
+        let amount = slot_float(f.bytes(), amount_slot(&f, &rec));
+        let amount = float_obj(py, amount.map(|v| if f.head.futures { v.abs() } else { v }));
+        let side = match side_text(py, &f, rec.slot(const { index(TRADE, "side") }))? {
+            Some(s) => Some(s),
+            None => rec.slot(const { index(TRADE, "size") }).decimal().map(|d| {
+                let s = if d.is_negative() {
+                    pyo3::intern!(py, "sell")
+                } else {
+                    pyo3::intern!(py, "buy")
+                };
+                s.clone()
+            }),
+        };
+        let side = side.map_or_else(|| py.None(), |s| s.into_any().unbind());
+        Ok(Self {
+            price,
+            amount,
+            side,
+            f,
+            rec,
+            in_list,
+        })
+    }
+}
+
+impl PyGateBookTicker {
+    /// The event, with the four prices and sizes made now.
+    pub(crate) fn new(py: Python<'_>, f: FrameRef, rec: Record, in_list: bool) -> Self {
+        const T: &[crate::gate::channels::Field] = BOOK_TICKER;
+        Self {
+            bid_price: slot_float_obj(py, &f, &rec, const { index(T, "b") }),
+            bid_size: slot_float_obj(py, &f, &rec, const { index(T, "B") }),
+            ask_price: slot_float_obj(py, &f, &rec, const { index(T, "a") }),
+            ask_size: slot_float_obj(py, &f, &rec, const { index(T, "A") }),
+            f,
+            rec,
+            in_list,
         }
     }
 }
 
 event_class!(PyGateBookTicker, "book_ticker", BOOK_TICKER,
-    dec [bid_price = "b", bid_size = "B", ask_price = "a", ask_size = "A"],
+    dec [],
+    eager [bid_price = "b", bid_size = "B", ask_price = "a", ask_size = "A"],
     int [book_time_ms = "t", update_id = "u"],
     str [symbol = "s"],
     bool [],

@@ -83,8 +83,8 @@ fn record_obj(
     in_list: bool,
 ) -> PyResult<Py<PyAny>> {
     Ok(match kind {
-        Kind::Trade => Py::new(py, PyGateTrade { f, rec, in_list })?.into_any(),
-        Kind::BookTicker => Py::new(py, PyGateBookTicker { f, rec, in_list })?.into_any(),
+        Kind::Trade => Py::new(py, PyGateTrade::new(py, f, rec, in_list)?)?.into_any(),
+        Kind::BookTicker => Py::new(py, PyGateBookTicker::new(py, f, rec, in_list))?.into_any(),
         Kind::Ticker => Py::new(py, PyGateTicker { f, rec, in_list })?.into_any(),
         Kind::Candle => Py::new(py, PyGateCandle { f, rec, in_list })?.into_any(),
         Kind::Order => Py::new(py, PyGateOrder { f, rec, in_list })?.into_any(),
@@ -213,8 +213,10 @@ fn apply_one(
 
 /// Applies a depth frame (`*.order_book_update`, `*.obu`, `*.order_book`) to `book` with
 /// Gate's U/u rules, with no Python object per level. Returns the `BookStatus`, or None when
-/// the frame is not a depth push (ack, pong, error, other channel). If the book has a symbol,
-/// a push for another pair raises ValueError before touching it.
+/// the frame is not a depth push (ack, pong, error, other channel; a frame whose channel is
+/// not a depth channel is declined from the channel, without reading the rest: `parse`
+/// reports what is wrong with it). If the book has a symbol, a push for another pair raises
+/// ValueError before touching it.
 #[pyfunction(name = "gate_apply_depth")]
 pub(crate) fn apply_depth(
     py: Python<'_>,

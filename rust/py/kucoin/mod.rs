@@ -61,6 +61,34 @@ fn event_from_src(py: Python<'_>, src: Src) -> PyResult<Py<PyAny>> {
     })
 }
 
+/// True when `frame` starts with its topic (`{"topic":"<topic>",...` or
+/// `{"type":"message","topic":"<topic>",...`), the topic is not a depth topic, and no later key
+/// can change that: with no backslash in the frame (SIMD `memchr`) a key can only be `topic`
+/// if those bytes appear again (SIMD `memmem`), and `type` cannot matter (a frame is depth only
+/// as a `message` on a depth topic). The general path would read the whole frame to decline
+/// it; what is wrong with a malformed one, `kucoin.parse` reports.
+fn not_depth_topic(frame: &[u8]) -> bool {
+    let Some(rest) = frame
+        .strip_prefix(b"{\"topic\":\"")
+        .or_else(|| frame.strip_prefix(b"{\"type\":\"message\",\"topic\":\""))
+    else {
+        return false;
+    };
+    let Some(len) = memchr::memchr(b'"', rest) else {
+        return false;
+    };
+    let Ok(topic) = std::str::from_utf8(&rest[..len]) else {
+        return false;
+    };
+    !Kind::of_topic(topic).is_depth()
+        && memchr::memchr(b'\\', frame).is_none()
+        && TOPIC.find(&rest[len..]).is_none()
+}
+
+/// The searcher for `topic`, built once (building one per call costs more than the search).
+static TOPIC: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"topic"));
+
 /// Applies a depth frame (spot `/market/level2`, futures `/contractMarket/level2`, or a
 /// `level2Depth5/50` stream snapshot) to `book` under its KuCoin rule. Returns the
 /// `BookStatus`, or None when the frame carries no depth. If the book has a symbol, a push
@@ -71,6 +99,18 @@ pub(crate) fn apply_depth(
     data: &Bound<'_, PyAny>,
     book: &Bound<'_, PyOrderBook>,
 ) -> PyResult<Option<Py<PyBookStatus>>> {
+    // Matches and tickers are declined from their topic (the frame is not read further); a
+    // wrong book is still refused below.
+    if let Ok(b) = data.cast::<PyBytes>() {
+        if not_depth_topic(b.as_bytes())
+            && matches!(
+                book.borrow_mut().inner_mut().rule(),
+                SeqRule::KucoinSpot | SeqRule::KucoinFutures
+            )
+        {
+            return Ok(None);
+        }
+    }
     offer_depth(
         py,
         data,
