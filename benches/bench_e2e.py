@@ -57,26 +57,32 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # --- server -----------------------------------------------------------------------------------
 
 
+def handshake(conn: socket.socket) -> bool:
+    """Answer one client's upgrade request (RFC 6455 §4.2.2); False if it hung up first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return False
+        head += chunk
+    key = b""
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"sec-websocket-key:"):
+            key = line.split(b":", 1)[1].strip()
+    accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
+    conn.sendall(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
+    return True
+
+
 def _serve(sock: socket.socket, blob: bytes, frames: list[bytes] | None, rate: float) -> None:
     """Accept one client per connection; send ``blob`` at once or ``frames`` at ``rate``/s."""
     while True:
         conn, _ = sock.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            head += chunk
-        key = b""
-        for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"sec-websocket-key:"):
-                key = line.split(b":", 1)[1].strip()
-        accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
-        conn.sendall(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
-        )
+        handshake(conn)
         try:
             if frames is None:
                 conn.sendall(blob)

@@ -115,15 +115,7 @@ class BaseWebSocketInterface(Generic[E]):
         base = policy or proto.default_policy(url or self.DEFAULT_URL or proto.default_url)
         if url is not None and policy is not None:
             base = dataclasses.replace(base, url=url)
-        if policy_overrides:
-            valid = {f.name for f in dataclasses.fields(ConnectionPolicy)} - {"url"}
-            unknown = set(policy_overrides) - valid
-            if unknown:
-                raise TypeError(
-                    f"unknown option(s) {', '.join(sorted(unknown))}; "
-                    f"valid: {', '.join(sorted(valid))}"
-                )
-            base = dataclasses.replace(base, **policy_overrides)
+        base = base.with_overrides(**policy_overrides)
         EventQueue(queue_size, overflow, lambda: None)  # validates the options up front
         self.policy: ConnectionPolicy = base
         #: Policy fields the caller set: a server-announced value (``Endpoint.policy``) never

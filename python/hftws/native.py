@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +34,6 @@ from hftws.events import MessageType
 from hftws.handlers.base import BaseMessageHandler
 from hftws.interface import ACK_TIMEOUT, rest_root
 from hftws.manager import _handler_class
-from hftws.policy import ConnectionPolicy
 from hftws.rest import RestClient
 from hftws.subscriptions import Subscription
 from hftws.venues.base import ExchangeProtocol
@@ -84,15 +82,7 @@ class NativeConnection:
         self.protocol: ExchangeProtocol = iface.protocol_class()
         self.handler: BaseMessageHandler = iface.handler_class()
         policy = self.protocol.default_policy(url or iface.DEFAULT_URL or self.protocol.default_url)
-        if policy_overrides:
-            valid = {f.name for f in dataclasses.fields(ConnectionPolicy)} - {"url"}
-            unknown = set(policy_overrides) - valid
-            if unknown:
-                raise TypeError(
-                    f"unknown option(s) {', '.join(sorted(unknown))}; "
-                    f"valid: {', '.join(sorted(valid))}"
-                )
-            policy = dataclasses.replace(policy, **policy_overrides)
+        policy = policy.with_overrides(**policy_overrides)
         self.policy = policy
         self.rest_url = rest_root(
             rest_url or iface.DEFAULT_REST_URL or self.protocol.default_rest_url

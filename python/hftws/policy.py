@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,19 @@ class ConnectionPolicy:
     #: Subscriptions one connection may hold (MEXC: 30).
     max_subscriptions: int | None = None
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
+
+    def with_overrides(self, **overrides: Any) -> ConnectionPolicy:
+        """A copy with the caller's fields set (every field but ``url``); TypeError names
+        the unknown ones and lists the valid ones."""
+        if not overrides:
+            return self
+        valid = {f.name for f in fields(ConnectionPolicy)} - {"url"}
+        unknown = set(overrides) - valid
+        if unknown:
+            raise TypeError(
+                f"unknown option(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(valid))}"
+            )
+        return replace(self, **overrides)
 
 
 class Backoff:
