@@ -274,14 +274,13 @@ async def test_untrusted_certificates_are_refused_with_the_reason(
 ) -> None:
     ctx = pki.good if which == "good" else pki.wrong_name
     async with GateSpotServer(rate=100) as server, TlsFront(server.url, ctx) as front:
-        ca = {"ca_file": str(pki.ca_file)} if trusted else {}
         feed = NativeFeed(
             "gateio",
             front.url,
             connect_timeout=3.0,
             reconnect_initial=0.05,
             reconnect_max=0.1,
-            **ca,
+            ca_file=pki.ca_file if trusted else None,
         )
         try:
             native = feed.add_book("BTC_USDT", "gate")
