@@ -290,6 +290,10 @@ impl TlsStream {
 
     /// Ends the session politely: `close_notify`, then the TCP shutdown.
     pub fn close(&mut self) {
+        // A peer that stopped reading must not hold a closing worker for long.
+        let _ = self
+            .sock
+            .set_write_timeout(Some(Duration::from_millis(100)));
         self.tls.send_close_notify();
         let _ = self.flush();
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
@@ -449,6 +453,22 @@ mod tests {
         assert_eq!(got.len(), N);
         assert!(got == data);
         assert!(pending_reads > 0, "nothing was read from the TLS buffers");
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn close_sends_close_notify() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (sock, t) = server(move |s| {
+            // Ok(0) only after close_notify; a bare TCP close is an UnexpectedEof error.
+            let r = s.read(&mut [0u8; 16]).map_err(|e| e.kind());
+            tx.send(r).unwrap();
+            Ok(())
+        });
+        let mut c = open(Some(CA), "localhost", sock).unwrap();
+        c.close();
+        let r = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(r, Ok(0));
         t.join().unwrap();
     }
 
