@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import ipaddress
 import ssl
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -319,3 +320,30 @@ def test_bad_ca_file_is_refused_at_once(tmp_path: Path) -> None:
     empty.write_text("no certificate here\n")
     with pytest.raises(HftwsError, match="no usable CA"):
         NativeFeed("gateio", "wss://127.0.0.1:1/", ca_file=empty)
+
+
+async def test_a_silent_tls_server_times_out_the_connect_and_a_stop_does_not_wait() -> None:
+    # Accepts TCP and never answers the ClientHello.
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        held.append(w)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    feed = NativeFeed("gateio", f"wss://127.0.0.1:{port}/", connect_timeout=0.5)
+    try:
+        await wait_for(lambda: feed.last_error is not None, timeout=3)
+        assert "TLS handshake timed out" in (feed.last_error or ""), feed.last_error
+        assert not feed.connected and feed.dead is None
+        # The next attempt (backoff 0.25-0.5 s) is stuck in its handshake again: a stop
+        # does not wait out connect_timeout.
+        await wait_for(lambda: len(held) >= 2, timeout=3)
+        t0 = time.monotonic()
+        assert feed.close(2.0)
+        assert time.monotonic() - t0 < 0.4
+    finally:
+        for w in held:
+            w.close()
+        server.close()
+        await server.wait_closed()
