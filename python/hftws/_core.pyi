@@ -1,5 +1,6 @@
 """Type stubs for the native module ``hftws._core``."""
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, Self, final, overload
@@ -3163,7 +3164,10 @@ class NativeBook:
 
 @final
 class NativeFeed:
-    """One ws:// connection read by a Rust worker thread (the native I/O mode)."""
+    """One ws:// or wss:// connection read by a Rust worker thread (the native I/O mode).
+
+    wss:// verifies certificates and host names against the built-in Mozilla roots, or
+    against ``ca_file`` (a PEM bundle) instead of them."""
 
     def __new__(
         cls,
@@ -3182,6 +3186,7 @@ class NativeFeed:
         trace: int = 0,
         fresh_url: bool = False,
         greeting_timeout: float | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
     ) -> Self: ...
     def add_book(
         self,

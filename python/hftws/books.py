@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -396,6 +397,7 @@ class OrderBookManager:
         native_queue: int = 65_536,
         native_trace: int = 0,
         native_levels: int = 20,
+        native_ca_file: str | os.PathLike[str] | None = None,
         **policy_overrides: Any,
     ) -> None:
         """``credentials`` (exchange -> key) choose better snapshot endpoints where an
@@ -407,11 +409,18 @@ class OrderBookManager:
         levels per side are published per book (``top(n)``/``depth(n)`` read at most that
         many), ``native_queue`` bounds the queue of other events (dropped and counted past
         it), ``native_trace`` keeps that many (symbol, update id, read ns, applied ns) entries
-        for ``trace()``. ws:// endpoints only."""
+        for ``trace()``. ``ws://`` and ``wss://`` endpoints; ``native_ca_file`` is a PEM
+        bundle trusted for ``wss://`` instead of the built-in public roots (a private CA; an
+        ``ssl_context`` cannot be used by the native mode, see ``hftws.native``)."""
         if io not in ("asyncio", "native"):
             raise ValueError(f"unknown io {io!r}: use 'asyncio' or 'native'")
         self.io: IoMode = io
-        self._native_options = {"queue_capacity": native_queue, "trace": native_trace}
+        self._native_options: dict[str, Any] = {
+            "queue_capacity": native_queue,
+            "trace": native_trace,
+        }
+        if native_ca_file is not None:
+            self._native_options["ca_file"] = native_ca_file
         self._native_levels = native_levels
         #: Native I/O connections by exchange (``io="native"``).
         self.native: dict[str, NativeConnection] = {}

@@ -16,7 +16,16 @@ Connection state is the worker's: it unlinks every book the moment the connectio
 reconnects with jittered backoff, re-sends the subscriptions and queues ``("up", epoch)``;
 links are confirmed here from the acks, for that connection only.
 
-Only ``ws://`` URLs: TLS (``wss://``) is not in the native mode yet (the worker refuses them).
+``ws://`` and ``wss://`` URLs. TLS runs on the worker too (rustls with the ``ring`` provider):
+certificates and host names are always verified, against the Mozilla CA set compiled into
+the extension (``webpki-roots``; the system store is not read) or, with ``ca_file``, against
+that PEM bundle only (it replaces the built-in roots, as ``ssl.create_default_context(
+cafile=...)`` does; concatenate bundles to trust both). An ``ssl.SSLContext`` cannot be
+handed to the worker: Python does not expose a context's trust store in full (the default
+paths load lazily) and a context may turn verification off, which the native mode never
+does; so ``ssl_context`` is refused here with a pointer to ``ca_file``. A refused
+certificate, a hostname mismatch or a TLS alert fails that connect attempt with the reason
+(``feed.last_error``, the ``("down", reason)`` item) and the worker retries with its backoff.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -67,8 +77,17 @@ class NativeConnection:
         queue_capacity: int = 65_536,
         trace: int = 0,
         rest: RestClient | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
         **policy_overrides: Any,
     ) -> None:
+        """``ca_file``: a PEM bundle trusted for ``wss://`` instead of the built-in public
+        roots (a private CA; see the module doc)."""
+        if policy_overrides.pop("ssl_context", None) is not None:
+            raise HftwsError(
+                f"{exchange}: the native I/O mode verifies TLS itself (rustls) and cannot use "
+                "an ssl.SSLContext; pass the CA bundle as ca_file (native_ca_file= on "
+                "OrderBookManager), or use io='asyncio'"
+            )
         if exchange not in NATIVE_EXCHANGES:
             raise HftwsError(
                 f"{exchange}: the native I/O mode supports "
@@ -89,6 +108,8 @@ class NativeConnection:
         )
         self._decoder = decoder
         self._options: dict[str, Any] = {"queue_capacity": queue_capacity, "trace": trace}
+        if ca_file is not None:
+            self._options["ca_file"] = os.fspath(ca_file)
         self._rest = rest
         self._own_rest = rest is None
         self.auth = NoAuth()
@@ -200,8 +221,11 @@ class NativeConnection:
         try:
             ok, reason = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
+            # Never connected (a refused certificate, a refused connection): say why.
+            down = "" if self.feed.connected else f" (not connected: {self.feed.last_error})"
             raise SubscriptionError(
                 f"{self.exchange}: no answer to the subscription {sub} within {timeout:g}s"
+                + (down if self.feed.last_error else "")
             ) from None
         finally:
             self._waiters.pop(sub, None)

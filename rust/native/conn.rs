@@ -1,22 +1,30 @@
-//! A blocking client WebSocket connection on a `std::net::TcpStream` (`ws://` only).
+//! A blocking client WebSocket connection on a `std::net::TcpStream`, plain (`ws://`) or in
+//! TLS (`wss://`, `super::tls`).
 //!
 //! The opening handshake, frame masking and permessage-deflate are the crate's sans-I/O
 //! pieces (`crate::ws::handshake`, `crate::ws::Encoder`); this module only moves bytes.
-//! TLS (`wss://`) is not supported here: the native mode refuses such URLs.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use rustls::ClientConfig;
+
+use super::tls::TlsStream;
 
 use crate::ws::handshake::{build_request, generate_key, validate_response};
 use crate::ws::{DeflateOffer, DeflateParams, Encoder, Opcode, WsError};
 
-/// A `ws://host[:port]/path` URL.
+/// A `ws://` or `wss://host[:port]/path` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WsUrl {
+    /// `wss://`: the connection runs in TLS.
+    pub tls: bool,
     /// Host name or address (IPv6 without brackets).
     pub host: String,
-    /// TCP port (80 when the URL has none).
+    /// TCP port (80, or 443 with TLS, when the URL has none).
     pub port: u16,
     /// Request path with query, from `/`.
     pub path: String,
@@ -46,21 +54,21 @@ impl From<std::io::Error> for ConnError {
     }
 }
 
-/// Parses a `ws://` URL.
+/// Parses a `ws://` or `wss://` URL.
 ///
 /// # Errors
-/// Another scheme (`wss://` needs TLS, which the native mode does not have) or a malformed URL.
+/// Another scheme or a malformed URL.
 pub fn parse_url(full: &str) -> Result<WsUrl, ConnError> {
     // Errors show the URL without its query: it may carry a token (KuCoin).
     let url = full.split('?').next().unwrap_or_default();
-    let Some(rest) = full.strip_prefix("ws://") else {
-        if url.starts_with("wss://") {
-            return Err(ConnError(format!(
-                "{url}: wss:// (TLS) is not supported by the native I/O mode; use io='asyncio'"
-            )));
-        }
-        return Err(ConnError(format!("{url}: not a ws:// URL")));
+    let (tls, rest) = if let Some(r) = full.strip_prefix("ws://") {
+        (false, r)
+    } else if let Some(r) = full.strip_prefix("wss://") {
+        (true, r)
+    } else {
+        return Err(ConnError(format!("{url}: not a ws:// or wss:// URL")));
     };
+    let default_port = if tls { 443 } else { 80 };
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_owned()),
         Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
@@ -74,7 +82,7 @@ pub fn parse_url(full: &str) -> Result<WsUrl, ConnError> {
             Some(p) => p
                 .parse()
                 .map_err(|_| ConnError(format!("{url}: bad port")))?,
-            None => 80,
+            None => default_port,
         };
         (h.to_owned(), port)
     } else {
@@ -84,13 +92,14 @@ pub fn parse_url(full: &str) -> Result<WsUrl, ConnError> {
                 p.parse()
                     .map_err(|_| ConnError(format!("{url}: bad port")))?,
             ),
-            None => (authority.to_owned(), 80),
+            None => (authority.to_owned(), default_port),
         }
     };
     if host.is_empty() {
         return Err(ConnError(format!("{url}: no host")));
     }
     Ok(WsUrl {
+        tls,
         host,
         port,
         path,
@@ -98,10 +107,15 @@ pub fn parse_url(full: &str) -> Result<WsUrl, ConnError> {
     })
 }
 
-/// An open connection: the socket and the encoder for what the client sends.
+/// The byte stream under the WebSocket.
+enum Link {
+    Plain(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+/// An open connection: the socket (plain or TLS) and the encoder for what the client sends.
 pub struct Conn {
-    /// The socket (blocking; reads are driven by the worker's poll).
-    pub stream: TcpStream,
+    link: Link,
     encoder: Encoder,
     out: Vec<u8>,
 }
@@ -118,13 +132,16 @@ pub struct Opened {
 }
 
 impl Conn {
-    /// Connects and runs the opening handshake within `timeout`; `abort()` is asked every
-    /// 50 ms while the answer is awaited (a stopping worker does not wait out the timeout).
+    /// Connects, runs the TLS handshake (`wss://`, with `tls`) and the opening handshake,
+    /// all within `timeout`; `abort()` is asked every 50 ms while an answer is awaited (a
+    /// stopping worker does not wait out the timeout).
     ///
     /// # Errors
-    /// No address, refused connection, timeout, abort, or a refused/invalid upgrade.
+    /// No address, refused connection, timeout, abort, TLS refused (a [`super::tls::TlsError`]
+    /// says why), or a refused/invalid upgrade.
     pub fn open(
         url: &WsUrl,
+        tls: &Arc<ClientConfig>,
         headers: &[(String, String)],
         compression: bool,
         timeout: Duration,
@@ -135,7 +152,12 @@ impl Conn {
         let mut last = ConnError(format!("{}: no address", url.host));
         let mut stream = None;
         for a in addrs {
-            match TcpStream::connect_timeout(&a, timeout) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                last = ConnError("connect timed out".into());
+                break;
+            }
+            match TcpStream::connect_timeout(&a, left) {
                 Ok(s) => {
                     stream = Some(s);
                     break;
@@ -143,8 +165,20 @@ impl Conn {
                 Err(e) => last = e.into(),
             }
         }
-        let mut stream = stream.ok_or(last)?;
+        let stream = stream.ok_or(last)?;
         stream.set_nodelay(true)?;
+        stream.set_write_timeout(Some(timeout))?;
+        let link = if url.tls {
+            let s = TlsStream::handshake(Arc::clone(tls), &url.host, stream, deadline, abort)?;
+            Link::Tls(Box::new(s))
+        } else {
+            Link::Plain(stream)
+        };
+        let mut conn = Conn {
+            link,
+            encoder: Encoder::new(None)?,
+            out: Vec::new(),
+        };
         let key = generate_key()?;
         let offer = compression.then(DeflateOffer::default);
         let hdrs: Vec<(&str, &str)> = headers
@@ -152,8 +186,7 @@ impl Conn {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let req = build_request(&url.authority, &url.path, &key, offer.as_ref(), &hdrs)?;
-        stream.set_write_timeout(Some(timeout))?;
-        stream.write_all(&req)?;
+        conn.write_all(&req)?;
         let mut buf = Vec::with_capacity(4096);
         let mut chunk = [0u8; 4096];
         let accepted = loop {
@@ -161,8 +194,9 @@ impl Conn {
             if left.is_zero() {
                 return Err(ConnError("no handshake answer in time".into()));
             }
-            stream.set_read_timeout(Some(left.min(Duration::from_millis(50))))?;
-            let n = match stream.read(&mut chunk) {
+            conn.socket()
+                .set_read_timeout(Some(left.min(Duration::from_millis(50))))?;
+            let n = match conn.read(&mut chunk, true) {
                 Ok(0) => return Err(ConnError("closed during the handshake".into())),
                 Ok(n) => n,
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
@@ -179,17 +213,67 @@ impl Conn {
                 break a;
             }
         };
-        stream.set_read_timeout(None)?;
+        conn.socket().set_read_timeout(None)?;
         let leftover = buf.split_off(accepted.consumed);
+        conn.encoder = Encoder::new(accepted.deflate.as_ref())?;
         Ok(Opened {
-            conn: Conn {
-                stream,
-                encoder: Encoder::new(accepted.deflate.as_ref())?,
-                out: Vec::new(),
-            },
+            conn,
             deflate: accepted.deflate,
             leftover,
         })
+    }
+
+    /// The TCP socket.
+    fn socket(&self) -> &TcpStream {
+        match &self.link {
+            Link::Plain(s) => s,
+            Link::Tls(t) => t.socket(),
+        }
+    }
+
+    /// The socket's fd, for the worker's poll.
+    #[must_use]
+    pub fn fd(&self) -> RawFd {
+        self.socket().as_raw_fd()
+    }
+
+    /// Bytes may be readable that the fd does not show (TLS buffers): read before polling.
+    #[must_use]
+    pub fn pending(&self) -> bool {
+        match &self.link {
+            Link::Plain(_) => false,
+            Link::Tls(t) => t.pending(),
+        }
+    }
+
+    /// Reads what arrived into `buf` (one socket read at most, and only when `sock_ready`);
+    /// `Ok(0)` at the end of the stream, `WouldBlock` when nothing whole arrived yet.
+    ///
+    /// # Errors
+    /// The socket's error, or a TLS error (kind `InvalidData`, with the reason).
+    pub fn read(&mut self, buf: &mut [u8], sock_ready: bool) -> std::io::Result<usize> {
+        match &mut self.link {
+            Link::Plain(s) if sock_ready => s.read(buf),
+            Link::Plain(_) => Err(ErrorKind::WouldBlock.into()),
+            Link::Tls(t) => t.read(buf, sock_ready),
+        }
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match &mut self.link {
+            Link::Plain(s) => s.write_all(data),
+            Link::Tls(t) => t.write_all(data),
+        }
+    }
+
+    /// Closes the connection at once (with `close_notify` in TLS).
+    pub fn close(&mut self) {
+        match &mut self.link {
+            Link::Plain(s) => {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+            Link::Tls(t) => t.close(),
+        }
     }
 
     /// Sends one whole message (masked, compressed when negotiated).
@@ -205,7 +289,10 @@ impl Conn {
                 write(out);
                 Ok(())
             })?;
-        self.stream.write_all(&self.out)?;
+        let frame = std::mem::take(&mut self.out);
+        let r = self.write_all(&frame);
+        self.out = frame;
+        r?;
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod queue;
 pub mod stats;
 pub mod sys;
+pub mod tls;
 pub mod view;
 pub mod worker;
 

@@ -23,7 +23,7 @@ fn d(s: &str) -> Decimal {
 }
 
 #[test]
-fn urls_are_ws_only() {
+fn urls_ws_and_wss() {
     let u = parse_url("ws://127.0.0.1:8080/ws/v4/?a=1").unwrap();
     assert_eq!(
         (u.host.as_str(), u.port, u.path.as_str()),
@@ -34,10 +34,16 @@ fn urls_are_ws_only() {
     assert_eq!((u.port, u.path.as_str()), (80, "/"));
     let u = parse_url("ws://[::1]:9/x").unwrap();
     assert_eq!((u.host.as_str(), u.port), ("::1", 9));
-    assert!(parse_url("wss://api.gateio.ws/ws/v4/")
-        .unwrap_err()
-        .0
-        .contains("wss"));
+    assert!(!u.tls);
+    let u = parse_url("wss://api.gateio.ws/ws/v4/").unwrap();
+    assert!(u.tls);
+    assert_eq!(
+        (u.host.as_str(), u.port, u.path.as_str()),
+        ("api.gateio.ws", 443, "/ws/v4/")
+    );
+    assert_eq!(u.authority, "api.gateio.ws");
+    let u = parse_url("wss://[::1]/x").unwrap();
+    assert_eq!((u.host.as_str(), u.port, u.tls), ("::1", 443, true));
     assert!(parse_url("http://x/").is_err());
     assert!(parse_url("ws://:80/").is_err());
 }
@@ -219,6 +225,7 @@ fn a_worker_syncs_a_book_and_unlinks_it_when_the_server_closes() {
     let cfg = Config {
         exchange: Exchange::Gate,
         url,
+        tls: super::tls::client_config(None).unwrap(),
         headers: Vec::new(),
         compression: false,
         max_message_size: 1 << 20,
@@ -337,6 +344,7 @@ fn a_panic_in_the_worker_leaves_the_books_out_of_sync_with_the_reason() {
     let cfg = Config {
         exchange: Exchange::Gate,
         url,
+        tls: super::tls::client_config(None).unwrap(),
         headers: Vec::new(),
         compression: false,
         max_message_size: 1 << 20,
@@ -393,6 +401,7 @@ fn a_greeting_server_gets_nothing_before_its_welcome() {
     let cfg = Config {
         exchange: Exchange::Kucoin,
         url,
+        tls: super::tls::client_config(None).unwrap(),
         headers: Vec::new(),
         compression: false,
         max_message_size: 1 << 20,

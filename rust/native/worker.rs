@@ -39,6 +39,8 @@ pub struct Config {
     pub exchange: Exchange,
     /// Where to connect.
     pub url: WsUrl,
+    /// TLS settings for `wss://` URLs (trusted roots; `super::tls::client_config`).
+    pub tls: Arc<rustls::ClientConfig>,
     /// Extra upgrade request headers.
     pub headers: Vec<(String, String)>,
     /// Offer permessage-deflate.
@@ -423,6 +425,7 @@ impl Worker {
             let shared = Arc::clone(&self.shared);
             let end = match Conn::open(
                 &target,
+                &self.cfg.tls,
                 &self.cfg.headers,
                 self.cfg.compression,
                 self.cfg.connect_timeout,
@@ -449,8 +452,8 @@ impl Worker {
 
     /// The connection is gone: unlink every book at once, publish, tell Python.
     fn lost(&mut self, reason: &str) {
-        if let Some(c) = self.conn.take() {
-            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        if let Some(mut c) = self.conn.take() {
+            c.close();
         }
         // Books first: once Python sees the connection down, they read out of sync.
         for s in &mut self.books {
@@ -518,7 +521,7 @@ impl Worker {
             max_message_size: self.cfg.max_message_size,
             deflate,
         });
-        let fd = conn.stream.as_raw_fd();
+        let fd = conn.fd();
         self.conn = Some(conn);
         let epoch = self.shared.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         self.shared.connected.store(true, Ordering::SeqCst);
@@ -554,6 +557,9 @@ impl Worker {
                 }
                 None => -1,
             };
+            // TLS may hold data the fd no longer shows: then only look, do not wait.
+            let pending = self.conn.as_ref().is_some_and(Conn::pending);
+            let timeout = if pending { 0 } else { timeout };
             let [sock, cmd] = wait_readable([fd, self.wake_rx.as_raw_fd()], timeout);
             if cmd {
                 self.commands();
@@ -567,13 +573,13 @@ impl Worker {
                     return End::Lost("send failed".into());
                 }
             }
-            if !sock {
+            if !sock && !pending {
                 continue;
             }
             let Some(conn) = self.conn.as_mut() else {
                 return End::Lost("send failed".into());
             };
-            let n = match conn.stream.read(&mut buf) {
+            let n = match conn.read(&mut buf, sock) {
                 Ok(0) => return End::Lost("connection closed by the server (EOF)".into()),
                 Ok(n) => n,
                 Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::WouldBlock) => {

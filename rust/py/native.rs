@@ -28,6 +28,7 @@ use crate::decimal::Decimal;
 use crate::native::conn::parse_url;
 use crate::native::dispatch::{Exchange, EXCHANGE_NAMES};
 use crate::native::queue::{lock, Item};
+use crate::native::tls::client_config;
 use crate::native::view::{BookState, BookView, DEFAULT_TOP};
 use crate::native::worker::{Command, Commander, Config, Emit, Handle, Level, Shared};
 use crate::ws::DEFAULT_MAX_MESSAGE_SIZE;
@@ -483,14 +484,16 @@ impl PyNativeFeed {
 
 #[pymethods]
 impl PyNativeFeed {
-    /// Starts the worker: it connects to `url` (ws:// only) at once and reconnects forever.
+    /// Starts the worker: it connects to `url` (ws:// or wss://) at once and reconnects
+    /// forever. `ca_file`: a PEM bundle trusted for wss:// instead of the built-in Mozilla
+    /// roots (a private CA); certificates and host names are always verified.
     #[new]
     #[pyo3(signature = (
         exchange, url, *, headers = Vec::new(), compression = false,
         max_message_size = DEFAULT_MAX_MESSAGE_SIZE, connect_timeout = 10.0,
         idle_timeout = None, reconnect_initial = 0.5, reconnect_max = 30.0,
         reconnect_reset_after = 60.0, queue_capacity = 65_536, trace = 0, fresh_url = false,
-        greeting_timeout = None
+        greeting_timeout = None, ca_file = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -508,6 +511,7 @@ impl PyNativeFeed {
         trace: usize,
         fresh_url: bool,
         greeting_timeout: Option<f64>,
+        ca_file: Option<std::path::PathBuf>,
     ) -> PyResult<Self> {
         let ex = Exchange::parse(exchange).ok_or_else(|| {
             PyValueError::new_err(format!(
@@ -520,9 +524,13 @@ impl PyNativeFeed {
                 "max_message_size and queue_capacity must be positive",
             ));
         }
+        let ca_file = ca_file.map(|p| p.to_string_lossy().into_owned());
+        let tls = client_config(ca_file.as_deref())
+            .map_err(|e| HftwsError::new_err(format!("{exchange}: {e}")))?;
         let config = Config {
             exchange: ex,
             url: parsed,
+            tls,
             headers,
             compression,
             max_message_size,
