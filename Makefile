@@ -43,6 +43,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check python tests benches examples .ci
 	$(PY) -m mypy --strict python/hftws tests/python
 	$(PY) -m mypy.stubtest hftws._core
+	$(PY) .ci/notices.py --check
 
 # The release wheel: one abi3 wheel (CPython >= 3.11) tagged manylinux2014 (glibc >= 2.17),
 # linked by zig from PyPI (no system toolchain or other download), checked by auditwheel.

@@ -32,6 +32,8 @@ def main() -> None:
         or any(site.parent.glob("hftws-*.dist-info/licenses/LICENSE")),
         "no LICENSE in the wheel",
     )
+    notices = site / "THIRD_PARTY_NOTICES.md"
+    check(notices.is_file() and "rustls" in notices.read_text(), "no third-party notices")
 
     book = OrderBook("mexc", symbol="BTCUSDT")
     book.load_snapshot(bids=[("100.5", "1")], asks=[("100.6", "2")], sequence=10)
