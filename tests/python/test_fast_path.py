@@ -179,7 +179,7 @@ async def test_a_close_frame_mid_read_ends_the_fast_path_as_it_ends_the_connecti
         frame(trade(1)) + frame(b"\x03\xe8bye", 8) + frame(trade(2)),
         frame(trade(3)),
     ]
-    old, new = both(chunks)
+    _old, new = both(chunks)
     assert new.conn.protocol.fast is None
     assert new.transport.closed and new.conn.protocol.close_code == 1000
     assert len(new.log) == 1
