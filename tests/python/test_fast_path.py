@@ -16,7 +16,10 @@ import pytest
 from hftws import OrderBook
 from hftws.events import MessageType
 from hftws.exchanges.gateio import GateioSpotPublicMessageHandler
+from hftws.exchanges.mexc import MexcPublicMessageHandler
+from hftws.handlers.base import BaseMessageHandler
 from hftws.protocol import Recorder
+from hftws.testing import mexc_proto
 from hftws.transport import WebSocketConnection
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -88,8 +91,14 @@ class FakeTransport:
 class Side:
     """One connection + handler, on the one-call path (``fast``) or the two-step one."""
 
-    def __init__(self, fast: bool, recorder: Recorder | None = None) -> None:
-        self.handler = GateioSpotPublicMessageHandler()
+    def __init__(
+        self,
+        fast: bool,
+        recorder: Recorder | None = None,
+        handler: BaseMessageHandler | None = None,
+        exchange: str = "gateio",
+    ) -> None:
+        self.handler = handler or GateioSpotPublicMessageHandler()
         self.log: list[tuple[str, str]] = []
         for mtype in (MessageType.TRADE, MessageType.ORDERBOOK, MessageType.PING):
             self.handler.on(mtype, self._logger(mtype))
@@ -99,7 +108,7 @@ class Side:
             "example.com",
             "/",
             on_messages=self.handler.deliver,
-            exchange="gateio",
+            exchange=exchange,
             recorder=recorder,
             router=self.handler.native_router if fast else None,
         )
@@ -245,3 +254,33 @@ async def test_a_library_listener_raising_stops_the_read_on_both_paths() -> None
         with pytest.raises(KeyboardInterrupt):
             side.feed([frame(trade(1)) + frame(trade(2))])
         assert side.log == [] and side.handler.metrics.reads == 1
+
+
+def mexc_deals(n: int) -> bytes:
+    deal = {"price": "1.5", "quantity": "2", "tradeType": 1, "time": 1, "tradeId": "1"}
+    return mexc_proto.encode(
+        {
+            "channel": "spot@public.aggre.deals.v3.api.pb@100ms@BTCUSDT",
+            "symbol": "BTCUSDT",
+            "publicAggreDeals": {
+                "deals": [{**deal, "tradeId": str(i)} for i in range(n)],
+                "eventType": "x",
+            },
+        }
+    )
+
+
+async def test_mexc_batches_and_text_controls_match_the_two_steps() -> None:
+    pong = b'{"id":0,"code":0,"msg":"PONG"}'
+    chunks = [
+        OK,
+        frame(mexc_deals(3), 2) + frame(pong) + frame(mexc_deals(2), 2),
+        frame(mexc_deals(1), 2) + frame(b"hb", 9),
+    ]
+    sides = [Side(f, handler=MexcPublicMessageHandler(), exchange="mexc") for f in (False, True)]
+    for side in sides:
+        side.feed(chunks)
+    old, new = (s.outcome() for s in sides)
+    assert new == old
+    assert [t for t, _ in new["log"]] == ["trade"] * 3 + ["ping"] + ["trade"] * 3
+    assert new["messages"] == {"trade": 3, "ping": 1}
