@@ -10,6 +10,11 @@ With ``exchange=`` the payloads are decoded by the fused Rust ``StreamDecoder`` 
 ``on_messages`` receives typed events (and ``BookUpdate`` items for registered books);
 without it, ``(opcode, payload)`` pairs.
 
+With a ``router`` as well (``on_messages`` being its ``dispatch``: the message handler's native
+router), a read without control frames skips both Python frames: ``ClientProtocol.fast`` decodes
+it, applies the books and routes the events to their callbacks in one Rust call; reads with a
+control frame, a protocol error or a recorder take ``receive_data`` as above.
+
 Close codes seen by ``on_closed``: the server's code, 1005 for a close frame without a code,
 1006 when the TCP connection ended without a close frame, or the code of a protocol violation
 we detected (1002/1007/1009), which we also send to the server.
