@@ -12,14 +12,17 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
+from client_helpers import own_tasks, wait_for
 
 from hftws import OrderBook
 from hftws.events import MessageType
+from hftws.exchanges import GateioSpotPublicHandler
 from hftws.exchanges.gateio import GateioSpotPublicMessageHandler
 from hftws.exchanges.mexc import MexcPublicMessageHandler
 from hftws.handlers.base import BaseMessageHandler
 from hftws.protocol import Recorder
 from hftws.testing import mexc_proto
+from hftws.testing.gate_server import GateSpotServer
 from hftws.transport import WebSocketConnection
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -284,3 +287,28 @@ async def test_mexc_batches_and_text_controls_match_the_two_steps() -> None:
     assert new == old
     assert [t for t, _ in new["log"]] == ["trade"] * 3 + ["ping"] + ["trade"] * 3
     assert new["messages"] == {"trade": 3, "ping": 1}
+
+
+async def test_a_recorder_attached_mid_stream_takes_the_next_socket_off_the_fast_path(
+    gate_spot_server: GateSpotServer,
+) -> None:
+    ws = GateioSpotPublicHandler(url=gate_spot_server.url, ping_interval=0.5, idle_timeout=2.0)
+    depth: list[Any] = []
+    records: list[bytes] = []
+    ws.handler.on_orderbook(depth.append)
+    async with ws:
+        await ws.subscribe_depth("BTC_USDT")
+        await wait_for(lambda: len(depth) >= 5)
+        first = ws._conn
+        assert first is not None and first.protocol.fast is not None
+        ws.record(records.append, 1)  # applies from the next socket on
+        gate_spot_server.faults.close_with(1006)
+        await wait_for(lambda: ws.metrics.reconnects == 1)
+        await wait_for(lambda: ws._conn is not first and b"".join(records).count(b'"u":') >= 5)
+        second = ws._conn
+        assert second is not None and second.protocol.fast is None
+    recorded = [int(u) for u in re.findall(rb'"u":(\d+)', b"".join(records))]
+    delivered = {e.last_id for e in depth}
+    # Every recorded push went through the (Python) path to the callbacks as well.
+    assert recorded and set(recorded) <= delivered
+    assert not own_tasks()
