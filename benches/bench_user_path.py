@@ -8,8 +8,8 @@ Same corpus, same run, one process, no socket (CPU per push, not loopback latenc
 - **user, no listener**: the chain a watched book runs on a live connection, built from the
   library's own parts: the sans-I/O ``ClientProtocol`` the transport calls per socket read (its
   decoder holds the ``LocalBook``'s ``OrderBook``, registered with the emit policy
-  ``OrderBookManager`` uses), and whatever items it returns go through the connection's
-  ``_on_events`` dispatch, the handler and ``OrderBookManager``'s book routing.
+  ``OrderBookManager`` uses), read by ``ClientProtocol.fast`` with the handler's ``Router`` as
+  the transport does (decoding, the book and the routing of the items in one Rust call).
 - **user, on_update**: the same with a ``book.on_update`` listener (every applied push is
   delivered to Python and the listener is called).
 - **user, on_update(top_only)**: only pushes that moved the best bid or ask reach Python.
@@ -99,12 +99,16 @@ def user(
         emit, top_only = book._emit_policy()
         # As OrderBookManager registers it: statuses go straight to the book's owner.
         proto.register_book(symbol, book.book, emit=emit, top_only=top_only, notify=book._on_status)
-        receive, deliver = proto.receive_data, shard._on_events
+        # As WebSocketConnection.data_received does once the upgrade is attended: the
+        # handler's router gets each read in the same Rust call that decodes it.
+        fast, router = proto.fast, shard.handler.native_router
+        assert fast is not None and router is not None
+        proto.attention = False
+        proto.events.clear()
         for w in wire:
             recv_ns = time.monotonic_ns()
-            items = receive(w, recv_ns)
-            if items:
-                deliver(items, recv_ns)
+            if fast(w, recv_ns, router) is not None:
+                raise AssertionError("a depth push read took the control-frame path")
         holder[:] = [book.book]
         return len(wire)
 

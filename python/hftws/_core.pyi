@@ -2199,6 +2199,11 @@ class StreamDecoder:
         With ``record_source``, data messages are also appended to the recording with
         ``recv_ns`` before they are decoded.
         """
+    def feed_routed(self, data: Buffer, recv_ns: int, router: Router) -> list[Any] | None:
+        """``feed`` and ``router.dispatch(items, recv_ns)`` in one call for a read with no
+        control frame and no recording configured (None returned; None too for a read with no
+        item); otherwise ``feed``'s items, undelivered. Raises what ``feed`` raises (items
+        undelivered) or what ``dispatch`` raises."""
     def feed_message(self, opcode: int, payload: bytes) -> list[Any]:
         """One whole, already unframed message (a recorded one): same routing as ``feed``."""
     def take_recording(self) -> bytes:

@@ -607,6 +607,7 @@ class BaseWebSocketInterface(Generic[E]):
             exchange=fused,
             books=self._books if fused else None,
             recorder=self._recorder if fused else None,
+            router=self.handler.native_router if fused else None,
         )
         # Before `holder` knows it: a socket that never greets is not reported as a drop.
         await self._await_greeting(conn)

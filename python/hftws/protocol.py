@@ -20,6 +20,14 @@ Hot path: data messages are *returned* by ``receive_data`` (the Rust decoder's o
 untouched when the read held no control frame); rare things (upgrade done or refused, pong,
 close) are appended to ``events``. A read therefore costs one Python call here, whatever the
 number of messages in it.
+
+Faster still, an owner that routes the events with a native ``Router`` can call ``fast(data,
+recv_ns, router)`` instead while it is not None (set when the upgrade completes with a
+``StreamDecoder`` and no recorder; cleared on close and failure): the read is decoded and
+routed in one Rust call that returns None. When the read held a control frame the decoder's
+items come back undelivered and go through :meth:`~ClientProtocol.finish_read` (a
+``ProtocolError`` through :meth:`~ClientProtocol.read_failed`), exactly the handling
+``receive_data`` gives them.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from hftws._core import (
     HandshakeError,
     OrderBook,
     ProtocolError,
+    Router,
     StreamDecoder,
     WebSocketDecoder,
     WebSocketEncoder,
@@ -170,6 +179,9 @@ class ClientProtocol:
         self._feed: Callable[[bytes], list[Any]] | None = None
         #: The same object as ``_decoder`` when it is a StreamDecoder (typed access, no check).
         self._stream: StreamDecoder | None = None
+        #: ``StreamDecoder.feed_routed`` while the common read may skip this object entirely
+        #: (see the module doc), else None.
+        self.fast: Callable[[bytes, int, Router], list[Any] | None] | None = None
         self._encoder = WebSocketEncoder()
         self._head = b""
         #: Encoded bytes waiting for the socket; ``data_to_send()`` takes them (the owner may
@@ -229,13 +241,23 @@ class ClientProtocol:
         try:
             items = feed(data)
         except ProtocolError as exc:
-            self.fail(exc.close_code, str(exc))
-            return self._split(exc.messages)
+            return self.read_failed(exc)
         stream = self._stream
         # The common read (typed events, no control frame) returns here: one call per read.
         if stream is not None and not stream.controls:
             return items
         return self._items(items)
+
+    def finish_read(self, items: list[Any]) -> list[Any]:
+        """The items ``fast`` handed back (a read with a control frame): handle the controls,
+        return the data items to deliver, as ``receive_data`` does."""
+        return self._items(items)
+
+    def read_failed(self, exc: ProtocolError) -> list[Any]:
+        """A read violated the protocol: close with its code; return the data items decoded
+        before the violation (still to deliver)."""
+        self.fail(exc.close_code, str(exc))
+        return self._split(exc.messages)
 
     def _receive_recorded(self, data: bytes, recv_ns: int) -> list[Any]:
         stream, recorder = self._stream, self._recorder
@@ -273,7 +295,7 @@ class ClientProtocol:
         """TCP ended; returns the close code and reason to report (1006 without a close)."""
         if self.close_code is None:
             self.close_code = ABNORMAL
-        self._feed = None
+        self._feed = self.fast = None
         self._machine.move(ProtocolState.CLOSED)
         return self.close_code, self.close_reason
 
@@ -309,6 +331,7 @@ class ClientProtocol:
         self.close_code, self.close_reason = code, reason
         self.send_close(code, reason[:100])
         self.close_transport = True
+        self.fast = None
         self.events.append(Failed(code, reason))
         self.attention = True
 
@@ -368,6 +391,9 @@ class ClientProtocol:
         decoder = self._decoder = self._new_decoder(params)
         self._stream = decoder if isinstance(decoder, StreamDecoder) else None
         self._feed = decoder.feed
+        if self._stream is not None and self._recorder is None:
+            # Recorded connections keep receive_data: the records go out after each read.
+            self.fast = self._stream.feed_routed
         self._encoder = WebSocketEncoder(deflate=params)
         rest = self._head[consumed:]
         self._head = b""
@@ -420,3 +446,4 @@ class ClientProtocol:
                 self._machine.move(ProtocolState.CLOSING)
             self.events.append(CloseReceived(self.close_code, self.close_reason))
             self.close_transport = True
+            self.fast = None

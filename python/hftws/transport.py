@@ -10,6 +10,11 @@ With ``exchange=`` the payloads are decoded by the fused Rust ``StreamDecoder`` 
 ``on_messages`` receives typed events (and ``BookUpdate`` items for registered books);
 without it, ``(opcode, payload)`` pairs.
 
+With a ``router`` as well (``on_messages`` being its ``dispatch``: the message handler's native
+router), a read without control frames skips both Python frames: ``ClientProtocol.fast`` decodes
+it, applies the books and routes the events to their callbacks in one Rust call; reads with a
+control frame, a protocol error or a recorder take ``receive_data`` as above.
+
 Close codes seen by ``on_closed``: the server's code, 1005 for a close frame without a code,
 1006 when the TCP connection ended without a close frame, or the code of a protocol violation
 we detected (1002/1007/1009), which we also send to the server.
@@ -26,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from hftws._core import BookStatus, OrderBook
+from hftws._core import BookStatus, OrderBook, ProtocolError, Router
 from hftws.errors import ConnectError, ConnectTimeout
 from hftws.lifecycle import ProtocolState
 from hftws.protocol import (
@@ -81,6 +86,7 @@ class WebSocketConnection(asyncio.Protocol):
         max_message_size: int = 16 * 1024 * 1024,
         exchange: str | None = None,
         recorder: Recorder | None = None,
+        router: Router | None = None,
     ) -> None:
         self.protocol = ClientProtocol(
             host,
@@ -93,6 +99,9 @@ class WebSocketConnection(asyncio.Protocol):
         )
         self._host = host
         self._on_messages = on_messages
+        #: ``router`` (``on_messages`` must be its ``dispatch``): lets a read be decoded and
+        #: routed in one Rust call (``ClientProtocol.fast``).
+        self._router = router
         self._on_closed = on_closed
         loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
@@ -120,7 +129,20 @@ class WebSocketConnection(asyncio.Protocol):
         self.bytes_received += len(data)
         self.reads += 1
         proto = self.protocol
-        items = proto.receive_data(data, recv_ns)
+        fast, router = proto.fast, self._router
+        # Attention left by something outside a read (a failure) is attended before data.
+        if fast is None or router is None or proto.attention:
+            items = proto.receive_data(data, recv_ns)
+        else:
+            try:
+                back = fast(data, recv_ns, router)
+            except ProtocolError as exc:
+                # Raised by the decoding (before any dispatch): its items are undelivered.
+                items = proto.read_failed(exc)
+            else:
+                if back is None:
+                    return  # the common read: decoded and routed in that one call
+                items = proto.finish_read(back)
         if proto.attention:
             self._attend(control_only=not items)
         if items:
@@ -264,6 +286,7 @@ async def connect(
     exchange: str | None = None,
     books: Mapping[str, OrderBook | tuple[OrderBook, bool] | BookRegistration] | None = None,
     recorder: Recorder | None = None,
+    router: Router | None = None,
 ) -> WebSocketConnection:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``) and complete the upgrade.
 
@@ -272,7 +295,8 @@ async def connect(
     typed events; ``books`` (symbol -> ``OrderBook``, ``(OrderBook, emit)`` or ``(OrderBook,
     emit, top_only, notify)``) are registered before the first byte is decoded. With a
     ``recorder``, the decoder appends every data message (with its receive time) to the
-    recording before decoding it.
+    recording before decoding it. With a ``router`` (``on_messages`` being its ``dispatch``),
+    the common read is decoded and routed in one Rust call.
 
     Raises :class:`~hftws.errors.ConnectError` (an ``HftwsError`` and an ``OSError``) with a
     one-line cause: DNS, refused, TLS, timeout (:class:`~hftws.errors.ConnectTimeout`) or a
@@ -298,6 +322,7 @@ async def connect(
         max_message_size=max_message_size,
         exchange=exchange,
         recorder=recorder,
+        router=router,
     )
     for symbol, entry in (books or {}).items():
         if not isinstance(entry, tuple):

@@ -20,6 +20,7 @@ use pyo3::IntoPyObjectExt;
 
 use super::book::{status_object, PyBookStatus, PyOrderBook};
 use super::errors::{ws_error, HftwsError};
+use super::router::PyRouter;
 use super::ws::{with_input, FeedError, PyDeflateParams};
 use super::{binance, gate, kucoin, mexc};
 use crate::book::Status;
@@ -403,6 +404,32 @@ impl PyStreamDecoder {
         recv_ns: u64,
     ) -> PyResult<Bound<'py, PyList>> {
         with_input(data, |data| self.feed_slice(py, data, recv_ns))
+    }
+
+    /// `feed` and, for the common read, the routing in the same native call: when the read
+    /// held data items and no control frame (and no recording is configured), they go to
+    /// `router.dispatch(items, recv_ns)` here and None is returned; a read with nothing in it
+    /// returns None too (nothing to dispatch, as the transport skips empty reads). Otherwise
+    /// the items come back exactly as `feed` returns them, undelivered, for the caller's own
+    /// path (control frames, recording). Errors are `feed`'s (`ProtocolError` with `messages`,
+    /// undelivered) or whatever `dispatch` raises.
+    fn feed_routed<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        recv_ns: u64,
+        router: &Bound<'py, PyRouter>,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
+        let items = with_input(data, |data| self.feed_slice(py, data, recv_ns))?;
+        if self.controls != 0 || self.record_source.is_some() {
+            return Ok(Some(items));
+        }
+        if !items.is_empty() {
+            // monotonic_ns readings fit an i64 for centuries; saturate rather than wrap.
+            let ns = i64::try_from(recv_ns).unwrap_or(i64::MAX);
+            PyRouter::dispatch(router, items.as_any(), ns)?;
+        }
+        Ok(None)
     }
 
     /// Decodes one whole message that is already unframed (a recorded one, for replay): the

@@ -396,7 +396,12 @@ impl PyRouter {
     /// (receive -> here), `dispatch` (receive -> typing starts; the same reading, when the
     /// read has a typed event) and `callback` (receive -> the read's last callback
     /// returned) once for the read, and counts it.
-    fn dispatch(slf: &Bound<'_, Self>, events: &Bound<'_, PyAny>, recv_ns: i64) -> PyResult<()> {
+    /// `StreamDecoder.feed_routed` calls it in the same native call as the decoding.
+    pub(crate) fn dispatch(
+        slf: &Bound<'_, Self>,
+        events: &Bound<'_, PyAny>,
+        recv_ns: i64,
+    ) -> PyResult<()> {
         let py = slf.py();
         // One clock reading for `decode` and `dispatch`: typing the first event takes tens
         // of ns, below the histograms' ~3% resolution at these latencies, and a reading costs

@@ -91,6 +91,9 @@ class BaseMessageHandler(ABC):
         #: calls ``deliver(events, recv_ns)`` directly.
         self._router: Router | None = None
         self.deliver: Callable[[Sequence[Any], int], None] = self._handle_events
+        #: The router when ``deliver`` is its ``dispatch``: a transport may then decode and
+        #: route a read in one Rust call (``StreamDecoder.feed_routed``).
+        self.native_router: Router | None = None
         if self._one_loop:
             latency = self.metrics.latency
             router = Router(
@@ -111,6 +114,7 @@ class BaseMessageHandler(ABC):
             if cls._handle_events is base._handle_events:
                 # Straight to Rust: no Python frame of the library per read.
                 self.deliver = router.dispatch
+                self.native_router = router
 
     # -- registration ------------------------------------------------------------------------
 

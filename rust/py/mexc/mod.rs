@@ -354,10 +354,12 @@ pub(crate) struct PyMexcControl {
 
 #[pymethods]
 impl PyMexcControl {
-    /// 'ack', 'refused', 'pong', 'error' or 'text' (a non-JSON frame).
+    /// 'ack', 'refused', 'pong', 'error' or 'text' (a non-JSON frame). Interned: the router
+    /// reads it for every control frame, and a fresh string per read costs an allocation and
+    /// a hash.
     #[getter]
-    fn kind(&self) -> &'static str {
-        self.inner.kind.name()
+    fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        crate::py::router::kind_object(py, self.inner.kind.name())
     }
     /// `id`, if sent.
     #[getter]
@@ -390,7 +392,7 @@ impl PyMexcControl {
     /// `{"kind", "id", "code", "msg"}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("kind", self.kind())?;
+        d.set_item("kind", self.inner.kind.name())?;
         d.set_item("id", self.inner.id)?;
         d.set_item("code", self.inner.code)?;
         d.set_item("msg", &self.inner.msg)?;
@@ -400,7 +402,7 @@ impl PyMexcControl {
         let opt = |v: Option<i64>| v.map_or_else(|| "None".to_owned(), |v| v.to_string());
         format!(
             "MexcControl(kind='{}', id={}, code={}, msg='{}')",
-            self.kind(),
+            self.inner.kind.name(),
             opt(self.inner.id),
             opt(self.inner.code),
             self.inner.msg.escape_debug()
