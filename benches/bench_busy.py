@@ -32,6 +32,7 @@ import asyncio
 import bisect
 import json
 import multiprocessing as mp
+import os
 import socket
 import statistics
 import sys
@@ -71,18 +72,18 @@ def _serve(sock: socket.socket, frames: list[bytes], rate: float, sent: Any, go:
             time.sleep(0.1)
             for i in range(len(frames)):
                 sent[i] = 0
-            # Message i is due at start + i * step. The server sleeps until the next one is
-            # due (a spinning server would take a core from the client on a 2-core machine;
-            # the kernel wakes it ~50-100 µs late) and then sends everything due in one
-            # write, as exchanges batch, so the rate over the run stays the target; each
-            # message's send time is the write's.
+            # Message i is due at start + i * step: the server spins (yielding the core, so
+            # the client's threads still run) until it is due and writes it alone. A server
+            # that falls behind (the machine is busy) writes everything due in one write, as
+            # exchanges batch, so the rate over the run stays the target; each message's send
+            # time is its write's.
             n, i = len(frames), 0
             start = time.monotonic_ns()
             while i < n:
                 now = time.monotonic_ns()
                 due = min(n, (now - start) // step_ns + 1)
                 if due <= i:
-                    time.sleep((start + i * step_ns - now) / 1e9)
+                    os.sched_yield()
                     continue
                 for k in range(i, due):
                     sent[k] = now
@@ -191,23 +192,16 @@ async def asyncio_mode(url: str, c: C.Corpus, m: Measure, busy: bool, srv: Serve
     book = C.hftws_book(c, "gate")
     iface = GateioSpotPublicHandler(url=url, ping_interval=3600, idle_timeout=3600)
     iface.register_book(C.GATE_PAIR, book)
-    read_ns = [0]
     applied = m.applied
     monotonic_ns = time.monotonic_ns
 
     def on_book(_update: object) -> None:
-        applied.append((book.sequence, read_ns[0], monotonic_ns()))
+        # The connection's receive time of the read being handled (set before decoding).
+        conn = iface._conn
+        applied.append((book.sequence, conn.last_rx_ns if conn else 0, monotonic_ns()))
 
     iface.handler.on_orderbook(on_book)
     m.strategy_callbacks(iface.handler)
-    # The socket hands each read to the handler's `deliver` (its native router).
-    orig = iface.handler.deliver
-
-    def timed(items: Any, recv_ns: int) -> None:
-        read_ns[0] = recv_ns
-        orig(items, recv_ns)
-
-    iface.handler.deliver = timed  # type: ignore[method-assign]
     await iface.connect()
     stop = asyncio.Event()
     task = asyncio.create_task(strategy(m, busy, srv.sent, lambda: book.sequence, stop))
