@@ -283,17 +283,12 @@ async def client_hftws_full(url, c, run):
 
     def on_book(update) -> None:
         bbo()
+        # The receive time of the read being handled (the connection sets it before
+        # decoding; the read is decoded and routed in one Rust call, no Python hook between).
+        run.recv_ns = iface._conn.last_rx_ns
         run.tick(update)
 
     iface.handler.on_orderbook(on_book)
-    # The socket hands each read to the handler's `deliver` (its native router).
-    orig = iface.handler.deliver
-
-    def timed(items, recv_ns) -> None:
-        run.recv_ns = recv_ns
-        orig(items, recv_ns)
-
-    iface.handler.deliver = timed
     await iface.connect()
     await run.done
     await iface.close()
