@@ -622,13 +622,7 @@ class OrderBookManager:
                     book._on_link(False, "reconnect")
 
         def on_result(sub: Subscription, ok: bool, reason: str) -> None:
-            for book in mine():
-                if self._subscription(book) == sub:
-                    if ok:
-                        book._on_link(True, "subscribed")
-                    else:
-                        book.refused = reason or "refused"
-                        book._on_link(False, "refused")
+            self._subscription_result(mine(), sub, ok, reason)
 
         conn.on_book_status(on_status)
         conn.on_link(on_link)
@@ -733,15 +727,22 @@ class OrderBookManager:
         shard.on_state_change(on_state)
 
         def on_result(sub: Subscription, ok: bool, reason: str) -> None:
-            for book in mine():
-                if self._subscription(book) == sub:
-                    if ok:
-                        book._on_link(True, "subscribed")
-                    else:
-                        book.refused = reason or "refused"
-                        book._on_link(False, "refused")
+            self._subscription_result(mine(), sub, ok, reason)
 
         shard.on_subscription_result(on_result)
+
+    def _subscription_result(
+        self, books: list[LocalBook], sub: Subscription, ok: bool, reason: str
+    ) -> None:
+        """An ack links the books ``sub`` feeds; a refusal unlinks them with the reason (both
+        I/O modes)."""
+        for book in books:
+            if self._subscription(book) == sub:
+                if ok:
+                    book._on_link(True, "subscribed")
+                else:
+                    book.refused = reason or "refused"
+                    book._on_link(False, "refused")
 
     async def _snapshot(self, book: LocalBook) -> tuple[list[Any], list[Any], int]:
         venue = book._venue
